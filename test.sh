@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every test of TcWorker on a fresh machine: prepares what the tests need (restore, npm ci of
+# the committed lock files, Debian packages when run as root), builds, and runs every test project.
+# Tests start their own servers on free loopback ports. Exit code: 0 when every test passed.
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(pwd)
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+echo "== preparing"
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  for pkg in $(grep -v '^#' "$root/.ci/apt-packages.txt" 2>/dev/null || true); do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+fi
+while IFS= read -r lock; do
+  dir=$(dirname "$lock")
+  echo "npm ci in ${dir#"$root"/}"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+done < <(find "$root/tests" "$root/bench" -name package-lock.json -not -path '*/node_modules/*' 2>/dev/null | sort)
+
+echo "== building"
+dotnet restore TcWorker.slnx
+dotnet build TcWorker.slnx -c Release --no-restore
+
+echo "== testing"
+results="$root/artifacts/test-results"
+rm -rf "$results"
+status=0
+dotnet test TcWorker.slnx -c Release --no-build --logger trx --results-directory "$results" "$@" || status=$?
+
+passed=0; failed=0; skipped=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); passed=$((passed + ${p:-0}))
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters"); failed=$((failed + ${f:-0}))
+  n=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters"); skipped=$((skipped + ${n:-0}))
+done
+echo "Tests: $passed passed, $failed failed, $skipped skipped"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+  exit 1
+fi

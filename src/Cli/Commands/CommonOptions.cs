@@ -1,0 +1,63 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using TcWorker.Runtime.Configuration;
+using TcWorker.Runtime.Discovery;
+using TcWorker.Runtime.Hosting;
+
+namespace TcWorker.Cli.Commands;
+
+/// <summary>Options several commands share, and how they turn into a registry and a config.</summary>
+internal static class CommonOptions
+{
+    public static Option<string[]> PluginDirectories() => new("--plugin-dir")
+    {
+        Description = "Another directory of engine and plugin folders (repeatable); plugins/ next to the binary is always searched.",
+        Arity = ArgumentArity.ZeroOrMore,
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public static Option<FileInfo> Config(bool required) => new("--config", "-c")
+    {
+        Description = "The worker config file (YAML or JSON).",
+        Required = required,
+    };
+
+    public static WorkerConfig LoadConfig(FileInfo file)
+    {
+        if (!file.Exists)
+        {
+            throw new CliException(ExitCodes.NoInput, $"the config file {file.FullName} does not exist");
+        }
+
+        try
+        {
+            return WorkerConfig.Load(file.FullName);
+        }
+        catch (ConfigException e)
+        {
+            throw new CliException(ExitCodes.Config, e.Message);
+        }
+    }
+
+    public static ComponentRegistry BuildRegistry(IEnumerable<string> pluginDirectories, WorkerConfig? config = null)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddTcWorker(options =>
+        {
+            foreach (var directory in pluginDirectories)
+            {
+                options.PluginDirectories.Add(Path.GetFullPath(directory));
+            }
+
+            // Directories in a config file are relative to the file.
+            var configDirectory = config is null ? null : Path.GetDirectoryName(Path.GetFullPath(config.Source));
+            foreach (var directory in config?.PluginDirectories ?? [])
+            {
+                options.PluginDirectories.Add(configDirectory is null ? Path.GetFullPath(directory) : Path.GetFullPath(directory, configDirectory));
+            }
+        });
+        using var provider = services.BuildServiceProvider();
+        return provider.GetRequiredService<ComponentRegistry>();
+    }
+}

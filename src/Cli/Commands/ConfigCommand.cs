@@ -1,0 +1,32 @@
+using System.CommandLine;
+using TcWorker.Runtime.Configuration;
+
+namespace TcWorker.Cli.Commands;
+
+internal static class ConfigCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var config = CommonOptions.Config(required: true);
+        var directories = CommonOptions.PluginDirectories();
+        var check = new Command("check", "Load a worker config, apply its transforms, and validate it against the schema composed from the runtime, the enabled engine and the enabled plugins. Lists every problem at once; exit code 78 when there is one.")
+        {
+            config,
+            directories,
+        };
+        check.SetAction(parse =>
+        {
+            var loaded = CommonOptions.LoadConfig(parse.GetValue(config)!);
+            var registry = CommonOptions.BuildRegistry(parse.GetValue(directories) ?? [], loaded);
+            var problems = ConfigSchemaComposer.Validate(loaded, registry);
+            if (problems.Count > 0)
+            {
+                throw new CliException(ExitCodes.Config, new ConfigException(loaded.Source, problems).Message);
+            }
+
+            output.WriteLine($"{loaded.Source}: valid (engine {loaded.Engine}; plugins {(loaded.Plugins.Count == 0 ? "none" : string.Join(", ", loaded.Plugins))})");
+            return ExitCodes.Success;
+        });
+        return new Command("config", "Work with worker config files.") { check };
+    }
+}

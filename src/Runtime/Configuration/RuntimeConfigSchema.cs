@@ -1,0 +1,74 @@
+using Newtonsoft.Json.Linq;
+
+namespace TcWorker.Runtime.Configuration;
+
+/// <summary>
+/// The runtime's own part of the worker config schema. The composed schema (<see cref="ConfigSchemaComposer"/>)
+/// adds the enabled engine's and plugins' config schemas under <c>engines</c> and <c>plugins</c>.
+/// </summary>
+public static class RuntimeConfigSchema
+{
+    /// <summary>The pattern of a worker pool id (<c>&lt;provisionerId&gt;/&lt;workerType&gt;</c>).</summary>
+    public const string WorkerPoolIdPattern = "^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$";
+
+    /// <summary>The pattern of a worker group or worker id.</summary>
+    public const string IdentifierPattern = "^[a-zA-Z0-9-_]{1,38}$";
+
+    /// <summary>The pattern of an engine or plugin name.</summary>
+    public const string ComponentNamePattern = "^[a-z][a-z0-9-]{0,63}$";
+
+    /// <summary>Creates the runtime's part of the schema (a fresh copy each call).</summary>
+    /// <returns>The schema.</returns>
+    public static JObject Create() => JObject.Parse(Json);
+
+    private const string Json = """
+    {
+      "$schema": "http://json-schema.org/draft-07/schema#",
+      "title": "TcWorker worker config",
+      "type": "object",
+      "additionalProperties": false,
+      "required": ["engine", "worker"],
+      "properties": {
+        "$schema": { "type": "string", "description": "The schema of this file, for editors." },
+        "engine": { "type": "string", "pattern": "^[a-z][a-z0-9-]{0,63}$", "description": "The engine tasks run in, e.g. native." },
+        "engines": {
+          "type": "object",
+          "description": "Config of each engine, by name. Only the enabled engine's is validated.",
+          "additionalProperties": { "type": ["object", "null"] }
+        },
+        "plugins": {
+          "type": "object",
+          "description": "Enabled plugins, by name, each with its config (an empty object or nothing for the defaults)."
+        },
+        "worker": {
+          "type": "object",
+          "additionalProperties": false,
+          "required": ["workerPoolId"],
+          "properties": {
+            "workerPoolId": { "type": "string", "pattern": "^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$", "description": "The worker pool (task queue) id: <provisionerId>/<workerType>." },
+            "workerGroup": { "type": "string", "pattern": "^[a-zA-Z0-9-_]{1,38}$", "default": "default", "description": "The worker group, e.g. a region." },
+            "workerId": { "type": "string", "pattern": "^[a-zA-Z0-9-_]{1,38}$", "description": "The worker id; defaults to the host name." },
+            "capacity": { "type": "integer", "minimum": 1, "maximum": 1024, "default": 1, "description": "How many tasks run at once (bounded by the engine's own limit)." }
+          }
+        },
+        "rootUrl": { "type": "string", "pattern": "^https?://", "description": "The Taskcluster root URL; defaults to TASKCLUSTER_ROOT_URL." },
+        "credentials": {
+          "type": "object",
+          "additionalProperties": false,
+          "description": "The worker's Taskcluster credentials; default to TASKCLUSTER_CLIENT_ID, TASKCLUSTER_ACCESS_TOKEN and TASKCLUSTER_CERTIFICATE.",
+          "properties": {
+            "clientId": { "type": "string", "minLength": 1 },
+            "accessToken": { "type": "string", "minLength": 1 },
+            "certificate": { "type": ["string", "object"] }
+          }
+        },
+        "temporaryFolder": { "type": "string", "minLength": 1, "description": "Where task folders and logs live; defaults to tc-worker under the system temporary folder." },
+        "pluginDirectories": {
+          "type": "array",
+          "items": { "type": "string", "minLength": 1 },
+          "description": "More directories to search for engine and plugin folders (besides plugins/ next to the binary)."
+        }
+      }
+    }
+    """;
+}

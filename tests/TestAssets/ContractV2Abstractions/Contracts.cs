@@ -1,0 +1,6 @@
+namespace TcWorker.Plugins;
+
+public interface IPluginProvider
+{
+    string Name { get; }
+}

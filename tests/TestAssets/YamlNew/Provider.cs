@@ -1,0 +1,6 @@
+namespace TestAssets;
+
+public sealed class YamlNewPluginProvider : YamlPluginProviderBase
+{
+    public override string Name => "yaml-new";
+}

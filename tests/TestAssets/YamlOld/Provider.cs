@@ -1,0 +1,6 @@
+namespace TestAssets;
+
+public sealed class YamlOldPluginProvider : YamlPluginProviderBase
+{
+    public override string Name => "yaml-old";
+}

@@ -47,6 +47,11 @@ public static class JsonDocumentReader
         {
             throw new ConfigException(source, [$"line {e.Start.Line}, column {e.Start.Column}: {Inner(e).Message}"]);
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet reports some malformed documents (an unclosed flow sequence) this way, without a position.
+            throw new ConfigException(source, [$"is not valid YAML or JSON ({e.Message}); check for unclosed brackets or quotes"]);
+        }
 
         if (stream.Documents.Count == 0)
         {

@@ -1,0 +1,106 @@
+using Microsoft.Extensions.DependencyInjection;
+using Newtonsoft.Json.Linq;
+using TcWorker.Runtime.Configuration;
+using TcWorker.Runtime.Discovery;
+
+namespace TcWorker.Runtime.Tests.Configuration;
+
+public sealed class ConfigSchemaComposerTests
+{
+    private static readonly Lazy<ComponentRegistry> Registry = new(() =>
+    {
+        var services = new ServiceCollection();
+        services.AddTcWorker(o =>
+        {
+            o.IncludeDefaultPluginDirectory = false;
+            o.PluginDirectories.Add(TestAssetFolders.Root);
+        }).AddPlugin<StrictPluginProvider>();
+        return services.BuildServiceProvider().GetRequiredService<ComponentRegistry>();
+    });
+
+    private static IReadOnlyList<string> Validate(string yaml) =>
+        ConfigSchemaComposer.Validate(WorkerConfig.FromDocument(JsonDocumentReader.Parse(yaml, "t.yml"), "t.yml", _ => null), Registry.Value);
+
+    [Fact]
+    public void A_valid_config_has_no_problems_even_when_other_folders_are_broken()
+    {
+        var problems = Validate("""
+            engine: echo
+            engines:
+              echo: {greeting: hi, repeat: 2}
+              native: {anything: goes}
+            worker: {workerPoolId: proj/type, workerGroup: us-east-1, workerId: w-1, capacity: 4}
+            plugins:
+              yaml-old:
+              strict: {level: 3}
+            rootUrl: http://127.0.0.1:1234
+            """);
+        Assert.Empty(problems);
+    }
+
+    [Fact]
+    public void Every_violation_is_listed_at_once_with_its_json_path()
+    {
+        var problems = Validate("""
+            engine: echo
+            engines:
+              echo: {greeting: "", repeat: 0, colour: red}
+            worker: {workerPoolId: "no slash", capacity: 0, workerGroup: "bad group!"}
+            plugins:
+              strict: {level: "high"}
+            rootUrl: ftp://example
+            unknownKey: 1
+            """);
+        Assert.Contains("$.engines.echo.greeting: \"\" is shorter than 1 characters", problems);
+        Assert.Contains("$.engines.echo.repeat: 0 is less than the minimum 1", problems);
+        Assert.Contains("$.engines.echo.colour: the property 'colour' is not allowed here", problems);
+        Assert.Contains(problems, p => p.StartsWith("$.worker.workerPoolId: \"no slash\" does not match the pattern", StringComparison.Ordinal));
+        Assert.Contains("$.worker.capacity: 0 is less than the minimum 1", problems);
+        Assert.Contains(problems, p => p.StartsWith("$.worker.workerGroup: \"bad group!\" does not match", StringComparison.Ordinal));
+        Assert.Contains("$.plugins.strict.level: expected an integer, found \"high\"", problems);
+        Assert.Contains(problems, p => p.StartsWith("$.rootUrl: \"ftp://example\" does not match", StringComparison.Ordinal));
+        Assert.Contains("$.unknownKey: the property 'unknownKey' is not allowed here", problems);
+        Assert.Equal(9, problems.Count);
+    }
+
+    [Fact]
+    public void Missing_required_keys_are_named()
+    {
+        var problems = Validate("plugins: {}\n");
+        Assert.Contains("$.engine: the required property 'engine' is missing", problems);
+        Assert.Contains("$.worker: the required property 'worker' is missing", problems);
+    }
+
+    [Fact]
+    public void An_unusable_enabled_component_is_a_problem_but_an_unused_one_is_not()
+    {
+        var problems = Validate("""
+            engine: throwingctor
+            worker: {workerPoolId: proj/type}
+            plugins: {twin: {}, yaml-new: {}, nosuch: {}}
+            """);
+        Assert.Contains(problems, p => p.StartsWith("$.engine: the engine 'throwingctor' cannot be used", StringComparison.Ordinal) && p.Contains("/etc/throwing.lic", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("$.plugins.twin: the plugin 'twin' cannot be used", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("$.plugins.nosuch: there is no plugin named 'nosuch'; available plugins: strict, yaml-new, yaml-old", StringComparison.Ordinal));
+        Assert.Equal(3, problems.Count);
+    }
+
+    [Fact]
+    public void The_published_schema_without_a_config_covers_every_loaded_component()
+    {
+        var schema = ConfigSchemaComposer.Compose(Registry.Value);
+        Assert.Equal(new[] { "echo" }, schema["properties"]!["engine"]!["enum"]!.Values<string>());
+        var plugins = (JObject)schema["properties"]!["plugins"]!["properties"]!;
+        Assert.Equal(["strict", "yaml-new", "yaml-old"], plugins.Properties().Select(p => p.Name).Order());
+        Assert.NotNull(schema["properties"]!["engines"]!["properties"]!["echo"]!["properties"]!["greeting"]);
+    }
+
+    public sealed class StrictPluginProvider : TcWorker.Plugins.IPluginProvider
+    {
+        public string Name => "strict";
+
+        public JObject ConfigSchema => JObject.Parse("""{"type": "object", "additionalProperties": false, "properties": {"level": {"type": "integer"}}}""");
+
+        public TcWorker.Plugins.IPlugin Create(TcWorker.Plugins.PluginOptions options) => throw new NotSupportedException();
+    }
+}

@@ -33,12 +33,23 @@ internal static class CliApp
 
         try
         {
-            return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }).ConfigureAwait(false);
+            return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
         }
         catch (CliException e)
         {
             await error.WriteLineAsync($"tc-worker: {e.Message}").ConfigureAwait(false);
             return e.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return ExitCodes.Software;
+        }
+        catch (Exception e)
+        {
+            // A bug, not a user error: no stack trace unless asked for with TCWORKER_DEBUG=1.
+            var details = Environment.GetEnvironmentVariable("TCWORKER_DEBUG") == "1" ? e.ToString() : $"{e.GetType().Name}: {e.Message} (set TCWORKER_DEBUG=1 for details)";
+            await error.WriteLineAsync($"tc-worker: internal error: {details}").ConfigureAwait(false);
+            return ExitCodes.Software;
         }
     }
 

@@ -1,0 +1,152 @@
+using Newtonsoft.Json.Linq;
+
+namespace TcWorker.Cli.Tests;
+
+public sealed class CliTests
+{
+    [Fact]
+    public async Task Plugins_lists_every_test_asset_with_its_status()
+    {
+        var (exit, stdout, stderr) = await TcWorkerProcess.RunAsync("plugins", "--plugin-dir", TcWorkerProcess.TestAssets, "--json");
+        Assert.True(exit == 0, stderr);
+        var list = JArray.Parse(stdout).Cast<JObject>().Where(c => ((string)c["source"]!).StartsWith(TcWorkerProcess.TestAssets, StringComparison.Ordinal)).ToList();
+
+        string Status(string folder) => (string)list.Single(c => ((string)c["source"]!).EndsWith("/" + folder, StringComparison.Ordinal))["status"]!;
+        Assert.Equal("loaded", Status("YamlOld"));
+        Assert.Equal("loaded", Status("YamlNew"));
+        Assert.Equal("loaded", Status("EchoEngine"));
+        Assert.Equal("error", Status("ContractV2Plugin"));
+        Assert.Equal("error", Status("ThrowingCtor"));
+        Assert.Equal("error", Status("TwinA"));
+        Assert.Equal("error", Status("TwinB"));
+        Assert.Equal("error", Status("NoProvider"));
+        Assert.Equal(8, list.Count);
+        Assert.Equal("2.0", (string)list.Single(c => (string)c["name"]! == "contractv2plugin")["contract"]!);
+    }
+
+    [Fact]
+    public async Task Plugins_table_shows_errors_under_their_component()
+    {
+        var (exit, stdout, _) = await TcWorkerProcess.RunAsync("plugins", "--plugin-dir", TcWorkerProcess.TestAssets);
+        Assert.Equal(0, exit);
+        Assert.Contains("NAME", stdout, StringComparison.Ordinal);
+        Assert.Contains("error: TestAssets.ThrowingCtor.dll: creating the provider", stdout, StringComparison.Ordinal);
+        Assert.Matches(@"yaml-old\s+plugin\s+\S+\s+1\.0\s+loaded", stdout);
+    }
+
+    [SkippableFact]
+    public async Task The_stock_binary_loads_its_own_engines_and_plugins_from_plugin_folders()
+    {
+        var bundled = Path.Combine(TcWorkerProcess.Directory, "plugins");
+        Skip.IfNot(System.IO.Directory.Exists(bundled) && System.IO.Directory.EnumerateDirectories(bundled).Any(), "no engine or plugin projects are bundled yet");
+        var (exit, stdout, stderr) = await TcWorkerProcess.RunAsync("plugins", "--json");
+        Assert.True(exit == 0, stderr);
+        var list = JArray.Parse(stdout).Cast<JObject>().ToList();
+        Assert.NotEmpty(list);
+        Assert.All(list, c =>
+        {
+            Assert.Equal("loaded", (string)c["status"]!);
+            Assert.StartsWith(bundled, (string)c["source"]!, StringComparison.Ordinal);
+        });
+        // A plugin folder never carries a copy of the contracts.
+        Assert.Empty(System.IO.Directory.EnumerateFiles(bundled, "TcWorker.Abstractions.dll", SearchOption.AllDirectories));
+    }
+
+    [Theory]
+    [InlineData("bogus")]
+    [InlineData("plugins", "--no-such-option")]
+    [InlineData("schema", "config", "--config")]
+    [InlineData("config", "check")]
+    public async Task Usage_errors_exit_64_with_a_hint_and_no_stack_trace(params string[] args)
+    {
+        var (exit, _, stderr) = await TcWorkerProcess.RunAsync(args);
+        Assert.Equal(64, exit);
+        Assert.Contains("--help' for usage", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("plugins")]
+    [InlineData("schema", "config")]
+    [InlineData("config", "check")]
+    [InlineData("version")]
+    public async Task Every_command_has_help(params string[] args)
+    {
+        var (exit, stdout, _) = await TcWorkerProcess.RunAsync([.. args, "--help"]);
+        Assert.Equal(0, exit);
+        Assert.Contains("Usage:", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Version_prints_the_contract_version()
+    {
+        var (exit, stdout, _) = await TcWorkerProcess.RunAsync("version");
+        Assert.Equal(0, exit);
+        Assert.Contains("contract 1.0", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Config_check_lists_every_problem_and_exits_78()
+    {
+        using var file = new TempFile("""
+            engine: echo
+            engines:
+              echo: {repeat: 0}
+            worker: {workerPoolId: proj/type, capacity: 0}
+            plugins: {twin: {}}
+            """);
+        var (exit, _, stderr) = await TcWorkerProcess.RunAsync("config", "check", "--config", file.Path, "--plugin-dir", TcWorkerProcess.TestAssets);
+        Assert.Equal(78, exit);
+        Assert.Contains("has 3 problems", stderr, StringComparison.Ordinal);
+        Assert.Contains("$.engines.echo.repeat: 0 is less than the minimum 1", stderr, StringComparison.Ordinal);
+        Assert.Contains("$.worker.capacity: 0 is less than the minimum 1", stderr, StringComparison.Ordinal);
+        Assert.Contains("$.plugins.twin: the plugin 'twin' cannot be used", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Config_check_accepts_a_valid_config_and_env_transforms()
+    {
+        using var file = new TempFile("""
+            engine: echo
+            engines:
+              echo: {greeting: {$env: HOME}}
+            worker: {workerPoolId: proj/type}
+            plugins: {yaml-old: }
+            """);
+        var (exit, stdout, stderr) = await TcWorkerProcess.RunAsync("config", "check", "-c", file.Path, "--plugin-dir", TcWorkerProcess.TestAssets);
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("valid (engine echo; plugins yaml-old)", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_config_file_exits_66()
+    {
+        var (exit, _, stderr) = await TcWorkerProcess.RunAsync("config", "check", "--config", "/nonexistent/worker.yml");
+        Assert.Equal(66, exit);
+        Assert.Contains("/nonexistent/worker.yml does not exist", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Schema_config_composes_the_enabled_components_schemas()
+    {
+        using var file = new TempFile("engine: echo\nworker: {workerPoolId: proj/type}\nplugins: {yaml-new: {}}\n");
+        var (exit, stdout, stderr) = await TcWorkerProcess.RunAsync("schema", "config", "--config", file.Path, "--plugin-dir", TcWorkerProcess.TestAssets);
+        Assert.True(exit == 0, stderr);
+        var schema = JObject.Parse(stdout);
+        Assert.NotNull(schema.SelectToken("properties.engines.properties.echo.properties.greeting"));
+        Assert.Equal(["yaml-new"], ((JObject)schema.SelectToken("properties.plugins.properties")!).Properties().Select(p => p.Name));
+    }
+
+    private sealed class TempFile : IDisposable
+    {
+        public TempFile(string content)
+        {
+            Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"tcw-{Guid.NewGuid():N}.yml");
+            File.WriteAllText(Path, content);
+        }
+
+        public string Path { get; }
+
+        public void Dispose() => File.Delete(Path);
+    }
+}

@@ -26,6 +26,9 @@ done < <(find "$root/tests" "$root/bench" -name package-lock.json -not -path '*/
 echo "== building"
 dotnet restore TcWorker.slnx
 dotnet build TcWorker.slnx -c Release --no-restore
+echo "== packing"
+rm -rf "$root/artifacts/packages"
+dotnet pack TcWorker.slnx -c Release --no-build --nologo -v quiet
 
 echo "== testing"
 results="$root/artifacts/test-results"

@@ -1,0 +1,141 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using TcWorker.Workers;
+
+namespace TcWorker.Runtime.Webhooks;
+
+/// <summary>
+/// Serves handlers under unguessable URLs: <c>&lt;base&gt;/&lt;43 characters, 256 random bits&gt;/</c>.
+/// A detached hook answers 404 like one that never existed. Thread-safe.
+/// </summary>
+public sealed class WebhookServer : IWebhookServer, IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, RequestDelegate> hooks = new(StringComparer.Ordinal);
+    private readonly WebApplication app;
+
+    private WebhookServer(WebApplication app, Uri baseUrl)
+    {
+        this.app = app;
+        BaseUrl = baseUrl;
+    }
+
+    /// <summary>The base URL hooks are published under, without a trailing slash.</summary>
+    public Uri BaseUrl { get; }
+
+    /// <summary>The number of hooks attached.</summary>
+    public int Count => hooks.Count;
+
+    /// <summary>Starts the server. Throws <see cref="ArgumentException"/> for options that do not fit together.</summary>
+    /// <param name="options">The mode and addresses.</param>
+    /// <param name="loggerFactory">For the server's own log.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The running server; dispose it to stop.</returns>
+    public static async Task<WebhookServer> StartAsync(WebhookServerOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var (endpoint, advertised) = Resolve(options);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(endpoint, listen =>
+            {
+                if (options.CertificatePath is { } certificate)
+                {
+                    listen.UseHttps(X509CertificateLoader.LoadPkcs12FromFile(certificate, options.CertificatePassword));
+                }
+            });
+        });
+        var app = builder.Build();
+        WebhookServer? server = null;
+        app.Run(context => server!.DispatchAsync(context));
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (advertised is null)
+        {
+            var address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            advertised = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/'));
+        }
+
+        server = new WebhookServer(app, advertised);
+        return server;
+    }
+
+    /// <inheritdoc />
+    public Task<WebhookRegistration> AttachAsync(RequestDelegate handler, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        string id;
+        do
+        {
+            id = NewId();
+        }
+        while (!hooks.TryAdd(id, handler));
+
+        var url = new Uri($"{BaseUrl.ToString().TrimEnd('/')}/{id}/");
+        return Task.FromResult(new WebhookRegistration(url, () =>
+        {
+            hooks.TryRemove(id, out _);
+            return ValueTask.CompletedTask;
+        }));
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        hooks.Clear();
+        await app.StopAsync().ConfigureAwait(false);
+        await app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task DispatchAsync(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? string.Empty;
+        var end = path.IndexOf('/', 1);
+        var id = end < 0 ? path.TrimStart('/') : path[1..end];
+        if (!hooks.TryGetValue(id, out var handler))
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        context.Request.PathBase = context.Request.PathBase.Add("/" + id);
+        context.Request.Path = end < 0 ? "/" : path[end..];
+        await handler(context).ConfigureAwait(false);
+    }
+
+    // 256 random bits, URL-safe base64 without padding.
+    private static string NewId() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static (IPEndPoint Endpoint, Uri? Advertised) Resolve(WebhookServerOptions options)
+    {
+        switch (options.Mode)
+        {
+            case "localhost":
+                return (new IPEndPoint(IPAddress.Loopback, 0), null);
+            case "public":
+                if (string.IsNullOrEmpty(options.Listen) || !IPEndPoint.TryParse(options.Listen, out var endpoint))
+                {
+                    throw new ArgumentException($"webhook server: public mode needs 'listen' as address:port, e.g. 0.0.0.0:60023 (got '{options.Listen}')", nameof(options));
+                }
+
+                if (!Uri.TryCreate(options.AdvertisedBaseUrl, UriKind.Absolute, out var advertised) || advertised.Scheme is not ("http" or "https"))
+                {
+                    throw new ArgumentException($"webhook server: public mode needs 'advertisedBaseUrl', the http(s) URL clients reach the server at (got '{options.AdvertisedBaseUrl}')", nameof(options));
+                }
+
+                return (endpoint, advertised);
+            default:
+                throw new ArgumentException($"webhook server: mode '{options.Mode}' is not one of localhost, public", nameof(options));
+        }
+    }
+}

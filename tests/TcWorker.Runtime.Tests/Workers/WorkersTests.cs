@@ -1,0 +1,107 @@
+using TcWorker.Runtime.Workers;
+using TcWorker.Workers;
+
+namespace TcWorker.Runtime.Tests.Workers;
+
+public sealed class TemporaryStorageTests : IDisposable
+{
+    private readonly string root = Path.Combine(Path.GetTempPath(), "tcw-storage-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(root))
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Leftovers_of_a_crashed_worker_are_removed_at_start_and_everything_at_dispose()
+    {
+        Directory.CreateDirectory(Path.Combine(root, "task-abc", "deep"));
+        File.WriteAllText(Path.Combine(root, "task-abc", "deep", "f"), "x");
+        File.WriteAllText(Path.Combine(root, "log-1"), "x");
+
+        using (var storage = TemporaryStorage.Open(root))
+        {
+            Assert.Equal([Path.Combine(root, ".tc-worker.lock")], Directory.EnumerateFileSystemEntries(root));
+            var folder = storage.CreateFolder("task/../x");
+            Assert.True(Directory.Exists(folder));
+            Assert.Equal(root, Path.GetDirectoryName(folder));
+            Assert.StartsWith("task----x-", Path.GetFileName(folder), StringComparison.Ordinal);
+            Assert.NotEqual(storage.NewFilePath("log"), storage.NewFilePath("log"));
+        }
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(root));
+    }
+
+    [Fact]
+    public void Two_workers_cannot_share_one_folder()
+    {
+        using var first = TemporaryStorage.Open(root);
+        var e = Assert.Throws<IOException>(() => TemporaryStorage.Open(root));
+        Assert.Contains($"{root} is in use by another worker", e.Message, StringComparison.Ordinal);
+    }
+}
+
+public sealed class WorkerLifetimeTests
+{
+    [Fact]
+    public void Stop_now_also_stops_gracefully_but_not_the_other_way_round()
+    {
+        using var graceful = new WorkerLifetime();
+        graceful.StopGracefully();
+        Assert.True(graceful.Stopping.IsCancellationRequested);
+        Assert.False(graceful.StoppingNow.IsCancellationRequested);
+
+        using var now = new WorkerLifetime();
+        now.StopNow();
+        Assert.True(now.StoppingGracefully.IsCancellationRequested);
+        Assert.True(now.StoppingNow.IsCancellationRequested);
+    }
+}
+
+public sealed class GarbageCollectorTests
+{
+    [Fact]
+    public async Task Least_recently_used_resources_go_first_until_the_minimum_is_met_and_busy_ones_stay()
+    {
+        long free = 100;
+        var collector = new GarbageCollector(() => free, minimumDiskSpace: 250);
+        var disposed = new List<string>();
+        var now = DateTimeOffset.UtcNow;
+        var busy = new Resource("busy", now.AddMinutes(-10), 500, inUse: true, disposed, b => free += b);
+        var old = new Resource("old", now.AddMinutes(-5), 100, inUse: false, disposed, b => free += b);
+        var middle = new Resource("middle", now.AddMinutes(-3), 100, inUse: false, disposed, b => free += b);
+        var recent = new Resource("recent", now, 100, inUse: false, disposed, b => free += b);
+        foreach (var r in new[] { recent, busy, middle, old })
+        {
+            collector.Register(r);
+        }
+
+        await collector.CollectAsync();
+        Assert.Equal(["old", "middle"], disposed);
+        Assert.Equal(300, free);
+    }
+
+    private sealed class Resource(string name, DateTimeOffset lastUsed, long size, bool inUse, List<string> disposed, Action<long> free) : ICollectableResource
+    {
+        public long DiskSize => size;
+
+        public long MemorySize => 0;
+
+        public DateTimeOffset LastUsed => lastUsed;
+
+        public Task<bool> TryDisposeAsync(CancellationToken cancellationToken = default)
+        {
+            if (inUse)
+            {
+                return Task.FromResult(false);
+            }
+
+            disposed.Add(name);
+            free(size);
+            return Task.FromResult(true);
+        }
+    }
+}

@@ -1,0 +1,285 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using TcWorker.Errors;
+using TcWorker.Tasks;
+
+namespace TcWorker.Engines.Shared;
+
+/// <summary>What a process sandbox is made of.</summary>
+/// <param name="Workspace">The task directory and user; the sandbox takes ownership.</param>
+/// <param name="Environment">The task's complete environment.</param>
+/// <param name="Log">The task log.</param>
+/// <param name="GracePeriod">How long processes get between SIGTERM and SIGKILL.</param>
+/// <param name="Time">The clock.</param>
+internal sealed record ProcessSandboxOptions(TaskWorkspace Workspace, IReadOnlyDictionary<string, string> Environment, ITaskLog Log, TimeSpan GracePeriod, TimeProvider Time);
+
+/// <summary>How the task's commands ended.</summary>
+/// <param name="ExitCode">The exit code of the last command run, or null when none could be started.</param>
+internal sealed record ProcessOutcome(int? ExitCode);
+
+/// <summary>
+/// A sandbox that runs host processes in a task directory. It owns the run: commands are run by
+/// <see cref="RunAsync"/>; afterwards, and on kill or abort, every process the task started is
+/// terminated (see <see cref="ProcessReaper"/>), so a task never leaves a process behind.
+/// </summary>
+internal abstract class ProcessSandbox : ISandbox
+{
+    private static readonly TimeSpan PipeDrainTimeout = TimeSpan.FromSeconds(2);
+    private readonly Lock gate = new();
+    private readonly CancellationTokenSource stop = new();
+    private readonly CancellationTokenSource abandonPipes = new();
+    private readonly List<Task> pumps = [];
+    private readonly List<Process> processes = [];
+    private Task<IResultSet> run = Task.FromException<IResultSet>(new InvalidOperationException("Not started."));
+    private State state;
+    private bool handedOut;
+
+    protected ProcessSandbox(ProcessSandboxOptions options)
+    {
+        Options = options;
+        Reaper = new ProcessReaper(
+            options.Environment.TryGetValue(ProcessReaper.MarkerVariable, out var marker) ? marker : throw new ArgumentException("The environment lacks the marker.", nameof(options)),
+            options.Workspace.User?.Uid,
+            options.Time);
+    }
+
+    private enum State
+    {
+        Running,
+        Finished,
+        Killed,
+        Aborted,
+    }
+
+    protected ProcessSandboxOptions Options { get; }
+
+    protected ProcessReaper Reaper { get; }
+
+    protected ITaskLog Log => Options.Log;
+
+    /// <summary>Starts the run in the background.</summary>
+    public void Start() => run = Task.Run(RunAndCleanUpAsync);
+
+    public async Task<IResultSet> WaitForResultAsync(CancellationToken cancellationToken = default)
+    {
+        var result = await run.WaitAsync(cancellationToken).ConfigureAwait(false);
+        lock (gate)
+        {
+            if (state == State.Aborted)
+            {
+                throw new SandboxAbortedException();
+            }
+
+            handedOut = true;
+            return result;
+        }
+    }
+
+    public async Task AbortAsync()
+    {
+        lock (gate)
+        {
+            if (state == State.Finished)
+            {
+                throw new SandboxTerminatedException();
+            }
+
+            state = State.Aborted;
+        }
+
+        await StopAsync().ConfigureAwait(false);
+    }
+
+    public async Task KillAsync()
+    {
+        lock (gate)
+        {
+            if (state != State.Running)
+            {
+                return;
+            }
+
+            state = State.Killed;
+        }
+
+        await StopAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        bool ownsWorkspace;
+        lock (gate)
+        {
+            if (state == State.Running)
+            {
+                state = State.Aborted;
+            }
+
+            ownsWorkspace = !handedOut || state == State.Aborted;
+        }
+
+        await StopAsync().ConfigureAwait(false);
+        lock (processes)
+        {
+            foreach (var process in processes)
+            {
+                process.Dispose();
+            }
+        }
+
+        if (ownsWorkspace)
+        {
+            await Options.Workspace.DisposeAsync().ConfigureAwait(false);
+        }
+
+        stop.Dispose();
+        abandonPipes.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Runs the task's commands. <paramref name="stopping"/> fires on kill and abort: stop starting commands then.</summary>
+    protected abstract Task<ProcessOutcome> RunAsync(CancellationToken stopping);
+
+    /// <summary>Makes the result set of a run that was not aborted; it takes ownership of the workspace.</summary>
+    protected abstract IResultSet CreateResult(ProcessOutcome outcome, bool killed);
+
+    /// <summary>
+    /// Runs one command to its end, its output going to the log. Returns its exit code, or null when
+    /// it could not be started (the reason is in the log). On kill or abort, terminates the task's processes.
+    /// </summary>
+    protected async Task<int?> RunProcessAsync(IReadOnlyList<string> argv, ReadOnlyMemory<byte> input, BoundedCapture? errors, CancellationToken stopping)
+    {
+        var workspace = Options.Workspace;
+        var executable = ProcessLauncher.Resolve(argv[0], workspace.Directory, Options.Environment.GetValueOrDefault("PATH"));
+        if (executable is null)
+        {
+            Log.WriteErrorLine($"Command not found: '{argv[0]}' is not an executable file in the task directory or on the task's PATH.");
+            return null;
+        }
+
+        Process process;
+        try
+        {
+            process = ProcessLauncher.Start(executable, argv, workspace.Directory, Options.Environment, workspace.User);
+        }
+        catch (Win32Exception e)
+        {
+            Log.WriteErrorLine($"Could not start '{argv[0]}': {e.Message}");
+            return null;
+        }
+
+        Reaper.Track(process);
+        lock (processes)
+        {
+            processes.Add(process);
+            pumps.Add(OutputPump.CopyAsync(process.StandardOutput.BaseStream, Log, null, abandonPipes.Token));
+            pumps.Add(OutputPump.CopyAsync(process.StandardError.BaseStream, Log, errors, abandonPipes.Token));
+            pumps.Add(FeedAsync(process.StandardInput.BaseStream, input));
+        }
+
+        try
+        {
+            await process.WaitForExitAsync(stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            await Reaper.TerminateAllAsync(Options.GracePeriod).ConfigureAwait(false);
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return process.ExitCode;
+    }
+
+    private async Task<IResultSet> RunAndCleanUpAsync()
+    {
+        ProcessOutcome outcome;
+        try
+        {
+            outcome = await RunAsync(stop.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Whatever the task left running (background jobs, daemons) goes now.
+            await Reaper.TerminateAllAsync(Options.GracePeriod).ConfigureAwait(false);
+            await DrainPipesAsync().ConfigureAwait(false);
+        }
+
+        bool killed;
+        lock (gate)
+        {
+            if (state == State.Running)
+            {
+                state = State.Finished;
+            }
+
+            killed = state == State.Killed;
+        }
+
+        return CreateResult(outcome, killed);
+    }
+
+    private async Task StopAsync()
+    {
+        try
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        try
+        {
+            await run.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The run's own error is for WaitForResultAsync to report.
+        }
+    }
+
+    private async Task DrainPipesAsync()
+    {
+        Task[] all;
+        lock (processes)
+        {
+            all = [.. pumps];
+        }
+
+        try
+        {
+            await Task.WhenAll(all).WaitAsync(PipeDrainTimeout, Options.Time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // A process we could not find (it cleared its environment) still holds a pipe.
+            await abandonPipes.CancelAsync().ConfigureAwait(false);
+            Log.WriteErrorLine("The task's output was still open after all its processes were stopped; the rest is discarded.");
+        }
+    }
+
+    private static async Task FeedAsync(Stream stdin, ReadOnlyMemory<byte> input)
+    {
+        try
+        {
+            if (!input.IsEmpty)
+            {
+                await stdin.WriteAsync(input).ConfigureAwait(false);
+            }
+        }
+        catch (IOException)
+        {
+            // The process did not read its input.
+        }
+        finally
+        {
+            try
+            {
+                await stdin.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}

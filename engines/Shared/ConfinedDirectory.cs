@@ -14,11 +14,23 @@ internal sealed class ConfinedDirectory
     private const int MaxLinks = 40;
     private readonly string root;
 
-    public ConfinedDirectory(string root)
+    private readonly bool rootEscapes;
+
+    /// <param name="root">The folder to read from.</param>
+    /// <param name="boundary">A folder <paramref name="root"/> must really be in (when the task could have replaced it by a symlink); null when it is trusted.</param>
+    public ConfinedDirectory(string root, string? boundary = null)
     {
         // The root itself may sit under a symlink (/tmp on macOS): compare real paths.
-        this.root = Path.TrimEndingDirectorySeparator(Resolve(Path.GetFullPath(root), out _) ?? Path.GetFullPath(root));
+        this.root = RealPath(root);
+        if (boundary is not null)
+        {
+            var outer = RealPath(boundary);
+            rootEscapes = this.root != outer && !this.root.StartsWith(outer + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        }
     }
+
+    private static string RealPath(string path) =>
+        Path.TrimEndingDirectorySeparator(Resolve(Path.GetFullPath(path), out _) ?? Path.GetFullPath(path));
 
     /// <summary>Opens a regular file. Throws ResourceNotFound, PathEscapesSandbox or MalformedPayload.</summary>
     public Task<Stream> OpenFileAsync(string path, CancellationToken cancellationToken)
@@ -102,6 +114,11 @@ internal sealed class ConfinedDirectory
         }
 
         // Not normalised first: '..' must apply to where a symlink really leads, as the kernel does it.
+        if (rootEscapes)
+        {
+            throw new PathEscapesSandboxException(path);
+        }
+
         var full = Path.IsPathRooted(path) ? path : root + "/" + path;
         var real = Resolve(full, out var missing);
         if (real is null || !IsInside(real))

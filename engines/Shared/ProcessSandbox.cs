@@ -140,7 +140,10 @@ internal abstract class ProcessSandbox : ISandbox
     /// <summary>Runs the task's commands. <paramref name="stopping"/> fires on kill and abort: stop starting commands then.</summary>
     protected abstract Task<ProcessOutcome> RunAsync(CancellationToken stopping);
 
-    /// <summary>Makes the result set of a run that was not aborted; it takes ownership of the workspace.</summary>
+    /// <summary>
+    /// Makes the result set once every process is gone and the output drained; it takes ownership of
+    /// the workspace. May throw instead (the error <see cref="WaitForResultAsync"/> reports).
+    /// </summary>
     protected abstract IResultSet CreateResult(ProcessOutcome outcome, bool killed);
 
     /// <summary>

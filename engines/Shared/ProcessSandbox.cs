@@ -25,14 +25,10 @@ internal sealed record ProcessOutcome(int? ExitCode);
 internal abstract class ProcessSandbox : ISandbox
 {
     private static readonly TimeSpan PipeDrainTimeout = TimeSpan.FromSeconds(2);
-    private readonly Lock gate = new();
-    private readonly CancellationTokenSource stop = new();
+    private readonly SandboxLifecycle<IResultSet> lifecycle = new();
     private readonly CancellationTokenSource abandonPipes = new();
     private readonly List<Task> pumps = [];
     private readonly List<Process> processes = [];
-    private Task<IResultSet> run = Task.FromException<IResultSet>(new InvalidOperationException("Not started."));
-    private State state;
-    private bool handedOut;
 
     protected ProcessSandbox(ProcessSandboxOptions options)
     {
@@ -43,14 +39,6 @@ internal abstract class ProcessSandbox : ISandbox
             options.Time);
     }
 
-    private enum State
-    {
-        Running,
-        Finished,
-        Killed,
-        Aborted,
-    }
-
     protected ProcessSandboxOptions Options { get; }
 
     protected ProcessReaper Reaper { get; }
@@ -58,67 +46,17 @@ internal abstract class ProcessSandbox : ISandbox
     protected ITaskLog Log => Options.Log;
 
     /// <summary>Starts the run in the background.</summary>
-    public void Start() => run = Task.Run(RunAndCleanUpAsync);
+    public void Start() => lifecycle.Start(RunAndCleanUpAsync);
 
-    public async Task<IResultSet> WaitForResultAsync(CancellationToken cancellationToken = default)
-    {
-        var result = await run.WaitAsync(cancellationToken).ConfigureAwait(false);
-        lock (gate)
-        {
-            if (state == State.Aborted)
-            {
-                throw new SandboxAbortedException();
-            }
+    public Task<IResultSet> WaitForResultAsync(CancellationToken cancellationToken = default) => lifecycle.WaitAsync(cancellationToken);
 
-            handedOut = true;
-            return result;
-        }
-    }
+    public Task AbortAsync() => lifecycle.AbortAsync();
 
-    public async Task AbortAsync()
-    {
-        lock (gate)
-        {
-            if (state == State.Finished)
-            {
-                throw new SandboxTerminatedException();
-            }
-
-            state = State.Aborted;
-        }
-
-        await StopAsync().ConfigureAwait(false);
-    }
-
-    public async Task KillAsync()
-    {
-        lock (gate)
-        {
-            if (state != State.Running)
-            {
-                return;
-            }
-
-            state = State.Killed;
-        }
-
-        await StopAsync().ConfigureAwait(false);
-    }
+    public Task KillAsync() => lifecycle.KillAsync();
 
     public async ValueTask DisposeAsync()
     {
-        bool ownsWorkspace;
-        lock (gate)
-        {
-            if (state == State.Running)
-            {
-                state = State.Aborted;
-            }
-
-            ownsWorkspace = !handedOut || state == State.Aborted;
-        }
-
-        await StopAsync().ConfigureAwait(false);
+        var ownsWorkspace = await lifecycle.StopForDisposalAsync().ConfigureAwait(false);
         lock (processes)
         {
             foreach (var process in processes)
@@ -132,7 +70,7 @@ internal abstract class ProcessSandbox : ISandbox
             await Options.Workspace.DisposeAsync().ConfigureAwait(false);
         }
 
-        stop.Dispose();
+        lifecycle.Dispose();
         abandonPipes.Dispose();
         GC.SuppressFinalize(this);
     }
@@ -198,7 +136,7 @@ internal abstract class ProcessSandbox : ISandbox
         ProcessOutcome outcome;
         try
         {
-            outcome = await RunAsync(stop.Token).ConfigureAwait(false);
+            outcome = await RunAsync(lifecycle.Stopping).ConfigureAwait(false);
         }
         finally
         {
@@ -207,38 +145,8 @@ internal abstract class ProcessSandbox : ISandbox
             await DrainPipesAsync().ConfigureAwait(false);
         }
 
-        bool killed;
-        lock (gate)
-        {
-            if (state == State.Running)
-            {
-                state = State.Finished;
-            }
-
-            killed = state == State.Killed;
-        }
-
+        var killed = lifecycle.Finish();
         return CreateResult(outcome, killed);
-    }
-
-    private async Task StopAsync()
-    {
-        try
-        {
-            await stop.CancelAsync().ConfigureAwait(false);
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-
-        try
-        {
-            await run.ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // The run's own error is for WaitForResultAsync to report.
-        }
     }
 
     private async Task DrainPipesAsync()

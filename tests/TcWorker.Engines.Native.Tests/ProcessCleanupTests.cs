@@ -38,13 +38,9 @@ public sealed class ProcessCleanupTests : IAsyncLifetime
     [SkippableFact]
     public async Task Kill_stops_every_process_and_keeps_an_unsuccessful_result()
     {
-        Skip.IfNot(OperatingSystem.IsLinux(), "Process cleanup is tested on Linux (/proc).");
-        var seconds = HostProcesses.UniqueSleepSeconds();
-        var (sandbox, task) = await harness.StartAsync(NativeEngineTests.Shell(Sleepers(seconds) + $"; sleep {seconds}"));
+        var (sandbox, seconds) = await StartSleepersAsync();
         await using (sandbox)
         {
-            await task.TestLog.WaitForAsync("sleepers-started");
-            await HostProcesses.WaitForAsync("sleep " + seconds, 5);
             await sandbox.KillAsync();
             Assert.Empty(HostProcesses.WithCommandLine("sleep " + seconds));
             await using var result = await sandbox.WaitForResultAsync();
@@ -56,18 +52,25 @@ public sealed class ProcessCleanupTests : IAsyncLifetime
     [SkippableFact]
     public async Task Abort_stops_every_process_and_throws_the_result_away()
     {
-        Skip.IfNot(OperatingSystem.IsLinux(), "Process cleanup is tested on Linux (/proc).");
-        var seconds = HostProcesses.UniqueSleepSeconds();
-        var (sandbox, task) = await harness.StartAsync(NativeEngineTests.Shell(Sleepers(seconds) + $"; sleep {seconds}"));
+        var (sandbox, seconds) = await StartSleepersAsync();
         await using (sandbox)
         {
-            await task.TestLog.WaitForAsync("sleepers-started");
-            await HostProcesses.WaitForAsync("sleep " + seconds, 5);
             await sandbox.AbortAsync();
             Assert.Empty(HostProcesses.WithCommandLine("sleep " + seconds));
             await Assert.ThrowsAsync<SandboxAbortedException>(() => sandbox.WaitForResultAsync());
             await Assert.ThrowsAsync<SandboxAbortedException>(() => sandbox.WaitForResultAsync());
         }
+    }
+
+    /// <summary>Starts a task whose sleepers all run (four escaped, one in the foreground).</summary>
+    private async Task<(ISandbox Sandbox, string Seconds)> StartSleepersAsync()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "Process cleanup is tested on Linux (/proc).");
+        var seconds = HostProcesses.UniqueSleepSeconds();
+        var (sandbox, task) = await harness.StartAsync(NativeEngineTests.Shell(Sleepers(seconds) + $"; sleep {seconds}"));
+        await task.TestLog.WaitForAsync("sleepers-started");
+        await HostProcesses.WaitForAsync("sleep " + seconds, 5);
+        return (sandbox, seconds);
     }
 
     [SkippableFact]

@@ -6,17 +6,8 @@ using TcWorker.Errors;
 
 namespace TcWorker.Engines.Native.Tests;
 
-public sealed class NativeEngineTests : IAsyncLifetime
+public sealed class NativeEngineTests() : EngineTestBase(() => new NativeEngineProvider(), () => new JObject { ["killGracePeriodSeconds"] = 0.5 })
 {
-    private EngineHarness harness = null!;
-
-    public Task InitializeAsync()
-    {
-        harness = EngineHarness.Create(new NativeEngineProvider(), new JObject { ["killGracePeriodSeconds"] = 0.5 });
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await harness.DisposeAsync();
 
     internal static JObject Commands(params string[][] commands) => new() { ["command"] = JArray.FromObject(commands) };
 
@@ -26,7 +17,7 @@ public sealed class NativeEngineTests : IAsyncLifetime
     public async Task A_successful_command_reports_exit_code_zero_and_runs_in_the_task_directory()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "The native engine tests run on Linux.");
-        var (result, log) = await harness.RunAsync(Shell("pwd; echo HOME=$HOME"));
+        var (result, log) = await Harness.RunAsync(Shell("pwd; echo HOME=$HOME"));
         await using (result)
         {
             Assert.True(result.Success);
@@ -41,7 +32,7 @@ public sealed class NativeEngineTests : IAsyncLifetime
     public async Task The_first_non_zero_exit_stops_the_sequence()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "The native engine tests run on Linux.");
-        var (result, log) = await harness.RunAsync(Commands(["sh", "-c", "echo first-ran"], ["sh", "-c", "exit 3"], ["sh", "-c", "echo third-ran"]));
+        var (result, log) = await Harness.RunAsync(Commands(["sh", "-c", "echo first-ran"], ["sh", "-c", "exit 3"], ["sh", "-c", "echo third-ran"]));
         await using (result)
         {
             Assert.False(result.Success);
@@ -55,7 +46,7 @@ public sealed class NativeEngineTests : IAsyncLifetime
     public async Task A_command_that_does_not_exist_fails_the_task_with_a_clear_line()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "The native engine tests run on Linux.");
-        var (result, log) = await harness.RunAsync(Commands(["no-such-command-tcw"], ["sh", "-c", "echo never"]));
+        var (result, log) = await Harness.RunAsync(Commands(["no-such-command-tcw"], ["sh", "-c", "echo never"]));
         await using (result)
         {
             Assert.False(result.Success);
@@ -70,7 +61,7 @@ public sealed class NativeEngineTests : IAsyncLifetime
         Skip.IfNot(OperatingSystem.IsLinux(), "The native engine tests run on Linux.");
         Environment.SetEnvironmentVariable("TASKCLUSTER_ACCESS_TOKEN", "worker-secret-token-123");
         Environment.SetEnvironmentVariable("TASKCLUSTER_CLIENT_ID", "worker-client-id-123");
-        var (result, log) = await harness.RunAsync(Commands(["env"]), new Dictionary<string, string> { ["FOO"] = "bar baz", ["PATH"] = "/usr/bin:/bin" });
+        var (result, log) = await Harness.RunAsync(Commands(["env"]), new Dictionary<string, string> { ["FOO"] = "bar baz", ["PATH"] = "/usr/bin:/bin" });
         await using (result)
         {
             Assert.True(result.Success);
@@ -91,7 +82,7 @@ public sealed class NativeEngineTests : IAsyncLifetime
     public async Task The_default_path_is_the_standard_one()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "The native engine tests run on Linux.");
-        var (result, log) = await harness.RunAsync(Shell("echo \"P=$PATH\""));
+        var (result, log) = await Harness.RunAsync(Shell("echo \"P=$PATH\""));
         await using (result)
         {
             Assert.Contains("P=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n", log.Text, StringComparison.Ordinal);
@@ -101,7 +92,7 @@ public sealed class NativeEngineTests : IAsyncLifetime
     [Fact]
     public async Task Invalid_and_duplicate_environment_variables_are_refused()
     {
-        await using var builder = await harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(new TestTaskContext(), Commands(["true"])));
+        await using var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(new TestTaskContext(), Commands(["true"])));
         Assert.Throws<MalformedPayloadException>(() => builder.SetEnvironmentVariable("1BAD", "x"));
         Assert.Throws<MalformedPayloadException>(() => builder.SetEnvironmentVariable("BAD-NAME", "x"));
         Assert.Throws<MalformedPayloadException>(() => builder.SetEnvironmentVariable("A=B", "x"));
@@ -117,7 +108,7 @@ public sealed class NativeEngineTests : IAsyncLifetime
     [InlineData("{\"command\": [\"ls -l\"]}")]
     [InlineData("{\"command\": [[1]]}")]
     public async Task A_malformed_command_is_refused(string payload) =>
-        await Assert.ThrowsAsync<MalformedPayloadException>(() => harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(new TestTaskContext(), JObject.Parse(payload))));
+        await Assert.ThrowsAsync<MalformedPayloadException>(() => Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(new TestTaskContext(), JObject.Parse(payload))));
 
     [SkippableFact]
     public async Task Ten_megabytes_without_a_newline_and_non_utf8_bytes_arrive_intact()
@@ -135,10 +126,10 @@ public sealed class NativeEngineTests : IAsyncLifetime
 
         byte[] invalidUtf8 = [0xC3, 0x28, 0xA0, 0xA1, 0xE2, 0x28, 0xA1, 0xF0, 0x90, 0x28, 0xBC, 0xFE, 0xFF, 0x00];
         invalidUtf8.CopyTo(data, 0);
-        var file = harness.Environment.Storage.NewFilePath("payload");
+        var file = Harness.Environment.Storage.NewFilePath("payload");
         await File.WriteAllBytesAsync(file, data);
 
-        var (result, log) = await harness.RunAsync(Commands(["cat", file]));
+        var (result, log) = await Harness.RunAsync(Commands(["cat", file]));
         await using (result)
         {
             Assert.True(result.Success);
@@ -161,7 +152,7 @@ public sealed class NativeEngineTests : IAsyncLifetime
             ln -s /etc escape-dir
             mkfifo out/fifo
             """;
-        var (result, _) = await harness.RunAsync(Shell(script));
+        var (result, _) = await Harness.RunAsync(Shell(script));
         await using (result)
         {
             Assert.True(result.Success);
@@ -217,7 +208,7 @@ public sealed class NativeEngineTests : IAsyncLifetime
     public async Task Kill_after_the_end_is_a_no_op_and_abort_throws()
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "The native engine tests run on Linux.");
-        var (sandbox, _) = await harness.StartAsync(Commands(["true"]));
+        var (sandbox, _) = await Harness.StartAsync(Commands(["true"]));
         await using (sandbox)
         {
             await using var result = await sandbox.WaitForResultAsync();
@@ -234,9 +225,9 @@ public sealed class NativeEngineTests : IAsyncLifetime
         var provider = new NativeEngineProvider();
         Assert.Equal("native", provider.Name);
         Assert.Equal("boolean", provider.ConfigSchema["properties"]?["createUser"]?["type"]?.ToString());
-        Assert.True(harness.Engine.Capabilities.Supports(EngineFeatures.EnvironmentVariables | EngineFeatures.Artifacts | EngineFeatures.Kill));
-        Assert.Equal(0, harness.Engine.Capabilities.MaxConcurrency);
-        Assert.NotEmpty(harness.Engine.Documentation);
-        Assert.Equal("command", harness.Engine.PayloadSchema["required"]?[0]?.ToString());
+        Assert.True(Harness.Engine.Capabilities.Supports(EngineFeatures.EnvironmentVariables | EngineFeatures.Artifacts | EngineFeatures.Kill));
+        Assert.Equal(0, Harness.Engine.Capabilities.MaxConcurrency);
+        Assert.NotEmpty(Harness.Engine.Documentation);
+        Assert.Equal("command", Harness.Engine.PayloadSchema["required"]?[0]?.ToString());
     }
 }

@@ -5,17 +5,8 @@ using TcWorker.Errors;
 namespace TcWorker.Engines.Native.Tests;
 
 /// <summary>A task never leaves a process behind: not when it ends, not when it is killed or aborted.</summary>
-public sealed class ProcessCleanupTests : IAsyncLifetime
+public sealed class ProcessCleanupTests() : EngineTestBase(() => new NativeEngineProvider(), () => new JObject { ["killGracePeriodSeconds"] = 0.5 })
 {
-    private EngineHarness harness = null!;
-
-    public Task InitializeAsync()
-    {
-        harness = EngineHarness.Create(new NativeEngineProvider(), new JObject { ["killGracePeriodSeconds"] = 0.5 });
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await harness.DisposeAsync();
 
     /// <summary>Starts three sleepers that leave the process tree in different ways, then says so.</summary>
     private static string Sleepers(string seconds) =>
@@ -26,7 +17,7 @@ public sealed class ProcessCleanupTests : IAsyncLifetime
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "Process cleanup is tested on Linux (/proc).");
         var seconds = HostProcesses.UniqueSleepSeconds();
-        var (result, log) = await harness.RunAsync(NativeEngineTests.Shell(Sleepers(seconds)));
+        var (result, log) = await Harness.RunAsync(NativeEngineTests.Shell(Sleepers(seconds)));
         await using (result)
         {
             Assert.True(result.Success);
@@ -67,7 +58,7 @@ public sealed class ProcessCleanupTests : IAsyncLifetime
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "Process cleanup is tested on Linux (/proc).");
         var seconds = HostProcesses.UniqueSleepSeconds();
-        var (sandbox, task) = await harness.StartAsync(NativeEngineTests.Shell(Sleepers(seconds) + $"; sleep {seconds}"));
+        var (sandbox, task) = await Harness.StartAsync(NativeEngineTests.Shell(Sleepers(seconds) + $"; sleep {seconds}"));
         await task.TestLog.WaitForAsync("sleepers-started");
         await HostProcesses.WaitForAsync("sleep " + seconds, 5);
         return (sandbox, seconds);
@@ -78,7 +69,7 @@ public sealed class ProcessCleanupTests : IAsyncLifetime
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "Process cleanup is tested on Linux (/proc).");
         var seconds = HostProcesses.UniqueSleepSeconds();
-        var (result, _) = await harness.RunAsync(NativeEngineTests.Shell($"trap '' TERM; setsid sleep {seconds} & echo started"));
+        var (result, _) = await Harness.RunAsync(NativeEngineTests.Shell($"trap '' TERM; setsid sleep {seconds} & echo started"));
         await using (result)
         {
             Assert.True(result.Success);
@@ -91,7 +82,7 @@ public sealed class ProcessCleanupTests : IAsyncLifetime
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "Process cleanup is tested on Linux (/proc).");
         var seconds = HostProcesses.UniqueSleepSeconds();
-        var (sandbox, task) = await harness.StartAsync(NativeEngineTests.Shell($"setsid sleep {seconds} & echo started; sleep {seconds}"));
+        var (sandbox, task) = await Harness.StartAsync(NativeEngineTests.Shell($"setsid sleep {seconds} & echo started; sleep {seconds}"));
         await task.TestLog.WaitForAsync("started");
         await HostProcesses.WaitForAsync("sleep " + seconds, 2);
         await sandbox.DisposeAsync();

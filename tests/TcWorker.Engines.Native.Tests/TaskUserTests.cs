@@ -5,35 +5,18 @@ using TcWorker.Engines.Testing;
 namespace TcWorker.Engines.Native.Tests;
 
 /// <summary>With <c>createUser</c>, each task runs as its own throwaway user. Needs root.</summary>
-public sealed class TaskUserTests : IAsyncLifetime
+public sealed class TaskUserTests() : EngineTestBase(
+    () => new NativeEngineProvider(),
+    () => HostProcesses.IsRoot ? new JObject { ["createUser"] = true, ["killGracePeriodSeconds"] = 0.5 } : null)
 {
     private const string NeedsRoot = "Per-task users need root on Linux (useradd); run the tests as root to cover them.";
-    private EngineHarness harness = null!;
-
-    public Task InitializeAsync()
-    {
-        if (HostProcesses.IsRoot)
-        {
-            harness = EngineHarness.Create(new NativeEngineProvider(), new JObject { ["createUser"] = true, ["killGracePeriodSeconds"] = 0.5 });
-        }
-
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (harness is not null)
-        {
-            await harness.DisposeAsync();
-        }
-    }
 
     [SkippableFact]
     public async Task A_task_cannot_read_another_tasks_directory()
     {
         Skip.IfNot(HostProcesses.IsRoot, NeedsRoot);
         var taskA = new TestTaskContext();
-        await using var builderA = await harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(taskA, NativeEngineTests.Shell("echo top-secret > secret.txt; id -un")));
+        await using var builderA = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(taskA, NativeEngineTests.Shell("echo top-secret > secret.txt; id -un")));
         var dirA = builderA.WorkingDirectory!;
         await using var sandboxA = await builderA.StartAsync();
         await using var resultA = await sandboxA.WaitForResultAsync();
@@ -42,7 +25,7 @@ public sealed class TaskUserTests : IAsyncLifetime
         Assert.StartsWith("tcw-", userA, StringComparison.Ordinal);
         Assert.True(HostProcesses.UserExists(userA));
 
-        var (resultB, logB) = await harness.RunAsync(NativeEngineTests.Commands(["sh", "-c", "id -un; ls \"$0\"; cat \"$0/secret.txt\"", dirA]));
+        var (resultB, logB) = await Harness.RunAsync(NativeEngineTests.Commands(["sh", "-c", "id -un; ls \"$0\"; cat \"$0/secret.txt\"", dirA]));
         await using (resultB)
         {
             Assert.False(resultB.Success);
@@ -61,7 +44,7 @@ public sealed class TaskUserTests : IAsyncLifetime
     {
         Skip.IfNot(HostProcesses.IsRoot, NeedsRoot);
         var seconds = HostProcesses.UniqueSleepSeconds();
-        var (result, log) = await harness.RunAsync(NativeEngineTests.Shell($"echo \"home=$HOME user=$USER\"; pwd; env -i setsid sleep {seconds} & echo started"));
+        var (result, log) = await Harness.RunAsync(NativeEngineTests.Shell($"echo \"home=$HOME user=$USER\"; pwd; env -i setsid sleep {seconds} & echo started"));
         await using (result)
         {
             Assert.True(result.Success);
@@ -76,12 +59,12 @@ public sealed class TaskUserTests : IAsyncLifetime
     {
         Skip.IfNot(HostProcesses.IsRoot, NeedsRoot);
         var task = new TestTaskContext();
-        var builder = await harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(task, NativeEngineTests.Commands(["true"])));
+        var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(task, NativeEngineTests.Commands(["true"])));
         var dir = builder.WorkingDirectory!;
         var user = File.ReadLines("/etc/passwd").Select(l => l.Split(':')).Single(f => f[5] == dir)[0];
 
         // The worker "crashed": the builder is never disposed. A new engine on the same storage cleans up.
-        await using var engine = new NativeEngineProvider().Create(new EngineOptions(new JObject { ["createUser"] = true }, harness.Environment, NullLogger.Instance));
+        await using var engine = new NativeEngineProvider().Create(new EngineOptions(new JObject { ["createUser"] = true }, Harness.Environment, NullLogger.Instance));
         Assert.False(HostProcesses.UserExists(user));
         Assert.False(Directory.Exists(dir));
     }

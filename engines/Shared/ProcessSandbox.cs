@@ -25,6 +25,7 @@ internal sealed record ProcessOutcome(int? ExitCode);
 internal abstract class ProcessSandbox : ISandbox
 {
     private static readonly TimeSpan PipeDrainTimeout = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan OutputSettleTimeout = TimeSpan.FromMilliseconds(200);
     private readonly SandboxLifecycle<IResultSet> lifecycle = new();
     private readonly CancellationTokenSource abandonPipes = new();
     private readonly List<Task> pumps = [];
@@ -110,11 +111,13 @@ internal abstract class ProcessSandbox : ISandbox
         }
 
         Reaper.Track(process);
+        var output = Task.WhenAll(
+            OutputPump.CopyAsync(process.StandardOutput.BaseStream, Log, null, abandonPipes.Token),
+            OutputPump.CopyAsync(process.StandardError.BaseStream, Log, errors, abandonPipes.Token));
         lock (processes)
         {
             processes.Add(process);
-            pumps.Add(OutputPump.CopyAsync(process.StandardOutput.BaseStream, Log, null, abandonPipes.Token));
-            pumps.Add(OutputPump.CopyAsync(process.StandardError.BaseStream, Log, errors, abandonPipes.Token));
+            pumps.Add(output);
             pumps.Add(FeedAsync(process.StandardInput.BaseStream, input));
         }
 
@@ -126,6 +129,16 @@ internal abstract class ProcessSandbox : ISandbox
         {
             await Reaper.TerminateAllAsync(Options.GracePeriod).ConfigureAwait(false);
             await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        try
+        {
+            // So that what the engine logs next comes after the command's last output, unless a
+            // background process keeps the pipes open (the end of the task deals with those).
+            await output.WaitAsync(OutputSettleTimeout, Options.Time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
         }
 
         return process.ExitCode;

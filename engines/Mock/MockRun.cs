@@ -1,0 +1,151 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+using TcWorker.Errors;
+using TcWorker.Tasks;
+
+namespace TcWorker.Engines.Mock;
+
+/// <summary>One mock task: its function, argument and what the builder attached.</summary>
+internal sealed class MockRun(string function, string argument, TimeSpan delay, ITaskLog log, TimeProvider time)
+{
+    private const string VolumeMarker = "mock-volume-marker";
+
+    public ConcurrentDictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
+
+    public ConcurrentDictionary<string, RequestDelegate> Proxies { get; } = new(StringComparer.Ordinal);
+
+    public ConcurrentDictionary<string, (MockVolume Volume, bool ReadOnly)> Volumes { get; } = new(StringComparer.Ordinal);
+
+    public ConcurrentDictionary<string, byte[]> Files { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Runs the function. Throws OperationCanceledException when stopped.</summary>
+    public async Task<MockResultSet> ExecuteAsync(CancellationToken stop)
+    {
+        if (delay > TimeSpan.Zero)
+        {
+            await Task.Delay(delay, time, stop).ConfigureAwait(false);
+        }
+
+        var exitCode = function switch
+        {
+            "true" => 0,
+            "false" => 1,
+            "write-log" => await WriteAsync(argument + "\n").ConfigureAwait(false),
+            "sleep" => await SleepAsync(stop).ConfigureAwait(false),
+            "malformed-payload-after-start" => throw new MalformedPayloadException(argument.Length > 0 ? argument : "The mock payload is malformed (after start)."),
+            "fatal-internal-error" => throw new FatalInternalException("The mock engine failed fatally, as asked."),
+            "nonfatal-internal-error" => throw new NonFatalInternalException("The mock engine failed for this task, as asked."),
+            "print-env" => await PrintEnvironmentAsync().ConfigureAwait(false),
+            "ping-proxy" => await PingProxyAsync(stop).ConfigureAwait(false),
+            "write-files" => WriteFiles(),
+            "exit-code" => int.TryParse(argument, NumberStyles.Integer, CultureInfo.InvariantCulture, out var code) ? code : throw new MalformedPayloadException("payload.argument must be an integer for exit-code."),
+            "write-volume" => WriteVolume(),
+            "read-volume" => Volume(argument) is { } v && v.Volume.Files.ContainsKey(VolumeMarker) ? 0 : 1,
+            _ => throw new MalformedPayloadException($"Unknown function '{function}'."),
+        };
+        return new MockResultSet(exitCode == 0, exitCode, Files);
+    }
+
+    private async Task<int> WriteAsync(string text)
+    {
+        await log.WriteAsync(Encoding.UTF8.GetBytes(text)).ConfigureAwait(false);
+        return 0;
+    }
+
+    private async Task<int> SleepAsync(CancellationToken stop)
+    {
+        if (!int.TryParse(argument, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms) || ms < 0)
+        {
+            throw new MalformedPayloadException("payload.argument must be a number of milliseconds for sleep.");
+        }
+
+        await Task.Delay(TimeSpan.FromMilliseconds(ms), time, stop).ConfigureAwait(false);
+        return 0;
+    }
+
+    private async Task<int> PrintEnvironmentAsync()
+    {
+        if (argument.Length > 0)
+        {
+            return Environment.TryGetValue(argument, out var value) ? await WriteAsync(value + "\n").ConfigureAwait(false) : 1;
+        }
+
+        return await WriteAsync(string.Concat(Environment.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Key}={e.Value}\n"))).ConfigureAwait(false);
+    }
+
+    private async Task<int> PingProxyAsync(CancellationToken stop)
+    {
+        var slash = argument.IndexOf('/', StringComparison.Ordinal);
+        var name = slash < 0 ? argument : argument[..slash];
+        var path = slash < 0 ? "/v1/ping" : argument[slash..];
+        if (!Proxies.TryGetValue(name, out var handler))
+        {
+            log.WriteErrorLine($"No proxy named '{name}' is attached.");
+            return 1;
+        }
+
+        var context = new DefaultHttpContext { RequestAborted = stop };
+        context.Request.Method = HttpMethods.Get;
+        context.Request.Scheme = "http";
+        context.Request.Host = new HostString("taskcluster");
+        context.Request.PathBase = "/" + name;
+        context.Request.Path = path;
+        using var body = new MemoryStream();
+        context.Response.Body = body;
+        await handler(context).ConfigureAwait(false);
+        await WriteAsync(Encoding.UTF8.GetString(body.ToArray()) + "\n").ConfigureAwait(false);
+        return context.Response.StatusCode is >= 200 and < 300 ? 0 : 1;
+    }
+
+    private int WriteFiles()
+    {
+        JObject files;
+        try
+        {
+            files = JObject.Parse(argument);
+        }
+        catch (JsonReaderException e)
+        {
+            throw new MalformedPayloadException($"payload.argument must be a JSON object of path to content for write-files: {e.Message}");
+        }
+
+        foreach (var (path, content) in files)
+        {
+            Files[MockResultSet.Normalize(path)] = Encoding.UTF8.GetBytes(content?.ToString() ?? string.Empty);
+        }
+
+        return 0;
+    }
+
+    private int WriteVolume()
+    {
+        if (Volume(argument) is not { } mounted)
+        {
+            return 1;
+        }
+
+        if (mounted.ReadOnly)
+        {
+            log.WriteErrorLine($"The volume at '{argument}' is read-only.");
+            return 1;
+        }
+
+        mounted.Volume.Files[VolumeMarker] = Encoding.UTF8.GetBytes("written");
+        return 0;
+    }
+
+    private (MockVolume Volume, bool ReadOnly)? Volume(string mountPoint)
+    {
+        if (Volumes.TryGetValue(mountPoint, out var mounted))
+        {
+            return mounted;
+        }
+
+        log.WriteErrorLine($"No volume is mounted at '{mountPoint}'.");
+        return null;
+    }
+}

@@ -1,0 +1,43 @@
+using TcWorker.Engines.Shared;
+
+namespace TcWorker.Engines.Mock;
+
+/// <summary>A running mock function. Kill and abort cancel it; later calls see one consistent outcome.</summary>
+internal sealed class MockSandbox : ISandbox
+{
+    private readonly SandboxLifecycle<IResultSet> lifecycle = new();
+    private readonly MockRun mockRun;
+
+    public MockSandbox(MockRun mockRun)
+    {
+        this.mockRun = mockRun;
+        lifecycle.Start(RunAsync);
+    }
+
+    public Task<IResultSet> WaitForResultAsync(CancellationToken cancellationToken = default) => lifecycle.WaitAsync(cancellationToken);
+
+    public Task AbortAsync() => lifecycle.AbortAsync();
+
+    public Task KillAsync() => lifecycle.KillAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await lifecycle.StopForDisposalAsync().ConfigureAwait(false);
+        lifecycle.Dispose();
+    }
+
+    private async Task<IResultSet> RunAsync()
+    {
+        IResultSet result;
+        try
+        {
+            result = await mockRun.ExecuteAsync(lifecycle.Stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (lifecycle.Stopping.IsCancellationRequested)
+        {
+            result = new MockResultSet(false, null, mockRun.Files);
+        }
+
+        return lifecycle.Finish() ? new MockResultSet(false, null, mockRun.Files) : result;
+    }
+}

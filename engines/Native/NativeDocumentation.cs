@@ -1,0 +1,39 @@
+namespace TcWorker.Engines.Native;
+
+/// <summary>The native engine's documentation for task authors and operators.</summary>
+internal static class NativeDocumentation
+{
+    public static IReadOnlyList<DocSection> Sections { get; } =
+    [
+        new("Payload", """
+            `command` is a list of commands, each an argv array run without a shell, in order, in a fresh
+            task directory (also `HOME`). The first command that exits non-zero stops the task, which then
+            fails; a command that does not exist fails the task with a `[tc-worker:error]` line.
+            Example: `command: [["make", "-j4"], ["bash", "-c", "make test > results.txt"]]`.
+            """),
+        new("Environment", """
+            The environment is built from scratch: nothing of the worker's own environment (credentials
+            above all) reaches the task. It holds `HOME` (the task directory), `PATH`
+            (`/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`), `USER`, what plugins set
+            (`env` in the payload, `TASK_ID`, ...), and `TCW_SANDBOX_ID`, which marks the task's processes.
+            """),
+        new("Processes", """
+            When the task ends, is killed (max run time) or aborted, every process it started gets SIGTERM
+            and, after `killGracePeriodSeconds` (default 5), SIGKILL: background jobs, `setsid` and
+            double-forked daemons included. Processes are found by the `TCW_SANDBOX_ID` marker in their
+            initial environment and, with `createUser`, by their user id. A process that clears its
+            environment on exec (`env -i`) escapes the marker; use `createUser` to catch it too.
+            """),
+        new("Artifacts", """
+            Artifact paths are relative to the task directory. Symlinks are resolved; anything that leads
+            outside the task directory is refused.
+            """),
+        new("Per-task users", """
+            With `createUser: true` (the worker must run as root) each task runs as a new user `tcw-<random>`
+            whose home is the task directory (mode 700, so tasks cannot read each other's files). The user,
+            its processes and its files are removed when the task's result is disposed. Users and task
+            directories left by a crashed worker are removed when the engine starts. Linux uses
+            useradd/userdel; the macOS (dscl) and Windows (net user) code paths are untested.
+            """),
+    ];
+}

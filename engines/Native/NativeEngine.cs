@@ -1,0 +1,134 @@
+using Microsoft.Extensions.Logging;
+using Newtonsoft.Json.Linq;
+using TcWorker.Engines.Shared;
+using TcWorker.Errors;
+using TcWorker.Workers;
+
+namespace TcWorker.Engines.Native;
+
+/// <summary>The native engine. Thread-safe; unbounded concurrency.</summary>
+internal sealed partial class NativeEngine : IEngine
+{
+    private readonly IWorkerEnvironment environment;
+    private readonly string tasksFolder;
+    private readonly bool createUser;
+    private readonly TimeSpan gracePeriod;
+
+    private NativeEngine(IWorkerEnvironment environment, string tasksFolder, bool createUser, TimeSpan gracePeriod)
+    {
+        this.environment = environment;
+        this.tasksFolder = tasksFolder;
+        this.createUser = createUser;
+        this.gracePeriod = gracePeriod;
+    }
+
+    public EngineCapabilities Capabilities { get; } = new()
+    {
+        MaxConcurrency = 0,
+        Features = EngineFeatures.EnvironmentVariables | EngineFeatures.Artifacts | EngineFeatures.Kill,
+    };
+
+    public JObject PayloadSchema => new()
+    {
+        ["type"] = "object",
+        ["properties"] = new JObject
+        {
+            ["command"] = new JObject
+            {
+                ["type"] = "array",
+                ["minItems"] = 1,
+                ["description"] = "The commands to run, in order, each an argv array executed without a shell (use [\"bash\", \"-c\", \"...\"] for one). The first non-zero exit code stops the task and fails it.",
+                ["items"] = new JObject
+                {
+                    ["type"] = "array",
+                    ["minItems"] = 1,
+                    ["items"] = new JObject { ["type"] = "string" },
+                },
+            },
+        },
+        ["required"] = new JArray("command"),
+    };
+
+    public IReadOnlyList<DocSection> Documentation => NativeDocumentation.Sections;
+
+    public static NativeEngine Create(EngineOptions options)
+    {
+        var createUser = options.Config["createUser"]?.Value<bool>() ?? false;
+        if (createUser && !OperatingSystem.IsWindows() && Environment.UserName != "root")
+        {
+            throw new FatalInternalException("The native engine's createUser option needs the worker to run as root.");
+        }
+
+        var tasksFolder = Path.Combine(options.Environment.Storage.Root, "tcw-native");
+        TaskWorkspace.PrepareParentAsync(tasksFolder, options.Environment.Time).GetAwaiter().GetResult();
+        if (createUser && !AncestorsTraversable(tasksFolder))
+        {
+            LogNotTraversable(options.Logger, tasksFolder);
+        }
+
+        return new NativeEngine(options.Environment, tasksFolder, createUser, ProcessEngineSettings.GracePeriod(options.Config));
+    }
+
+    public async Task<ISandboxBuilder> CreateSandboxBuilderAsync(SandboxOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var commands = ParseCommands(options.Payload);
+        var workspace = await TaskWorkspace.CreateAsync(tasksFolder, createUser, environment.Time, cancellationToken).ConfigureAwait(false);
+        var defaults = new Dictionary<string, string>
+        {
+            ["HOME"] = workspace.Directory,
+            ["PATH"] = TaskEnvironment.DefaultPath,
+            ["USER"] = workspace.User?.Name ?? Environment.UserName,
+        };
+        var forced = new Dictionary<string, string> { [ProcessReaper.MarkerVariable] = ProcessEngineSettings.NewMarker() };
+        var taskEnvironment = new TaskEnvironment(defaults, forced);
+        return new ProcessSandboxBuilder(
+            workspace,
+            taskEnvironment,
+            env => new NativeSandbox(commands, new ProcessSandboxOptions(workspace, env, options.Task.Log, gracePeriod, environment.Time)));
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private static List<string[]> ParseCommands(JObject payload)
+    {
+        if (payload["command"] is not JArray { Count: > 0 } commands)
+        {
+            throw new MalformedPayloadException("payload.command must be a non-empty array of commands.");
+        }
+
+        var result = new List<string[]>();
+        for (var i = 0; i < commands.Count; i++)
+        {
+            if (commands[i] is not JArray { Count: > 0 } argv || argv.Any(a => a.Type != JTokenType.String))
+            {
+                throw new MalformedPayloadException($"payload.command[{i}] must be a non-empty array of strings.");
+            }
+
+            result.Add([.. argv.Select(a => a.Value<string>()!)]);
+        }
+
+        return result;
+    }
+
+    private static bool AncestorsTraversable(string folder)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return true;
+        }
+
+        for (var dir = Path.GetDirectoryName(folder); !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
+        {
+            if ((File.GetUnixFileMode(dir) & UnixFileMode.OtherExecute) == 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Task users cannot reach their directories under {Folder}: a parent folder is not traversable by others (chmod o+x)")]
+    private static partial void LogNotTraversable(ILogger logger, string folder);
+}

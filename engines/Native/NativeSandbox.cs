@@ -1,0 +1,36 @@
+using TcWorker.Engines.Shared;
+
+namespace TcWorker.Engines.Native;
+
+/// <summary>Runs the payload's commands in order; the first non-zero exit code stops the run.</summary>
+internal sealed class NativeSandbox(IReadOnlyList<string[]> commands, ProcessSandboxOptions options) : ProcessSandbox(options)
+{
+    protected override async Task<ProcessOutcome> RunAsync(CancellationToken stopping)
+    {
+        int? exitCode = 0;
+        for (var i = 0; i < commands.Count && !stopping.IsCancellationRequested; i++)
+        {
+            Log.WriteLine($"Executing command {i}: {string.Join(' ', commands[i].Select(Quote))}");
+            exitCode = await RunProcessAsync(commands[i], ReadOnlyMemory<byte>.Empty, null, stopping).ConfigureAwait(false);
+            if (exitCode != 0)
+            {
+                if (exitCode is not null && !stopping.IsCancellationRequested)
+                {
+                    Log.WriteErrorLine($"Command {i} exited with code {exitCode}.");
+                }
+
+                break;
+            }
+        }
+
+        return new ProcessOutcome(exitCode);
+    }
+
+    protected override IResultSet CreateResult(ProcessOutcome outcome, bool killed) =>
+        new ProcessResultSet(Options.Workspace, Options.Workspace.Directory, !killed && outcome.ExitCode == 0, killed ? null : outcome.ExitCode);
+
+    private static string Quote(string argument) =>
+        argument.Length > 0 && argument.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '/' or '=' or ':' or ',')
+            ? argument
+            : "'" + argument.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+}

@@ -1,0 +1,26 @@
+using System.Globalization;
+using Newtonsoft.Json.Linq;
+
+namespace TcWorker.Engines.Shared;
+
+/// <summary>Config values and schema parts common to the process engines.</summary>
+internal static class ProcessEngineSettings
+{
+    public const string GracePeriodKey = "killGracePeriodSeconds";
+
+    public static JObject GracePeriodSchema => new()
+    {
+        ["type"] = "number",
+        ["minimum"] = 0,
+        ["default"] = 5,
+        ["description"] = "Seconds a task's processes get between SIGTERM and SIGKILL when the task is killed, aborted, or leaves processes behind.",
+    };
+
+    public static TimeSpan GracePeriod(JObject config) =>
+        TimeSpan.FromSeconds(config[GracePeriodKey]?.Value<double>() ?? 5);
+
+    /// <summary>A random marker for the task's processes (128 bits).</summary>
+    public static string NewMarker() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+
+    public static string Format(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,209 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using TcWorker.Errors;
+using TcWorker.Tasks;
+
+namespace TcWorker.Engines.Shared;
+
+/// <summary>What a process sandbox is made of.</summary>
+/// <param name="Workspace">The task directory and user; the sandbox takes ownership.</param>
+/// <param name="Environment">The task's complete environment.</param>
+/// <param name="Log">The task log.</param>
+/// <param name="GracePeriod">How long processes get between SIGTERM and SIGKILL.</param>
+/// <param name="Time">The clock.</param>
+internal sealed record ProcessSandboxOptions(TaskWorkspace Workspace, IReadOnlyDictionary<string, string> Environment, ITaskLog Log, TimeSpan GracePeriod, TimeProvider Time);
+
+/// <summary>How the task's commands ended.</summary>
+/// <param name="ExitCode">The exit code of the last command run, or null when none could be started.</param>
+internal sealed record ProcessOutcome(int? ExitCode);
+
+/// <summary>
+/// A sandbox that runs host processes in a task directory. It owns the run: commands are run by
+/// <see cref="RunAsync"/>; afterwards, and on kill or abort, every process the task started is
+/// terminated (see <see cref="ProcessReaper"/>), so a task never leaves a process behind.
+/// </summary>
+internal abstract class ProcessSandbox : ISandbox
+{
+    private static readonly TimeSpan PipeDrainTimeout = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan OutputSettleTimeout = TimeSpan.FromMilliseconds(200);
+    private readonly SandboxLifecycle<IResultSet> lifecycle = new();
+    private readonly CancellationTokenSource abandonPipes = new();
+    private readonly List<Task> pumps = [];
+    private readonly List<Process> processes = [];
+
+    protected ProcessSandbox(ProcessSandboxOptions options)
+    {
+        Options = options;
+        Reaper = new ProcessReaper(
+            options.Environment.TryGetValue(ProcessReaper.MarkerVariable, out var marker) ? marker : throw new ArgumentException("The environment lacks the marker.", nameof(options)),
+            options.Workspace.User?.Uid,
+            options.Time);
+    }
+
+    protected ProcessSandboxOptions Options { get; }
+
+    protected ProcessReaper Reaper { get; }
+
+    protected ITaskLog Log => Options.Log;
+
+    /// <summary>Starts the run in the background.</summary>
+    public void Start() => lifecycle.Start(RunAndCleanUpAsync);
+
+    public Task<IResultSet> WaitForResultAsync(CancellationToken cancellationToken = default) => lifecycle.WaitAsync(cancellationToken);
+
+    public Task AbortAsync() => lifecycle.AbortAsync();
+
+    public Task KillAsync() => lifecycle.KillAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        var ownsWorkspace = await lifecycle.StopForDisposalAsync().ConfigureAwait(false);
+        lock (processes)
+        {
+            foreach (var process in processes)
+            {
+                process.Dispose();
+            }
+        }
+
+        if (ownsWorkspace)
+        {
+            await Options.Workspace.DisposeAsync().ConfigureAwait(false);
+        }
+
+        lifecycle.Dispose();
+        abandonPipes.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Runs the task's commands. <paramref name="stopping"/> fires on kill and abort: stop starting commands then.</summary>
+    protected abstract Task<ProcessOutcome> RunAsync(CancellationToken stopping);
+
+    /// <summary>
+    /// Makes the result set once every process is gone and the output drained; it takes ownership of
+    /// the workspace. May throw instead (the error <see cref="WaitForResultAsync"/> reports).
+    /// </summary>
+    protected abstract IResultSet CreateResult(ProcessOutcome outcome, bool killed);
+
+    /// <summary>
+    /// Runs one command to its end, its output going to the log. Returns its exit code, or null when
+    /// it could not be started (the reason is in the log). On kill or abort, terminates the task's processes.
+    /// </summary>
+    protected async Task<int?> RunProcessAsync(IReadOnlyList<string> argv, ReadOnlyMemory<byte> input, BoundedCapture? errors, CancellationToken stopping)
+    {
+        var workspace = Options.Workspace;
+        var executable = ProcessLauncher.Resolve(argv[0], workspace.Directory, Options.Environment.GetValueOrDefault("PATH"));
+        if (executable is null)
+        {
+            Log.WriteErrorLine($"Command not found: '{argv[0]}' is not an executable file in the task directory or on the task's PATH.");
+            return null;
+        }
+
+        Process process;
+        try
+        {
+            process = ProcessLauncher.Start(executable, argv, workspace.Directory, Options.Environment, workspace.User);
+        }
+        catch (Win32Exception e)
+        {
+            Log.WriteErrorLine($"Could not start '{argv[0]}': {e.Message}");
+            return null;
+        }
+
+        Reaper.Track(process);
+        var output = Task.WhenAll(
+            OutputPump.CopyAsync(process.StandardOutput.BaseStream, Log, null, abandonPipes.Token),
+            OutputPump.CopyAsync(process.StandardError.BaseStream, Log, errors, abandonPipes.Token));
+        lock (processes)
+        {
+            processes.Add(process);
+            pumps.Add(output);
+            pumps.Add(FeedAsync(process.StandardInput.BaseStream, input));
+        }
+
+        try
+        {
+            await process.WaitForExitAsync(stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            await Reaper.TerminateAllAsync(Options.GracePeriod).ConfigureAwait(false);
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        try
+        {
+            // So that what the engine logs next comes after the command's last output, unless a
+            // background process keeps the pipes open (the end of the task deals with those).
+            await output.WaitAsync(OutputSettleTimeout, Options.Time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        return process.ExitCode;
+    }
+
+    private async Task<IResultSet> RunAndCleanUpAsync()
+    {
+        ProcessOutcome outcome;
+        try
+        {
+            outcome = await RunAsync(lifecycle.Stopping).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Whatever the task left running (background jobs, daemons) goes now.
+            await Reaper.TerminateAllAsync(Options.GracePeriod).ConfigureAwait(false);
+            await DrainPipesAsync().ConfigureAwait(false);
+        }
+
+        var killed = lifecycle.Finish();
+        return CreateResult(outcome, killed);
+    }
+
+    private async Task DrainPipesAsync()
+    {
+        Task[] all;
+        lock (processes)
+        {
+            all = [.. pumps];
+        }
+
+        try
+        {
+            await Task.WhenAll(all).WaitAsync(PipeDrainTimeout, Options.Time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // A process we could not find (it cleared its environment) still holds a pipe.
+            await abandonPipes.CancelAsync().ConfigureAwait(false);
+            Log.WriteErrorLine("The task's output was still open after all its processes were stopped; the rest is discarded.");
+        }
+    }
+
+    private static async Task FeedAsync(Stream stdin, ReadOnlyMemory<byte> input)
+    {
+        try
+        {
+            if (!input.IsEmpty)
+            {
+                await stdin.WriteAsync(input).ConfigureAwait(false);
+            }
+        }
+        catch (IOException)
+        {
+            // The process did not read its input.
+        }
+        finally
+        {
+            try
+            {
+                await stdin.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}

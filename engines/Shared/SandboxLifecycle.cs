@@ -1,0 +1,147 @@
+using TcWorker.Errors;
+
+namespace TcWorker.Engines.Shared;
+
+/// <summary>
+/// The states of a sandbox and the races between its end, <c>KillAsync</c> and <c>AbortAsync</c>:
+/// whichever comes first wins, and every later call sees that one outcome. Thread-safe.
+/// </summary>
+/// <typeparam name="TResult">The run's result.</typeparam>
+internal sealed class SandboxLifecycle<TResult> : IDisposable
+{
+    private readonly Lock gate = new();
+    private readonly CancellationTokenSource stop = new();
+    private Task<TResult> run = Task.FromException<TResult>(new InvalidOperationException("Not started."));
+    private State state;
+
+    private enum State
+    {
+        Running,
+        Finished,
+        Killed,
+        Aborted,
+    }
+
+    /// <summary>Fires on kill and abort: the run should stop then.</summary>
+    public CancellationToken Stopping => stop.Token;
+
+    /// <summary>Whether a caller received the result (then it owns it).</summary>
+    public bool HandedOut { get; private set; }
+
+    /// <summary>Whether the run was aborted (its result, if any, is thrown away).</summary>
+    public bool Aborted
+    {
+        get
+        {
+            lock (gate)
+            {
+                return state == State.Aborted;
+            }
+        }
+    }
+
+    /// <summary>Starts the run in the background. The run calls <see cref="Finish"/> before making its result.</summary>
+    public void Start(Func<Task<TResult>> body) => run = Task.Run(body);
+
+    /// <summary>Marks the run as ended; returns whether it was killed (its result must then be unsuccessful).</summary>
+    public bool Finish()
+    {
+        lock (gate)
+        {
+            if (state == State.Running)
+            {
+                state = State.Finished;
+            }
+
+            return state == State.Killed;
+        }
+    }
+
+    /// <summary>Waits for the result; throws <see cref="SandboxAbortedException"/> after an abort, or the run's error.</summary>
+    public async Task<TResult> WaitAsync(CancellationToken cancellationToken)
+    {
+        var result = await run.WaitAsync(cancellationToken).ConfigureAwait(false);
+        lock (gate)
+        {
+            if (state == State.Aborted)
+            {
+                throw new SandboxAbortedException();
+            }
+
+            HandedOut = true;
+            return result;
+        }
+    }
+
+    /// <summary>Aborts; throws <see cref="SandboxTerminatedException"/> when the run already ended on its own.</summary>
+    public Task AbortAsync()
+    {
+        lock (gate)
+        {
+            if (state == State.Finished)
+            {
+                throw new SandboxTerminatedException();
+            }
+
+            state = State.Aborted;
+        }
+
+        return StopAsync();
+    }
+
+    /// <summary>Kills; a no-op when the run already ended.</summary>
+    public Task KillAsync()
+    {
+        lock (gate)
+        {
+            if (state != State.Running)
+            {
+                return Task.CompletedTask;
+            }
+
+            state = State.Killed;
+        }
+
+        return StopAsync();
+    }
+
+    /// <summary>Aborts a run that still goes on and waits for it; returns whether the caller still owns the result's resources.</summary>
+    public async Task<bool> StopForDisposalAsync()
+    {
+        bool ownsResult;
+        lock (gate)
+        {
+            if (state == State.Running)
+            {
+                state = State.Aborted;
+            }
+
+            ownsResult = !HandedOut || state == State.Aborted;
+        }
+
+        await StopAsync().ConfigureAwait(false);
+        return ownsResult;
+    }
+
+    public void Dispose() => stop.Dispose();
+
+    private async Task StopAsync()
+    {
+        try
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        try
+        {
+            await run.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The run's own error is for WaitAsync to report.
+        }
+    }
+}

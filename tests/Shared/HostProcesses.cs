@@ -1,0 +1,61 @@
+using System.Text;
+
+namespace TcWorker.Engines.Testing;
+
+/// <summary>Looks at the host's processes through /proc (Linux).</summary>
+internal static class HostProcesses
+{
+    /// <summary>A token unique to one test, to put on the command lines of the processes it starts.</summary>
+    public static string UniqueSleepSeconds() => "300." + Random.Shared.Next(100000, 999999).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The live (non-zombie) processes whose command line contains <paramref name="text"/>.</summary>
+    public static List<int> WithCommandLine(string text)
+    {
+        var found = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == Environment.ProcessId)
+            {
+                continue;
+            }
+
+            try
+            {
+                var cmdline = Encoding.UTF8.GetString(File.ReadAllBytes(Path.Combine(dir, "cmdline"))).Replace('\0', ' ');
+                if (cmdline.Contains(text, StringComparison.Ordinal))
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>Waits until <paramref name="count"/> processes run with <paramref name="text"/> on their command line.</summary>
+    public static async Task WaitForAsync(string text, int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (WithCommandLine(text).Count < count)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{count} processes with '{text}' did not appear.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    public static bool IsRoot => OperatingSystem.IsLinux() && Environment.UserName == "root";
+
+    /// <summary>Whether a user exists in /etc/passwd.</summary>
+    public static bool UserExists(string name) =>
+        File.ReadLines("/etc/passwd").Any(l => l.StartsWith(name + ":", StringComparison.Ordinal));
+}

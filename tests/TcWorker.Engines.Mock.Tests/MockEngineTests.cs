@@ -1,0 +1,235 @@
+using Microsoft.AspNetCore.Http;
+using Newtonsoft.Json.Linq;
+using TcWorker.Engines.Testing;
+using TcWorker.Errors;
+
+namespace TcWorker.Engines.Mock.Tests;
+
+public sealed class MockEngineTests() : EngineTestBase(() => new MockEngineProvider(), () => new JObject())
+{
+
+    private static JObject Payload(string function, string? argument = null, int? delay = null)
+    {
+        var payload = new JObject { ["function"] = function };
+        if (argument is not null)
+        {
+            payload["argument"] = argument;
+        }
+
+        if (delay is not null)
+        {
+            payload["delay"] = delay;
+        }
+
+        return payload;
+    }
+
+    [Theory]
+    [InlineData("true", true, 0)]
+    [InlineData("false", false, 1)]
+    public async Task True_and_false(string function, bool success, int exitCode)
+    {
+        var (result, _) = await Harness.RunAsync(Payload(function, delay: 5));
+        await using (result)
+        {
+            Assert.Equal(success, result.Success);
+            Assert.Equal(exitCode, result.ExitCode);
+        }
+    }
+
+    [Fact]
+    public async Task Exit_code_and_write_log()
+    {
+        var (result, _) = await Harness.RunAsync(Payload("exit-code", "7"));
+        await using (result)
+        {
+            Assert.False(result.Success);
+            Assert.Equal(7, result.ExitCode);
+        }
+
+        var (logged, log) = await Harness.RunAsync(Payload("write-log", "hello log"));
+        await using (logged)
+        {
+            Assert.True(logged.Success);
+            Assert.Equal("hello log\n", log.Text);
+        }
+    }
+
+    [Fact]
+    public async Task Errors_after_start_come_from_wait_for_result()
+    {
+        var malformed = await Assert.ThrowsAsync<MalformedPayloadException>(() => Harness.RunAsync(Payload("malformed-payload-after-start", "bad thing")));
+        Assert.Equal(["bad thing"], malformed.Messages);
+        await Assert.ThrowsAsync<FatalInternalException>(() => Harness.RunAsync(Payload("fatal-internal-error")));
+        await Assert.ThrowsAsync<NonFatalInternalException>(() => Harness.RunAsync(Payload("nonfatal-internal-error")));
+    }
+
+    [Fact]
+    public async Task Unknown_functions_and_bad_delays_are_malformed()
+    {
+        await Assert.ThrowsAsync<MalformedPayloadException>(() => Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(new TestTaskContext(), Payload("no-such-function"))));
+        await Assert.ThrowsAsync<MalformedPayloadException>(() => Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(new TestTaskContext(), Payload("true", delay: -1))));
+    }
+
+    [Fact]
+    public async Task Print_env_shows_what_was_set_and_conflicts_are_refused()
+    {
+        var (result, log) = await Harness.RunAsync(Payload("print-env"), new Dictionary<string, string> { ["B_VAR"] = "2", ["A_VAR"] = "1" });
+        await using (result)
+        {
+            Assert.Equal("A_VAR=1\nB_VAR=2\n", log.Text);
+        }
+
+        var (one, oneLog) = await Harness.RunAsync(Payload("print-env", "A_VAR"), new Dictionary<string, string> { ["A_VAR"] = "only" });
+        await using (one)
+        {
+            Assert.Equal("only\n", oneLog.Text);
+        }
+
+        await using var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(new TestTaskContext(), Payload("true")));
+        builder.SetEnvironmentVariable("X", "1");
+        Assert.Throws<NamingConflictException>(() => builder.SetEnvironmentVariable("X", "2"));
+        Assert.Throws<MalformedPayloadException>(() => builder.SetEnvironmentVariable("1X", "2"));
+    }
+
+    [Fact]
+    public async Task Ping_proxy_calls_the_handler_in_memory()
+    {
+        var task = new TestTaskContext();
+        await using var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(task, Payload("ping-proxy", "myproxy")));
+        string? seenPath = null;
+        builder.AttachProxy("myproxy", async context =>
+        {
+            seenPath = context.Request.Path;
+            await context.Response.WriteAsync("pong");
+        });
+        Assert.Throws<NamingConflictException>(() => builder.AttachProxy("myproxy", _ => Task.CompletedTask));
+        Assert.Throws<MalformedPayloadException>(() => builder.AttachProxy("NO", _ => Task.CompletedTask));
+        await using var sandbox = await builder.StartAsync();
+        await using var result = await sandbox.WaitForResultAsync();
+        Assert.True(result.Success);
+        Assert.Equal("/v1/ping", seenPath);
+        Assert.Equal("pong\n", task.TestLog.Text);
+    }
+
+    [Fact]
+    public async Task Ping_proxy_is_unsuccessful_on_404()
+    {
+        var task = new TestTaskContext();
+        await using var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(task, Payload("ping-proxy", "myproxy/missing")));
+        builder.AttachProxy("myproxy", context =>
+        {
+            context.Response.StatusCode = 404;
+            return Task.CompletedTask;
+        });
+        await using var sandbox = await builder.StartAsync();
+        await using var result = await sandbox.WaitForResultAsync();
+        Assert.False(result.Success);
+    }
+
+    [Fact]
+    public async Task Write_files_fills_the_result_set()
+    {
+        var files = new JObject { ["public/a.txt"] = "A", ["public/sub/b.txt"] = "B", ["other.txt"] = "O" };
+        var (result, _) = await Harness.RunAsync(Payload("write-files", files.ToString()));
+        await using (result)
+        {
+            await using (var stream = await result.OpenFileAsync("public/a.txt"))
+            {
+                Assert.Equal("A", await new StreamReader(stream).ReadToEndAsync());
+            }
+
+            var listed = new List<string>();
+            await foreach (var file in result.EnumerateFolderAsync("public"))
+            {
+                listed.Add(file.RelativePath);
+            }
+
+            Assert.Equal(["a.txt", "sub/b.txt"], listed.Order().ToList());
+            await Assert.ThrowsAsync<ResourceNotFoundException>(() => result.OpenFileAsync("missing.txt"));
+            await Assert.ThrowsAsync<PathEscapesSandboxException>(() => result.OpenFileAsync("../a.txt"));
+            await Assert.ThrowsAsync<PathEscapesSandboxException>(() => result.OpenFileAsync("/etc/passwd"));
+            await Assert.ThrowsAsync<ResourceNotFoundException>(async () =>
+            {
+                await foreach (var _ in result.EnumerateFolderAsync("nothing-here"))
+                {
+                }
+            });
+        }
+    }
+
+    [Fact]
+    public async Task Kill_ends_a_sleep_with_an_unsuccessful_result()
+    {
+        var (sandbox, _) = await Harness.StartAsync(Payload("sleep", "60000"));
+        await using (sandbox)
+        {
+            await sandbox.KillAsync();
+            await using var result = await sandbox.WaitForResultAsync();
+            Assert.False(result.Success);
+            Assert.Null(result.ExitCode);
+            Assert.Same(result, await sandbox.WaitForResultAsync());
+        }
+    }
+
+    [Fact]
+    public async Task Abort_ends_a_sleep_and_throws_the_result_away()
+    {
+        var (sandbox, _) = await Harness.StartAsync(Payload("sleep", "60000"));
+        await using (sandbox)
+        {
+            await sandbox.AbortAsync();
+            await Assert.ThrowsAsync<SandboxAbortedException>(() => sandbox.WaitForResultAsync());
+        }
+
+        var (finished, _) = await Harness.StartAsync(Payload("true"));
+        await using (finished)
+        {
+            await using var result = await finished.WaitForResultAsync();
+            await Assert.ThrowsAsync<SandboxTerminatedException>(finished.AbortAsync);
+            await finished.KillAsync();
+            Assert.Same(result, await finished.WaitForResultAsync());
+        }
+    }
+
+    [Fact]
+    public async Task Volumes_are_written_read_and_respect_read_only()
+    {
+        await using var volume = await Harness.Engine.CreateVolumeAsync(new JObject());
+
+        async Task<bool> Run(string function, bool readOnly)
+        {
+            await using var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(new TestTaskContext(), Payload(function, "/cache")));
+            builder.AttachVolume("/cache", volume, readOnly);
+            await using var sandbox = await builder.StartAsync();
+            await using var result = await sandbox.WaitForResultAsync();
+            return result.Success;
+        }
+
+        Assert.False(await Run("read-volume", readOnly: false));
+        Assert.False(await Run("write-volume", readOnly: true));
+        Assert.True(await Run("write-volume", readOnly: false));
+        Assert.True(await Run("read-volume", readOnly: true));
+
+        await using var volumeBuilder = await Harness.Engine.CreateVolumeBuilderAsync(new JObject());
+        await volumeBuilder.WriteFileAsync("mock-volume-marker", new MemoryStream([1]));
+        await using var preloaded = await volumeBuilder.BuildAsync();
+        await using var b = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(new TestTaskContext(), Payload("read-volume", "/data")));
+        b.AttachVolume("/data", preloaded, readOnly: true);
+        Assert.Throws<NamingConflictException>(() => b.AttachVolume("/data", preloaded, readOnly: true));
+        await using var s = await b.StartAsync();
+        await using var r = await s.WaitForResultAsync();
+        Assert.True(r.Success);
+    }
+
+    [Fact]
+    public void The_schema_lists_properties_and_required_only()
+    {
+        var schema = Harness.Engine.PayloadSchema;
+        Assert.Null(schema["additionalProperties"]);
+        Assert.Equal(["function"], schema["required"]!.Values<string>().ToList());
+        Assert.Contains("ping-proxy", schema["properties"]!["function"]!["enum"]!.Values<string>());
+        Assert.Equal("mock", new MockEngineProvider().Name);
+        Assert.True(Harness.Engine.Capabilities.Supports(EngineFeatures.Proxies | EngineFeatures.Volumes | EngineFeatures.Kill | EngineFeatures.Artifacts | EngineFeatures.EnvironmentVariables));
+    }
+}

@@ -1,0 +1,71 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Newtonsoft.Json.Linq;
+using TcWorker.Engines.Testing;
+
+namespace TcWorker.Engines.Native.Tests;
+
+/// <summary>With <c>createUser</c>, each task runs as its own throwaway user. Needs root.</summary>
+public sealed class TaskUserTests() : EngineTestBase(
+    () => new NativeEngineProvider(),
+    () => HostProcesses.IsRoot ? new JObject { ["createUser"] = true, ["killGracePeriodSeconds"] = 0.5 } : null)
+{
+    private const string NeedsRoot = "Per-task users need root on Linux (useradd); run the tests as root to cover them.";
+
+    [SkippableFact]
+    public async Task A_task_cannot_read_another_tasks_directory()
+    {
+        Skip.IfNot(HostProcesses.IsRoot, NeedsRoot);
+        var taskA = new TestTaskContext();
+        await using var builderA = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(taskA, NativeEngineTests.Shell("echo top-secret > secret.txt; id -un")));
+        var dirA = builderA.WorkingDirectory!;
+        await using var sandboxA = await builderA.StartAsync();
+        await using var resultA = await sandboxA.WaitForResultAsync();
+        Assert.True(resultA.Success);
+        var userA = taskA.TestLog.Text.Split('\n')[1];
+        Assert.StartsWith("tcw-", userA, StringComparison.Ordinal);
+        Assert.True(HostProcesses.UserExists(userA));
+
+        var (resultB, logB) = await Harness.RunAsync(NativeEngineTests.Commands(["sh", "-c", "id -un; ls \"$0\"; cat \"$0/secret.txt\"", dirA]));
+        await using (resultB)
+        {
+            Assert.False(resultB.Success);
+            Assert.DoesNotContain("top-secret", logB.Text, StringComparison.Ordinal);
+            Assert.Contains("Permission denied", logB.Text, StringComparison.Ordinal);
+            Assert.DoesNotContain(userA, logB.Text.Replace(dirA, string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+        }
+
+        await resultA.DisposeAsync();
+        Assert.False(HostProcesses.UserExists(userA));
+        Assert.False(Directory.Exists(dirA));
+    }
+
+    [SkippableFact]
+    public async Task Home_is_the_task_directory_and_user_processes_that_clear_their_environment_are_killed()
+    {
+        Skip.IfNot(HostProcesses.IsRoot, NeedsRoot);
+        var seconds = HostProcesses.UniqueSleepSeconds();
+        var (result, log) = await Harness.RunAsync(NativeEngineTests.Shell($"echo \"home=$HOME user=$USER\"; pwd; env -i setsid sleep {seconds} & echo started"));
+        await using (result)
+        {
+            Assert.True(result.Success);
+            var lines = log.Text.Split('\n');
+            Assert.Contains($"home={lines[2]} user=tcw-", log.Text, StringComparison.Ordinal);
+            Assert.Empty(HostProcesses.WithCommandLine("sleep " + seconds));
+        }
+    }
+
+    [SkippableFact]
+    public async Task Users_and_directories_left_by_a_crash_are_removed_at_start()
+    {
+        Skip.IfNot(HostProcesses.IsRoot, NeedsRoot);
+        var task = new TestTaskContext();
+        var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(task, NativeEngineTests.Commands(["true"])));
+        var dir = builder.WorkingDirectory!;
+        var user = File.ReadLines("/etc/passwd").Select(l => l.Split(':')).Single(f => f[5] == dir)[0];
+
+        // The worker "crashed": the builder is never disposed. A new engine on the same storage cleans up.
+        await using var engine = new NativeEngineProvider().Create(new EngineOptions(new JObject { ["createUser"] = true }, Harness.Environment, NullLogger.Instance));
+        Assert.False(HostProcesses.UserExists(user));
+        Assert.False(Directory.Exists(dir));
+    }
+}

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace TcWorker.Taskcluster.Hawk;
 
 /// <summary>What <see cref="HawkVerifier"/> needs to know about an incoming request.</summary>
-public sealed class HawkRequest
+public sealed record HawkRequest
 {
     /// <summary>The HTTP method.</summary>
     public required string Method { get; init; }

@@ -138,6 +138,10 @@ public sealed class ArtifactInfo
     /// <summary>The content type.</summary>
     [JsonProperty("contentType")]
     public string? ContentType { get; init; }
+
+    /// <summary>The size in bytes, when the creator gave it.</summary>
+    [JsonProperty("contentLength")]
+    public long? ContentLength { get; init; }
 }
 
 /// <summary>Where an artifact's content can be fetched (getArtifact / getLatestArtifact).</summary>

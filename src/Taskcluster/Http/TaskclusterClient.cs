@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Http.Headers;
 using Newtonsoft.Json.Linq;
 using TcWorker.Taskcluster.Hawk;
@@ -176,7 +175,6 @@ public sealed class TaskclusterClient : IDisposable
         new(new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.All,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         })
         {

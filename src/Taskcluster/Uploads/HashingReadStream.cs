@@ -24,11 +24,10 @@ internal sealed class HashingReadStream(Stream inner) : Stream
         set => throw new NotSupportedException();
     }
 
-    public ObjectHashes GetHashes() => new()
-    {
-        Sha256 = Convert.ToHexStringLower(_sha256.GetCurrentHash()),
-        Sha512 = Convert.ToHexStringLower(_sha512.GetCurrentHash()),
-    };
+    private ObjectHashes? _final;
+
+    /// <summary>The hashes of what was read; still available after the stream is disposed (the HTTP request disposes it).</summary>
+    public ObjectHashes GetHashes() => _final ?? Current();
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -61,8 +60,9 @@ internal sealed class HashingReadStream(Stream inner) : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
+        if (disposing && _final is null)
         {
+            _final = Current();
             inner.Dispose();
             _sha256.Dispose();
             _sha512.Dispose();
@@ -70,6 +70,12 @@ internal sealed class HashingReadStream(Stream inner) : Stream
 
         base.Dispose(disposing);
     }
+
+    private ObjectHashes Current() => new()
+    {
+        Sha256 = Convert.ToHexStringLower(_sha256.GetCurrentHash()),
+        Sha512 = Convert.ToHexStringLower(_sha512.GetCurrentHash()),
+    };
 
     private void Append(ReadOnlySpan<byte> data)
     {

@@ -26,6 +26,9 @@ public sealed record HawkRequest
     /// <summary>The request body, used to check a payload hash when the header carries one; empty when there is none.</summary>
     public ReadOnlyMemory<byte> Payload { get; init; }
 
+    /// <summary>Method, resource, host and port; never the Authorization header (replayable for 15 minutes) or the body.</summary>
+    public override string ToString() => $"{Method} {Resource} (host {Host}, port {Port.ToString(CultureInfo.InvariantCulture)})";
+
     /// <summary>
     /// The port Taskcluster signs against: <c>X-Forwarded-Port</c> when present, else 443 when
     /// <c>X-Forwarded-Proto</c> is <c>https</c>, else the local port.

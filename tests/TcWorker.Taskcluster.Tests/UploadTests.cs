@@ -120,6 +120,19 @@ public sealed class UploadTests
         Assert.True(stream.CanRead, "the caller's stream stays open");
     }
 
+    [Fact]
+    public async Task Content_that_cannot_be_reopened_fails_without_retries()
+    {
+        await using var fake = await FakeService.StartAsync();
+        fake.On("POST", ArtifactTarget, new Reply(200, new JObject { ["storageType"] = "s3", ["putUrl"] = fake.Url + "/s3/key", ["expires"] = Iso(Now.AddMinutes(45)), ["contentType"] = "text/plain" }));
+        using var client = Client(fake.Url, ClaimCredentials());
+        var opened = 0;
+        await Assert.ThrowsAsync<FileNotFoundException>(() => new ArtifactUploader(client.Queue).UploadS3Async(TaskId, 0, ArtifactName, "text/plain", Now.AddDays(1), _ =>
+            Interlocked.Increment(ref opened) == 1 ? Task.FromResult<Stream>(new MemoryStream(new byte[10])) : throw new FileNotFoundException("gone")));
+        Assert.Equal(2, opened);
+        Assert.Single(fake.Requests);
+    }
+
     private static JObject ObjectArtifactResponse(TaskclusterCredentials credentials) => new()
     {
         ["storageType"] = "object", ["name"] = ObjectName, ["projectId"] = "none", ["uploadId"] = UploadId,

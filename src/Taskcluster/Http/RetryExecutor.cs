@@ -5,7 +5,8 @@ namespace TcWorker.Taskcluster;
 /// <summary>
 /// Runs an HTTP exchange with the official clients' retry policy: 5xx responses, network errors
 /// and attempt timeouts are retried with exponential backoff and jitter; anything else is
-/// handed to the caller's handler. Each attempt builds a fresh request (new Hawk nonce, reopened content).
+/// handed to the caller's handler. Each attempt builds a fresh request (new Hawk nonce, reopened
+/// content); exceptions from building it propagate unretried.
 /// </summary>
 internal sealed partial class RetryExecutor(TaskclusterClientOptions options)
 {
@@ -25,9 +26,11 @@ internal sealed partial class RetryExecutor(TaskclusterClientOptions options)
             using var timeout = new CancellationTokenSource(options.Timeout, options.TimeProvider);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
             var last = attempt >= options.MaxRetries;
+            // Outside the try: a failure to build the request (say, the content cannot be opened)
+            // is not a network error and is not retried.
+            using var request = await createRequest(linked.Token).ConfigureAwait(false);
             try
             {
-                using var request = await createRequest(linked.Token).ConfigureAwait(false);
                 using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
                 if ((int)response.StatusCode >= 500)
                 {

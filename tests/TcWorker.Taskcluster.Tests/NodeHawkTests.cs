@@ -46,6 +46,12 @@ public sealed class NodeHawkTests
         Assert.Equal("POST", (string)response["method"]!);
         Assert.Equal("/api/queue/v1/claim-work/proj%2Fwt", (string)response["url"]!);
         Assert.Equal(3, (int)JObject.Parse((string)response["body"]!)["tasks"]!);
+
+        using var hashing = new TaskclusterClient(client.Options with { SignPayloads = true });
+        var hashed = await hashing.CallAsync<JObject>(HttpMethod.Post, "queue", "/task/x/runs/0/exception", new TaskExceptionRequest { Reason = "worker-shutdown" });
+        Assert.Equal("{\"reason\":\"worker-shutdown\"}", (string)hashed["body"]!);
+        var noBody = await hashing.CallAsync<JObject>(HttpMethod.Post, "queue", "/task/x/runs/0/completed", null);
+        Assert.Equal(string.Empty, (string)noBody["body"]!);
     }
 
     [SkippableFact]

@@ -78,6 +78,10 @@ public sealed class UrlTests
         Assert.Equal(Canned.WorkerClientId, (string)ok["clientId"]!);
         Assert.Equal(["queue:*"], ok["scopes"]!.Select(s => (string)s!));
 
+        using var hashing = new TaskclusterClient(client.Options with { SignPayloads = true });
+        Assert.Equal(Canned.WorkerClientId, (string)(await hashing.CallAsync<JObject>(HttpMethod.Post, "queue", "/claim-work/proj%2Fwt", new ClaimWorkRequest { WorkerGroup = "wg", WorkerId = "wid" }))["clientId"]!);
+        Assert.Contains(server.Requests, r => r.Header("Authorization")!.Contains("hash=\"", StringComparison.Ordinal));
+
         var error = await Assert.ThrowsAsync<TaskclusterException>(() => client.WithCredentials(new TaskclusterCredentials(Canned.WorkerClientId, "wrong")).Queue.PingAsync());
         Assert.Equal("AuthenticationFailed", error.Code);
         Assert.Contains("Bad mac", error.Message, StringComparison.Ordinal);

@@ -18,6 +18,7 @@ namespace TcWorker.Taskcluster;
 /// </remarks>
 public sealed class TaskclusterClient : IDisposable
 {
+    private const string JsonContentType = "application/json";
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
     private readonly RetryExecutor _retry;
@@ -129,12 +130,13 @@ public sealed class TaskclusterClient : IDisposable
                 if (content is not null)
                 {
                     request.Content = new ByteArrayContent(content);
-                    request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json", "utf-8");
+                    request.Content.Headers.ContentType = new MediaTypeHeaderValue(JsonContentType, "utf-8");
                 }
 
                 if (signed && Credentials is not null)
                 {
-                    request.Headers.TryAddWithoutValidation("Authorization", HawkSigner.CreateAuthorizationHeader(Credentials, method.Method, url, Options.TimeProvider.GetUtcNow()));
+                    var hash = Options.SignPayloads ? HawkCrypto.PayloadHash(content is null ? null : JsonContentType, content) : null;
+                    request.Headers.TryAddWithoutValidation("Authorization", HawkSigner.CreateAuthorizationHeader(Credentials, method.Method, url, Options.TimeProvider.GetUtcNow(), hash));
                 }
 
                 return Task.FromResult(request);

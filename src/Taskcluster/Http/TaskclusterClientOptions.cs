@@ -26,6 +26,12 @@ public sealed record TaskclusterClientOptions
     /// <summary>Upper bound of one backoff delay. Default 30 s.</summary>
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Also sign the request body with a Hawk payload hash. Off by default, like the official
+    /// clients; a server that gets a hash checks it.
+    /// </summary>
+    public bool SignPayloads { get; init; }
+
     /// <summary>The clock for signatures, timeouts and backoff. Default: the system clock.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 

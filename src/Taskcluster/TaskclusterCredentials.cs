@@ -98,7 +98,7 @@ public sealed class TaskclusterCredentials
             throw new ArgumentOutOfRangeException(nameof(lifetime), lifetime, "Temporary credentials must last more than zero and at most 31 days (including 5 minutes of clock skew).");
         }
 
-        return CreateTemporary(scopes, now - TimeSpan.FromMinutes(5), now + lifetime, name, NewSeed());
+        return CreateTemporary(scopes, now - TimeSpan.FromMinutes(5), now + lifetime, name);
     }
 
     /// <summary>
@@ -111,12 +111,17 @@ public sealed class TaskclusterCredentials
     /// <param name="start">Start of validity (millisecond precision is kept).</param>
     /// <param name="expiry">End of validity; at most 31 days after <paramref name="start"/>.</param>
     /// <param name="name">The client id of named credentials, or null for unnamed ones.</param>
-    /// <param name="seed">The 44-character random seed.</param>
+    /// <param name="seed">The 44-character seed; null for a new random one (two slugids, as the official clients make it).</param>
     /// <exception cref="InvalidOperationException">These credentials are themselves temporary.</exception>
-    public TaskclusterCredentials CreateTemporary(IEnumerable<string> scopes, DateTimeOffset start, DateTimeOffset expiry, string? name, string seed)
+    public TaskclusterCredentials CreateTemporary(IEnumerable<string> scopes, DateTimeOffset start, DateTimeOffset expiry, string? name = null, string? seed = null)
     {
         ArgumentNullException.ThrowIfNull(scopes);
-        ArgumentException.ThrowIfNullOrEmpty(seed);
+        seed ??= NewSeed();
+        if (seed.Length != 44)
+        {
+            throw new ArgumentException("The seed must be 44 characters long.", nameof(seed));
+        }
+
         if (IsTemporary)
         {
             throw new InvalidOperationException("Temporary credentials cannot issue other temporary credentials.");

@@ -93,11 +93,11 @@ public sealed class HawkVerifierTests
         Assert.Equal("ext.certificate.clientId is only allowed together with ext.certificate.issuer", (await VerifyAsync(Tamper(temp, c => c["clientId"] = "x"))).Message);
         Assert.Equal("ext.certificate.issuer must differ from the supplied clientId", (await VerifyAsync(Tamper(temp, c => c["issuer"] = Canned.WorkerClientId))).Message);
 
-        var future = Canned.Worker.CreateTemporary(["queue:a"], time.AddMinutes(6), time.AddHours(1), null, TaskclusterCredentials.NewSeed());
+        var future = Canned.Worker.CreateTemporary(["queue:a"], time.AddMinutes(6), time.AddHours(1));
         Assert.Equal("ext.certificate.start > now", (await VerifyAsync(future)).Message);
-        var past = Canned.Worker.CreateTemporary(["queue:a"], time.AddHours(-2), time.AddMinutes(-6), null, TaskclusterCredentials.NewSeed());
+        var past = Canned.Worker.CreateTemporary(["queue:a"], time.AddHours(-2), time.AddMinutes(-6));
         Assert.Equal("ext.certificate.expiry < now", (await VerifyAsync(past)).Message);
-        var recent = Canned.Worker.CreateTemporary(["queue:a"], time.AddHours(-2), time.AddMinutes(-4), null, TaskclusterCredentials.NewSeed());
+        var recent = Canned.Worker.CreateTemporary(["queue:a"], time.AddHours(-2), time.AddMinutes(-4));
         Assert.True((await VerifyAsync(recent)).IsAuthenticated);
 
         // Longer than 31 days cannot be created by this client; sign one by hand.

@@ -87,6 +87,7 @@ public sealed class TemporaryCredentialsTests
         var temp = permanent.CreateTemporary(["a"], start, start.AddDays(31), null, new string('s', 44));
         Assert.Throws<InvalidOperationException>(() => temp.CreateTemporary(["a"], TimeSpan.FromHours(1)));
         Assert.Throws<ArgumentException>(() => permanent.CreateTemporary(["a"], TimeSpan.FromHours(1), name: "issuer"));
+        Assert.Throws<ArgumentException>(() => permanent.CreateTemporary(["a"], start, start.AddDays(1), null, "too-short"));
     }
 
     [Fact]

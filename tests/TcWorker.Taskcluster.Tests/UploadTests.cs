@@ -145,7 +145,7 @@ public sealed class UploadTests
     };
 
     private static TaskclusterCredentials ArtifactCredentials() =>
-        Worker.CreateTemporary([$"object:upload:none:{ObjectName}"], Now.AddMinutes(-1), Now.AddHours(24), $"artifact-upload/{TaskId}/0/on/wg/wid", TaskclusterCredentials.NewSeed());
+        Worker.CreateTemporary([$"object:upload:none:{ObjectName}"], Now.AddMinutes(-1), Now.AddHours(24), $"artifact-upload/{TaskId}/0/on/wg/wid");
 
     private async Task<string?> SignerAsync(FakeService fake, RecordedRequest request)
     {

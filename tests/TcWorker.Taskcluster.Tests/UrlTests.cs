@@ -14,6 +14,8 @@ public sealed class UrlTests
         Assert.Equal("a%20b%25c%28%29%21%2A%27~%C3%A9%3F%23%26", TaskclusterUrl.Escape("a b%c()!*'~é?#&"));
         Assert.Equal("https://tc.example.com/api/queue/v1/claim-work/proj%2Fwt", TaskclusterUrl.Api("https://tc.example.com/", "queue", "/claim-work/proj%2Fwt").AbsoluteUri);
         Assert.Throws<ArgumentException>(() => TaskclusterUrl.Api("https://tc.example.com", "queue", "ping"));
+        Assert.Throws<ArgumentException>(() => new TaskclusterClient(new TaskclusterClientOptions { RootUrl = "tc.example.com" }));
+        Assert.Throws<ArgumentException>(() => new TaskclusterClient(new TaskclusterClientOptions { RootUrl = "ftp://tc.example.com" }));
     }
 
     [Fact]

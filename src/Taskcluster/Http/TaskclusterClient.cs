@@ -26,6 +26,7 @@ public sealed class TaskclusterClient : IDisposable
     /// <summary>Creates a client.</summary>
     /// <param name="options">Root URL, credentials, timeouts and retries.</param>
     /// <param name="httpClient">The HTTP client to send with, or null to create one.</param>
+    /// <exception cref="ArgumentException">The root URL is not an absolute http(s) URL.</exception>
     public TaskclusterClient(TaskclusterClientOptions options, HttpClient? httpClient = null)
         : this(options, httpClient ?? CreateHttpClient(), httpClient is null)
     {
@@ -34,7 +35,11 @@ public sealed class TaskclusterClient : IDisposable
     private TaskclusterClient(TaskclusterClientOptions options, HttpClient http, bool ownsHttp)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentException.ThrowIfNullOrEmpty(options.RootUrl);
+        if (!Uri.TryCreate(options.RootUrl, UriKind.Absolute, out var root) || (root.Scheme != Uri.UriSchemeHttp && root.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"The root URL must be an absolute http or https URL, not '{options.RootUrl}'.", nameof(options));
+        }
+
         Options = options;
         _http = http;
         _ownsHttp = ownsHttp;

@@ -74,7 +74,7 @@ internal static class Canned
     public static TaskclusterCredentials ClaimCredentials(string suffix = "") =>
         Worker.CreateTemporary(
             [$"queue:reclaim-task:{TaskId}/0", $"queue:resolve-task:{TaskId}/0", $"queue:create-artifact:{TaskId}/0"],
-            Now.AddMinutes(-1), Now.AddMinutes(20), $"task-client/{TaskId}/0/on/wg/wid/until/1{suffix}", TaskclusterCredentials.NewSeed());
+            Now.AddMinutes(-1), Now.AddMinutes(20), $"task-client/{TaskId}/0/on/wg/wid/until/1{suffix}");
 
     public static JObject CredentialsJson(TaskclusterCredentials credentials) => new()
     {

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http;
 using Newtonsoft.Json.Linq;
 using TcWorker.Taskcluster.Hawk;
 using TcWorker.Taskcluster.Tests.Support;
@@ -55,25 +54,7 @@ public sealed class UrlTests
     public async Task The_verifier_guards_an_aspnetcore_endpoint()
     {
         var verifier = new HawkVerifier(Canned.Lookup(["queue:*"]));
-        await using var server = await LoopbackServer.StartAsync(async (context, request) =>
-        {
-            var result = await verifier.VerifyAsync(new HawkRequest
-            {
-                Method = request.Method,
-                Resource = request.RawTarget,
-                Host = context.Request.Host.Host,
-                Port = HawkRequest.ResolvePort(context.Request.Host.Port ?? 80, request.Header("X-Forwarded-Port"), request.Header("X-Forwarded-Proto")),
-                Authorization = request.Header("Authorization"),
-                ContentType = request.Header("Content-Type"),
-                Payload = request.Body,
-            });
-            context.Response.StatusCode = result.IsAuthenticated ? 200 : 401;
-            context.Response.ContentType = "application/json";
-            var body = result.IsAuthenticated
-                ? new JObject { ["clientId"] = result.ClientId, ["scopes"] = new JArray(result.Scopes) }
-                : new JObject { ["code"] = "AuthenticationFailed", ["message"] = result.Message };
-            await context.Response.WriteAsync(body.ToString());
-        });
+        await using var server = await VerifyingServer.StartAsync(verifier);
         using var client = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = server.Url, Credentials = Canned.Worker, MaxRetries = 0 });
 
         var ok = await client.CallAsync<JObject>(HttpMethod.Post, "queue", "/claim-work/proj%2Fwt", new ClaimWorkRequest { WorkerGroup = "wg", WorkerId = "wid" });

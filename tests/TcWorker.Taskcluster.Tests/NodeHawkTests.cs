@@ -9,8 +9,8 @@ namespace TcWorker.Taskcluster.Tests;
 /// <summary>Both directions against the reference Hawk implementation (npm hawk 9.0.2) in node.</summary>
 public sealed class NodeHawkTests
 {
-    private const string Issuer = "project/issuer";
-    private const string IssuerToken = "issuer-token-abcdefghijklmnopqrstuvwxyz0123";
+    private const string Issuer = Node.IssuerId;
+    private const string IssuerToken = Node.IssuerToken;
     private static readonly Dictionary<string, (string, string[])> Clients = new()
     {
         [Issuer] = (IssuerToken, ["queue:*", "auth:create-client:task-client/*"]),

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Newtonsoft.Json.Linq;
 using TcWorker.Taskcluster.Hawk;
 using TcWorker.Taskcluster.Tests.Support;
@@ -8,18 +7,15 @@ namespace TcWorker.Taskcluster.Tests;
 /// <summary>The verifier against requests of the official Taskcluster JavaScript client (taskcluster-client 87.1.3).</summary>
 public sealed class OfficialClientTests
 {
-    private const string Issuer = "project/issuer";
-    private const string IssuerToken = "issuer-token-abcdefghijklmnopqrstuvwxyz0123";
+    private const string Issuer = Node.IssuerId;
 
     [SkippableFact]
     public async Task Requests_of_the_official_client_verify_as_taskcluster_would()
     {
-        var node = TestFiles.NodeDir();
-        TestFiles.Require(Directory.Exists(Path.Combine(node, "node_modules", "taskcluster-client")), $"{node}/node_modules/taskcluster-client is missing: run `npm ci` there.");
-        var verifier = new HawkVerifier((id, _) => ValueTask.FromResult(id == Issuer ? new HawkClient(IssuerToken, ["queue:*", "auth:create-client:task-client/*"]) : null));
+        var verifier = new HawkVerifier((id, _) => ValueTask.FromResult(id == Issuer ? new HawkClient(Node.IssuerToken, ["queue:*", "auth:create-client:task-client/*"]) : null));
         await using var server = await VerifyingServer.StartAsync(verifier);
 
-        var results = await RunAsync(node, server.Url, Canned.TaskId);
+        var results = await RunAsync(server.Url, Canned.TaskId);
 
         foreach (var name in new[] { "get", "post", "escaped" })
         {
@@ -47,15 +43,9 @@ public sealed class OfficialClientTests
         return result["body"]!["scopes"]!.Select(s => (string)s!).ToArray();
     }
 
-    private static async Task<JObject> RunAsync(string dir, string rootUrl, string taskId)
+    private static async Task<JObject> RunAsync(string rootUrl, string taskId)
     {
-        var start = new ProcessStartInfo("node") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { "official-client.mjs", rootUrl, Issuer, IssuerToken, taskId })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
+        using var process = Node.Start("taskcluster-client", "official-client.mjs", rootUrl, Issuer, Node.IssuerToken, taskId);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
         var error = process.StandardError.ReadToEndAsync(timeout.Token);

@@ -23,22 +23,8 @@ internal sealed class NodeHawkServer : IAsyncDisposable
     /// <param name="clients">Permanent clients: id → (accessToken, scopes).</param>
     public static async Task<NodeHawkServer> StartAsync(IReadOnlyDictionary<string, (string AccessToken, string[] Scopes)> clients)
     {
-        var dir = TestFiles.NodeDir();
         var json = new JObject(clients.Select(c => new JProperty(c.Key, new JObject { ["accessToken"] = c.Value.AccessToken, ["scopes"] = new JArray(c.Value.Scopes) })));
-        var start = new ProcessStartInfo("node") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add("server.js");
-        start.ArgumentList.Add(json.ToString(Formatting.None));
-        Process process;
-        try
-        {
-            process = Process.Start(start)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            TestFiles.Require(false, "node is not on PATH: " + e.Message);
-            throw;
-        }
-
+        var process = Node.Start("hawk", "server.js", json.ToString(Formatting.None));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var line = await process.StandardOutput.ReadLineAsync(timeout.Token);
         if (line is null || !line.StartsWith("PORT ", StringComparison.Ordinal))

@@ -135,6 +135,20 @@ public sealed class ClientCallTests
         Assert.Null(latest.ContinuationToken);
     }
 
+    [Fact]
+    public async Task EnumerateArtifacts_follows_continuation_tokens()
+    {
+        static JObject Artifact(string name) => new() { ["storageType"] = "reference", ["name"] = name, ["expires"] = Iso(Now.AddDays(1)), ["contentType"] = "text/plain" };
+        await using var fake = await FakeService.StartAsync();
+        fake.On("GET", $"{Run}/artifacts", new Reply(200, new JObject { ["artifacts"] = new JArray(Artifact("a"), Artifact("b")), ["continuationToken"] = "t/2" }));
+        fake.On("GET", $"{Run}/artifacts?continuationToken=t%2F2", new Reply(200, new JObject { ["artifacts"] = new JArray(Artifact("c")) }));
+        fake.On("GET", $"{Q}/task/{TaskId}/artifacts", new Reply(200, new JObject { ["artifacts"] = new JArray(Artifact("latest")) }));
+        using var client = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = fake.Url, Credentials = Worker, MaxRetries = 0 });
+
+        Assert.Equal(["a", "b", "c"], await client.Queue.EnumerateArtifactsAsync(TaskId, 0).Select(a => a.Name).ToListAsync());
+        Assert.Equal(["latest"], await client.Queue.EnumerateArtifactsAsync(TaskId).Select(a => a.Name).ToListAsync());
+    }
+
     [SkippableFact]
     public async Task GetArtifact_returns_the_redirect_target_without_following_it()
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Newtonsoft.Json.Linq;
 using static TcWorker.Taskcluster.TaskclusterUrl;
 
@@ -63,6 +64,28 @@ public sealed class QueueClient
     /// <summary>One page of the latest run's artifacts.</summary>
     public Task<ListArtifactsResponse> ListLatestArtifactsAsync(string taskId, string? continuationToken = null, int? limit = null, CancellationToken cancellationToken = default) =>
         _client.CallAsync<ListArtifactsResponse>(HttpMethod.Get, Service, $"/task/{Escape(taskId)}/artifacts{Page(continuationToken, limit)}", null, cancellationToken);
+
+    /// <summary>Every artifact of a run (or of the latest run when <paramref name="runId"/> is null), following continuation tokens.</summary>
+    /// <param name="taskId">The task.</param>
+    /// <param name="runId">The run, or null for the latest.</param>
+    /// <param name="cancellationToken">Cancels the enumeration.</param>
+    public async IAsyncEnumerable<ArtifactInfo> EnumerateArtifactsAsync(string taskId, int? runId = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        string? continuationToken = null;
+        do
+        {
+            var page = runId is { } run
+                ? await ListArtifactsAsync(taskId, run, continuationToken, null, cancellationToken).ConfigureAwait(false)
+                : await ListLatestArtifactsAsync(taskId, continuationToken, null, cancellationToken).ConfigureAwait(false);
+            foreach (var artifact in page.Artifacts)
+            {
+                yield return artifact;
+            }
+
+            continuationToken = page.ContinuationToken;
+        }
+        while (!string.IsNullOrEmpty(continuationToken));
+    }
 
     /// <summary>Where to fetch a run's artifact: the redirect target, not followed.</summary>
     public Task<GetArtifactResponse> GetArtifactAsync(string taskId, int runId, string name, CancellationToken cancellationToken = default) =>

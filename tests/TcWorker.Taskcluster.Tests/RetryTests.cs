@@ -54,6 +54,21 @@ public sealed class RetryTests
     }
 
     [Fact]
+    public async Task A_success_body_that_is_not_json_is_a_typed_error_and_a_non_taskcluster_error_body_keeps_its_text()
+    {
+        await using var fake = await FakeService.StartAsync();
+        fake.On("GET", "/api/queue/v1/__version__", new Reply(200, new JValue("<html>proxy</html>")));
+        fake.On("GET", "/api/queue/v1/task/x/status", new Reply(404, new JValue("not here")));
+        using var client = Client(fake.Url, maxRetries: 3);
+        var invalid = await Assert.ThrowsAsync<TaskclusterException>(() => client.Queue.VersionAsync());
+        Assert.Equal("InvalidResponse", invalid.Code);
+        Assert.Single(fake.Requests);
+        var notFound = await Assert.ThrowsAsync<TaskclusterException>(() => client.Queue.StatusAsync("x"));
+        Assert.Equal("HttpError", notFound.Code);
+        Assert.Contains("not here", notFound.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_hanging_server_times_out_each_attempt()
     {
         await using var fake = await FakeService.StartAsync();

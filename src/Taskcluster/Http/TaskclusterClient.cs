@@ -92,7 +92,7 @@ public sealed class TaskclusterClient : IDisposable
     /// <param name="path">The escaped path below <c>/v1</c>, starting with <c>/</c>.</param>
     /// <param name="body">The request body, or null.</param>
     /// <param name="cancellationToken">Cancels the call, including backoff waits.</param>
-    /// <exception cref="TaskclusterException">An error response, or network errors after the last retry.</exception>
+    /// <exception cref="TaskclusterException">An error response, network errors after the last retry, or a body that is not the expected JSON (<c>InvalidResponse</c>).</exception>
     public Task<TResponse> CallAsync<TResponse>(HttpMethod method, string service, string path, object? body, CancellationToken cancellationToken = default) =>
         CallJsonAsync<TResponse>(method, service, path, body, signed: true, cancellationToken);
 
@@ -119,7 +119,14 @@ public sealed class TaskclusterClient : IDisposable
         {
             await EnsureSuccessAsync(response, token).ConfigureAwait(false);
             var text = await response.Content.ReadAsStringAsync(token).ConfigureAwait(false);
-            return TaskclusterJson.Deserialize<T>(text);
+            try
+            {
+                return TaskclusterJson.Deserialize<T>(text);
+            }
+            catch (Newtonsoft.Json.JsonException e)
+            {
+                throw new TaskclusterException($"{method.Method} {service} {path} returned {(int)response.StatusCode} with a body that is not the expected JSON: {e.Message}", response.StatusCode, "InvalidResponse", null, e);
+            }
         }, cancellationToken);
 
     internal Task<T> SendAsync<T>(HttpMethod method, string service, string path, object? body, bool signed, Func<HttpResponseMessage, CancellationToken, Task<T>> handle, CancellationToken cancellationToken)

@@ -40,7 +40,7 @@ public sealed class TaskclusterException : Exception
     /// <summary>The HTTP status, or null when no response arrived.</summary>
     public HttpStatusCode? StatusCode { get; }
 
-    /// <summary>Taskcluster's error code (<c>InputError</c>, <c>AuthenticationFailed</c>, <c>InsufficientScopes</c>, <c>ResourceNotFound</c>, <c>RequestConflict</c>, ...), <c>NetworkError</c>, <c>RequestTimeout</c>, or <c>HttpError</c> for a body that is not a Taskcluster error.</summary>
+    /// <summary>Taskcluster's error code (<c>InputError</c>, <c>AuthenticationFailed</c>, <c>InsufficientScopes</c>, <c>ResourceNotFound</c>, <c>RequestConflict</c>, ...), <c>NetworkError</c>, <c>RequestTimeout</c>, <c>HttpError</c> for an error body that is not a Taskcluster error, or <c>InvalidResponse</c> for a success body that is not the expected JSON.</summary>
     public string Code { get; }
 
     /// <summary>The error body's <c>requestInfo</c>, if any.</summary>

@@ -1,0 +1,36 @@
+using System.Collections.Concurrent;
+using Newtonsoft.Json.Linq;
+using NJsonSchema;
+using NJsonSchema.Validation;
+
+namespace TcWorker.Taskcluster.Tests.Support;
+
+/// <summary>Validates JSON against the official Taskcluster schemas (generated/references.json.split/schemas).</summary>
+internal static class Schemas
+{
+    private static readonly ConcurrentDictionary<string, Task<JsonSchema>> Cache = new();
+
+    /// <param name="schema">e.g. <c>queue/v1/claim-work-request.json</c>.</param>
+    public static async Task AssertValidAsync(string schema, JToken json)
+    {
+        var path = TestFiles.Api(Path.Combine("generated", "references.json.split", "schemas", schema));
+        var loaded = await Cache.GetOrAdd(path, p => JsonSchema.FromFileAsync(p));
+        var errors = loaded.Validate(json);
+        Assert.True(errors.Count == 0, $"{schema} rejects {json.ToString(Newtonsoft.Json.Formatting.None)}:\n{string.Join("\n", Flatten(errors))}");
+    }
+
+    private static IEnumerable<string> Flatten(IEnumerable<ValidationError> errors)
+    {
+        foreach (var error in errors)
+        {
+            yield return $"{error.Kind} at {error.Path}";
+            if (error is ChildSchemaValidationError child)
+            {
+                foreach (var nested in child.Errors.SelectMany(e => Flatten(e.Value)))
+                {
+                    yield return "  " + nested;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+namespace TcWorker.Taskcluster.Tests.Support;
+
+/// <summary>
+/// Finds the files tests need outside the test output: the repository root, the official
+/// Taskcluster API files (references, schemas, test vectors) and the node test server.
+/// Missing files skip the test locally and fail it on CI (CI=true).
+/// </summary>
+internal static class TestFiles
+{
+    public const string ApiDirVariable = "TCWORKER_TASKCLUSTER_API_DIR";
+
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    /// <summary>The taskcluster-api folder: $TCWORKER_TASKCLUSTER_API_DIR, else ../shared/taskcluster-api next to the repository.</summary>
+    public static string ApiDir =>
+        Environment.GetEnvironmentVariable(ApiDirVariable) is { Length: > 0 } dir
+            ? dir
+            : Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "taskcluster-api"));
+
+    public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A file below the taskcluster-api folder; skips (locally) or fails (CI) the test when it is missing.</summary>
+    public static string Api(string relativePath)
+    {
+        var path = Path.Combine(ApiDir, relativePath);
+        Require(File.Exists(path), $"{path} is missing. These are the official Taskcluster API references, schemas and test vectors " +
+            $"(taskcluster/taskcluster at v106, MPL-2.0): put them at ../shared/taskcluster-api next to the repository or point {ApiDirVariable} at them.");
+        return path;
+    }
+
+    /// <summary>Reads a JSON file below the taskcluster-api folder, date strings left as strings.</summary>
+    public static async Task<Newtonsoft.Json.Linq.JToken> ApiJsonAsync(string relativePath)
+    {
+        using var reader = new Newtonsoft.Json.JsonTextReader(new StringReader(await File.ReadAllTextAsync(Api(relativePath))))
+        {
+            DateParseHandling = Newtonsoft.Json.DateParseHandling.None,
+        };
+        return await Newtonsoft.Json.Linq.JToken.ReadFromAsync(reader);
+    }
+
+    /// <summary>The node folder of this test project (see <see cref="Node"/>).</summary>
+    public static string NodeDir() => Path.Combine(RepoRoot, "tests", "TcWorker.Taskcluster.Tests", "node");
+
+    /// <summary>Skips the test unless the condition holds; on CI the test fails instead.</summary>
+    public static void Require(bool condition, string message)
+    {
+        if (condition)
+        {
+            return;
+        }
+
+        if (IsCi)
+        {
+            Assert.Fail(message);
+        }
+
+        Skip.If(true, message);
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "TcWorker.slnx")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("TcWorker.slnx not found above " + AppContext.BaseDirectory);
+    }
+}

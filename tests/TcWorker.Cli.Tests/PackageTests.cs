@@ -14,6 +14,7 @@ public sealed class PackageTests
     [SkippableTheory]
     [InlineData("TcWorker.Abstractions")]
     [InlineData("TcWorker.Runtime")]
+    [InlineData("TcWorker.Taskcluster")]
     public void Packages_carry_the_assembly_its_xml_docs_and_a_readme(string id)
     {
         var package = Directory.Exists(Packages) ? Directory.EnumerateFiles(Packages, id + ".*.nupkg").SingleOrDefault(p => !p.EndsWith(".snupkg", StringComparison.Ordinal)) : null;

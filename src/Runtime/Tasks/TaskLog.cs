@@ -1,0 +1,164 @@
+using System.Text;
+using TcWorker.Tasks;
+
+namespace TcWorker.Runtime.Tasks;
+
+/// <summary>
+/// The log of one task run, kept in one file: one writer appends, any number of readers follow it
+/// from the beginning and live until it is closed. Thread-safe: every write is appended whole and
+/// in one piece, and readers are woken by writes and by <see cref="Close"/>, never by polling.
+/// The file outlives the log: the owner uploads it after closing and deletes it when done.
+/// </summary>
+public sealed class TaskLog : ITaskLog, IAsyncDisposable, IDisposable
+{
+    private readonly SemaphoreSlim writeLock = new(1, 1);
+    private readonly FileStream file;
+    private TaskCompletionSource changed = NewSignal();
+    private long length;
+    private volatile bool closed;
+
+    /// <summary>Creates the log file (replacing one that exists) and opens it for writing.</summary>
+    /// <param name="path">Where the file goes, normally under the worker's temporary folder.</param>
+    public TaskLog(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        Path = System.IO.Path.GetFullPath(path);
+        file = new FileStream(Path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete, 1, FileOptions.None);
+    }
+
+    /// <summary>The log file's full path. Complete once <see cref="IsClosed"/> is <see langword="true"/>.</summary>
+    public string Path { get; }
+
+    /// <inheritdoc />
+    public long Length => Interlocked.Read(ref length);
+
+    /// <inheritdoc />
+    public bool IsClosed => closed;
+
+    /// <inheritdoc />
+    public void WriteLine(string message) => WriteSystemLines(ITaskLog.SystemPrefix, message);
+
+    /// <inheritdoc />
+    public void WriteErrorLine(string message) => WriteSystemLines(ITaskLog.ErrorPrefix, message);
+
+    /// <inheritdoc />
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        if (data.IsEmpty || closed)
+        {
+            return;
+        }
+
+        await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (closed)
+            {
+                return;
+            }
+
+            // Not cancellable once started: a write is appended whole or not at all.
+            await file.WriteAsync(data, CancellationToken.None).ConfigureAwait(false);
+            await file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            Published(data.Length);
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public Stream OpenReader() => new TaskLogReader(this);
+
+    /// <summary>Closes the log: later writes are ignored and readers reach the end. Idempotent.</summary>
+    public void Close()
+    {
+        writeLock.Wait();
+        try
+        {
+            CloseLocked();
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+    }
+
+    /// <summary>Closes the log, waiting asynchronously for a write in progress. Idempotent.</summary>
+    /// <returns>When the log is closed.</returns>
+    public async Task CloseAsync()
+    {
+        await writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            CloseLocked();
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+    }
+
+    /// <summary>Closes the log; the file stays.</summary>
+    /// <returns>When closed.</returns>
+    public async ValueTask DisposeAsync() => await CloseAsync().ConfigureAwait(false);
+
+    /// <summary>Closes the log; the file stays.</summary>
+    public void Dispose() => Close();
+
+    /// <summary>A task that completes at the next write or at close; take it before reading <see cref="Length"/>.</summary>
+    internal Task NextChange => Volatile.Read(ref changed).Task;
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private void WriteSystemLines(string prefix, string message)
+    {
+        if (closed)
+        {
+            return;
+        }
+
+        var text = new StringBuilder();
+        foreach (var line in (message ?? string.Empty).Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n'))
+        {
+            text.Append(prefix).Append(line).Append('\n');
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(text.ToString());
+        writeLock.Wait();
+        try
+        {
+            if (closed)
+            {
+                return;
+            }
+
+            file.Write(bytes);
+            file.Flush();
+            Published(bytes.Length);
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+    }
+
+    private void Published(int count)
+    {
+        Interlocked.Add(ref length, count);
+        Interlocked.Exchange(ref changed, NewSignal()).TrySetResult();
+    }
+
+    private void CloseLocked()
+    {
+        if (closed)
+        {
+            return;
+        }
+
+        file.Dispose();
+        closed = true;
+        Interlocked.Exchange(ref changed, NewSignal()).TrySetResult();
+    }
+}

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 
 namespace TcWorker.Runtime.Tasks;
@@ -70,7 +71,9 @@ internal sealed class HookGuard(TimeSpan timeout, TimeProvider time, ILogger log
             ? Task.FromResult(new Guarded<bool>(true, null, null))
             : RunAsync($"disposing {what}", _ => disposable.DisposeAsync().AsTask(), CancellationToken.None);
 
-    private static string Describe(TimeSpan span) => span.TotalSeconds >= 1 && span.TotalSeconds % 1 == 0 ? $"{span.TotalSeconds:0} s" : span.ToString();
+    private static string Describe(TimeSpan span) => span < TimeSpan.FromMinutes(1)
+        ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0.###} s")
+        : string.Create(CultureInfo.InvariantCulture, $"{span.TotalMinutes:0.##} min");
 
     private async Task DisposeWhenDoneAsync<T>(Task<T> task, string what)
         where T : IAsyncDisposable?

@@ -31,6 +31,9 @@ public sealed class ScriptedEngine(EventLog events) : IEngine
 
     public string? WorkingDirectory { get; set; }
 
+    /// <summary>Variables the engine sets itself; a plugin setting one of them gets a naming conflict.</summary>
+    public Dictionary<string, string> PresetEnvironment { get; } = new(StringComparer.Ordinal);
+
     public Func<CancellationToken, Task>? OnCreateBuilder { get; set; }
 
     public Func<CancellationToken, Task>? OnStart { get; set; }
@@ -57,7 +60,7 @@ public sealed class ScriptedEngine(EventLog events) : IEngine
 
 public sealed class ScriptedSandboxBuilder(ScriptedEngine engine, SandboxOptions options) : ISandboxBuilder
 {
-    public ConcurrentDictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
+    public ConcurrentDictionary<string, string> Environment { get; } = new(engine.PresetEnvironment, StringComparer.Ordinal);
 
     public List<string> SetOrder { get; } = [];
 

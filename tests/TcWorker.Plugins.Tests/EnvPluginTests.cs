@@ -1,5 +1,4 @@
 using Newtonsoft.Json.Linq;
-using TcWorker.Errors;
 using TcWorker.Plugins.Env;
 using TcWorker.Runtime.Tasks;
 
@@ -46,10 +45,8 @@ public sealed class EnvPluginTests
         using var harness = PluginTestKit.Harness(PluginTestKit.Create(new EnvPluginProvider()));
         harness.Engine.PresetEnvironment["HOME"] = "/home/task";
 
-        var outcome = await harness.RunAsync(JObject.Parse("""{ "exitCode": 0, "env": { "HOME": "/tmp" } }"""));
-
-        Assert.Equal(ExceptionReason.MalformedPayload, outcome.Reason);
-        Assert.Contains("[tc-worker:error] The environment variable 'HOME' from the task's env is also set by another plugin\n", harness.LogText, StringComparison.Ordinal);
+        await PluginTestKit.AssertMalformedAsync(
+            harness, """{ "exitCode": 0, "env": { "HOME": "/tmp" } }""", "[tc-worker:error] The environment variable 'HOME' from the task's env is also set by another plugin\n");
     }
 
     [Fact]
@@ -57,9 +54,6 @@ public sealed class EnvPluginTests
     {
         using var harness = PluginTestKit.Harness(PluginTestKit.Create(new EnvPluginProvider()));
 
-        var outcome = await harness.RunAsync(JObject.Parse("""{ "exitCode": 0, "env": { "COUNT": 3 } }"""));
-
-        Assert.Equal(ExceptionReason.MalformedPayload, outcome.Reason);
-        Assert.Contains("$.env.COUNT: expected a string, found 3", harness.LogText, StringComparison.Ordinal);
+        await PluginTestKit.AssertMalformedAsync(harness, """{ "exitCode": 0, "env": { "COUNT": 3 } }""", "$.env.COUNT: expected a string, found 3");
     }
 }

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
 using Newtonsoft.Json.Linq;
-using TcWorker.Errors;
 using TcWorker.Plugins.MaxRunTime;
 using TcWorker.Plugins.Success;
 using TcWorker.Runtime.Tasks;
@@ -67,10 +66,7 @@ public sealed class MaxRunTimePluginTests
     {
         using var harness = Harness(new JObject { ["maxRunTime"] = 60, ["perTaskLimit"] = perTaskLimit });
 
-        var outcome = await harness.RunAsync(JObject.Parse(payload));
-
-        Assert.Equal(ExceptionReason.MalformedPayload, outcome.Reason);
-        Assert.Contains(message, harness.LogText, StringComparison.Ordinal);
+        await PluginTestKit.AssertMalformedAsync(harness, payload, message);
     }
 
     private Runtime.Tests.Tasks.Fakes.RunHarness Harness(JObject config) => PluginTestKit.Harness(

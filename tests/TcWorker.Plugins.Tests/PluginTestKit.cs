@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Newtonsoft.Json.Linq;
+using TcWorker.Errors;
 using TcWorker.Plugins;
 using TcWorker.Runtime.Tests.Tasks.Fakes;
 using TcWorker.Workers;
@@ -14,6 +15,15 @@ internal static class PluginTestKit
         (provider.Name, provider.Create(new PluginOptions(config ?? [], new TestEnvironment(time ?? TimeProvider.System), NullLogger.Instance)));
 
     public static RunHarness Harness(params (string Name, IPlugin Plugin)[] plugins) => new(plugins);
+
+    /// <summary>Runs the payload and checks that it resolves malformed-payload with the message in the log.</summary>
+    public static async Task AssertMalformedAsync(RunHarness harness, string payload, string message)
+    {
+        var outcome = await harness.RunAsync(JObject.Parse(payload));
+
+        Assert.Equal(ExceptionReason.MalformedPayload, outcome.Reason);
+        Assert.Contains(message, harness.LogText, StringComparison.Ordinal);
+    }
 
     private sealed class TestEnvironment(TimeProvider time) : IWorkerEnvironment
     {

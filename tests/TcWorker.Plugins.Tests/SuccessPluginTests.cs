@@ -53,9 +53,6 @@ public sealed class SuccessPluginTests
     {
         using var harness = PluginTestKit.Harness(PluginTestKit.Create(new SuccessPluginProvider()));
 
-        var outcome = await harness.RunAsync(JObject.Parse("""{ "exitCode": 0, "onExitStatus": { "retry": [0] } }"""));
-
-        Assert.Equal(ExceptionReason.MalformedPayload, outcome.Reason);
-        Assert.Contains("$.onExitStatus.retry[0]: 0 is less than the minimum 1", harness.LogText, StringComparison.Ordinal);
+        await PluginTestKit.AssertMalformedAsync(harness, """{ "exitCode": 0, "onExitStatus": { "retry": [0] } }""", "$.onExitStatus.retry[0]: 0 is less than the minimum 1");
     }
 }

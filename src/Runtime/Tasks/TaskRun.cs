@@ -25,6 +25,7 @@ public sealed class TaskRun : IAsyncDisposable
     private readonly TaskContext context;
     private readonly TaskPluginSet plugins;
     private readonly List<HookFailure> lateFailures = [];
+    private readonly RunFailures failures;
     private ISandboxBuilder? builder;
     private ISandbox? sandbox;
     private IResultSet? result;
@@ -43,6 +44,7 @@ public sealed class TaskRun : IAsyncDisposable
         plugins = new TaskPluginSet(guard);
         Log = new TaskLog(logPath);
         context = new TaskContext(claim, options.RootUrl, Log, artifacts, abort.Token);
+        failures = new RunFailures(claim, Log, logger, resolution, abort.Token);
     }
 
     /// <summary>The task's id.</summary>
@@ -124,7 +126,7 @@ public sealed class TaskRun : IAsyncDisposable
         }
         catch (StageFailedException failed)
         {
-            Fail(failed.Failures);
+            failures.Fail(failed.Failures);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
@@ -132,7 +134,7 @@ public sealed class TaskRun : IAsyncDisposable
         }
         catch (Exception e)
         {
-            Fail([new HookFailure("the runtime", "run", e)]);
+            failures.Fail([new HookFailure("the runtime", "run", e)]);
         }
 
         if (!finished)
@@ -169,20 +171,20 @@ public sealed class TaskRun : IAsyncDisposable
         var violations = schema.Validate(payloadToken);
         var payload = payloadToken as JObject ?? [];
         var valid = violations.Count == 0;
-        var failures = new List<HookFailure>();
+        var prepareFailures = new List<HookFailure>();
         if (!valid)
         {
-            failures.Add(new HookFailure("the task payload", "prepare", new MalformedPayloadException(violations)));
+            prepareFailures.Add(new HookFailure("the task payload", "prepare", new MalformedPayloadException(violations)));
         }
 
         var creatingBuilder = valid ? CreateBuilderAsync(payload, aborted) : Task.FromResult<HookFailure?>(null);
-        failures.AddRange(await plugins.CreateAsync(components.Plugins, schema, payload, valid, context, aborted).ConfigureAwait(false));
+        prepareFailures.AddRange(await plugins.CreateAsync(components.Plugins, schema, payload, valid, context, aborted).ConfigureAwait(false));
         if (await creatingBuilder.ConfigureAwait(false) is { } builderFailure)
         {
-            failures.Add(builderFailure);
+            prepareFailures.Add(builderFailure);
         }
 
-        StageFailedException.ThrowIfAny(failures);
+        StageFailedException.ThrowIfAny(prepareFailures);
         aborted.ThrowIfCancellationRequested();
     }
 
@@ -255,8 +257,8 @@ public sealed class TaskRun : IAsyncDisposable
 
     private async Task<bool> StoppedAsync(CancellationToken aborted)
     {
-        var (answers, failures) = await plugins.RunAsync("stopped", (p, t) => p.StoppedAsync(result!, t), aborted).ConfigureAwait(false);
-        StageFailedException.ThrowIfAny(failures);
+        var (answers, stoppedFailures) = await plugins.RunAsync("stopped", (p, t) => p.StoppedAsync(result!, t), aborted).ConfigureAwait(false);
+        StageFailedException.ThrowIfAny(stoppedFailures);
         aborted.ThrowIfCancellationRequested();
         return answers.All(success => success);
     }
@@ -264,12 +266,7 @@ public sealed class TaskRun : IAsyncDisposable
     private async Task FinishedAsync(bool success)
     {
         await CloseLogAsync().ConfigureAwait(false);
-        var failures = await plugins.RunAsync("finished", (p, t) => p.FinishedAsync(success, t), stopNow.Token).ConfigureAwait(false);
-        ReportLate(failures);
-        if (Decisive(failures) is { } decisive)
-        {
-            resolution.OverrideWithException(decisive.Meaning.Reason, decisive.Error);
-        }
+        failures.FailAfterDecision(await plugins.RunAsync("finished", (p, t) => p.FinishedAsync(success, t), stopNow.Token).ConfigureAwait(false));
     }
 
     private async Task ExceptionStageAsync()
@@ -277,7 +274,7 @@ public sealed class TaskRun : IAsyncDisposable
         await StopSandboxAsync().ConfigureAwait(false);
         await CloseLogAsync().ConfigureAwait(false);
         var reason = resolution.ToOutcome(exitCode).Reason ?? ExceptionReason.InternalError;
-        ReportLate(await plugins.RunAsync("exception", (p, t) => p.ExceptionAsync(reason, t), stopNow.Token).ConfigureAwait(false));
+        failures.ReportLate(await plugins.RunAsync("exception", (p, t) => p.ExceptionAsync(reason, t), stopNow.Token).ConfigureAwait(false));
     }
 
     private async Task CloseLogAsync()
@@ -311,69 +308,17 @@ public sealed class TaskRun : IAsyncDisposable
     {
         await StopSandboxAsync().ConfigureAwait(false);
         await Log.CloseAsync().ConfigureAwait(false);
-        var failures = new List<HookFailure>(lateFailures);
+        var disposeFailures = new List<HookFailure>(lateFailures);
         foreach (var (what, disposable) in new (string, IAsyncDisposable?)[] { ("result set", result), ("sandbox", sandbox), ("sandbox builder", builder) })
         {
             var disposed = await guard.DisposeAsync($"the {what} of {Engine}", disposable).ConfigureAwait(false);
             if (!disposed.Succeeded)
             {
-                failures.Add(new HookFailure(Engine, $"dispose {what}", disposed.Error!));
+                disposeFailures.Add(new HookFailure(Engine, $"dispose {what}", disposed.Error!));
             }
         }
 
-        failures.AddRange(await plugins.DisposeAsync().ConfigureAwait(false));
-        ReportLate(failures);
+        disposeFailures.AddRange(await plugins.DisposeAsync().ConfigureAwait(false));
+        failures.ReportLate(disposeFailures);
     }
-
-    /// <summary>Failures that decide an exception: written to the task log, and the first abort or failure pins the reason.</summary>
-    private void Fail(IReadOnlyList<HookFailure> failures)
-    {
-        var relevant = failures.Where(f => !(abort.IsCancellationRequested && f.Error is OperationCanceledException)).ToList();
-        foreach (var failure in relevant)
-        {
-            foreach (var line in failure.LogLines)
-            {
-                Log.WriteErrorLine(line);
-            }
-
-            LogToWorker(failure);
-        }
-
-        if (Decisive(relevant) is { } decisive)
-        {
-            var cause = decisive.Error is MalformedPayloadException
-                ? MalformedPayloadException.Merge(relevant.Select(f => f.Error).OfType<MalformedPayloadException>())
-                : decisive.Error;
-            resolution.TryPinException(decisive.Meaning.Reason, cause);
-        }
-        else
-        {
-            resolution.TryPinException(ExceptionReason.InternalError, failures.FirstOrDefault()?.Error);
-        }
-    }
-
-    /// <summary>Failures after the log is closed: the worker's log only; a fatal one still marks the outcome.</summary>
-    private void ReportLate(IReadOnlyList<HookFailure> failures)
-    {
-        foreach (var failure in failures)
-        {
-            LogToWorker(failure);
-        }
-    }
-
-    private void LogToWorker(HookFailure failure)
-    {
-        var (_, fatal, rank) = failure.Meaning;
-        if (fatal)
-        {
-            resolution.MarkFatal(failure.Error);
-            TaskRunLog.FatalError(logger, TaskId, RunId, failure.Component, failure.Stage, failure.Error);
-        }
-        else if (rank == 1)
-        {
-            TaskRunLog.ComponentFailed(logger, TaskId, RunId, failure.Component, failure.Stage, failure.Error);
-        }
-    }
-
-    private static HookFailure? Decisive(IReadOnlyList<HookFailure> failures) => failures.OrderBy(f => f.Meaning.Rank).FirstOrDefault();
 }

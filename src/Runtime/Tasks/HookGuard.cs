@@ -40,9 +40,11 @@ internal sealed class HookGuard(TimeSpan timeout, TimeProvider time, ILogger log
             var value = await task.WaitAsync(expiry.Token).ConfigureAwait(false);
             return new(value, null, null);
         }
-        catch (OperationCanceledException) when (expiry.IsCancellationRequested && !token.IsCancellationRequested)
+        catch (OperationCanceledException) when (!task.IsCompleted)
         {
-            return new(default, new HookTimeoutException($"{what} did not finish within {Describe(timeout)}"), task.IsCompleted ? null : task);
+            // Only the expiry stops the wait while the call still runs (also when it ignored an abort):
+            // leave it behind, and let the owner make no further calls into that component.
+            return new(default, new HookTimeoutException($"{what} did not finish within {Describe(timeout)}"), task);
         }
         catch (Exception e)
         {

@@ -152,17 +152,13 @@ public sealed class TaskRun : IAsyncDisposable
     /// <returns>When done.</returns>
     public async ValueTask DisposeAsync() => await Log.CloseAsync().ConfigureAwait(false);
 
-    private static void Cancel(CancellationTokenSource source)
-    {
-        try
-        {
-            source.Cancel();
-        }
-        catch (AggregateException)
-        {
-            // A callback registered by a plugin threw; the abort itself has happened.
-        }
-    }
+    /// <summary>
+    /// Cancels without running the token's callbacks on the caller's thread: the caller (a reclaim
+    /// loop, a shutdown) must not end up running the rest of the task run. A throwing callback
+    /// registered by a plugin is ignored; the cancellation itself has happened.
+    /// </summary>
+    private static void Cancel(CancellationTokenSource source) =>
+        _ = source.CancelAsync().ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     private async Task PrepareAsync(CancellationToken aborted)
     {

@@ -17,7 +17,8 @@ public sealed class TaskRunFactory
 
     /// <summary>
     /// Creates the factory. Throws <see cref="Schemas.SchemaConflictException"/> when the engine and
-    /// the plugins claim the same payload key.
+    /// the plugins claim the same payload key, and <see cref="ArgumentException"/> for options without a
+    /// root URL or with a hook timeout that is not positive.
     /// </summary>
     /// <param name="components">The engine and the enabled plugins, in order. The caller owns and disposes them.</param>
     /// <param name="options">Run settings.</param>
@@ -27,6 +28,12 @@ public sealed class TaskRunFactory
     {
         ArgumentNullException.ThrowIfNull(components);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrEmpty(options.RootUrl, nameof(options));
+        if (options.HookTimeout <= TimeSpan.Zero && options.HookTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.HookTimeout, "The hook timeout must be positive (or infinite).");
+        }
+
         this.components = components;
         this.options = options;
         logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<TaskRun>();

@@ -304,6 +304,59 @@ public sealed class TaskRunTests : IDisposable
         Assert.False(Events.Contains("second:dispose"));
     }
 
+    [Fact]
+    public async Task A_hanging_exception_hook_or_disposal_does_not_hold_up_the_run_or_change_its_outcome()
+    {
+        harness.HookTimeout = TimeSpan.FromMilliseconds(300);
+        harness.Engine.OnStart = Behave.Throw(new MalformedPayloadException("no such image"));
+        second.Hooks["exception"] = Behave.Hang;
+        first.Hooks["dispose"] = Behave.Hang;
+
+        var outcome = await harness.RunAsync(Payload(exitCode: 0));
+
+        Assert.Equal(ExceptionReason.MalformedPayload, outcome.Reason);
+        Assert.False(outcome.Fatal);
+        Assert.Equal(ExceptionReason.MalformedPayload, first.ExceptionReason);
+        Assert.False(Events.Contains("second:dispose"));
+        Assert.True(Events.Contains("builder:dispose"));
+    }
+
+    [Fact]
+    public async Task An_abort_during_a_hook_that_ignores_it_keeps_the_abort_reason_once_the_hook_times_out()
+    {
+        harness.HookTimeout = TimeSpan.FromMilliseconds(500);
+        var entered = new TaskCompletionSource();
+        second.Hooks["build"] = _ =>
+        {
+            entered.SetResult();
+            return new TaskCompletionSource().Task;
+        };
+        var run = harness.CreateRun(Payload(exitCode: 0));
+        var running = harness.RunAsync(run);
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        run.Abort(ExceptionReason.Canceled);
+        var outcome = await running;
+
+        Assert.Equal(ExceptionReason.Canceled, outcome.Reason);
+        Assert.Contains("plugin 'second' (build) did not finish within 0.5 s", harness.LogText, StringComparison.Ordinal);
+        Assert.Equal(ExceptionReason.Canceled, first.ExceptionReason);
+        Assert.Null(second.ExceptionReason);
+        Assert.False(Events.Contains("second:exception"));
+    }
+
+    [Theory]
+    [InlineData("", 1000)]
+    [InlineData("https://tc.example.com", 0)]
+    [InlineData("https://tc.example.com", -5)]
+    public void The_factory_rejects_options_without_a_root_url_or_a_positive_hook_timeout(string rootUrl, int timeoutMilliseconds)
+    {
+        var components = new TaskRunComponents("scripted", harness.Engine, []);
+        var options = new TaskRunOptions { RootUrl = rootUrl, HookTimeout = TimeSpan.FromMilliseconds(timeoutMilliseconds) };
+
+        Assert.ThrowsAny<ArgumentException>(() => new TaskRunFactory(components, options));
+    }
+
     public static TheoryData<string, ExceptionReason> AbortStages
     {
         get

@@ -25,16 +25,9 @@ internal sealed class HookGuard(TimeSpan timeout, TimeProvider time, ILogger log
     {
         using var expiry = new CancellationTokenSource(timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, expiry.Token);
-        Task<T> task;
-        try
-        {
-            task = call(linked.Token);
-        }
-        catch (Exception e)
-        {
-            return new(default, e, null);
-        }
-
+        // On the thread pool, so that a hook that blocks its thread cannot defeat the timeout.
+        var hookToken = linked.Token;
+        var task = Task.Run(() => call(hookToken), CancellationToken.None);
         try
         {
             var value = await task.WaitAsync(expiry.Token).ConfigureAwait(false);

@@ -206,16 +206,8 @@ public sealed class TaskRun : IAsyncDisposable
     private async Task<T> EngineAsync<T>(string stage, Func<CancellationToken, Task<T>> call, CancellationToken aborted)
         where T : IAsyncDisposable
     {
-        Task<T> task;
-        try
-        {
-            task = call(aborted);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !aborted.IsCancellationRequested)
-        {
-            throw new StageFailedException([new HookFailure(Engine, stage, e)]);
-        }
-
+        // On the thread pool, so that an engine call that blocks its thread cannot defeat an abort.
+        var task = Task.Run(() => call(aborted), CancellationToken.None);
         try
         {
             return await task.WaitAsync(aborted).ConfigureAwait(false);

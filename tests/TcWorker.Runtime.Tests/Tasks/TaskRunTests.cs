@@ -305,6 +305,30 @@ public sealed class TaskRunTests : IDisposable
     }
 
     [Fact]
+    public async Task A_hook_that_blocks_its_thread_still_times_out()
+    {
+        using var gate = new ManualResetEventSlim();
+        harness.HookTimeout = TimeSpan.FromMilliseconds(300);
+        second.Hooks["build"] = _ =>
+        {
+            gate.Wait();
+            return Task.CompletedTask;
+        };
+
+        try
+        {
+            var outcome = await harness.RunAsync(Payload(exitCode: 0));
+
+            Assert.Equal(ExceptionReason.InternalError, outcome.Reason);
+            Assert.Contains("plugin 'second' (build) did not finish within 0.3 s", harness.LogText, StringComparison.Ordinal);
+        }
+        finally
+        {
+            gate.Set();
+        }
+    }
+
+    [Fact]
     public async Task A_hanging_exception_hook_or_disposal_does_not_hold_up_the_run_or_change_its_outcome()
     {
         harness.HookTimeout = TimeSpan.FromMilliseconds(300);

@@ -23,10 +23,11 @@ internal sealed class HookGuard(TimeSpan timeout, TimeProvider time, ILogger log
     /// <summary>Runs <paramref name="call"/> with a token that fires on <paramref name="token"/> or the timeout.</summary>
     public async Task<Guarded<T>> RunAsync<T>(string what, Func<CancellationToken, Task<T>> call, CancellationToken token)
     {
-        using var expiry = new CancellationTokenSource(timeout, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, expiry.Token);
-        // On the thread pool, so that a hook that blocks its thread cannot defeat the timeout.
+        var expiry = new CancellationTokenSource(timeout, time);
+        var linked = CancellationTokenSource.CreateLinkedTokenSource(token, expiry.Token);
         var hookToken = linked.Token;
+
+        // On the thread pool, so that a hook that blocks its thread cannot defeat the timeout.
         var task = Task.Run(() => call(hookToken), CancellationToken.None);
         try
         {
@@ -42,6 +43,15 @@ internal sealed class HookGuard(TimeSpan timeout, TimeProvider time, ILogger log
         catch (Exception e)
         {
             return new(default, e, null);
+        }
+        finally
+        {
+            // A call left behind keeps its token working (it still fires on abort).
+            if (task.IsCompleted)
+            {
+                linked.Dispose();
+                expiry.Dispose();
+            }
         }
     }
 

@@ -355,12 +355,7 @@ public sealed class TaskRunTests : IDisposable
             entered.SetResult();
             return new TaskCompletionSource().Task;
         };
-        var run = harness.CreateRun(Payload(exitCode: 0));
-        var running = harness.RunAsync(run);
-        await entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
-
-        run.Abort(ExceptionReason.Canceled);
-        var outcome = await running;
+        var outcome = await AbortOnceEnteredAsync(harness.CreateRun(Payload(exitCode: 0)), entered.Task, ExceptionReason.Canceled);
 
         Assert.Equal(ExceptionReason.Canceled, outcome.Reason);
         Assert.Contains("plugin 'second' (build) did not finish within 0.5 s", harness.LogText, StringComparison.Ordinal);
@@ -424,11 +419,8 @@ public sealed class TaskRunTests : IDisposable
             run.Abort(reason);
         }
 
-        var running = harness.RunAsync(run);
-        await entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
-        run.Abort(reason);
-        run.Abort(reason == ExceptionReason.Canceled ? ExceptionReason.WorkerShutdown : ExceptionReason.Canceled);
-        var outcome = await running;
+        var outcome = await AbortOnceEnteredAsync(
+            run, entered.Task, reason, reason == ExceptionReason.Canceled ? ExceptionReason.WorkerShutdown : ExceptionReason.Canceled);
 
         Assert.Equal(TaskRunState.Exception, outcome.State);
         Assert.Equal(reason, outcome.Reason);
@@ -466,12 +458,7 @@ public sealed class TaskRunTests : IDisposable
             entered.SetResult();
             await release.Task;
         };
-        var run = harness.CreateRun(Payload(exitCode: 0));
-        var running = harness.RunAsync(run);
-        await entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
-
-        run.Abort(ExceptionReason.WorkerShutdown);
-        var outcome = await running;
+        var outcome = await AbortOnceEnteredAsync(harness.CreateRun(Payload(exitCode: 0)), entered.Task, ExceptionReason.WorkerShutdown);
         Assert.Equal(ExceptionReason.WorkerShutdown, outcome.Reason);
         Assert.False(Events.Contains("builder:dispose"));
 
@@ -555,6 +542,19 @@ public sealed class TaskRunTests : IDisposable
     }
 
     private static JObject Schema(string properties) => new() { ["type"] = "object", ["properties"] = JObject.Parse(properties) };
+
+    /// <summary>Runs, waits until a component signals it is inside a stage, then aborts with each reason in turn.</summary>
+    private async Task<TaskRunOutcome> AbortOnceEnteredAsync(TaskRun run, Task entered, params ExceptionReason[] reasons)
+    {
+        var running = harness.RunAsync(run);
+        await entered.WaitAsync(TimeSpan.FromSeconds(10));
+        foreach (var reason in reasons)
+        {
+            run.Abort(reason);
+        }
+
+        return await running;
+    }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
     {

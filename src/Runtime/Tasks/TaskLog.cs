@@ -8,6 +8,8 @@ namespace TcWorker.Runtime.Tasks;
 /// from the beginning and live until it is closed. Thread-safe: every write is appended whole and
 /// in one piece, and readers are woken by writes and by <see cref="Close"/>, never by polling.
 /// The file outlives the log: the owner uploads it after closing and deletes it when done.
+/// Writes never throw for a failing file (a full disk): the log records the error in
+/// <see cref="WriteError"/> and closes, so readers still see a consistent prefix.
 /// </summary>
 public sealed class TaskLog : ITaskLog, IAsyncDisposable, IDisposable
 {
@@ -16,6 +18,7 @@ public sealed class TaskLog : ITaskLog, IAsyncDisposable, IDisposable
     private TaskCompletionSource changed = NewSignal();
     private long length;
     private volatile bool closed;
+    private Exception? writeError;
 
     /// <summary>Creates the log file (replacing one that exists) and opens it for writing.</summary>
     /// <param name="path">Where the file goes, normally under the worker's temporary folder.</param>
@@ -34,6 +37,9 @@ public sealed class TaskLog : ITaskLog, IAsyncDisposable, IDisposable
 
     /// <inheritdoc />
     public bool IsClosed => closed;
+
+    /// <summary>The error that made a write fail and closed the log early, or <see langword="null"/>.</summary>
+    public Exception? WriteError => Volatile.Read(ref writeError);
 
     /// <inheritdoc />
     public void WriteLine(string message) => WriteSystemLines(ITaskLog.SystemPrefix, message);
@@ -57,10 +63,17 @@ public sealed class TaskLog : ITaskLog, IAsyncDisposable, IDisposable
                 return;
             }
 
-            // Not cancellable once started: a write is appended whole or not at all.
-            await file.WriteAsync(data, CancellationToken.None).ConfigureAwait(false);
-            await file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-            Published(data.Length);
+            try
+            {
+                // Not cancellable once started: a write is appended whole or not at all.
+                await file.WriteAsync(data, CancellationToken.None).ConfigureAwait(false);
+                await file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                Published(data.Length);
+            }
+            catch (IOException e)
+            {
+                Broken(e);
+            }
         }
         finally
         {
@@ -134,9 +147,16 @@ public sealed class TaskLog : ITaskLog, IAsyncDisposable, IDisposable
                 return;
             }
 
-            file.Write(bytes);
-            file.Flush();
-            Published(bytes.Length);
+            try
+            {
+                file.Write(bytes);
+                file.Flush();
+                Published(bytes.Length);
+            }
+            catch (IOException e)
+            {
+                Broken(e);
+            }
         }
         finally
         {
@@ -150,6 +170,13 @@ public sealed class TaskLog : ITaskLog, IAsyncDisposable, IDisposable
         Interlocked.Exchange(ref changed, NewSignal()).TrySetResult();
     }
 
+    /// <summary>A failed write may have left part of its bytes in the file: close, so nothing is appended after them.</summary>
+    private void Broken(IOException error)
+    {
+        Interlocked.CompareExchange(ref writeError, error, null);
+        CloseLocked();
+    }
+
     private void CloseLocked()
     {
         if (closed)
@@ -157,7 +184,15 @@ public sealed class TaskLog : ITaskLog, IAsyncDisposable, IDisposable
             return;
         }
 
-        file.Dispose();
+        try
+        {
+            file.Dispose();
+        }
+        catch (IOException e)
+        {
+            Interlocked.CompareExchange(ref writeError, e, null);
+        }
+
         closed = true;
         Interlocked.Exchange(ref changed, NewSignal()).TrySetResult();
     }

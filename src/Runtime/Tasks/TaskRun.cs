@@ -142,6 +142,12 @@ public sealed class TaskRun : IAsyncDisposable
             await ExceptionStageAsync().ConfigureAwait(false);
         }
 
+        if (Log.WriteError is { } logError)
+        {
+            // A log that cannot be written (a full disk) is the worker's trouble, not the task's.
+            failures.FailAfterDecision([new HookFailure("the task log", "write", logError)]);
+        }
+
         await DisposeComponentsAsync().ConfigureAwait(false);
         var outcome = resolution.ToOutcome(exitCode);
         TaskRunLog.Resolved(logger, TaskId, RunId, outcome.ToString());

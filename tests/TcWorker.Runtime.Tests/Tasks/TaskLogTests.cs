@@ -168,6 +168,22 @@ public sealed class TaskLogTests : IDisposable
         Assert.Equal(expected, await File.ReadAllBytesAsync(log.Path));
     }
 
+    [SkippableFact]
+    public async Task A_full_disk_closes_the_log_with_the_error_instead_of_throwing()
+    {
+        Skip.IfNot(File.Exists("/dev/full"), "needs /dev/full");
+        using var log = new TaskLog("/dev/full");
+
+        log.WriteLine("no room");
+        await log.WriteAsync(new byte[] { 1, 2, 3 });
+
+        Assert.IsAssignableFrom<IOException>(log.WriteError);
+        Assert.True(log.IsClosed);
+        Assert.Equal(0, log.Length);
+        await using var reader = log.OpenReader();
+        Assert.Equal(0, await reader.ReadAsync(new byte[8]));
+    }
+
     [Fact]
     public async Task The_file_stays_after_dispose()
     {

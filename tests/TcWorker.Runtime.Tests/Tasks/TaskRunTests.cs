@@ -496,6 +496,25 @@ public sealed class TaskRunTests : IDisposable
         Assert.Equal(TaskRunState.Completed, outcome.State);
     }
 
+    [SkippableFact]
+    public async Task A_task_log_that_cannot_be_written_is_an_internal_error_not_a_crash()
+    {
+        Skip.IfNot(File.Exists("/dev/full"), "needs /dev/full");
+        harness.LogPath = "/dev/full";
+        var run = harness.CreateRun(Payload(exitCode: 0, output: "lost"));
+        run.Abort(ExceptionReason.Canceled);
+        Assert.IsAssignableFrom<IOException>(run.Log.WriteError);
+
+        var outcome = await run.RunAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(ExceptionReason.Canceled, outcome.Reason);
+
+        using var other = new RunHarness { LogPath = "/dev/full" };
+        var failed = await other.CreateRun(Payload(exitCode: 0, output: "lost")).RunAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(TaskRunState.Exception, failed.State);
+        Assert.Equal(ExceptionReason.InternalError, failed.Reason);
+        Assert.IsAssignableFrom<IOException>(failed.Error);
+    }
+
     [Fact]
     public async Task A_run_runs_only_once()
     {

@@ -28,6 +28,9 @@ public sealed class RunHarness : IDisposable
 
     public string LogText { get; private set; } = string.Empty;
 
+    /// <summary>Where the next run's log goes; a new file in a temporary folder by default.</summary>
+    public string? LogPath { get; set; }
+
     public static JObject Task(JObject payload, params string[] scopes) => new()
     {
         ["provisionerId"] = "test-provisioner",
@@ -47,7 +50,7 @@ public sealed class RunHarness : IDisposable
             new TaskRunComponents("scripted", Engine, Plugins),
             new TaskRunOptions { RootUrl = "https://tc.example.com", HookTimeout = HookTimeout });
         var claim = new ClaimedTask("fakeTaskId00000000000A", 0, task, new TaskCredentials("client", "secret", null, null));
-        return factory.Create(claim, Path.Combine(folder, $"{Guid.NewGuid():N}.log"), Artifacts);
+        return factory.Create(claim, LogPath ?? Path.Combine(folder, $"{Guid.NewGuid():N}.log"), Artifacts);
     }
 
     public async Task<TaskRunOutcome> RunAsync(JObject payload) => await RunAsync(CreateRun(payload));

@@ -1,0 +1,51 @@
+using TcWorker.Runtime.Workers;
+
+namespace TcWorker.Runtime.Tests.Workers;
+
+public sealed class TemporaryStorageTests : IDisposable
+{
+    private readonly string parent = Directory.CreateTempSubdirectory("tcworker-storage-").FullName;
+
+    public void Dispose() => Directory.Delete(parent, recursive: true);
+
+    [Fact]
+    public void Opening_creates_the_folder_and_hands_out_unique_paths_inside_it()
+    {
+        var storage = TemporaryStorage.Open(Path.Combine(parent, "new", "tmp"));
+
+        var file = storage.NewFilePath("task-log");
+        var folder = storage.CreateFolder("../escape");
+
+        Assert.True(Directory.Exists(storage.Root));
+        Assert.Equal(storage.Root, Path.GetDirectoryName(file));
+        Assert.StartsWith("task-log-", Path.GetFileName(file), StringComparison.Ordinal);
+        Assert.False(File.Exists(file));
+        Assert.NotEqual(file, storage.NewFilePath("task-log"));
+        Assert.Equal(storage.Root, Path.GetDirectoryName(folder));
+        Assert.True(Directory.Exists(folder));
+    }
+
+    [Fact]
+    public void Reopening_removes_what_the_last_worker_left_behind()
+    {
+        var root = Path.Combine(parent, "tmp");
+        var first = TemporaryStorage.Open(root);
+        File.WriteAllText(first.NewFilePath("log"), "old");
+        File.WriteAllText(Path.Combine(first.CreateFolder("task"), "file"), "old");
+
+        var second = TemporaryStorage.Open(root);
+
+        Assert.Equal([TemporaryStorage.MarkerFileName], Directory.EnumerateFileSystemEntries(second.Root).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void A_folder_with_foreign_files_is_refused_and_left_alone()
+    {
+        var root = Path.Combine(parent, "home");
+        Directory.CreateDirectory(root);
+        File.WriteAllText(Path.Combine(root, "precious.txt"), "keep me");
+
+        Assert.Throws<InvalidOperationException>(() => TemporaryStorage.Open(root));
+        Assert.True(File.Exists(Path.Combine(root, "precious.txt")));
+    }
+}

@@ -7,9 +7,9 @@ namespace TcWorker.Runtime.Tests.Tasks;
 
 public sealed class TaskContextTests : IDisposable
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("tcworker-context-").FullName;
+    private readonly TemporaryFolder folder = new();
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => folder.Dispose();
 
     [Theory]
     [InlineData("queue:get-artifact:private/build.tar", true)]
@@ -46,7 +46,7 @@ public sealed class TaskContextTests : IDisposable
     [Fact]
     public void Dates_and_scopes_come_from_the_task_definition_and_credentials_can_be_replaced()
     {
-        using var log = new TaskLog(Path.Combine(folder, "log"));
+        using var log = new TaskLog(folder.NewFile());
         var claim = new ClaimedTask("t", 2, RunHarness.Task([], "s:1"), new TaskCredentials("c1", "secret1", null, null));
         var context = new TaskContext(claim, "https://root", log, new FakeArtifactPublisher(), CancellationToken.None);
 
@@ -61,7 +61,7 @@ public sealed class TaskContextTests : IDisposable
 
     private TaskContext Context(params string[] scopes)
     {
-        var log = new TaskLog(Path.Combine(folder, $"{Guid.NewGuid():N}.log"));
+        var log = new TaskLog(folder.NewFile());
         log.Close();
         var claim = new ClaimedTask("t", 0, RunHarness.Task(new JObject(), scopes), new TaskCredentials("c", "s", null, null));
         return new TaskContext(claim, "https://root", log, new FakeArtifactPublisher(), CancellationToken.None);

@@ -1,13 +1,14 @@
 using System.Text;
 using TcWorker.Runtime.Tasks;
+using TcWorker.Runtime.Tests.Tasks.Fakes;
 
 namespace TcWorker.Runtime.Tests.Tasks;
 
 public sealed class TaskLogTests : IDisposable
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("tcworker-log-").FullName;
+    private readonly TemporaryFolder folder = new();
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => folder.Dispose();
 
     [Fact]
     public async Task System_lines_get_their_prefix_on_every_line()
@@ -194,7 +195,7 @@ public sealed class TaskLogTests : IDisposable
         Assert.True(File.Exists(log.Path));
     }
 
-    private TaskLog NewLog() => new(Path.Combine(folder, $"{Guid.NewGuid():N}.log"));
+    private TaskLog NewLog() => new(folder.NewFile());
 
     private static byte[] RandomBytes(int count, Random? random = null)
     {

@@ -1,17 +1,20 @@
+using TcWorker.Runtime.Tests.Tasks.Fakes;
 using TcWorker.Runtime.Workers;
 
 namespace TcWorker.Runtime.Tests.Workers;
 
 public sealed class TemporaryStorageTests : IDisposable
 {
-    private readonly string parent = Directory.CreateTempSubdirectory("tcworker-storage-").FullName;
+    private readonly TemporaryFolder temporary = new();
 
-    public void Dispose() => Directory.Delete(parent, recursive: true);
+    public void Dispose() => temporary.Dispose();
+
+    private string Parent => temporary.Path;
 
     [Fact]
     public void Opening_creates_the_folder_and_hands_out_unique_paths_inside_it()
     {
-        var storage = TemporaryStorage.Open(Path.Combine(parent, "new", "tmp"));
+        var storage = TemporaryStorage.Open(Path.Combine(Parent, "new", "tmp"));
 
         var file = storage.NewFilePath("task-log");
         var folder = storage.CreateFolder("../escape");
@@ -28,7 +31,7 @@ public sealed class TemporaryStorageTests : IDisposable
     [Fact]
     public void Reopening_removes_what_the_last_worker_left_behind()
     {
-        var root = Path.Combine(parent, "tmp");
+        var root = Path.Combine(Parent, "tmp");
         var first = TemporaryStorage.Open(root);
         File.WriteAllText(first.NewFilePath("log"), "old");
         File.WriteAllText(Path.Combine(first.CreateFolder("task"), "file"), "old");
@@ -41,7 +44,7 @@ public sealed class TemporaryStorageTests : IDisposable
     [Fact]
     public void A_folder_with_foreign_files_is_refused_and_left_alone()
     {
-        var root = Path.Combine(parent, "home");
+        var root = Path.Combine(Parent, "home");
         Directory.CreateDirectory(root);
         File.WriteAllText(Path.Combine(root, "precious.txt"), "keep me");
 

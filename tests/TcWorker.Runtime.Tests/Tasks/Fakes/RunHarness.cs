@@ -8,7 +8,7 @@ namespace TcWorker.Runtime.Tests.Tasks.Fakes;
 /// <summary>Runs one task through a real <see cref="TaskRun"/> with the scripted engine and the given plugins.</summary>
 public sealed class RunHarness : IDisposable
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("tcworker-run-").FullName;
+    private readonly TemporaryFolder folder = new();
 
     public RunHarness(params (string Name, IPlugin Plugin)[] plugins)
     {
@@ -50,7 +50,7 @@ public sealed class RunHarness : IDisposable
             new TaskRunComponents("scripted", Engine, Plugins),
             new TaskRunOptions { RootUrl = "https://tc.example.com", HookTimeout = HookTimeout });
         var claim = new ClaimedTask("fakeTaskId00000000000A", 0, task, new TaskCredentials("client", "secret", null, null));
-        return factory.Create(claim, LogPath ?? Path.Combine(folder, $"{Guid.NewGuid():N}.log"), Artifacts);
+        return factory.Create(claim, LogPath ?? folder.NewFile(), Artifacts);
     }
 
     public async Task<TaskRunOutcome> RunAsync(JObject payload) => await RunAsync(CreateRun(payload));
@@ -62,16 +62,7 @@ public sealed class RunHarness : IDisposable
         return outcome;
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => folder.Dispose();
 }
 
 public sealed class FakeArtifactPublisher : IArtifactPublisher

@@ -4,75 +4,82 @@ using TcWorker.Workers;
 namespace TcWorker.Runtime.Workers;
 
 /// <summary>
-/// The worker's temporary folder. Opening it takes an exclusive lock (two workers never share one)
-/// and removes whatever a crashed earlier worker left there; disposing it removes everything.
+/// The worker's temporary folder (task logs, per-task folders). Opening it takes an exclusive lock
+/// (two workers never share one) and removes what a crashed worker left behind, but only in a folder
+/// the worker created itself (it carries a marker file), so a misconfigured path never wipes someone
+/// else's files. Disposing it empties the folder. Thread-safe.
 /// </summary>
 public sealed class TemporaryStorage : ITemporaryStorage, IDisposable
 {
-    private const string LockName = ".tc-worker.lock";
-    private readonly FileStream lockFile;
+    /// <summary>The file that marks a folder as the worker's own; the worker holds it locked while it runs.</summary>
+    public const string MarkerFileName = ".tc-worker-temporary-storage";
 
-    private TemporaryStorage(string root, FileStream lockFile)
+    private readonly FileStream marker;
+
+    private TemporaryStorage(string root, FileStream marker)
     {
         Root = root;
-        this.lockFile = lockFile;
+        this.marker = marker;
     }
 
     /// <inheritdoc />
     public string Root { get; }
 
     /// <summary>
-    /// Opens the folder, creating it if needed, and removes what an earlier run left there. Throws
-    /// <see cref="IOException"/> naming the folder when another worker holds it.
+    /// Opens (creating it if needed) and empties the temporary folder. Throws
+    /// <see cref="InvalidOperationException"/> when the folder is not empty and was not created by a
+    /// worker, and <see cref="IOException"/> when another worker holds it.
     /// </summary>
     /// <param name="root">The folder.</param>
     /// <returns>The storage; dispose it when the worker stops.</returns>
     public static TemporaryStorage Open(string root)
     {
-        root = Path.GetFullPath(root);
-        Directory.CreateDirectory(root);
-        FileStream lockFile;
+        ArgumentException.ThrowIfNullOrEmpty(root);
+        var full = Path.GetFullPath(root);
+        var markerPath = Path.Combine(full, MarkerFileName);
+        if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any() && !File.Exists(markerPath))
+        {
+            throw new InvalidOperationException(
+                $"The temporary folder '{full}' is not empty and was not created by tc-worker; choose an empty or new folder.");
+        }
+
+        // Per-task users must be able to pass through to their own folders: 755, not 700.
+        Directory.CreateDirectory(full);
+        FileStream marker;
         try
         {
-            lockFile = new FileStream(Path.Combine(root, LockName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            marker = new FileStream(markerPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
         catch (IOException e)
         {
-            throw new IOException($"The temporary folder {root} is in use by another worker; give each worker its own temporaryFolder. ({e.Message})", e);
+            throw new IOException($"The temporary folder '{full}' is in use by another worker; give each worker its own temporaryFolder. ({e.Message})", e);
         }
 
-        var storage = new TemporaryStorage(root, lockFile);
+        marker.SetLength(0);
+        marker.Write("This folder belongs to tc-worker and is emptied when it starts and stops.\n"u8);
+        marker.Flush();
+        var storage = new TemporaryStorage(full, marker);
         storage.RemoveLeftovers();
         return storage;
     }
 
     /// <inheritdoc />
-    public string CreateFolder(string prefix = "tmp")
-    {
-        var path = Path.Combine(Root, $"{Sanitize(prefix)}-{Random()}");
-        Directory.CreateDirectory(path);
-        return path;
-    }
+    public string CreateFolder(string prefix = "tmp") => Directory.CreateDirectory(NewFilePath(prefix)).FullName;
 
     /// <inheritdoc />
-    public string NewFilePath(string prefix = "tmp") => Path.Combine(Root, $"{Sanitize(prefix)}-{Random()}");
+    public string NewFilePath(string prefix = "tmp") => Path.Combine(Root, $"{Sanitize(prefix)}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}");
 
-    /// <summary>Removes everything in the folder, then releases it.</summary>
+    /// <summary>Removes everything in the folder but the marker, then releases it.</summary>
     public void Dispose()
     {
         RemoveLeftovers();
-        lockFile.Dispose();
+        marker.Dispose();
     }
 
     private void RemoveLeftovers()
     {
-        foreach (var entry in new DirectoryInfo(Root).EnumerateFileSystemInfos())
+        foreach (var entry in new DirectoryInfo(Root).EnumerateFileSystemInfos().Where(e => e.Name != MarkerFileName))
         {
-            if (entry.Name == LockName)
-            {
-                continue;
-            }
-
             try
             {
                 if (entry is DirectoryInfo directory && !entry.Attributes.HasFlag(FileAttributes.ReparsePoint))
@@ -86,13 +93,14 @@ public sealed class TemporaryStorage : ITemporaryStorage, IDisposable
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // Files owned by a per-task user that still runs are the engine's to remove; keep going.
+                // Files a per-task user still holds are the engine's to remove; keep going.
             }
         }
     }
 
-    private static string Random() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-
-    private static string Sanitize(string prefix) =>
-        new(prefix.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-').Take(40).ToArray());
+    private static string Sanitize(string? prefix)
+    {
+        var clean = new string((prefix ?? string.Empty).Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_').Take(40).ToArray());
+        return clean.Length == 0 ? "tmp" : clean;
+    }
 }

@@ -3,47 +3,6 @@ using TcWorker.Workers;
 
 namespace TcWorker.Runtime.Tests.Workers;
 
-public sealed class TemporaryStorageTests : IDisposable
-{
-    private readonly string root = Path.Combine(Path.GetTempPath(), "tcw-storage-" + Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(root))
-        {
-            Directory.Delete(root, recursive: true);
-        }
-    }
-
-    [Fact]
-    public void Leftovers_of_a_crashed_worker_are_removed_at_start_and_everything_at_dispose()
-    {
-        Directory.CreateDirectory(Path.Combine(root, "task-abc", "deep"));
-        File.WriteAllText(Path.Combine(root, "task-abc", "deep", "f"), "x");
-        File.WriteAllText(Path.Combine(root, "log-1"), "x");
-
-        using (var storage = TemporaryStorage.Open(root))
-        {
-            Assert.Equal([Path.Combine(root, ".tc-worker.lock")], Directory.EnumerateFileSystemEntries(root));
-            var folder = storage.CreateFolder("task/../x");
-            Assert.True(Directory.Exists(folder));
-            Assert.Equal(root, Path.GetDirectoryName(folder));
-            Assert.StartsWith("task----x-", Path.GetFileName(folder), StringComparison.Ordinal);
-            Assert.NotEqual(storage.NewFilePath("log"), storage.NewFilePath("log"));
-        }
-
-        Assert.Empty(Directory.EnumerateFileSystemEntries(root));
-    }
-
-    [Fact]
-    public void Two_workers_cannot_share_one_folder()
-    {
-        using var first = TemporaryStorage.Open(root);
-        var e = Assert.Throws<IOException>(() => TemporaryStorage.Open(root));
-        Assert.Contains($"{root} is in use by another worker", e.Message, StringComparison.Ordinal);
-    }
-}
-
 public sealed class WorkerLifetimeTests
 {
     [Fact]

@@ -1,0 +1,318 @@
+using Microsoft.Extensions.Logging;
+using Newtonsoft.Json.Linq;
+using TcWorker.Engines;
+using TcWorker.Errors;
+using TcWorker.Tasks;
+
+namespace TcWorker.Runtime.Tasks;
+
+/// <summary>
+/// One run of one claimed task through the stages prepare, build, start, started, wait, stopped and
+/// finished (or exception), then dispose. Created by <see cref="TaskRunFactory.Create"/>; runs once.
+/// Nothing the engine or a plugin does escapes <see cref="RunAsync"/>: every error becomes the
+/// run's outcome. <see cref="Abort"/> and <see cref="ReplaceCredentials"/> are thread-safe and may be
+/// called at any time, also before and after <see cref="RunAsync"/>.
+/// </summary>
+public sealed class TaskRun : IAsyncDisposable
+{
+    private readonly TaskRunComponents components;
+    private readonly TaskPayloadSchema schema;
+    private readonly HookGuard guard;
+    private readonly ILogger logger;
+    private readonly CancellationTokenSource abort = new();
+    private readonly CancellationTokenSource stopNow = new();
+    private readonly RunResolution resolution = new();
+    private readonly TaskContext context;
+    private readonly TaskPluginSet plugins;
+    private readonly List<HookFailure> lateFailures = [];
+    private readonly RunFailures failures;
+    private ISandboxBuilder? builder;
+    private ISandbox? sandbox;
+    private IResultSet? result;
+    private bool sandboxStopped;
+    private int? exitCode;
+    private int started;
+
+    internal TaskRun(
+        ClaimedTask claim, string logPath, IArtifactPublisher artifacts, TaskRunComponents components, TaskPayloadSchema schema,
+        TaskRunOptions options, ILogger logger, TimeProvider time)
+    {
+        this.components = components;
+        this.schema = schema;
+        this.logger = logger;
+        guard = new HookGuard(options.HookTimeout, time, logger);
+        plugins = new TaskPluginSet(guard);
+        Log = new TaskLog(logPath);
+        context = new TaskContext(claim, options.RootUrl, Log, artifacts, abort.Token);
+        failures = new RunFailures(claim, Log, logger, resolution, abort.Token);
+    }
+
+    /// <summary>The task's id.</summary>
+    public string TaskId => context.TaskId;
+
+    /// <summary>The run's number.</summary>
+    public int RunId => context.RunId;
+
+    /// <summary>
+    /// The task log. It is closed before the finished (or exception) hooks run; the file at
+    /// <see cref="TaskLog.Path"/> stays after the run for the owner to delete.
+    /// </summary>
+    public TaskLog Log { get; }
+
+    /// <summary>The context engines and plugins see.</summary>
+    public ITaskContext Context => context;
+
+    private string Engine => $"engine '{components.EngineName}'";
+
+    /// <summary>
+    /// Aborts the run: fires <see cref="ITaskContext.Aborted"/> and pins the resolution to
+    /// <c>exception/&lt;reason&gt;</c> unless the outcome was already decided (the first reason wins).
+    /// <see cref="ExceptionReason.WorkerShutdown"/> also cuts the finished and exception hooks short.
+    /// A task over its max run time is killed by its plugin, not aborted. Thread-safe; never throws.
+    /// </summary>
+    /// <param name="reason">Typically <c>canceled</c> (the claim is gone: cancelled, deadline, reclaim refused) or <c>worker-shutdown</c>.</param>
+    public void Abort(ExceptionReason reason)
+    {
+        if (resolution.TryPinException(reason, null))
+        {
+            Log.WriteErrorLine($"Run aborted: {reason.ToWireString()}");
+            TaskRunLog.Aborted(logger, TaskId, RunId, reason.ToWireString());
+        }
+
+        if (reason == ExceptionReason.WorkerShutdown)
+        {
+            Cancel(stopNow);
+        }
+
+        Cancel(abort);
+    }
+
+    /// <summary>Installs the temporary credentials of a reclaim; <see cref="ITaskContext.Credentials"/> returns them from now on.</summary>
+    /// <param name="credentials">The new credentials.</param>
+    public void ReplaceCredentials(TaskCredentials credentials) => context.ReplaceCredentials(credentials);
+
+    /// <summary>
+    /// Runs the task through every stage and disposes everything it created, in reverse order of
+    /// creation. Never throws for anything the task, the engine or a plugin does. Call once.
+    /// </summary>
+    /// <param name="cancellationToken">The worker stops now: the same as <see cref="Abort"/> with <c>worker-shutdown</c>.</param>
+    /// <returns>The outcome to report to the queue.</returns>
+    public async Task<TaskRunOutcome> RunAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref started, 1) != 0)
+        {
+            throw new InvalidOperationException("A task run runs only once.");
+        }
+
+        using var registration = cancellationToken.Register(() => Abort(ExceptionReason.WorkerShutdown));
+        var aborted = abort.Token;
+        var finished = false;
+        try
+        {
+            await PrepareAsync(aborted).ConfigureAwait(false);
+            StageFailedException.ThrowIfAny(await plugins.RunAsync("build", (p, t) => p.BuildSandboxAsync(builder!, t), aborted).ConfigureAwait(false));
+            aborted.ThrowIfCancellationRequested();
+            Log.WriteLine($"Task {TaskId} run {RunId} starting on {Engine}");
+            sandbox = await EngineAsync("start", t => builder!.StartAsync(t), aborted).ConfigureAwait(false);
+            TaskRunLog.Started(logger, TaskId, RunId, components.EngineName);
+            StageFailedException.ThrowIfAny(await plugins.RunAsync("started", (p, t) => p.StartedAsync(sandbox, t), aborted).ConfigureAwait(false));
+            await WaitAsync(aborted).ConfigureAwait(false);
+            var success = await StoppedAsync(aborted).ConfigureAwait(false);
+            if (resolution.TryPinResult(success))
+            {
+                finished = true;
+                await FinishedAsync(success).ConfigureAwait(false);
+            }
+        }
+        catch (StageFailedException failed)
+        {
+            failures.Fail(failed.Failures);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // Abort pinned the resolution already.
+        }
+        catch (Exception e)
+        {
+            failures.Fail([new HookFailure("the runtime", "run", e)]);
+        }
+
+        if (!finished)
+        {
+            await ExceptionStageAsync().ConfigureAwait(false);
+        }
+
+        if (Log.WriteError is { } logError)
+        {
+            // A log that cannot be written (a full disk) is the worker's trouble, not the task's.
+            failures.FailAfterDecision([new HookFailure("the task log", "write", logError)]);
+        }
+
+        await DisposeComponentsAsync().ConfigureAwait(false);
+        var outcome = resolution.ToOutcome(exitCode);
+        TaskRunLog.Resolved(logger, TaskId, RunId, outcome.ToString());
+        return outcome;
+    }
+
+    /// <summary>Closes the log if <see cref="RunAsync"/> never ran. The log file stays.</summary>
+    /// <returns>When done.</returns>
+    public async ValueTask DisposeAsync() => await Log.CloseAsync().ConfigureAwait(false);
+
+    /// <summary>
+    /// Cancels without running the token's callbacks on the caller's thread: the caller (a reclaim
+    /// loop, a shutdown) must not end up running the rest of the task run. A throwing callback
+    /// registered by a plugin is ignored; the cancellation itself has happened.
+    /// </summary>
+    private static void Cancel(CancellationTokenSource source) =>
+        _ = source.CancelAsync().ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+
+    private async Task PrepareAsync(CancellationToken aborted)
+    {
+        aborted.ThrowIfCancellationRequested();
+        var payloadToken = context.Task["payload"];
+        var violations = schema.Validate(payloadToken);
+        var payload = payloadToken as JObject ?? [];
+        var valid = violations.Count == 0;
+        var prepareFailures = new List<HookFailure>();
+        if (!valid)
+        {
+            prepareFailures.Add(new HookFailure("the task payload", "prepare", new MalformedPayloadException(violations)));
+        }
+
+        var creatingBuilder = valid ? CreateBuilderAsync(payload, aborted) : Task.FromResult<HookFailure?>(null);
+        prepareFailures.AddRange(await plugins.CreateAsync(components.Plugins, schema, payload, valid, context, aborted).ConfigureAwait(false));
+        if (await creatingBuilder.ConfigureAwait(false) is { } builderFailure)
+        {
+            prepareFailures.Add(builderFailure);
+        }
+
+        StageFailedException.ThrowIfAny(prepareFailures);
+        aborted.ThrowIfCancellationRequested();
+    }
+
+    private async Task<HookFailure?> CreateBuilderAsync(JObject payload, CancellationToken aborted)
+    {
+        try
+        {
+            var options = new SandboxOptions(context, schema.EnginePayload(payload));
+            builder = await EngineAsync("prepare", t => components.Engine.CreateSandboxBuilderAsync(options, t), aborted).ConfigureAwait(false);
+            return null;
+        }
+        catch (StageFailedException failed)
+        {
+            return failed.Failures[0];
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Calls the engine; no hook timeout (an image pull may take long), but an abort stops waiting and the late result is disposed.</summary>
+    private async Task<T> EngineAsync<T>(string stage, Func<CancellationToken, Task<T>> call, CancellationToken aborted)
+        where T : IAsyncDisposable
+    {
+        // On the thread pool, so that an engine call that blocks its thread cannot defeat an abort.
+        var task = Task.Run(() => call(aborted), CancellationToken.None);
+        try
+        {
+            return await task.WaitAsync(aborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            guard.DisposeWhenDone(task, Engine);
+            throw;
+        }
+        catch (Exception e)
+        {
+            throw new StageFailedException([new HookFailure(Engine, stage, e)]);
+        }
+    }
+
+    private async Task WaitAsync(CancellationToken aborted)
+    {
+        try
+        {
+            result = await sandbox!.WaitForResultAsync(CancellationToken.None).WaitAsync(aborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            await StopSandboxAsync().ConfigureAwait(false);
+            throw;
+        }
+        catch (Exception e)
+        {
+            throw new StageFailedException([new HookFailure(Engine, "wait", e)]);
+        }
+
+        exitCode = result.ExitCode;
+        Log.WriteLine(exitCode is { } code ? $"Exit code {code}" : "The task ended without an exit code");
+    }
+
+    private async Task<bool> StoppedAsync(CancellationToken aborted)
+    {
+        var (answers, stoppedFailures) = await plugins.RunAsync("stopped", (p, t) => p.StoppedAsync(result!, t), aborted).ConfigureAwait(false);
+        StageFailedException.ThrowIfAny(stoppedFailures);
+        aborted.ThrowIfCancellationRequested();
+        return answers.All(success => success);
+    }
+
+    private async Task FinishedAsync(bool success)
+    {
+        await CloseLogAsync().ConfigureAwait(false);
+        failures.FailAfterDecision(await plugins.RunAsync("finished", (p, t) => p.FinishedAsync(success, t), stopNow.Token).ConfigureAwait(false));
+    }
+
+    private async Task ExceptionStageAsync()
+    {
+        await StopSandboxAsync().ConfigureAwait(false);
+        await CloseLogAsync().ConfigureAwait(false);
+        var reason = resolution.ToOutcome(exitCode).Reason ?? ExceptionReason.InternalError;
+        failures.ReportLate(await plugins.RunAsync("exception", (p, t) => p.ExceptionAsync(reason, t), stopNow.Token).ConfigureAwait(false));
+    }
+
+    private async Task CloseLogAsync()
+    {
+        Log.WriteLine($"Task {TaskId} run {RunId} resolved as {resolution.ToOutcome(exitCode)}");
+        await Log.CloseAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Aborts a sandbox that has not given its result; when it had already ended, collects the result so it gets disposed.</summary>
+    private async Task StopSandboxAsync()
+    {
+        if (sandbox is null || result is not null || sandboxStopped)
+        {
+            return;
+        }
+
+        sandboxStopped = true;
+        var aborting = await guard.RunAsync($"{Engine} (abort)", _ => sandbox.AbortAsync(), CancellationToken.None).ConfigureAwait(false);
+        if (aborting.Error is SandboxTerminatedException)
+        {
+            var collected = await guard.RunAsync($"{Engine} (wait)", t => sandbox.WaitForResultAsync(t), CancellationToken.None).ConfigureAwait(false);
+            result = collected.Value;
+        }
+        else if (!aborting.Succeeded)
+        {
+            lateFailures.Add(new HookFailure(Engine, "abort", aborting.Error!));
+        }
+    }
+
+    private async Task DisposeComponentsAsync()
+    {
+        await StopSandboxAsync().ConfigureAwait(false);
+        await Log.CloseAsync().ConfigureAwait(false);
+        var disposeFailures = new List<HookFailure>(lateFailures);
+        foreach (var (what, disposable) in new (string, IAsyncDisposable?)[] { ("result set", result), ("sandbox", sandbox), ("sandbox builder", builder) })
+        {
+            var disposed = await guard.DisposeAsync($"the {what} of {Engine}", disposable).ConfigureAwait(false);
+            if (!disposed.Succeeded)
+            {
+                disposeFailures.Add(new HookFailure(Engine, $"dispose {what}", disposed.Error!));
+            }
+        }
+
+        disposeFailures.AddRange(await plugins.DisposeAsync().ConfigureAwait(false));
+        failures.ReportLate(disposeFailures);
+    }
+}

@@ -1,3 +1,4 @@
+using System.Reflection;
 using Newtonsoft.Json.Linq;
 
 namespace TcWorker.Cli.Tests;
@@ -135,6 +136,27 @@ public sealed class CliTests
         Assert.NotNull(schema.SelectToken("properties.engines.properties.echo.properties.greeting"));
         Assert.Equal(["yaml-new"], ((JObject)schema.SelectToken("properties.plugins.properties")!).Properties().Select(p => p.Name));
     }
+
+    [Fact]
+    public async Task Schema_payload_composes_the_engine_and_plugin_payload_schemas_of_a_config()
+    {
+        var config = Path.Combine(RepoRoot, "samples", "configs", "native.yml");
+        var (exit, stdout, stderr) = await TcWorkerProcess.RunAsync("schema", "payload", "--config", config);
+        Assert.True(exit == 0, stderr);
+        var properties = (JObject)JObject.Parse(stdout)["properties"]!;
+        Assert.Equal(["command", "env", "maxRunTime", "onExitStatus"], properties.Properties().Select(p => p.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Schema_payload_refuses_an_invalid_config_with_exit_78()
+    {
+        using var file = new TempFile("engine: native\nworker: {workerPoolId: proj/type}\nplugins: {nosuch: {}}\n");
+        var (exit, _, stderr) = await TcWorkerProcess.RunAsync("schema", "payload", "--config", file.Path);
+        Assert.Equal(78, exit);
+        Assert.Contains("$.plugins.nosuch: there is no plugin named 'nosuch'; available plugins: env, logprefix, maxruntime, success", stderr, StringComparison.Ordinal);
+    }
+
+    private static string RepoRoot { get; } = typeof(CliTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "TcWorkerRepoRoot").Value!;
 
     private sealed class TempFile : IDisposable
     {

@@ -1,6 +1,9 @@
 using System.CommandLine;
 using Newtonsoft.Json;
 using TcWorker.Runtime.Configuration;
+using TcWorker.Runtime.Hosting;
+using TcWorker.Runtime.Schemas;
+using TcWorker.Runtime.Tasks;
 
 namespace TcWorker.Cli.Commands;
 
@@ -26,6 +29,34 @@ internal static class SchemaCommand
             output.WriteLine(schema.ToString(Formatting.Indented));
             return ExitCodes.Success;
         });
-        return new Command("schema", "Print the composed JSON schemas of the worker config and the task payload.") { configCommand };
+        var payloadConfig = CommonOptions.Config(required: true);
+        var payloadDirectories = CommonOptions.PluginDirectories();
+        var payloadCommand = new Command("payload", "Print the JSON schema of task payloads for a worker config: the payload schemas of its engine and enabled plugins, composed (what a task author may write).")
+        {
+            payloadConfig,
+            payloadDirectories,
+        };
+        payloadCommand.SetAction(async (parse, cancellationToken) =>
+        {
+            var config = CommonOptions.LoadConfig(parse.GetValue(payloadConfig)!);
+            var registry = CommonOptions.BuildRegistry(parse.GetValue(payloadDirectories) ?? [], config);
+            await using var sandbox = await ThrowawayEnvironment.CreateAsync(config, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await using var components = await WorkerComponents.CreateAsync(config, registry, sandbox.Environment).ConfigureAwait(false);
+                output.WriteLine(TaskPayloadSchema.Compose(components.Components).Schema.ToString(Formatting.Indented));
+            }
+            catch (ConfigException e)
+            {
+                throw new CliException(ExitCodes.Config, e.Message);
+            }
+            catch (SchemaConflictException e)
+            {
+                throw new CliException(ExitCodes.Config, $"the payload schemas of the enabled engine and plugins conflict: {string.Join("; ", e.Conflicts)}");
+            }
+
+            return ExitCodes.Success;
+        });
+        return new Command("schema", "Print the composed JSON schemas of the worker config and the task payload.") { configCommand, payloadCommand };
     }
 }

@@ -30,7 +30,7 @@ public static class ConfigSchemaComposer
         {
             if (registry.TryGetEngine(name, out var provider, out _))
             {
-                engineSchemas[name] = Nullable(provider!.ConfigSchema);
+                engineSchemas[name] = (JObject)provider!.ConfigSchema.DeepClone();
             }
         }
 
@@ -45,7 +45,7 @@ public static class ConfigSchemaComposer
         {
             if (registry.TryGetPlugin(name, out var provider, out _))
             {
-                pluginSchemas[name] = Nullable(provider!.ConfigSchema);
+                pluginSchemas[name] = (JObject)provider!.ConfigSchema.DeepClone();
             }
         }
 
@@ -120,7 +120,4 @@ public static class ConfigSchemaComposer
             throw new ConfigException(config.Source, problems);
         }
     }
-
-    // A component's config may be left empty ("env:" in YAML): the runtime fills in an empty object.
-    private static JObject Nullable(JObject schema) => (JObject)schema.DeepClone();
 }

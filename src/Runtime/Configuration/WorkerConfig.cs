@@ -104,12 +104,12 @@ public sealed class WorkerConfig
             config["credentials"] = credentials;
         }
 
-        // "plugins: {env: }" in YAML gives null: the plugin is enabled with its defaults.
-        if (config["plugins"] is JObject plugins)
+        // "plugins: {env: }" in YAML gives null: the plugin is enabled with its defaults. Same for engines.
+        foreach (var section in new[] { config["plugins"], config["engines"] }.OfType<JObject>())
         {
-            foreach (var plugin in plugins.Properties().Where(p => p.Value.Type == JTokenType.Null).ToList())
+            foreach (var component in section.Properties().Where(p => p.Value.Type == JTokenType.Null).ToList())
             {
-                plugin.Value = new JObject();
+                component.Value = new JObject();
             }
         }
 

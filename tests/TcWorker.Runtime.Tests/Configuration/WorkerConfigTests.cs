@@ -89,6 +89,8 @@ public sealed class WorkerConfigTests
         var config = Parse("""
             engine: native
             worker: {workerPoolId: proj/type}
+            engines:
+              native:
             plugins:
               env:
               success: {}
@@ -98,6 +100,7 @@ public sealed class WorkerConfigTests
         Assert.Equal(1, (int)config.Document["worker"]!["capacity"]!);
         Assert.Equal(["env", "success"], config.Plugins);
         Assert.Empty(config.PluginConfig("env"));
+        Assert.Equal(JTokenType.Object, config.Document["engines"]!["native"]!.Type);
     }
 
     [Fact]

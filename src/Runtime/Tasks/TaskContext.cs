@@ -1,5 +1,6 @@
 using System.Globalization;
 using Newtonsoft.Json.Linq;
+using TcWorker.Taskcluster;
 using TcWorker.Tasks;
 
 namespace TcWorker.Runtime.Tasks;
@@ -52,7 +53,7 @@ internal sealed class TaskContext : ITaskContext
 
     public IArtifactPublisher Artifacts { get; }
 
-    public bool HasScopes(params IReadOnlyList<string>[] scopeSets) => ScopeMatcher.Satisfies(Scopes, scopeSets);
+    public bool HasScopes(params IReadOnlyList<string>[] scopeSets) => scopeSets.Any(set => ScopeSatisfaction.SatisfiesAll(Scopes, set));
 
     /// <summary>Installs the credentials of a reclaim.</summary>
     public void ReplaceCredentials(TaskCredentials replacement) =>

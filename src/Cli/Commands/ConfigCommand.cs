@@ -18,10 +18,13 @@ internal static class ConfigCommand
         {
             var loaded = CommonOptions.LoadConfig(parse.GetValue(config)!);
             var registry = CommonOptions.BuildRegistry(parse.GetValue(directories) ?? [], loaded);
-            var problems = ConfigSchemaComposer.Validate(loaded, registry);
-            if (problems.Count > 0)
+            try
             {
-                throw new CliException(ExitCodes.Config, new ConfigException(loaded.Source, problems).Message);
+                ConfigSchemaComposer.EnsureValid(loaded, registry);
+            }
+            catch (ConfigException e)
+            {
+                throw new CliException(ExitCodes.Config, e.Message);
             }
 
             output.WriteLine($"{loaded.Source}: valid (engine {loaded.Engine}; plugins {(loaded.Plugins.Count == 0 ? "none" : string.Join(", ", loaded.Plugins))})");

@@ -1,0 +1,84 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using TcWorker.Runtime.Configuration;
+using TcWorker.Runtime.Worker;
+using TcWorker.Runtime.Workers;
+
+namespace TcWorker.Cli.Commands;
+
+internal static class WorkCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var config = CommonOptions.Config(required: true);
+        var directories = CommonOptions.PluginDirectories();
+        var command = new Command("work", "Claim and run tasks from the Taskcluster deployment the config names, until stopped. SIGTERM or SIGINT stops gracefully (no more claims; running tasks get the grace period, then resolve worker-shutdown); a second signal stops now. Exit codes: 0 stopped, 70 fatal error, 78 invalid config.")
+        {
+            config,
+            directories,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var loaded = CommonOptions.LoadConfig(parse.GetValue(config)!);
+            var registry = CommonOptions.BuildRegistry(parse.GetValue(directories) ?? [], loaded);
+            using var loggerFactory = CreateLoggerFactory();
+            using var lifetime = new WorkerLifetime();
+            using var signals = StopOnSignals(lifetime);
+            try
+            {
+                var reason = await WorkerHost.RunAsync(loaded, registry, lifetime, loggerFactory).ConfigureAwait(false);
+                return reason == WorkerStopReason.FatalError ? ExitCodes.Software : ExitCodes.Success;
+            }
+            catch (ConfigException e)
+            {
+                throw new CliException(ExitCodes.Config, e.Message);
+            }
+        });
+        return command;
+    }
+
+    /// <summary>The worker's own log: one line per event on standard error, scoped by task and run.</summary>
+    public static ILoggerFactory CreateLoggerFactory(LogLevel minimum = LogLevel.Information) => LoggerFactory.Create(logging => logging
+        .SetMinimumLevel(minimum)
+        .AddSimpleConsole(console =>
+        {
+            console.IncludeScopes = true;
+            console.SingleLine = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            console.UseUtcTimestamp = true;
+        })
+        .AddFilter("Microsoft", LogLevel.Warning)
+        .AddFilter("System.Net.Http", LogLevel.Warning));
+
+    /// <summary>The first SIGTERM or SIGINT stops gracefully; the second stops now.</summary>
+    public static IDisposable StopOnSignals(WorkerLifetime lifetime)
+    {
+        var signals = 0;
+        void Handle(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            if (Interlocked.Increment(ref signals) == 1)
+            {
+                lifetime.StopGracefully();
+            }
+            else
+            {
+                lifetime.StopNow();
+            }
+        }
+
+        return new Registrations(PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle), PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle));
+    }
+
+    private sealed class Registrations(params IDisposable[] registrations) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var registration in registrations)
+            {
+                registration.Dispose();
+            }
+        }
+    }
+}

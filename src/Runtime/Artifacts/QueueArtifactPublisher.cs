@@ -1,0 +1,88 @@
+using TcWorker.Taskcluster;
+using TcWorker.Tasks;
+
+namespace TcWorker.Runtime.Artifacts;
+
+/// <summary>How uploaded artifacts are stored by the queue.</summary>
+public enum ArtifactStorageType
+{
+    /// <summary>The object service (preferred): createUpload, PUT, finishUpload, finishArtifact.</summary>
+    Object,
+
+    /// <summary>The legacy s3 storage type: one presigned PUT.</summary>
+    S3,
+}
+
+/// <summary>
+/// Creates the artifacts of one run through the queue, always with the run's current temporary
+/// credentials (they change on every reclaim, so the queue client is asked for each call). Expiry
+/// defaults to, and is capped at, the task's expiry. Thread-safe.
+/// </summary>
+public sealed class QueueArtifactPublisher : IArtifactPublisher
+{
+    private const int MaxErrorMessageLength = 4096;
+    private readonly string taskId;
+    private readonly int runId;
+    private readonly DateTimeOffset taskExpires;
+    private readonly Func<QueueClient> queue;
+    private readonly ArtifactStorageType storage;
+
+    /// <summary>Creates the publisher.</summary>
+    /// <param name="taskId">The task.</param>
+    /// <param name="runId">The run.</param>
+    /// <param name="taskExpires">The task's expiry; no artifact outlives it.</param>
+    /// <param name="queue">Returns a queue client signed with the run's current credentials.</param>
+    /// <param name="storage">How uploads are stored.</param>
+    public QueueArtifactPublisher(string taskId, int runId, DateTimeOffset taskExpires, Func<QueueClient> queue, ArtifactStorageType storage)
+    {
+        this.taskId = taskId;
+        this.runId = runId;
+        this.taskExpires = taskExpires;
+        this.queue = queue;
+        this.storage = storage;
+    }
+
+    /// <inheritdoc />
+    public async Task UploadAsync(ArtifactUpload artifact, Func<CancellationToken, Task<Stream>> openContent, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        var uploader = new ArtifactUploader(queue());
+        var expires = Expiry(artifact.Expires);
+        _ = storage == ArtifactStorageType.Object
+            ? await uploader.UploadObjectAsync(taskId, runId, artifact.Name, artifact.ContentType, expires, openContent, cancellationToken).ConfigureAwait(false)
+            : await uploader.UploadS3Async(taskId, runId, artifact.Name, artifact.ContentType, expires, openContent, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public Task CreateReferenceAsync(string name, Uri url, string contentType, DateTimeOffset? expires = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        return queue().CreateArtifactAsync(taskId, runId, name, CreateArtifactRequest.Reference(Expiry(expires), url.AbsoluteUri, contentType), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task CreateLinkAsync(string name, string target, DateTimeOffset? expires = null, CancellationToken cancellationToken = default) =>
+        queue().CreateArtifactAsync(taskId, runId, name, CreateArtifactRequest.Link(Expiry(expires), target), cancellationToken);
+
+    /// <inheritdoc />
+    public Task CreateErrorAsync(string name, ArtifactErrorReason reason, string message, DateTimeOffset? expires = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var trimmed = message.Length > MaxErrorMessageLength ? message[..MaxErrorMessageLength] : message;
+        return queue().CreateArtifactAsync(taskId, runId, name, CreateArtifactRequest.Error(Expiry(expires), WireString(reason), trimmed), cancellationToken);
+    }
+
+    /// <summary>The Taskcluster name of an error artifact's reason.</summary>
+    /// <param name="reason">The reason.</param>
+    /// <returns>E.g. <c>file-missing-on-worker</c>.</returns>
+    public static string WireString(ArtifactErrorReason reason) => reason switch
+    {
+        ArtifactErrorReason.FileMissingOnWorker => "file-missing-on-worker",
+        ArtifactErrorReason.InvalidResourceOnWorker => "invalid-resource-on-worker",
+        ArtifactErrorReason.TooLargeFileOnWorker => "too-large-file-on-worker",
+        ArtifactErrorReason.FileNotReadableOnWorker => "file-not-readable-on-worker",
+        _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "Unknown artifact error reason."),
+    };
+
+    private DateTimeOffset Expiry(DateTimeOffset? requested) => requested is { } value && value < taskExpires ? value : taskExpires;
+}

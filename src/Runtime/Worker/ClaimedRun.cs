@@ -1,0 +1,252 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using TcWorker.Errors;
+using TcWorker.Runtime.Artifacts;
+using TcWorker.Runtime.Tasks;
+using TcWorker.Taskcluster;
+using TcWorker.Tasks;
+using TcWorker.Workers;
+using TaskRun = TcWorker.Runtime.Tasks.TaskRun;
+
+namespace TcWorker.Runtime.Worker;
+
+/// <summary>
+/// One claimed run from claim to resolution: the task run, the reclaim loop with the run's own
+/// temporary credentials (replaced on every reclaim), the log upload, and the resolution, retried
+/// until the claim expires. Every claimed run ends resolved, unless the queue took it back (409).
+/// </summary>
+internal sealed class ClaimedRun
+{
+    /// <summary>The name the full task log is uploaded under, whatever the outcome.</summary>
+    public const string BackingLogName = "public/logs/live_backing.log";
+
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+    private readonly TaskClaim claim;
+    private readonly QueueClient workerQueue;
+    private readonly WorkerOptions options;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+    private readonly WorkerMetrics metrics;
+    private readonly TaskRun run;
+    private readonly DateTimeOffset claimedAt;
+    private volatile QueueClient queue;
+    private DateTimeOffset takenUntil;
+    private volatile bool claimLost;
+
+    public ClaimedRun(TaskClaim claim, QueueClient workerQueue, TaskRunFactory factory, ITemporaryStorage storage, WorkerOptions options, TimeProvider time, ILogger logger, WorkerMetrics metrics)
+    {
+        this.claim = claim;
+        this.workerQueue = workerQueue;
+        this.options = options;
+        this.time = time;
+        this.logger = logger;
+        this.metrics = metrics;
+        claimedAt = time.GetUtcNow();
+        takenUntil = claim.TakenUntil;
+        queue = workerQueue.WithCredentials(claim.Credentials);
+        var publisher = new QueueArtifactPublisher(TaskId, RunId, claim.Status.Expires, () => queue, options.ArtifactStorage);
+        run = factory.Create(new ClaimedTask(TaskId, RunId, claim.Task, ToTaskCredentials(claim.Credentials, takenUntil)), storage.NewFilePath("task-log"), publisher);
+    }
+
+    public string TaskId => claim.Status.TaskId;
+
+    public int RunId => claim.RunId;
+
+    /// <summary>Aborts the run (thread-safe; the first reason wins).</summary>
+    public void Abort(ExceptionReason reason) => run.Abort(reason);
+
+    /// <summary>Runs the task and resolves it. Never throws.</summary>
+    /// <returns>The outcome, or null when the queue took the run back.</returns>
+    public async Task<TaskRunOutcome?> RunAsync()
+    {
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["TaskId"] = TaskId, ["RunId"] = RunId });
+        try
+        {
+            using var stopReclaiming = new CancellationTokenSource();
+            using var deadline = new CancellationTokenSource(Until(claim.Status.Deadline), time);
+            using var onDeadline = deadline.Token.Register(() => run.Abort(ExceptionReason.DeadlineExceeded));
+            var reclaiming = ReclaimLoopAsync(stopReclaiming.Token);
+            var outcome = await run.RunAsync().ConfigureAwait(false);
+
+            // Stop reclaiming before resolving, so a reclaim never races the resolution.
+            await stopReclaiming.CancelAsync().ConfigureAwait(false);
+            await reclaiming.ConfigureAwait(false);
+            if (claimLost)
+            {
+                return null;
+            }
+
+            await UploadLogAsync().ConfigureAwait(false);
+            if (outcome.ShouldReport)
+            {
+                await ResolveAsync(outcome).ConfigureAwait(false);
+            }
+
+            metrics.Resolved(outcome.State.ToString().ToLowerInvariant(), outcome.Reason?.ToWireString(), time.GetUtcNow() - claimedAt);
+            if (outcome.Fatal)
+            {
+                WorkerLog.Fatal(logger, TaskId, RunId, outcome.Error?.Message ?? "unknown");
+            }
+
+            return outcome;
+        }
+        catch (Exception e)
+        {
+            WorkerLog.RunCrashed(logger, TaskId, RunId, e.Message);
+            await TryResolveExceptionAsync().ConfigureAwait(false);
+            return new TaskRunOutcome { State = TaskRunState.Exception, Reason = ExceptionReason.InternalError, Error = e };
+        }
+        finally
+        {
+            await run.DisposeAsync().ConfigureAwait(false);
+            TryDelete(run.Log.Path);
+        }
+    }
+
+    private async Task ReclaimLoopAsync(CancellationToken cancellationToken)
+    {
+        var lastReclaim = time.GetUtcNow();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var now = time.GetUtcNow();
+            var due = takenUntil - options.ReclaimOffset;
+            var earliest = lastReclaim + options.MinimumReclaimDelay;
+            var wait = (due > earliest ? due : earliest) - now;
+            try
+            {
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+                }
+
+                var response = await queue.ReclaimTaskAsync(TaskId, RunId, cancellationToken).ConfigureAwait(false);
+                takenUntil = response.TakenUntil;
+                queue = workerQueue.WithCredentials(response.Credentials);
+                run.ReplaceCredentials(ToTaskCredentials(response.Credentials, takenUntil));
+                lastReclaim = time.GetUtcNow();
+                WorkerLog.Reclaimed(logger, TaskId, RunId, takenUntil);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (TaskclusterException e) when (e.StatusCode == HttpStatusCode.Conflict)
+            {
+                claimLost = true;
+                WorkerLog.ClaimLost(logger, TaskId, RunId);
+                run.Abort(ExceptionReason.Canceled);
+                return;
+            }
+            catch (Exception e)
+            {
+                metrics.ReclaimFailed();
+                WorkerLog.ReclaimFailed(logger, TaskId, RunId, e.Message);
+                if (time.GetUtcNow() >= takenUntil)
+                {
+                    // The claim expired: the queue resolves the run claim-expired; nothing more is ours to do.
+                    claimLost = true;
+                    run.Abort(ExceptionReason.ClaimExpired);
+                    return;
+                }
+
+                // Retry soon, but never in a tight loop.
+                lastReclaim = time.GetUtcNow() - options.MinimumReclaimDelay + TimeSpan.FromSeconds(Math.Min(5, Math.Max(0.1, (takenUntil - time.GetUtcNow()).TotalSeconds / 10)));
+            }
+        }
+    }
+
+    private async Task UploadLogAsync()
+    {
+        try
+        {
+            var artifact = new ArtifactUpload { Name = BackingLogName, ContentType = "text/plain; charset=utf-8", ContentLength = run.Log.Length };
+            using var expiry = new CancellationTokenSource(Until(takenUntil), time);
+            await run.Context.Artifacts.UploadAsync(artifact, _ => Task.FromResult<Stream>(File.OpenRead(run.Log.Path)), expiry.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            WorkerLog.LogUploadFailed(logger, TaskId, RunId, e.Message);
+        }
+    }
+
+    private async Task ResolveAsync(TaskRunOutcome outcome)
+    {
+        var resolution = outcome.ToString();
+        var delay = TimeSpan.FromMilliseconds(200);
+        using var expiry = new CancellationTokenSource(Until(takenUntil), time);
+        while (true)
+        {
+            try
+            {
+                _ = outcome.State switch
+                {
+                    TaskRunState.Completed => await queue.ReportCompletedAsync(TaskId, RunId, expiry.Token).ConfigureAwait(false),
+                    TaskRunState.Failed => await queue.ReportFailedAsync(TaskId, RunId, expiry.Token).ConfigureAwait(false),
+                    _ => await queue.ReportExceptionAsync(TaskId, RunId, outcome.Reason!.Value.ToWireString(), expiry.Token).ConfigureAwait(false),
+                };
+                WorkerLog.Resolved(logger, TaskId, RunId, resolution);
+                return;
+            }
+            catch (TaskclusterException e) when (e.StatusCode is { } status && (int)status < 500)
+            {
+                // 409: already resolved (cancelled, or past the deadline); other 4xx will not get better.
+                WorkerLog.ResolveFailed(logger, TaskId, RunId, resolution, e.Message);
+                return;
+            }
+            catch (Exception e) when (!expiry.IsCancellationRequested)
+            {
+                // The client has retried already; keep trying until the claim expires.
+                WorkerLog.ResolveFailed(logger, TaskId, RunId, resolution, e.Message);
+                try
+                {
+                    await Task.Delay(delay, time, expiry.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                delay = delay * 2 > MaxRetryDelay ? MaxRetryDelay : delay * 2;
+            }
+            catch (Exception e)
+            {
+                WorkerLog.ResolveFailed(logger, TaskId, RunId, resolution, e.Message);
+                return;
+            }
+        }
+    }
+
+    private async Task TryResolveExceptionAsync()
+    {
+        try
+        {
+            using var expiry = new CancellationTokenSource(Until(takenUntil), time);
+            await queue.ReportExceptionAsync(TaskId, RunId, ExceptionReason.InternalError.ToWireString(), expiry.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            WorkerLog.ResolveFailed(logger, TaskId, RunId, "exception/internal-error", e.Message);
+        }
+    }
+
+    private TimeSpan Until(DateTimeOffset when)
+    {
+        var left = when - time.GetUtcNow();
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
+    private static TaskCredentials ToTaskCredentials(TaskclusterCredentials credentials, DateTimeOffset expires) =>
+        new(credentials.ClientId, credentials.AccessToken, credentials.Certificate, expires);
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Left for the temporary folder's clean-up.
+        }
+    }
+}

@@ -1,0 +1,285 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using TcWorker.Errors;
+using TcWorker.Runtime.Tasks;
+using TcWorker.Runtime.Workers;
+using TcWorker.Taskcluster;
+using TcWorker.Workers;
+
+namespace TcWorker.Runtime.Worker;
+
+/// <summary>Why the worker loop ended.</summary>
+public enum WorkerStopReason
+{
+    /// <summary>A graceful stop was asked for (signal, worker-runner, a plugin) and running tasks finished or were aborted.</summary>
+    Stopped,
+
+    /// <summary>The configured number of tasks ran.</summary>
+    TaskLimitReached,
+
+    /// <summary>The worker was idle for the configured time.</summary>
+    IdleTimeout,
+
+    /// <summary>A run ended with a fatal error.</summary>
+    FatalError,
+}
+
+/// <summary>
+/// The worker loop: claims exactly the free capacity (bounded by the engine's MaxConcurrency) with
+/// long polls, runs each claim with its own credentials, reclaims, resolves, and stops gracefully or
+/// now through <see cref="WorkerLifetime"/>. The same loop serves <c>work</c>, <c>run</c> and <c>local</c>.
+/// </summary>
+public sealed class TaskclusterWorker
+{
+    private static readonly TimeSpan MaxClaimBackoff = TimeSpan.FromSeconds(60);
+    private readonly QueueClient queue;
+    private readonly TaskRunFactory factory;
+    private readonly ITemporaryStorage storage;
+    private readonly WorkerLifetime lifetime;
+    private readonly WorkerOptions options;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+    private readonly WorkerMetrics metrics;
+    private readonly int capacity;
+    private readonly ConcurrentDictionary<ClaimedRun, Task> running = new();
+    private readonly SemaphoreSlim finished = new(0);
+    private volatile bool fatal;
+
+    /// <summary>Creates the worker.</summary>
+    /// <param name="queue">A queue client with the worker's own credentials.</param>
+    /// <param name="factory">Creates task runs with the configured engine and plugins.</param>
+    /// <param name="engineMaxConcurrency">The engine's MaxConcurrency (0 for unbounded).</param>
+    /// <param name="storage">Where task logs go.</param>
+    /// <param name="lifetime">Stops the worker.</param>
+    /// <param name="options">Identity, capacity and timing.</param>
+    /// <param name="loggerFactory">The worker's logging.</param>
+    /// <param name="metrics">The worker's metrics.</param>
+    /// <param name="time">The clock.</param>
+    public TaskclusterWorker(QueueClient queue, TaskRunFactory factory, int engineMaxConcurrency, ITemporaryStorage storage, WorkerLifetime lifetime, WorkerOptions options, ILoggerFactory loggerFactory, WorkerMetrics metrics, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        this.queue = queue;
+        this.factory = factory;
+        this.storage = storage;
+        this.lifetime = lifetime;
+        this.options = options;
+        this.metrics = metrics;
+        this.time = time ?? TimeProvider.System;
+        logger = loggerFactory.CreateLogger<TaskclusterWorker>();
+        capacity = engineMaxConcurrency > 0 ? Math.Min(options.Capacity, engineMaxConcurrency) : options.Capacity;
+    }
+
+    /// <summary>The number of tasks running now.</summary>
+    public int Running => running.Count;
+
+    /// <summary>The effective capacity: the configured one, bounded by the engine.</summary>
+    public int Capacity => capacity;
+
+    /// <summary>Runs until asked to stop; then lets running tasks finish (within the grace period) or aborts them.</summary>
+    /// <returns>Why the loop ended.</returns>
+    public async Task<WorkerStopReason> RunAsync()
+    {
+        WorkerLog.Started(logger, options.Identity.WorkerGroup, options.Identity.WorkerId, options.Identity.WorkerPoolId, queue.Client.Options.RootUrl, capacity);
+        var reason = await ClaimLoopAsync().ConfigureAwait(false);
+        if (reason != WorkerStopReason.Stopped)
+        {
+            // Done claiming, not asked to stop: let the running tasks finish, unless a stop comes.
+            await WaitAsync(Task.WhenAny(Task.WhenAll(running.Values), Task.Delay(Timeout.Infinite, lifetime.StoppingGracefully))).ConfigureAwait(false);
+        }
+
+        await DrainAsync().ConfigureAwait(false);
+        return fatal ? WorkerStopReason.FatalError : reason;
+    }
+
+    private async Task<WorkerStopReason> ClaimLoopAsync()
+    {
+        var stopping = lifetime.StoppingGracefully;
+        var claimed = 0;
+        var failures = 0;
+        var idleSince = time.GetUtcNow();
+        while (!stopping.IsCancellationRequested)
+        {
+            if (options.NumberOfTasksToRun is { } limit && claimed >= limit)
+            {
+                return Stop(WorkerStopReason.TaskLimitReached, $"claimed {claimed} task(s), the configured numberOfTasksToRun");
+            }
+
+            if (!running.IsEmpty)
+            {
+                idleSince = time.GetUtcNow();
+            }
+            else if (options.IdleTimeout is { } idle && time.GetUtcNow() - idleSince >= idle)
+            {
+                return Stop(WorkerStopReason.IdleTimeout, $"idle for {idle}");
+            }
+
+            var free = capacity - running.Count;
+            if (options.NumberOfTasksToRun is { } max)
+            {
+                free = Math.Min(free, max - claimed);
+            }
+
+            if (free <= 0)
+            {
+                await WaitAsync(finished.WaitAsync(stopping)).ConfigureAwait(false);
+                continue;
+            }
+
+            if (!HasDiskSpace())
+            {
+                await WaitAsync(Task.Delay(TimeSpan.FromSeconds(30), time, stopping)).ConfigureAwait(false);
+                continue;
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            ClaimWorkResponse response;
+            try
+            {
+                using var claimToken = IdleToken(idleSince, stopping);
+                response = await queue.ClaimWorkAsync(
+                    options.Identity.WorkerPoolId,
+                    new ClaimWorkRequest { WorkerGroup = options.Identity.WorkerGroup, WorkerId = options.Identity.WorkerId, Tasks = Math.Min(free, 32) },
+                    claimToken.Token).ConfigureAwait(false);
+                failures = 0;
+            }
+            catch (OperationCanceledException)
+            {
+                continue;
+            }
+            catch (Exception e)
+            {
+                failures++;
+                var delay = Backoff(failures);
+                WorkerLog.ClaimFailed(logger, delay, e.Message);
+                await WaitAsync(Task.Delay(delay, time, stopping)).ConfigureAwait(false);
+                continue;
+            }
+
+            if (response.Tasks.Count > 0)
+            {
+                metrics.Claimed(response.Tasks.Count, Stopwatch.GetElapsedTime(started));
+            }
+
+            foreach (var claim in response.Tasks)
+            {
+                claimed++;
+                WorkerLog.Claimed(logger, claim.Status.TaskId, claim.RunId);
+                Start(claim);
+            }
+
+            if (response.Tasks.Count == 0 && options.PollingInterval > TimeSpan.Zero)
+            {
+                await WaitAsync(Task.Delay(options.PollingInterval, time, stopping)).ConfigureAwait(false);
+            }
+        }
+
+        return Stop(WorkerStopReason.Stopped, fatal ? "a run ended with a fatal error" : "asked to stop");
+    }
+
+    // A claimWork long poll also ends when the idle timeout would pass, so the worker does not overstay it.
+    private CancellationTokenSource IdleToken(DateTimeOffset idleSince, CancellationToken stopping)
+    {
+        var source = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        if (options.IdleTimeout is { } idle && running.IsEmpty)
+        {
+            var left = idleSince + idle - time.GetUtcNow();
+            source.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        }
+
+        return source;
+    }
+
+    private void Start(TaskClaim claim)
+    {
+        var run = new ClaimedRun(claim, queue, factory, storage, options, time, logger, metrics);
+        var stopNow = lifetime.StoppingNow.Register(() => run.Abort(ExceptionReason.WorkerShutdown));
+        var registered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var task = Task.Run(async () =>
+        {
+            // Only once the run is in the table, so that its removal can never come first.
+            await registered.Task.ConfigureAwait(false);
+            try
+            {
+                var outcome = await run.RunAsync().ConfigureAwait(false);
+                if (outcome?.Fatal == true && options.StopOnFatalError)
+                {
+                    fatal = true;
+                    lifetime.StopGracefully();
+                }
+            }
+            finally
+            {
+                await stopNow.DisposeAsync().ConfigureAwait(false);
+                running.TryRemove(run, out _);
+                finished.Release();
+            }
+        });
+        running[run] = task;
+        registered.SetResult();
+    }
+
+    private async Task DrainAsync()
+    {
+        if (running.IsEmpty)
+        {
+            return;
+        }
+
+        var all = Task.WhenAll(running.Values);
+        var grace = Task.Delay(options.ShutdownGracePeriod, time, lifetime.StoppingNow);
+        await Task.WhenAny(all, grace).ConfigureAwait(false);
+        if (!all.IsCompleted)
+        {
+            WorkerLog.AbortingRunning(logger, running.Count);
+            foreach (var run in running.Keys)
+            {
+                run.Abort(ExceptionReason.WorkerShutdown);
+            }
+
+            await all.ConfigureAwait(false);
+        }
+    }
+
+    private WorkerStopReason Stop(WorkerStopReason reason, string why)
+    {
+        WorkerLog.Stopping(logger, why);
+        return reason;
+    }
+
+    private bool HasDiskSpace()
+    {
+        if (options.MinimumDiskSpace <= 0)
+        {
+            return true;
+        }
+
+        var free = GarbageCollector.FreeBytes(storage.Root);
+        if (free >= options.MinimumDiskSpace)
+        {
+            return true;
+        }
+
+        WorkerLog.LowDisk(logger, free, storage.Root, options.MinimumDiskSpace);
+        return false;
+    }
+
+    private static TimeSpan Backoff(int failures)
+    {
+        var seconds = Math.Min(MaxClaimBackoff.TotalSeconds, Math.Pow(2, Math.Min(failures, 10)) * 0.5);
+        return TimeSpan.FromSeconds(seconds * (0.75 + (Random.Shared.NextDouble() * 0.5)));
+    }
+
+    private static async Task WaitAsync(Task wait)
+    {
+        try
+        {
+            await wait.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: the loop condition sees it.
+        }
+    }
+}

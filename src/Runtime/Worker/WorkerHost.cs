@@ -1,0 +1,80 @@
+using Microsoft.Extensions.Logging;
+using Newtonsoft.Json.Linq;
+using TcWorker.Runtime.Configuration;
+using TcWorker.Runtime.Discovery;
+using TcWorker.Runtime.Hosting;
+using TcWorker.Runtime.Tasks;
+using TcWorker.Runtime.Webhooks;
+using TcWorker.Runtime.Workers;
+using TcWorker.Taskcluster;
+using TcWorker.Workers;
+
+namespace TcWorker.Runtime.Worker;
+
+/// <summary>
+/// Assembles a worker from a config and runs it: temporary folder, webhook server, engine and
+/// plugins, the Taskcluster client and the worker loop; everything is disposed at the end.
+/// </summary>
+public static class WorkerHost
+{
+    /// <summary>
+    /// Runs a worker until it stops. Throws <see cref="ConfigException"/> listing every config problem
+    /// before anything starts.
+    /// </summary>
+    /// <param name="config">The loaded config.</param>
+    /// <param name="registry">The known engines and plugins.</param>
+    /// <param name="lifetime">Stops the worker (signals, worker-runner).</param>
+    /// <param name="loggerFactory">The worker's logging.</param>
+    /// <param name="time">The clock; the system clock when null.</param>
+    /// <returns>Why the worker stopped.</returns>
+    public static async Task<WorkerStopReason> RunAsync(WorkerConfig config, ComponentRegistry registry, WorkerLifetime lifetime, ILoggerFactory loggerFactory, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        time ??= TimeProvider.System;
+        var problems = ConfigSchemaComposer.Validate(config, registry).ToList();
+        var rootUrl = config.Document.Value<string>("rootUrl");
+        var credentials = config.Document["credentials"] as JObject;
+        if (string.IsNullOrEmpty(rootUrl))
+        {
+            problems.Add("$.rootUrl: the Taskcluster root URL is missing; set rootUrl or TASKCLUSTER_ROOT_URL");
+        }
+
+        if (credentials?.Value<string>("clientId") is not { Length: > 0 } || credentials.Value<string>("accessToken") is not { Length: > 0 })
+        {
+            problems.Add("$.credentials: the worker's credentials are missing; set credentials.clientId and credentials.accessToken, or TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ConfigException(config.Source, problems);
+        }
+
+        var options = WorkerOptions.FromConfig(config);
+        var certificate = credentials!["certificate"] is JObject certificateObject ? certificateObject.ToString(Newtonsoft.Json.Formatting.None) : credentials.Value<string>("certificate");
+        var workerCredentials = new TaskclusterCredentials(credentials.Value<string>("clientId")!, credentials.Value<string>("accessToken")!, certificate);
+        var temporaryFolder = config.Document.Value<string>("temporaryFolder") ?? Path.Combine(Path.GetTempPath(), "tc-worker-" + options.Identity.WorkerId);
+        using var storage = TemporaryStorage.Open(temporaryFolder);
+        var webhooks = await WebhookServer.StartAsync(new WebhookServerOptions(), loggerFactory).ConfigureAwait(false);
+        await using var disposeWebhooks = webhooks.ConfigureAwait(false);
+        var environment = new WorkerEnvironment(
+            options.Identity,
+            rootUrl!,
+            storage,
+            webhooks,
+            new GarbageCollector(() => GarbageCollector.FreeBytes(storage.Root), options.MinimumDiskSpace),
+            loggerFactory,
+            lifetime,
+            time);
+        var components = await WorkerComponents.CreateAsync(config, registry, environment).ConfigureAwait(false);
+        await using var disposeComponents = components.ConfigureAwait(false);
+        var hookTimeout = config.Document["worker"]?["hookTimeout"] is JValue { Type: JTokenType.Integer or JTokenType.Float } seconds
+            ? TimeSpan.FromSeconds((double)seconds)
+            : TaskRunOptions.DefaultHookTimeout;
+        var factory = new TaskRunFactory(components.Components, new TaskRunOptions { RootUrl = rootUrl!, HookTimeout = hookTimeout }, loggerFactory, time);
+        using var client = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = rootUrl!, Credentials = workerCredentials, TimeProvider = time });
+        using var metrics = new WorkerMetrics();
+        var worker = new TaskclusterWorker(client.Queue, factory, components.Components.Engine.Capabilities.MaxConcurrency, storage, lifetime, options, loggerFactory, metrics, time);
+        return await worker.RunAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,49 @@
+using System.Diagnostics.Metrics;
+
+namespace TcWorker.Runtime.Worker;
+
+/// <summary>
+/// The worker's metrics on the <c>TcWorker</c> meter: claims, resolutions by state and reason, claim
+/// latency, run duration and reclaim failures. Read them with dotnet-counters or OpenTelemetry.
+/// </summary>
+public sealed class WorkerMetrics : IDisposable
+{
+    /// <summary>The meter's name.</summary>
+    public const string MeterName = "TcWorker";
+
+    private readonly Meter meter;
+    private readonly Counter<long> claims;
+    private readonly Counter<long> resolutions;
+    private readonly Counter<long> reclaimFailures;
+    private readonly Histogram<double> claimLatency;
+    private readonly Histogram<double> runDuration;
+
+    /// <summary>Creates the instruments.</summary>
+    /// <param name="meterFactory">The meter factory, or null for a private meter.</param>
+    public WorkerMetrics(IMeterFactory? meterFactory = null)
+    {
+        meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        claims = meter.CreateCounter<long>("tcworker.claims", "{task}", "Tasks claimed.");
+        resolutions = meter.CreateCounter<long>("tcworker.resolutions", "{task}", "Runs resolved, by state and reason.");
+        reclaimFailures = meter.CreateCounter<long>("tcworker.reclaim.failures", "{call}", "Reclaim calls that failed.");
+        claimLatency = meter.CreateHistogram<double>("tcworker.claim.duration", "ms", "Duration of claimWork calls that returned tasks.");
+        runDuration = meter.CreateHistogram<double>("tcworker.run.duration", "s", "From claim to resolution.");
+    }
+
+    internal void Claimed(int count, TimeSpan latency)
+    {
+        claims.Add(count);
+        claimLatency.Record(latency.TotalMilliseconds);
+    }
+
+    internal void Resolved(string state, string? reason, TimeSpan duration)
+    {
+        resolutions.Add(1, new KeyValuePair<string, object?>("state", state), new KeyValuePair<string, object?>("reason", reason ?? state));
+        runDuration.Record(duration.TotalSeconds);
+    }
+
+    internal void ReclaimFailed() => reclaimFailures.Add(1);
+
+    /// <inheritdoc />
+    public void Dispose() => meter.Dispose();
+}

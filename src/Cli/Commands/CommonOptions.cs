@@ -22,7 +22,12 @@ internal static class CommonOptions
         Required = required,
     };
 
-    public static WorkerConfig LoadConfig(FileInfo file)
+    public static Option<bool> WithWorkerRunner() => new("--with-worker-runner")
+    {
+        Description = "Started by Taskcluster's worker-runner: read its generic-worker-style config and speak its protocol on stdin/stdout.",
+    };
+
+    public static WorkerConfig LoadConfig(FileInfo file, bool fromWorkerRunner = false)
     {
         if (!file.Exists)
         {
@@ -31,7 +36,7 @@ internal static class CommonOptions
 
         try
         {
-            return WorkerConfig.Load(file.FullName);
+            return WorkerConfig.Load(file.FullName, fromWorkerRunner: fromWorkerRunner);
         }
         catch (ConfigException e)
         {

@@ -13,34 +13,41 @@ internal static class WorkCommand
     {
         var config = CommonOptions.Config(required: true);
         var directories = CommonOptions.PluginDirectories();
+        var withWorkerRunner = CommonOptions.WithWorkerRunner();
         var command = new Command("work", "Claim and run tasks from the Taskcluster deployment the config names, until stopped. SIGTERM or SIGINT stops gracefully (no more claims; running tasks get the grace period, then resolve worker-shutdown); a second signal stops now. Exit codes: 0 stopped, 70 fatal error, 78 invalid config.")
         {
             config,
             directories,
+            withWorkerRunner,
         };
-        command.SetAction(async (parse, cancellationToken) =>
-        {
-            var loaded = CommonOptions.LoadConfig(parse.GetValue(config)!);
-            var registry = CommonOptions.BuildRegistry(parse.GetValue(directories) ?? [], loaded);
-            using var loggerFactory = CreateLoggerFactory();
-            using var lifetime = new WorkerLifetime();
-            using var signals = StopOnSignals(lifetime);
-            try
-            {
-                var reason = await WorkerHost.RunAsync(loaded, registry, lifetime, loggerFactory).ConfigureAwait(false);
-                return reason == WorkerStopReason.FatalError ? ExitCodes.Software : ExitCodes.Success;
-            }
-            catch (ConfigException e)
-            {
-                throw new CliException(ExitCodes.Config, e.Message);
-            }
-        });
+        command.SetAction((parse, cancellationToken) => RunAsync(parse.GetValue(config)!, parse.GetValue(directories) ?? [], parse.GetValue(withWorkerRunner)));
         return command;
+    }
+
+    /// <summary>Runs a worker from a config file; shared by <c>work</c> and worker-runner's <c>run --with-worker-runner</c>.</summary>
+    public static async Task<int> RunAsync(FileInfo config, string[] directories, bool withWorkerRunner)
+    {
+        var loaded = CommonOptions.LoadConfig(config, withWorkerRunner);
+        var registry = CommonOptions.BuildRegistry(directories, loaded);
+        using var loggerFactory = CreateLoggerFactory();
+        using var lifetime = new WorkerLifetime();
+        using var signals = StopOnSignals(lifetime);
+        try
+        {
+            var runner = withWorkerRunner ? (Console.In, Console.Out) : ((TextReader, TextWriter)?)null;
+            var reason = await WorkerHost.RunAsync(loaded, registry, lifetime, loggerFactory, runner: runner).ConfigureAwait(false);
+            return reason == WorkerStopReason.FatalError ? ExitCodes.Software : ExitCodes.Success;
+        }
+        catch (ConfigException e)
+        {
+            throw new CliException(ExitCodes.Config, e.Message);
+        }
     }
 
     /// <summary>The worker's own log: one line per event on standard error, scoped by task and run.</summary>
     public static ILoggerFactory CreateLoggerFactory(LogLevel minimum = LogLevel.Information) => LoggerFactory.Create(logging => logging
         .SetMinimumLevel(minimum)
+        .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace)
         .AddSimpleConsole(console =>
         {
             console.IncludeScopes = true;

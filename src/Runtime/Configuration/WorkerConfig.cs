@@ -44,14 +44,16 @@ public sealed class WorkerConfig
     /// <param name="path">The config file.</param>
     /// <param name="environment">Looks up environment variables; the process environment when null.</param>
     /// <returns>The config.</returns>
-    public static WorkerConfig Load(string path, Func<string, string?>? environment = null)
+    /// <param name="fromWorkerRunner">Whether Taskcluster's worker-runner wrote the file (see <see cref="WorkerRunnerConfig"/>).</param>
+    public static WorkerConfig Load(string path, Func<string, string?>? environment = null, bool fromWorkerRunner = false)
     {
         if (!File.Exists(path))
         {
             throw new ConfigException(path, ["the file does not exist"]);
         }
 
-        return FromDocument(JsonDocumentReader.ReadFile(path), path, environment);
+        var document = JsonDocumentReader.ReadFile(path);
+        return FromDocument(fromWorkerRunner && document is JObject written ? WorkerRunnerConfig.Translate(written) : document, path, environment);
     }
 
     /// <summary>Builds a config from a document (transforms and defaults applied to a copy).</summary>

@@ -33,7 +33,7 @@ public enum WorkerStopReason
 public sealed class TaskclusterWorker
 {
     private static readonly TimeSpan MaxClaimBackoff = TimeSpan.FromSeconds(60);
-    private readonly QueueClient queue;
+    private volatile QueueClient queue;
     private readonly TaskRunFactory factory;
     private readonly ITemporaryStorage storage;
     private readonly WorkerLifetime lifetime;
@@ -69,6 +69,14 @@ public sealed class TaskclusterWorker
         this.time = time ?? TimeProvider.System;
         logger = loggerFactory.CreateLogger<TaskclusterWorker>();
         capacity = engineMaxConcurrency > 0 ? Math.Min(options.Capacity, engineMaxConcurrency) : options.Capacity;
+    }
+
+    /// <summary>Uses new worker credentials for later claims (worker-runner renews them); runs keep their own.</summary>
+    /// <param name="credentials">The new credentials.</param>
+    public void ReplaceCredentials(TaskclusterCredentials credentials)
+    {
+        queue = queue.WithCredentials(credentials);
+        WorkerLog.NewCredentials(logger, credentials.ClientId);
     }
 
     /// <summary>The number of tasks running now.</summary>

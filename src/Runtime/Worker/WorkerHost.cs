@@ -7,7 +7,6 @@ using TcWorker.Runtime.Tasks;
 using TcWorker.Runtime.Webhooks;
 using TcWorker.Runtime.Workers;
 using TcWorker.Taskcluster;
-using TcWorker.Workers;
 
 namespace TcWorker.Runtime.Worker;
 
@@ -26,12 +25,39 @@ public static class WorkerHost
     /// <param name="lifetime">Stops the worker (signals, worker-runner).</param>
     /// <param name="loggerFactory">The worker's logging.</param>
     /// <param name="time">The clock; the system clock when null.</param>
+    /// <param name="runner">worker-runner's protocol channel (stdin, stdout), when started by it.</param>
     /// <returns>Why the worker stopped.</returns>
-    public static async Task<WorkerStopReason> RunAsync(WorkerConfig config, ComponentRegistry registry, WorkerLifetime lifetime, ILoggerFactory loggerFactory, TimeProvider? time = null)
+    public static async Task<WorkerStopReason> RunAsync(WorkerConfig config, ComponentRegistry registry, WorkerLifetime lifetime, ILoggerFactory loggerFactory, TimeProvider? time = null, (TextReader Input, TextWriter Output)? runner = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        time ??= TimeProvider.System;
+        var (rootUrl, credentials) = Check(config, registry);
+        var session = new Session(config, registry, lifetime, loggerFactory, time ?? TimeProvider.System, rootUrl, credentials);
+        if (runner is not { } channel)
+        {
+            return await session.RunAsync().ConfigureAwait(false);
+        }
+
+        var protocol = new WorkerRunnerProtocol(channel.Input, channel.Output, lifetime, session.ReplaceCredentials, loggerFactory.CreateLogger<WorkerRunnerProtocol>());
+        try
+        {
+            protocol.Start();
+            var reason = await session.RunAsync().ConfigureAwait(false);
+            if (reason == WorkerStopReason.FatalError)
+            {
+                await protocol.ReportErrorAsync("worker-error", "tc-worker stopped after a fatal error", "A run ended with a fatal engine or plugin error; see the worker's log.").ConfigureAwait(false);
+            }
+
+            return reason;
+        }
+        finally
+        {
+            await protocol.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static (string RootUrl, TaskclusterCredentials Credentials) Check(WorkerConfig config, ComponentRegistry registry)
+    {
         var problems = ConfigSchemaComposer.Validate(config, registry).ToList();
         var rootUrl = config.Document.Value<string>("rootUrl");
         var credentials = config.Document["credentials"] as JObject;
@@ -40,9 +66,10 @@ public static class WorkerHost
             problems.Add("$.rootUrl: the Taskcluster root URL is missing; set rootUrl or TASKCLUSTER_ROOT_URL");
         }
 
-        if (credentials?.Value<string>("clientId") is not { Length: > 0 } || credentials.Value<string>("accessToken") is not { Length: > 0 })
+        if (credentials?.Value<string>("clientId") is not { Length: > 0 } clientId || credentials.Value<string>("accessToken") is not { Length: > 0 } accessToken)
         {
             problems.Add("$.credentials: the worker's credentials are missing; set credentials.clientId and credentials.accessToken, or TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN");
+            throw new ConfigException(config.Source, problems);
         }
 
         if (problems.Count > 0)
@@ -50,31 +77,58 @@ public static class WorkerHost
             throw new ConfigException(config.Source, problems);
         }
 
-        var options = WorkerOptions.FromConfig(config);
-        var certificate = credentials!["certificate"] is JObject certificateObject ? certificateObject.ToString(Newtonsoft.Json.Formatting.None) : credentials.Value<string>("certificate");
-        var workerCredentials = new TaskclusterCredentials(credentials.Value<string>("clientId")!, credentials.Value<string>("accessToken")!, certificate);
-        var temporaryFolder = config.Document.Value<string>("temporaryFolder") ?? Path.Combine(Path.GetTempPath(), "tc-worker-" + options.Identity.WorkerId);
-        using var storage = TemporaryStorage.Open(temporaryFolder);
-        var webhooks = await WebhookServer.StartAsync(new WebhookServerOptions(), loggerFactory).ConfigureAwait(false);
-        await using var disposeWebhooks = webhooks.ConfigureAwait(false);
-        var environment = new WorkerEnvironment(
-            options.Identity,
-            rootUrl!,
-            storage,
-            webhooks,
-            new GarbageCollector(() => GarbageCollector.FreeBytes(storage.Root), options.MinimumDiskSpace),
-            loggerFactory,
-            lifetime,
-            time);
-        var components = await WorkerComponents.CreateAsync(config, registry, environment).ConfigureAwait(false);
-        await using var disposeComponents = components.ConfigureAwait(false);
-        var hookTimeout = config.Document["worker"]?["hookTimeout"] is JValue { Type: JTokenType.Integer or JTokenType.Float } seconds
-            ? TimeSpan.FromSeconds((double)seconds)
-            : TaskRunOptions.DefaultHookTimeout;
-        var factory = new TaskRunFactory(components.Components, new TaskRunOptions { RootUrl = rootUrl!, HookTimeout = hookTimeout }, loggerFactory, time);
-        using var client = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = rootUrl!, Credentials = workerCredentials, TimeProvider = time });
-        using var metrics = new WorkerMetrics();
-        var worker = new TaskclusterWorker(client.Queue, factory, components.Components.Engine.Capabilities.MaxConcurrency, storage, lifetime, options, loggerFactory, metrics, time);
-        return await worker.RunAsync().ConfigureAwait(false);
+        var certificate = credentials["certificate"] is JObject parsed ? parsed.ToString(Newtonsoft.Json.Formatting.None) : credentials.Value<string>("certificate");
+        return (rootUrl!, new TaskclusterCredentials(clientId, accessToken, certificate));
+    }
+
+    /// <summary>One run of a worker; holds the loop so renewed credentials reach it whenever they come.</summary>
+    private sealed class Session(WorkerConfig config, ComponentRegistry registry, WorkerLifetime lifetime, ILoggerFactory loggerFactory, TimeProvider time, string rootUrl, TaskclusterCredentials credentials)
+    {
+        private readonly Lock gate = new();
+        private TaskclusterCredentials current = credentials;
+        private TaskclusterWorker? worker;
+
+        public void ReplaceCredentials(TaskclusterCredentials renewed)
+        {
+            lock (gate)
+            {
+                current = renewed;
+                worker?.ReplaceCredentials(renewed);
+            }
+        }
+
+        public async Task<WorkerStopReason> RunAsync()
+        {
+            var options = WorkerOptions.FromConfig(config);
+            var temporaryFolder = config.Document.Value<string>("temporaryFolder") ?? Path.Combine(Path.GetTempPath(), "tc-worker-" + options.Identity.WorkerId);
+            using var storage = TemporaryStorage.Open(temporaryFolder);
+            var webhooks = await WebhookServer.StartAsync(new WebhookServerOptions(), loggerFactory).ConfigureAwait(false);
+            await using var disposeWebhooks = webhooks.ConfigureAwait(false);
+            var environment = new WorkerEnvironment(
+                options.Identity,
+                rootUrl,
+                storage,
+                webhooks,
+                new GarbageCollector(() => GarbageCollector.FreeBytes(storage.Root), options.MinimumDiskSpace),
+                loggerFactory,
+                lifetime,
+                time);
+            var components = await WorkerComponents.CreateAsync(config, registry, environment).ConfigureAwait(false);
+            await using var disposeComponents = components.ConfigureAwait(false);
+            var hookTimeout = config.Document["worker"]?["hookTimeout"] is JValue { Type: JTokenType.Integer or JTokenType.Float } seconds
+                ? TimeSpan.FromSeconds((double)seconds)
+                : TaskRunOptions.DefaultHookTimeout;
+            var factory = new TaskRunFactory(components.Components, new TaskRunOptions { RootUrl = rootUrl, HookTimeout = hookTimeout }, loggerFactory, time);
+            using var client = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = rootUrl, TimeProvider = time });
+            using var metrics = new WorkerMetrics();
+            TaskclusterWorker created;
+            lock (gate)
+            {
+                created = new TaskclusterWorker(client.Queue.WithCredentials(current), factory, components.Components.Engine.Capabilities.MaxConcurrency, storage, lifetime, options, loggerFactory, metrics, time);
+                worker = created;
+            }
+
+            return await created.RunAsync().ConfigureAwait(false);
+        }
     }
 }

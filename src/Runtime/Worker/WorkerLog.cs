@@ -46,4 +46,10 @@ internal static partial class WorkerLog
 
     [LoggerMessage(1013, LogLevel.Error, "Task {TaskId} run {RunId}: the worker failed around the run: {Message}")]
     public static partial void RunCrashed(ILogger logger, string taskId, int runId, string message);
+
+    [LoggerMessage(1014, LogLevel.Warning, "worker-runner protocol: {Problem}")]
+    public static partial void ProtocolProblem(ILogger logger, string problem);
+
+    [LoggerMessage(1015, LogLevel.Information, "Using new worker credentials for {ClientId}")]
+    public static partial void NewCredentials(ILogger logger, string clientId);
 }

@@ -1,0 +1,166 @@
+using Microsoft.Extensions.Logging;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+using TcWorker.Runtime.Workers;
+using TcWorker.Taskcluster;
+
+namespace TcWorker.Runtime.Worker;
+
+/// <summary>
+/// Taskcluster worker-runner's line protocol over the worker's stdin and stdout: newline-terminated
+/// <c>~{json}</c> messages. The runner's <c>welcome</c> is answered with <c>hello</c> and the
+/// capabilities both sides have; <c>graceful-termination</c> stops the worker (finishing tasks or
+/// not) and <c>new-credentials</c> replaces the worker's credentials. Any other line is ignored.
+/// Thread-safe for sending.
+/// </summary>
+public sealed class WorkerRunnerProtocol : IAsyncDisposable
+{
+    /// <summary>The capabilities this worker implements.</summary>
+    public static readonly IReadOnlyList<string> SupportedCapabilities = ["graceful-termination", "new-credentials", "error-report", "shutdown"];
+
+    private readonly TextReader input;
+    private readonly TextWriter output;
+    private readonly WorkerLifetime lifetime;
+    private readonly Action<TaskclusterCredentials> onNewCredentials;
+    private readonly ILogger logger;
+    private readonly SemaphoreSlim sending = new(1, 1);
+    private readonly TaskCompletionSource<IReadOnlyList<string>> negotiated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource stop = new();
+    private Task? reading;
+
+    /// <summary>Creates the protocol endpoint.</summary>
+    /// <param name="input">The worker's stdin (messages from the runner).</param>
+    /// <param name="output">The worker's stdout (messages to the runner); nothing else may write there.</param>
+    /// <param name="lifetime">Stopped on graceful-termination.</param>
+    /// <param name="onNewCredentials">Called with renewed worker credentials.</param>
+    /// <param name="logger">For protocol problems.</param>
+    public WorkerRunnerProtocol(TextReader input, TextWriter output, WorkerLifetime lifetime, Action<TaskclusterCredentials> onNewCredentials, ILogger logger)
+    {
+        this.input = input;
+        this.output = output;
+        this.lifetime = lifetime;
+        this.onNewCredentials = onNewCredentials;
+        this.logger = logger;
+    }
+
+    /// <summary>The capabilities agreed with the runner; completes once <c>hello</c> is sent.</summary>
+    public Task<IReadOnlyList<string>> Capabilities => negotiated.Task;
+
+    /// <summary>Starts reading the runner's messages in the background.</summary>
+    public void Start() => reading = Task.Run(() => ReadAsync(stop.Token));
+
+    /// <summary>Sends an error report for worker-manager's worker pool errors, if the runner supports it.</summary>
+    /// <param name="kind">E.g. <c>worker-error</c>.</param>
+    /// <param name="title">A short title.</param>
+    /// <param name="description">What happened.</param>
+    /// <returns>When sent (or skipped).</returns>
+    public Task ReportErrorAsync(string kind, string title, string description) =>
+        SendIfAgreedAsync("error-report", new JObject { ["type"] = "error-report", ["kind"] = kind, ["title"] = title, ["description"] = description, ["extra"] = new JObject() });
+
+    /// <summary>Asks the runner to remove the worker and shut the machine down, if it supports it.</summary>
+    /// <returns>When sent (or skipped).</returns>
+    public Task SendShutdownAsync() => SendIfAgreedAsync("shutdown", new JObject { ["type"] = "shutdown" });
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync().ConfigureAwait(false);
+        negotiated.TrySetResult([]);
+        stop.Dispose();
+        sending.Dispose();
+    }
+
+    private async Task ReadAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await input.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+            {
+                if (!line.StartsWith("~{", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                JObject message;
+                try
+                {
+                    message = JObject.Parse(line[1..]);
+                }
+                catch (JsonException e)
+                {
+                    WorkerLog.ProtocolProblem(logger, $"an unreadable message ({e.Message})");
+                    continue;
+                }
+
+                await HandleAsync(message).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+
+        WorkerLog.ProtocolProblem(logger, "worker-runner closed the protocol channel");
+        negotiated.TrySetResult([]);
+    }
+
+    private async Task HandleAsync(JObject message)
+    {
+        switch (message.Value<string>("type"))
+        {
+            case "welcome":
+                var offered = (message["capabilities"] as JArray)?.Values<string>().OfType<string>().ToHashSet(StringComparer.Ordinal) ?? [];
+                var agreed = SupportedCapabilities.Where(offered.Contains).ToList();
+                await SendAsync(new JObject { ["type"] = "hello", ["capabilities"] = new JArray(agreed) }).ConfigureAwait(false);
+                negotiated.TrySetResult(agreed);
+                break;
+            case "graceful-termination":
+                if (message.Value<bool?>("finish-tasks") == true)
+                {
+                    lifetime.StopGracefully();
+                }
+                else
+                {
+                    lifetime.StopNow();
+                }
+
+                break;
+            case "new-credentials":
+                var clientId = message.Value<string>("client-id");
+                var accessToken = message.Value<string>("access-token");
+                if (string.IsNullOrEmpty(clientId) || string.IsNullOrEmpty(accessToken))
+                {
+                    WorkerLog.ProtocolProblem(logger, "a new-credentials message without client-id or access-token");
+                    break;
+                }
+
+                onNewCredentials(new TaskclusterCredentials(clientId, accessToken, message.Value<string>("certificate")));
+                break;
+            default:
+                WorkerLog.ProtocolProblem(logger, $"an unknown message type '{message.Value<string>("type")}'");
+                break;
+        }
+    }
+
+    private async Task SendIfAgreedAsync(string capability, JObject message)
+    {
+        if (negotiated.Task.IsCompletedSuccessfully && negotiated.Task.Result.Contains(capability, StringComparer.Ordinal))
+        {
+            await SendAsync(message).ConfigureAwait(false);
+        }
+    }
+
+    private async Task SendAsync(JObject message)
+    {
+        await sending.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await output.WriteAsync("~" + message.ToString(Formatting.None) + "\n").ConfigureAwait(false);
+            await output.FlushAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            sending.Release();
+        }
+    }
+}

@@ -44,11 +44,11 @@ internal static class CommonOptions
         }
     }
 
-    public static ComponentRegistry BuildRegistry(IEnumerable<string> pluginDirectories, WorkerConfig? config = null)
+    public static ComponentRegistry BuildRegistry(IEnumerable<string> pluginDirectories, WorkerConfig? config = null, Action<ITcWorkerBuilder>? register = null)
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddTcWorker(options =>
+        var builder = services.AddTcWorker(options =>
         {
             foreach (var directory in pluginDirectories)
             {
@@ -62,6 +62,7 @@ internal static class CommonOptions
                 options.PluginDirectories.Add(configDirectory is null ? Path.GetFullPath(directory) : Path.GetFullPath(directory, configDirectory));
             }
         });
+        register?.Invoke(builder);
         using var provider = services.BuildServiceProvider();
         return provider.GetRequiredService<ComponentRegistry>();
     }

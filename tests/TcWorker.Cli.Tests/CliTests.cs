@@ -144,7 +144,7 @@ public sealed class CliTests
         var (exit, stdout, stderr) = await TcWorkerProcess.RunAsync("schema", "payload", "--config", config);
         Assert.True(exit == 0, stderr);
         var properties = (JObject)JObject.Parse(stdout)["properties"]!;
-        Assert.Equal(["command", "env", "maxRunTime", "onExitStatus"], properties.Properties().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["artifacts", "command", "env", "maxRunTime", "onExitStatus"], properties.Properties().Select(p => p.Name).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -153,7 +153,7 @@ public sealed class CliTests
         using var file = new TempFile("engine: native\nworker: {workerPoolId: proj/type}\nplugins: {nosuch: {}}\n");
         var (exit, _, stderr) = await TcWorkerProcess.RunAsync("schema", "payload", "--config", file.Path);
         Assert.Equal(78, exit);
-        Assert.Contains("$.plugins.nosuch: there is no plugin named 'nosuch'; available plugins: env, logprefix, maxruntime, success", stderr, StringComparison.Ordinal);
+        Assert.Contains("$.plugins.nosuch: there is no plugin named 'nosuch'; available plugins: artifacts, env, logprefix, maxruntime, success", stderr, StringComparison.Ordinal);
     }
 
     private static string RepoRoot { get; } = typeof(CliTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "TcWorkerRepoRoot").Value!;

@@ -1,0 +1,89 @@
+using System.Globalization;
+using Newtonsoft.Json.Linq;
+using TcWorker.Errors;
+
+namespace TcWorker.Plugins.Artifacts;
+
+internal sealed class ArtifactsPlugin(int concurrency) : IPlugin
+{
+    public JObject PayloadSchema => JObject.Parse("""
+        {
+          "type": "object",
+          "properties": {
+            "artifacts": {
+              "type": "array",
+              "description": "Files and folders to upload when the task ends (generic-worker's shape).",
+              "items": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["type", "path"],
+                "properties": {
+                  "type": { "enum": ["file", "directory"] },
+                  "path": { "type": "string", "minLength": 1, "description": "Relative to the task directory." },
+                  "name": { "type": "string", "minLength": 1, "description": "The artifact name (default: the path); public/... is readable without scopes." },
+                  "expires": { "type": "string", "format": "date-time", "description": "Default: the task's expiry, which it may not exceed." },
+                  "contentType": { "type": "string", "minLength": 1, "description": "Default: guessed from the file extension." },
+                  "contentEncoding": { "enum": ["identity", "gzip"], "description": "Accepted for compatibility; artifacts are stored with identity encoding." },
+                  "optional": { "type": "boolean", "description": "When true, a missing file does not fail the task." }
+                }
+              }
+            }
+          }
+        }
+        """);
+
+    public IReadOnlyList<DocSection> Documentation =>
+    [
+        new("Artifacts", "List files and folders under `artifacts` (`type`, `path`, optional `name`, `expires`, `contentType`, `optional`). They upload when the task ends, whether it succeeded or not. A missing path becomes an error artifact and fails the task unless `optional`; a path leading outside the task directory is never read."),
+    ];
+
+    public Task<ITaskPlugin> CreateTaskPluginAsync(TaskPluginOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Payload["artifacts"] is not JArray list || list.Count == 0)
+        {
+            return Task.FromResult<ITaskPlugin>(NoOpTaskPlugin.Instance);
+        }
+
+        var problems = new List<string>();
+        var entries = new List<ArtifactEntry>();
+        for (var i = 0; i < list.Count; i++)
+        {
+            var item = (JObject)list[i];
+            var path = (string)item["path"]!;
+            DateTimeOffset? expires = null;
+            if (item["expires"] is { } value)
+            {
+                var parsed = value.Type == JTokenType.Date ? new DateTimeOffset((DateTime)value) : DateTimeOffset.Parse((string)value!, CultureInfo.InvariantCulture);
+                if (parsed > options.Task.Expires)
+                {
+                    problems.Add($"$.artifacts[{i}].expires: {parsed:O} is later than the task's expiry {options.Task.Expires:O}");
+                }
+
+                expires = parsed;
+            }
+
+            entries.Add(new ArtifactEntry(
+                (string)item["type"]! == "directory",
+                path,
+                item.Value<string>("name") ?? path,
+                expires,
+                item.Value<string>("contentType"),
+                item.Value<bool?>("optional") ?? false));
+        }
+
+        var duplicates = entries.GroupBy(e => e.Name, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        problems.AddRange(duplicates.Select(name => $"$.artifacts: the artifact name '{name}' is used more than once"));
+        if (problems.Count > 0)
+        {
+            throw new MalformedPayloadException(problems);
+        }
+
+        return Task.FromResult<ITaskPlugin>(new ArtifactsTaskPlugin(options.Task, entries, concurrency));
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
+
+/// <summary>One entry of the payload's <c>artifacts</c>.</summary>
+internal sealed record ArtifactEntry(bool IsDirectory, string Path, string Name, DateTimeOffset? Expires, string? ContentType, bool Optional);

@@ -1,0 +1,136 @@
+using TcWorker.Engines;
+using TcWorker.Errors;
+using TcWorker.Tasks;
+
+namespace TcWorker.Plugins.Artifacts;
+
+/// <summary>Uploads one task's artifacts from its result set, a bounded number at a time.</summary>
+internal sealed class ArtifactsTaskPlugin(ITaskContext task, IReadOnlyList<ArtifactEntry> entries, int concurrency) : ITaskPlugin
+{
+    private int failures;
+
+    public async Task<bool> StoppedAsync(IResultSet result, CancellationToken cancellationToken)
+    {
+        using var slots = new SemaphoreSlim(concurrency);
+        var uploads = new List<Task>();
+        foreach (var entry in entries)
+        {
+            if (!entry.IsDirectory)
+            {
+                uploads.Add(Limited(slots, () => UploadFileAsync(entry, entry.Name, ct => result.OpenFileAsync(entry.Path, ct), cancellationToken), cancellationToken));
+                continue;
+            }
+
+            try
+            {
+                await foreach (var file in result.EnumerateFolderAsync(entry.Path, cancellationToken).ConfigureAwait(false))
+                {
+                    var name = $"{entry.Name.TrimEnd('/')}/{file.RelativePath}";
+                    if (file.EscapesSandbox)
+                    {
+                        uploads.Add(ErrorAsync(entry, name, ArtifactErrorReason.InvalidResourceOnWorker, $"'{entry.Path}/{file.RelativePath}' leads outside the task directory; it was not uploaded", cancellationToken));
+                        continue;
+                    }
+
+                    uploads.Add(Limited(slots, () => UploadFileAsync(entry, name, file.OpenAsync, cancellationToken), cancellationToken));
+                }
+            }
+            catch (ResourceNotFoundException)
+            {
+                uploads.Add(ErrorAsync(entry, entry.Name, ArtifactErrorReason.FileMissingOnWorker, $"The folder '{entry.Path}' does not exist", cancellationToken));
+            }
+            catch (PathEscapesSandboxException)
+            {
+                uploads.Add(ErrorAsync(entry, entry.Name, ArtifactErrorReason.InvalidResourceOnWorker, $"'{entry.Path}' leads outside the task directory; it was not uploaded", cancellationToken));
+            }
+        }
+
+        await Task.WhenAll(uploads).ConfigureAwait(false);
+        return Volatile.Read(ref failures) == 0;
+    }
+
+    private static async Task Limited(SemaphoreSlim slots, Func<Task> upload, CancellationToken cancellationToken)
+    {
+        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await upload().ConfigureAwait(false);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    private async Task UploadFileAsync(ArtifactEntry entry, string name, Func<CancellationToken, Task<Stream>> open, CancellationToken cancellationToken)
+    {
+        Stream first;
+        try
+        {
+            // Opened once up front to tell a missing or escaping file from an upload error.
+            first = await open(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ResourceNotFoundException)
+        {
+            await ErrorAsync(entry, name, ArtifactErrorReason.FileMissingOnWorker, $"The file '{entry.Path}' does not exist", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        catch (PathEscapesSandboxException)
+        {
+            await ErrorAsync(entry, name, ArtifactErrorReason.InvalidResourceOnWorker, $"'{entry.Path}' leads outside the task directory; it was not uploaded", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            await ErrorAsync(entry, name, ArtifactErrorReason.FileNotReadableOnWorker, $"The file '{entry.Path}' cannot be read: {e.Message}", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var handed = false;
+        Task<Stream> Open(CancellationToken ct)
+        {
+            if (!handed)
+            {
+                handed = true;
+                return Task.FromResult(first);
+            }
+
+            return open(ct);
+        }
+
+        try
+        {
+            var upload = new ArtifactUpload
+            {
+                Name = name,
+                ContentType = entry.ContentType ?? ContentTypes.FromPath(name),
+                Expires = entry.Expires,
+                ContentLength = first.CanSeek ? first.Length : null,
+            };
+            await task.Artifacts.UploadAsync(upload, Open, cancellationToken).ConfigureAwait(false);
+            task.Log.WriteLine($"Uploaded artifact {name}");
+        }
+        finally
+        {
+            if (!handed)
+            {
+                await first.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task ErrorAsync(ArtifactEntry entry, string name, ArtifactErrorReason reason, string message, CancellationToken cancellationToken)
+    {
+        if (entry.Optional)
+        {
+            task.Log.WriteLine($"Optional artifact {name} skipped: {message}");
+        }
+        else
+        {
+            Interlocked.Increment(ref failures);
+            task.Log.WriteErrorLine($"Artifact {name}: {message}");
+        }
+
+        await task.Artifacts.CreateErrorAsync(name, reason, message, entry.Expires, cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -26,6 +26,7 @@ public sealed class QueueArtifactPublisher : IArtifactPublisher
     private readonly DateTimeOffset taskExpires;
     private readonly Func<QueueClient> queue;
     private readonly ArtifactStorageType storage;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> references = new(StringComparer.Ordinal);
 
     /// <summary>Creates the publisher.</summary>
     /// <param name="taskId">The task.</param>
@@ -57,8 +58,14 @@ public sealed class QueueArtifactPublisher : IArtifactPublisher
     public Task CreateReferenceAsync(string name, Uri url, string contentType, DateTimeOffset? expires = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(url);
+        references[name] = true;
         return queue().CreateArtifactAsync(taskId, runId, name, CreateArtifactRequest.Reference(Expiry(expires), url.AbsoluteUri, contentType), cancellationToken);
     }
+
+    /// <summary>Whether a reference artifact of this name was created through this publisher.</summary>
+    /// <param name="name">The artifact name.</param>
+    /// <returns><see langword="true"/> when it was.</returns>
+    public bool HasReference(string name) => references.ContainsKey(name);
 
     /// <inheritdoc />
     public Task CreateLinkAsync(string name, string target, DateTimeOffset? expires = null, CancellationToken cancellationToken = default) =>

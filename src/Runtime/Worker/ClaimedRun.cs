@@ -20,6 +20,9 @@ internal sealed class ClaimedRun
     /// <summary>The name the full task log is uploaded under, whatever the outcome.</summary>
     public const string BackingLogName = "public/logs/live_backing.log";
 
+    /// <summary>generic-worker's name for the live log; a reference while the task runs, then a link to the backing log.</summary>
+    public const string LiveLogName = "public/logs/live.log";
+
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
     private readonly TaskClaim claim;
     private readonly QueueClient workerQueue;
@@ -28,6 +31,7 @@ internal sealed class ClaimedRun
     private readonly ILogger logger;
     private readonly WorkerMetrics metrics;
     private readonly TaskRun run;
+    private readonly QueueArtifactPublisher publisher;
     private readonly DateTimeOffset claimedAt;
     private volatile QueueClient queue;
     private DateTimeOffset takenUntil;
@@ -44,7 +48,7 @@ internal sealed class ClaimedRun
         claimedAt = time.GetUtcNow();
         takenUntil = claim.TakenUntil;
         queue = workerQueue.WithCredentials(claim.Credentials);
-        var publisher = new QueueArtifactPublisher(TaskId, RunId, claim.Status.Expires, () => queue, options.ArtifactStorage);
+        publisher = new QueueArtifactPublisher(TaskId, RunId, claim.Status.Expires, () => queue, options.ArtifactStorage);
         run = factory.Create(new ClaimedTask(TaskId, RunId, claim.Task, ToTaskCredentials(claim.Credentials, takenUntil)), storage.NewFilePath("task-log"), publisher);
     }
 
@@ -161,7 +165,12 @@ internal sealed class ClaimedRun
         {
             var artifact = new ArtifactUpload { Name = BackingLogName, ContentType = "text/plain; charset=utf-8", ContentLength = run.Log.Length };
             using var expiry = new CancellationTokenSource(Until(takenUntil), time);
-            await run.Context.Artifacts.UploadAsync(artifact, _ => Task.FromResult<Stream>(File.OpenRead(run.Log.Path)), expiry.Token).ConfigureAwait(false);
+            await publisher.UploadAsync(artifact, _ => Task.FromResult<Stream>(File.OpenRead(run.Log.Path)), expiry.Token).ConfigureAwait(false);
+            if (publisher.HasReference(LiveLogName))
+            {
+                // reference -> link is the one change the queue allows on an existing artifact.
+                await publisher.CreateLinkAsync(LiveLogName, BackingLogName, cancellationToken: expiry.Token).ConfigureAwait(false);
+            }
         }
         catch (Exception e)
         {

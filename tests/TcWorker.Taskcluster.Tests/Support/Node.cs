@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TcWorker.Tests.Shared;
 
 namespace TcWorker.Taskcluster.Tests.Support;
 
@@ -12,25 +13,6 @@ internal static class Node
     public const string IssuerToken = "issuer-token-abcdefghijklmnopqrstuvwxyz0123";
 
     /// <param name="module">A folder under node_modules the script needs.</param>
-    public static Process Start(string module, string script, params string[] arguments)
-    {
-        var dir = TestFiles.NodeDir();
-        TestFiles.Require(Directory.Exists(Path.Combine(dir, "node_modules", module)), $"{dir}/node_modules/{module} is missing: run `npm ci` there (test.sh does).");
-        var start = new ProcessStartInfo("node") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(script);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        try
-        {
-            return Process.Start(start)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            TestFiles.Require(false, "node is not on PATH: " + e.Message);
-            throw;
-        }
-    }
+    public static Process Start(string module, string script, params string[] arguments) =>
+        TestFiles.StartNode(TestFiles.NodeDir("TcWorker.Taskcluster.Tests"), module, script, arguments);
 }

@@ -3,7 +3,7 @@ using Newtonsoft.Json.Linq;
 using NJsonSchema;
 using NJsonSchema.Validation;
 
-namespace TcWorker.Taskcluster.Tests.Support;
+namespace TcWorker.Tests.Shared;
 
 /// <summary>Validates JSON against the official Taskcluster schemas (generated/references.json.split/schemas).</summary>
 internal static class Schemas

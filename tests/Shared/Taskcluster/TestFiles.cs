@@ -1,4 +1,4 @@
-namespace TcWorker.Taskcluster.Tests.Support;
+namespace TcWorker.Tests.Shared;
 
 /// <summary>
 /// Finds the files tests need outside the test output: the repository root, the official
@@ -38,8 +38,32 @@ internal static class TestFiles
         return await Newtonsoft.Json.Linq.JToken.ReadFromAsync(reader);
     }
 
-    /// <summary>The node folder of this test project (see <see cref="Node"/>).</summary>
-    public static string NodeDir() => Path.Combine(RepoRoot, "tests", "TcWorker.Taskcluster.Tests", "node");
+    /// <summary>The node folder of a test project (tests/&lt;project&gt;/node).</summary>
+    public static string NodeDir(string project) => Path.Combine(RepoRoot, "tests", project, "node");
+
+    /// <summary>Starts <c>node script args...</c> in <paramref name="dir"/>; skips (locally) or fails (CI) when node or the module is missing.</summary>
+    /// <param name="dir">A node folder with its node_modules installed (test.sh runs <c>npm ci</c>).</param>
+    /// <param name="module">A folder under node_modules the script needs.</param>
+    public static System.Diagnostics.Process StartNode(string dir, string module, string script, params string[] arguments)
+    {
+        Require(Directory.Exists(Path.Combine(dir, "node_modules", module)), $"{dir}/node_modules/{module} is missing: run `npm ci` there (test.sh does).");
+        var start = new System.Diagnostics.ProcessStartInfo("node") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(script);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            return System.Diagnostics.Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            Require(false, "node is not on PATH: " + e.Message);
+            throw;
+        }
+    }
 
     /// <summary>Skips the test unless the condition holds; on CI the test fails instead.</summary>
     public static void Require(bool condition, string message)

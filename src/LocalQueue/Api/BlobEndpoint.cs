@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.Http;
+using TcWorker.LocalQueue.Storage;
+
+namespace TcWorker.LocalQueue.Api;
+
+/// <summary>Serves the signed artifact URLs: PUT stores the bytes and Content-Type, GET/HEAD returns them.</summary>
+internal sealed class BlobEndpoint
+{
+    private readonly QueueContext _queue;
+
+    public BlobEndpoint(QueueContext queue) => _queue = queue;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var key = request.Path.Value![BlobStore.RoutePrefix.Length..];
+        var method = request.Method == "HEAD" ? "GET" : request.Method;
+        if (method is not ("GET" or "PUT") || !_queue.Blobs.Verify(method, key, request.Query["expires"], request.Query["signature"], _queue.Options.TimeProvider.GetUtcNow()))
+        {
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            return;
+        }
+
+        if (method == "PUT")
+        {
+            var length = await _queue.Blobs.WriteAsync(key, request.Body, context.RequestAborted).ConfigureAwait(false);
+            var contentType = request.ContentType ?? "application/octet-stream";
+            await _queue.Store.RunAsync((db, _) => { db.SaveBlob(key, contentType, length); return true; }, context.RequestAborted).ConfigureAwait(false);
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            return;
+        }
+
+        var blob = await _queue.Store.RunAsync((db, _) => db.GetBlob(key), context.RequestAborted).ConfigureAwait(false);
+        if (blob is not { } found)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        context.Response.ContentType = found.ContentType;
+        context.Response.ContentLength = found.Length;
+        if (request.Method == "HEAD")
+        {
+            return;
+        }
+
+        await context.Response.SendFileAsync(_queue.Blobs.PathOf(key), context.RequestAborted).ConfigureAwait(false);
+    }
+}

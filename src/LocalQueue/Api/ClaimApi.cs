@@ -1,0 +1,175 @@
+using Newtonsoft.Json.Linq;
+using TcWorker.LocalQueue.Auth;
+using TcWorker.LocalQueue.Http;
+using TcWorker.LocalQueue.Model;
+using TcWorker.LocalQueue.Storage;
+
+namespace TcWorker.LocalQueue.Api;
+
+/// <summary>claimWork (long poll), reclaimTask, declareWorker and quarantineWorker.</summary>
+internal sealed class ClaimApi
+{
+    private readonly QueueContext _queue;
+
+    public ClaimApi(QueueContext queue) => _queue = queue;
+
+    public IEnumerable<Route> Routes()
+    {
+        yield return new Route("POST", "claim-work/<*taskQueueId>", "claimWork",
+            ScopeExpression.Parse("""{"AllOf": ["queue:claim-work:<taskQueueId>", "queue:worker-id:<workerGroup>/<workerId>"]}"""), ClaimWorkAsync, handlerAuthorizes: true);
+        yield return new Route("POST", "task/<taskId>/runs/<runId>/reclaim", "reclaimTask", ScopeExpression.Single("queue:reclaim-task:<taskId>/<runId>"), ReclaimAsync);
+        yield return new Route("PUT", "provisioners/<provisionerId>/worker-types/<workerType>/<workerGroup>/<workerId>", "declareWorker",
+            ScopeExpression.Parse("""{"AllOf": [{"each": "queue:declare-worker:<provisionerId>/<workerType>/<workerGroup>/<workerId>#<property>", "for": "property", "in": "properties"}]}"""),
+            DeclareWorkerAsync, handlerAuthorizes: true);
+        yield return new Route("PUT", "provisioners/<provisionerId>/worker-types/<workerType>/workers/<workerGroup>/<workerId>", "quarantineWorker",
+            ScopeExpression.Single("queue:quarantine-worker:<provisionerId>/<workerType>/<workerGroup>/<workerId>"), QuarantineWorkerAsync);
+    }
+
+    private async Task<ApiReply> ClaimWorkAsync(ApiRequest request)
+    {
+        var queue = request["taskQueueId"];
+        if (!TaskDefinition.IsTaskQueueId(queue))
+        {
+            throw QueueError.Validation($"taskQueueId `{queue}` must be <provisionerId>/<workerType>");
+        }
+
+        var body = request.Strict("workerGroup", "workerId", "tasks");
+        var workerGroup = ApiRequest.RequiredString(body, "workerGroup");
+        var workerId = ApiRequest.RequiredString(body, "workerId");
+        TaskDefinition.CheckIdentifier("workerGroup", workerGroup);
+        TaskDefinition.CheckIdentifier("workerId", workerId);
+        if (body["tasks"] is not { Type: JTokenType.Integer } countToken || (int)countToken < 1 || (int)countToken > 32)
+        {
+            throw QueueError.Validation("Schema Validation Failed!\ndata/tasks must be an integer from 1 to 32");
+        }
+
+        var count = (int)countToken;
+        request.Authorize(new Dictionary<string, object> { ["workerGroup"] = workerGroup, ["workerId"] = workerId });
+        var key = WorkerKey(queue, workerGroup, workerId);
+        var timeProvider = _queue.Options.TimeProvider;
+        var quarantined = await _queue.Store.RunAsync((db, _) => Seen(db, key, queue, workerGroup, workerId, request.Now), request.Aborted).ConfigureAwait(false);
+        var waitUntil = request.Now + _queue.Options.ClaimWorkWait;
+        if (quarantined)
+        {
+            await Task.Delay(_queue.Options.ClaimWorkWait, timeProvider, request.Aborted).ConfigureAwait(false);
+            return ApiReply.Json(new JObject { ["tasks"] = new JArray() });
+        }
+
+        while (true)
+        {
+            var pending = _queue.Store.WhenPending(queue);
+            var now = timeProvider.GetUtcNow();
+            var claims = await _queue.Store.RunAsync((db, _) => _queue.Tasks.Claim(db, queue, workerGroup, workerId, count, now), request.Aborted).ConfigureAwait(false);
+            if (claims.Count > 0)
+            {
+                var tasks = new JArray(claims.Select(c => ClaimJson(c.Task, c.RunId, workerGroup, workerId, now, includeTask: true)));
+                return ApiReply.Json(new JObject { ["tasks"] = tasks });
+            }
+
+            var remaining = waitUntil - timeProvider.GetUtcNow();
+            if (remaining <= TimeSpan.Zero)
+            {
+                return ApiReply.Json(new JObject { ["tasks"] = new JArray() });
+            }
+
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(request.Aborted);
+            await Task.WhenAny(pending, Task.Delay(remaining, timeProvider, stop.Token)).ConfigureAwait(false);
+            await stop.CancelAsync().ConfigureAwait(false);
+            request.Aborted.ThrowIfCancellationRequested();
+        }
+    }
+
+    private async Task<ApiReply> ReclaimAsync(ApiRequest request)
+    {
+        var taskId = request["taskId"];
+        var runId = request.RunId;
+        var entry = await _queue.Store.RunAsync((db, _) => _queue.Tasks.Reclaim(db, taskId, runId, request.Now), request.Aborted).ConfigureAwait(false);
+        var run = entry.Run(runId)!;
+        return ApiReply.Json(ClaimJson(entry, runId, (string)run["workerGroup"]!, (string)run["workerId"]!, request.Now, includeTask: false));
+    }
+
+    private JObject ClaimJson(TaskEntry entry, int runId, string workerGroup, string workerId, DateTimeOffset now, bool includeTask)
+    {
+        var takenUntil = QueueJson.ParseDate(entry.Run(runId)!["takenUntil"]);
+        var claim = new JObject
+        {
+            ["status"] = entry.Status,
+            ["runId"] = runId,
+            ["workerGroup"] = workerGroup,
+            ["workerId"] = workerId,
+            ["takenUntil"] = QueueJson.Date(takenUntil),
+        };
+        if (includeTask)
+        {
+            claim["task"] = entry.Task;
+        }
+
+        claim["credentials"] = _queue.ClaimCredentials(entry, runId, workerGroup, workerId, takenUntil, now);
+        return claim;
+    }
+
+    private async Task<ApiReply> DeclareWorkerAsync(ApiRequest request)
+    {
+        var body = request.Object;
+        request.Authorize(new Dictionary<string, object> { ["properties"] = body.Properties().Select(p => p.Name).ToArray() });
+        body = request.Strict("expires");
+        var queue = request["provisionerId"] + "/" + request["workerType"];
+        var worker = await _queue.Store.RunAsync((db, _) =>
+        {
+            var key = WorkerKey(queue, request["workerGroup"], request["workerId"]);
+            var doc = db.GetDocument("workers", key) ?? NewWorker(request["provisionerId"], request["workerType"], request["workerGroup"], request["workerId"], request.Now);
+            if (body["expires"] is not null)
+            {
+                doc["expires"] = QueueJson.Date(ApiRequest.RequiredDate(body, "expires"));
+            }
+
+            db.SaveDocument("workers", key, doc);
+            return doc;
+        }, request.Aborted).ConfigureAwait(false);
+        return ApiReply.Json(worker);
+    }
+
+    private async Task<ApiReply> QuarantineWorkerAsync(ApiRequest request)
+    {
+        var body = request.Strict("quarantineUntil", "quarantineInfo");
+        var until = ApiRequest.RequiredDate(body, "quarantineUntil");
+        var queue = request["provisionerId"] + "/" + request["workerType"];
+        var worker = await _queue.Store.RunAsync((db, _) =>
+        {
+            var key = WorkerKey(queue, request["workerGroup"], request["workerId"]);
+            var doc = db.GetDocument("workers", key) ?? throw QueueError.NotFound($"Worker {request["workerGroup"]}/{request["workerId"]} not found");
+            doc["quarantineUntil"] = QueueJson.Date(until);
+            var details = doc["quarantineDetails"] as JArray ?? [];
+            details.Add(new JObject { ["updatedAt"] = QueueJson.Date(request.Now), ["quarantineUntil"] = QueueJson.Date(until), ["quarantineInfo"] = (string?)body["quarantineInfo"] ?? string.Empty, ["clientId"] = "local" });
+            doc["quarantineDetails"] = details;
+            db.SaveDocument("workers", key, doc);
+            return doc;
+        }, request.Aborted).ConfigureAwait(false);
+        return ApiReply.Json(worker);
+    }
+
+    /// <summary>Records the worker as seen; true when it is quarantined.</summary>
+    private static bool Seen(QueueDatabase db, string key, string queue, string workerGroup, string workerId, DateTimeOffset now)
+    {
+        var slash = queue.IndexOf('/', StringComparison.Ordinal);
+        var doc = db.GetDocument("workers", key) ?? NewWorker(queue[..slash], queue[(slash + 1)..], workerGroup, workerId, now);
+        doc["lastDateActive"] = QueueJson.Date(now);
+        db.SaveDocument("workers", key, doc);
+        return QueueJson.TryParseDate(doc["quarantineUntil"], out var until) && until > now;
+    }
+
+    private static JObject NewWorker(string provisionerId, string workerType, string workerGroup, string workerId, DateTimeOffset now) => new()
+    {
+        ["provisionerId"] = provisionerId,
+        ["workerType"] = workerType,
+        ["taskQueueId"] = provisionerId + "/" + workerType,
+        ["workerGroup"] = workerGroup,
+        ["workerId"] = workerId,
+        ["recentTasks"] = new JArray(),
+        ["expires"] = QueueJson.Date(now.AddDays(1)),
+        ["firstClaim"] = QueueJson.Date(now),
+        ["lastDateActive"] = QueueJson.Date(now),
+    };
+
+    private static string WorkerKey(string queue, string workerGroup, string workerId) => $"{queue}/{workerGroup}/{workerId}";
+}

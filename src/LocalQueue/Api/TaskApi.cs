@@ -1,0 +1,98 @@
+using Newtonsoft.Json.Linq;
+using TcWorker.LocalQueue.Auth;
+using TcWorker.LocalQueue.Http;
+using TcWorker.LocalQueue.Model;
+
+namespace TcWorker.LocalQueue.Api;
+
+/// <summary>createTask, task, status, cancelTask, reportCompleted/Failed/Exception, ping and version.</summary>
+internal sealed class TaskApi
+{
+    private static readonly string[] ExceptionReasons = ["worker-shutdown", "malformed-payload", "resource-unavailable", "internal-error", "intermittent-task"];
+
+    private static readonly ScopeExpression CreateTaskScopes = ScopeExpression.Parse("""
+        {"AllOf": [{"each": "<scope>", "for": "scope", "in": "scopes"}, {"each": "queue:route:<route>", "for": "route", "in": "routes"},
+          "queue:create-task:project:<projectId>", "queue:scheduler-id:<schedulerId>",
+          {"AnyOf": [{"each": "queue:create-task:<priority>:<provisionerId>/<workerType>", "for": "priority", "in": "priorities"}]}]}
+        """);
+
+    private static readonly ScopeExpression CancelTaskScopes = ScopeExpression.Parse("""
+        {"AnyOf": ["queue:cancel-task:<schedulerId>/<taskGroupId>/<taskId>", "queue:cancel-task-in-project:<projectId>",
+          {"AllOf": ["queue:cancel-task", "assume:scheduler-id:<schedulerId>/<taskGroupId>"]}]}
+        """);
+
+    private readonly QueueContext _queue;
+
+    public TaskApi(QueueContext queue) => _queue = queue;
+
+    public IEnumerable<Route> Routes()
+    {
+        var resolve = ScopeExpression.Single("queue:resolve-task:<taskId>/<runId>");
+        yield return new Route("GET", "ping", "ping", null, _ => Task.FromResult(ApiReply.Json(new JObject { ["alive"] = true, ["uptime"] = Environment.TickCount64 / 1000.0 })));
+        yield return new Route("GET", "__version__", "version", null, _ => Task.FromResult(ApiReply.Json(new JObject { ["source"] = "https://github.com/tcworker/tcworker", ["version"] = "106.0.0", ["commit"] = "local", ["build"] = "TcWorker.LocalQueue" })));
+        yield return new Route("PUT", "task/<taskId>", "createTask", CreateTaskScopes, CreateTaskAsync, handlerAuthorizes: true);
+        yield return new Route("GET", "task/<taskId>", "task", ScopeExpression.Single("queue:get-task:<taskId>"), r => ReadAsync(r, t => t.Task));
+        yield return new Route("GET", "task/<taskId>/status", "status", ScopeExpression.Single("queue:status:<taskId>"), r => ReadAsync(r, t => new JObject { ["status"] = t.Status }));
+        yield return new Route("POST", "task/<taskId>/cancel", "cancelTask", CancelTaskScopes, CancelAsync, handlerAuthorizes: true);
+        yield return new Route("POST", "task/<taskId>/runs/<runId>/completed", "reportCompleted", resolve, r => ResolveAsync(r, "completed", "completed"));
+        yield return new Route("POST", "task/<taskId>/runs/<runId>/failed", "reportFailed", resolve, r => ResolveAsync(r, "failed", "failed"));
+        yield return new Route("POST", "task/<taskId>/runs/<runId>/exception", "reportException", resolve, ReportExceptionAsync);
+    }
+
+    private async Task<ApiReply> CreateTaskAsync(ApiRequest request)
+    {
+        var taskId = request["taskId"];
+        TaskDefinition.CheckSlug("taskId", taskId);
+        var task = TaskDefinition.Normalize(taskId, request.Object, request.Now);
+        request.Authorize(new Dictionary<string, object>
+        {
+            ["scopes"] = task["scopes"]!.Values<string>().OfType<string>().ToArray(),
+            ["routes"] = task["routes"]!.Values<string>().OfType<string>().ToArray(),
+            ["projectId"] = (string)task["projectId"]!,
+            ["schedulerId"] = (string)task["schedulerId"]!,
+            ["provisionerId"] = (string)task["provisionerId"]!,
+            ["workerType"] = (string)task["workerType"]!,
+            ["priorities"] = TaskDefinition.AtOrAbove((string)task["priority"]!),
+        });
+        var status = await _queue.Store.RunAsync((db, woken) => _queue.Tasks.Create(db, woken, taskId, task, request.Now), request.Aborted).ConfigureAwait(false);
+        return ApiReply.Json(new JObject { ["status"] = status });
+    }
+
+    private async Task<ApiReply> ReadAsync(ApiRequest request, Func<TaskEntry, JToken> select)
+    {
+        var taskId = request["taskId"];
+        var entry = await _queue.Store.RunAsync((db, _) => db.GetTask(taskId), request.Aborted).ConfigureAwait(false);
+        return ApiReply.Json(select(entry ?? throw QueueError.NotFound($"Task {taskId} not found")));
+    }
+
+    private async Task<ApiReply> CancelAsync(ApiRequest request)
+    {
+        var taskId = request["taskId"];
+        var entry = await _queue.Store.RunAsync((db, _) => db.GetTask(taskId), request.Aborted).ConfigureAwait(false)
+            ?? throw QueueError.NotFound($"Task {taskId} not found");
+        request.Authorize(new Dictionary<string, object>
+        {
+            ["schedulerId"] = (string)entry.Task["schedulerId"]!,
+            ["taskGroupId"] = (string)entry.Task["taskGroupId"]!,
+            ["projectId"] = (string)entry.Task["projectId"]!,
+        });
+        var status = await _queue.Store.RunAsync((db, woken) => _queue.Tasks.Cancel(db, woken, taskId, request.Now), request.Aborted).ConfigureAwait(false);
+        return ApiReply.Json(new JObject { ["status"] = status });
+    }
+
+    private Task<ApiReply> ReportExceptionAsync(ApiRequest request)
+    {
+        var reason = ApiRequest.RequiredString(request.Strict("reason"), "reason");
+        return ExceptionReasons.Contains(reason)
+            ? ResolveAsync(request, "exception", reason)
+            : throw QueueError.Validation("Schema Validation Failed!\ndata/reason must be equal to one of the allowed values: " + string.Join(", ", ExceptionReasons));
+    }
+
+    private async Task<ApiReply> ResolveAsync(ApiRequest request, string state, string reason)
+    {
+        var taskId = request["taskId"];
+        var runId = request.RunId;
+        var status = await _queue.Store.RunAsync((db, woken) => _queue.Tasks.Resolve(db, woken, taskId, runId, state, reason, request.Now), request.Aborted).ConfigureAwait(false);
+        return ApiReply.Json(new JObject { ["status"] = status });
+    }
+}

@@ -1,0 +1,42 @@
+using System.Security.Cryptography;
+using Newtonsoft.Json.Linq;
+using TcWorker.LocalQueue.Model;
+using TcWorker.Taskcluster;
+using TcWorker.Taskcluster.Hawk;
+
+namespace TcWorker.LocalQueue.Auth;
+
+/// <summary>The permanent clients: the root client (scope <c>*</c>) and those of the clients file.</summary>
+internal sealed class ClientRegistry
+{
+    private readonly Dictionary<string, HawkClient> _clients = new(StringComparer.Ordinal);
+
+    public ClientRegistry(TaskclusterCredentials root, string? clientsFile)
+    {
+        Root = root;
+        _clients[root.ClientId] = new HawkClient(root.AccessToken, ["*"]);
+        if (clientsFile is null)
+        {
+            return;
+        }
+
+        foreach (var entry in QueueJson.Parse(File.ReadAllText(clientsFile)).Children<JObject>())
+        {
+            var clientId = (string?)entry["clientId"] ?? throw new InvalidDataException($"{clientsFile}: a client without clientId");
+            var token = (string?)entry["accessToken"] ?? throw new InvalidDataException($"{clientsFile}: {clientId} has no accessToken");
+            var scopes = entry["scopes"]?.Values<string>().OfType<string>().ToArray() ?? [];
+            DateTimeOffset? expires = QueueJson.TryParseDate(entry["expires"], out var e) ? e : null;
+            _clients[clientId] = new HawkClient(token, scopes, expires);
+        }
+    }
+
+    /// <summary>The root credentials, which issue temporary credentials.</summary>
+    public TaskclusterCredentials Root { get; }
+
+    public ValueTask<HawkClient?> LookupAsync(string clientId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(_clients.GetValueOrDefault(clientId));
+
+    /// <summary>A random access token in the style of the auth service's (44 URL-safe characters).</summary>
+    public static string NewAccessToken() =>
+        Convert.ToBase64String(RandomNumberGenerator.GetBytes(33)).Replace('+', '-').Replace('/', '_');
+}

@@ -1,0 +1,183 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Newtonsoft.Json.Linq;
+using TcWorker.LocalQueue.Model;
+using TcWorker.Taskcluster.Hawk;
+
+namespace TcWorker.LocalQueue.Http;
+
+/// <summary>
+/// Matches <c>/api/&lt;service&gt;/v1/...</c> against the raw request target (so <c>%2F</c> stays a
+/// parameter character), authenticates with Hawk, checks scopes, runs the handler and writes the
+/// reply or the error body <c>{code, message, requestInfo}</c>. Never answers 500 for bad input.
+/// </summary>
+internal sealed partial class ApiDispatcher
+{
+    private const int MaxBodyBytes = 10 * 1024 * 1024;
+    private readonly Dictionary<string, IReadOnlyList<Route>> _services;
+    private readonly HawkVerifier _verifier;
+    private readonly bool _allowAnonymous;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+
+    public ApiDispatcher(Dictionary<string, IReadOnlyList<Route>> services, HawkVerifier verifier, bool allowAnonymous, TimeProvider timeProvider, ILogger logger)
+    {
+        _services = services;
+        _verifier = verifier;
+        _allowAnonymous = allowAnonymous;
+        _timeProvider = timeProvider;
+        _logger = logger;
+    }
+
+    /// <summary>True when the path belongs to one of the services; the caller then awaits <see cref="HandleAsync"/>.</summary>
+    public static bool IsApiPath(PathString path) => path.StartsWithSegments("/api", StringComparison.Ordinal);
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var now = _timeProvider.GetUtcNow();
+        var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.ToString();
+        var queryStart = rawTarget.IndexOf('?', StringComparison.Ordinal);
+        var rawPath = queryStart < 0 ? rawTarget : rawTarget[..queryStart];
+        ApiRequest? request = null;
+        try
+        {
+            var (route, parameters) = Find(context.Request.Method, rawPath);
+            var body = await ReadBodyAsync(context.Request).ConfigureAwait(false);
+            var scopes = route.Scopes is null ? [] : await AuthenticateAsync(context, rawTarget, body).ConfigureAwait(false);
+            request = new ApiRequest(context, route, parameters, body, scopes, now);
+            if (!route.HandlerAuthorizes)
+            {
+                request.Authorize();
+            }
+
+            var reply = await route.Handler(request).ConfigureAwait(false);
+            await WriteAsync(context.Response, reply).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // the client went away (for example during a claimWork long poll)
+        }
+        catch (QueueError e)
+        {
+            await WriteErrorAsync(context, (int)e.Status, e.Code, e.Message, request, now).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            LogInternalError(_logger, context.Request.Method, rawPath, e);
+            await WriteErrorAsync(context, 500, "InternalServerError", "Internal Server Error: " + e.Message, request, now).ConfigureAwait(false);
+        }
+    }
+
+    private (Route Route, Dictionary<string, string> Parameters) Find(string method, string rawPath)
+    {
+        foreach (var (prefix, routes) in _services)
+        {
+            if (!rawPath.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var segments = rawPath[prefix.Length..].Split('/');
+            var pathMatched = false;
+            foreach (var route in routes)
+            {
+                if (route.Match(segments) is { } parameters)
+                {
+                    pathMatched = true;
+                    if (string.Equals(route.Method, method, StringComparison.OrdinalIgnoreCase)
+                        || (method == "HEAD" && route.Method == "GET"))
+                    {
+                        return (route, parameters);
+                    }
+                }
+            }
+
+            throw QueueError.NotFound(pathMatched ? $"Method {method} is not allowed on {rawPath}" : $"No such API endpoint: {method} {rawPath}");
+        }
+
+        throw QueueError.NotFound($"No such service: {rawPath}");
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpRequest request)
+    {
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            throw QueueError.TooLarge($"The request body is larger than {MaxBodyBytes} bytes");
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16384];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            buffer.Write(chunk, 0, read);
+            if (buffer.Length > MaxBodyBytes)
+            {
+                throw QueueError.TooLarge($"The request body is larger than {MaxBodyBytes} bytes");
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
+    private async Task<IReadOnlyList<string>> AuthenticateAsync(HttpContext context, string rawTarget, byte[] body)
+    {
+        var request = context.Request;
+        var hawk = new HawkRequest
+        {
+            Method = request.Method,
+            Resource = rawTarget,
+            Host = request.Host.Host,
+            Port = HawkRequest.ResolvePort(request.Host.Port ?? context.Connection.LocalPort, request.Headers["X-Forwarded-Port"], request.Headers["X-Forwarded-Proto"]),
+            Authorization = request.Headers.Authorization.ToString() is { Length: > 0 } header ? header : null,
+            ContentType = request.ContentType,
+            Payload = body,
+        };
+        var result = await _verifier.VerifyAsync(hawk, context.RequestAborted).ConfigureAwait(false);
+        return result.Status switch
+        {
+            HawkVerificationStatus.Authenticated => result.Scopes,
+            HawkVerificationStatus.NoAuthentication => _allowAnonymous ? ["*"] : result.Scopes,
+            _ => throw QueueError.Auth(result.Message ?? "Authentication failed"),
+        };
+    }
+
+    private static async Task WriteAsync(HttpResponse response, ApiReply reply)
+    {
+        response.StatusCode = reply.Status;
+        if (reply.Location is not null)
+        {
+            response.Headers.Location = reply.Location;
+        }
+
+        foreach (var (name, value) in reply.Headers ?? new Dictionary<string, string>())
+        {
+            response.Headers[name] = value;
+        }
+
+        if (reply.Body is not null)
+        {
+            response.ContentType = "application/json; charset=utf-8";
+            var bytes = Encoding.UTF8.GetBytes(QueueJson.Compact(reply.Body));
+            response.ContentLength = bytes.Length;
+            await response.Body.WriteAsync(bytes, response.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private static Task WriteErrorAsync(HttpContext context, int status, string code, string message, ApiRequest? request, DateTimeOffset now)
+    {
+        var info = request?.RequestInfo() ?? new JObject
+        {
+            ["method"] = "unknown",
+            ["params"] = new JObject(),
+            ["payload"] = new JObject(),
+            ["time"] = QueueJson.Date(now),
+        };
+        return WriteAsync(context.Response, new ApiReply(status, new JObject { ["code"] = code, ["message"] = message, ["requestInfo"] = info }));
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "Internal error answering {Method} {Path}")]
+    private static partial void LogInternalError(ILogger logger, string method, string path, Exception exception);
+}

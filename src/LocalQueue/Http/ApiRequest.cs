@@ -1,0 +1,120 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+using TcWorker.LocalQueue.Model;
+
+namespace TcWorker.LocalQueue.Http;
+
+/// <summary>A request matched to a route and authenticated: its parameters, its JSON body and the caller's scopes.</summary>
+internal sealed class ApiRequest
+{
+    private readonly byte[] _body;
+    private JToken? _json;
+
+    public ApiRequest(HttpContext context, Route route, Dictionary<string, string> parameters, byte[] body, IReadOnlyList<string> scopes, DateTimeOffset now)
+    {
+        Context = context;
+        Route = route;
+        Parameters = parameters;
+        _body = body;
+        Scopes = scopes;
+        Now = now;
+    }
+
+    public HttpContext Context { get; }
+
+    public Route Route { get; }
+
+    public Dictionary<string, string> Parameters { get; }
+
+    public IReadOnlyList<string> Scopes { get; }
+
+    /// <summary>The time the request arrived (the server's TimeProvider).</summary>
+    public DateTimeOffset Now { get; }
+
+    public CancellationToken Aborted => Context.RequestAborted;
+
+    public string this[string parameter] => Parameters[parameter];
+
+    /// <summary>The body as JSON, or null when empty.</summary>
+    public JToken? Json
+    {
+        get
+        {
+            if (_json is null && _body.Length > 0)
+            {
+                try
+                {
+                    _json = QueueJson.Parse(System.Text.Encoding.UTF8.GetString(_body));
+                }
+                catch (JsonException e)
+                {
+                    throw QueueError.Malformed("Malformed JSON payload: " + e.Message);
+                }
+            }
+
+            return _json;
+        }
+    }
+
+    /// <summary>The body, which must be a JSON object.</summary>
+    public JObject Object => Json as JObject ?? throw QueueError.Validation("Schema Validation Failed!\ndata must be object");
+
+    /// <summary>A runId route parameter: an integer from 0 to 1000.</summary>
+    public int RunId => int.TryParse(Parameters["runId"], NumberStyles.None, CultureInfo.InvariantCulture, out var runId) && runId <= 1000
+        ? runId
+        : throw QueueError.Validation($"runId `{Parameters["runId"]}` must be an integer from 0 to 1000");
+
+    /// <summary>Checks the route's scope expression with the route parameters plus <paramref name="extra"/>; 403 when unsatisfied.</summary>
+    public void Authorize(IReadOnlyDictionary<string, object>? extra = null)
+    {
+        if (Route.Scopes is null)
+        {
+            return;
+        }
+
+        var parameters = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var (key, value) in Parameters)
+        {
+            parameters[key] = value;
+        }
+
+        foreach (var (key, value) in extra ?? new Dictionary<string, object>())
+        {
+            parameters[key] = value;
+        }
+
+        if (!Route.Scopes.IsSatisfied(Scopes, parameters))
+        {
+            throw QueueError.Scopes(
+                $"Client ID does not have sufficient scopes and is missing the following scopes:\n\n{Route.Scopes.Describe(parameters)}\n\n" +
+                $"You have the following scopes:\n\n{string.Join("\n", Scopes)}\n\nThis request requires the client to satisfy the scope expression above.");
+        }
+    }
+
+    /// <summary>Rejects body properties other than <paramref name="allowed"/> (the schemas forbid additional properties).</summary>
+    public JObject Strict(params string[] allowed)
+    {
+        var body = Object;
+        var extra = body.Properties().Select(p => p.Name).Where(n => !allowed.Contains(n)).ToList();
+        return extra.Count == 0 ? body : throw QueueError.Validation("Schema Validation Failed!\ndata must NOT have additional properties: " + string.Join(", ", extra));
+    }
+
+    /// <summary>A required string property of the body.</summary>
+    public static string RequiredString(JObject body, string name) =>
+        body[name] is { Type: JTokenType.String } token ? (string)token! : throw QueueError.Validation($"Schema Validation Failed!\ndata must have required property '{name}' (a string)");
+
+    /// <summary>A required date property of the body.</summary>
+    public static DateTimeOffset RequiredDate(JObject body, string name) =>
+        QueueJson.TryParseDate(body[name], out var value) ? value : throw QueueError.Validation($"Schema Validation Failed!\ndata must have required property '{name}' (a date-time string)");
+
+    /// <summary>The request summary for error bodies.</summary>
+    public JObject RequestInfo() => new()
+    {
+        ["method"] = Route.Name,
+        ["params"] = JObject.FromObject(Parameters),
+        ["payload"] = _json ?? new JObject(),
+        ["time"] = QueueJson.Date(Now),
+    };
+}

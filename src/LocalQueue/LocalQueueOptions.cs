@@ -1,0 +1,49 @@
+using System.Net;
+
+namespace TcWorker.LocalQueue;
+
+/// <summary>Settings of a <see cref="LocalQueueServer"/>. Every member has a usable default.</summary>
+public sealed record LocalQueueOptions
+{
+    /// <summary>Where the server listens; defaults to 127.0.0.1 on a free port.</summary>
+    public IPEndPoint ListenEndPoint { get; init; } = new(IPAddress.Loopback, 0);
+
+    /// <summary>
+    /// The folder holding <c>queue.db</c> (SQLite) and <c>artifacts/</c>; created when missing.
+    /// Null: a new folder under the system temp folder, which the server deletes on dispose.
+    /// </summary>
+    public string? DataFolder { get; init; }
+
+    /// <summary>
+    /// The root client (scope <c>*</c>), which also issues the per-claim temporary credentials.
+    /// Null: <c>TASKCLUSTER_CLIENT_ID</c>, else <c>static/local-queue/root</c>.
+    /// </summary>
+    public string? RootClientId { get; init; }
+
+    /// <summary>
+    /// The root client's access token. Null: <c>TASKCLUSTER_ACCESS_TOKEN</c>, else a random token
+    /// generated once and kept in the data folder (so issued credentials survive restarts).
+    /// </summary>
+    public string? RootAccessToken { get; init; }
+
+    /// <summary>How long a claim lasts before it must be reclaimed (the real queue's default is 1200 s).</summary>
+    public TimeSpan ClaimTimeout { get; init; } = TimeSpan.FromSeconds(1200);
+
+    /// <summary>How long claimWork waits for work before answering with no tasks (the real queue's is 20 s).</summary>
+    public TimeSpan ClaimWorkWait { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>When true, requests without credentials are granted every scope. Off by default: only ping and version are anonymous.</summary>
+    public bool AllowAnonymous { get; init; }
+
+    /// <summary>
+    /// Optional JSON file of further permanent clients:
+    /// <c>[{"clientId": "...", "accessToken": "...", "scopes": ["..."], "expires": "ISO date"?}]</c>.
+    /// </summary>
+    public string? ClientsFile { get; init; }
+
+    /// <summary>How often claim expiry and task deadlines are checked.</summary>
+    public TimeSpan MaintenanceInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The clock for claims, deadlines, credentials and signed URLs.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+}

@@ -1,0 +1,188 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TcWorker.LocalQueue.Api;
+using TcWorker.LocalQueue.Auth;
+using TcWorker.LocalQueue.Http;
+using TcWorker.LocalQueue.Storage;
+using TcWorker.Taskcluster;
+using TcWorker.Taskcluster.Hawk;
+
+namespace TcWorker.LocalQueue;
+
+/// <summary>
+/// A Taskcluster-compatible queue on Kestrel: the worker- and author-facing Queue API and the
+/// object service calls object artifacts need, with Hawk authentication, per-claim temporary
+/// credentials and SQLite state that survives restarts. Start it with <see cref="StartAsync"/>;
+/// dispose it to stop. Thread-safe.
+/// </summary>
+public sealed partial class LocalQueueServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly QueueStore _store;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _maintenance;
+    private readonly string? _deleteOnDispose;
+
+    private LocalQueueServer(WebApplication app, QueueStore store, Task maintenance, CancellationTokenSource stopping, string rootUrl, TaskclusterCredentials root, string dataFolder, string? deleteOnDispose)
+    {
+        _app = app;
+        _store = store;
+        _maintenance = maintenance;
+        _stopping = stopping;
+        RootUrl = rootUrl;
+        RootCredentials = root;
+        DataFolder = dataFolder;
+        _deleteOnDispose = deleteOnDispose;
+    }
+
+    /// <summary>The root URL to give Taskcluster clients, e.g. <c>http://127.0.0.1:41234</c> (no trailing slash).</summary>
+    public string RootUrl { get; }
+
+    /// <summary>The root client's credentials (scope <c>*</c>).</summary>
+    public TaskclusterCredentials RootCredentials { get; }
+
+    /// <summary>The folder holding the database and the artifact bytes.</summary>
+    public string DataFolder { get; }
+
+    /// <summary>Opens (or creates) the data folder and starts listening.</summary>
+    /// <param name="options">The settings; null for the defaults.</param>
+    /// <param name="loggerFactory">Where the server logs; null for none.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <exception cref="IOException">The port is taken or the data folder cannot be used.</exception>
+    public static async Task<LocalQueueServer> StartAsync(LocalQueueOptions? options = null, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new LocalQueueOptions();
+        loggerFactory ??= NullLoggerFactory.Instance;
+        var logger = loggerFactory.CreateLogger<LocalQueueServer>();
+        var temporary = options.DataFolder is null ? Path.Combine(Path.GetTempPath(), "tc-local-queue-" + Guid.NewGuid().ToString("N")) : null;
+        var dataFolder = Path.GetFullPath(options.DataFolder ?? temporary!);
+        Directory.CreateDirectory(dataFolder);
+        var store = new QueueStore(Path.Combine(dataFolder, "queue.db"));
+        try
+        {
+            var root = RootCredentialsFor(options, store.Database);
+            var blobKey = store.Database.GetMeta("blob-key") ?? NewMeta(store.Database, "blob-key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+            var context = new QueueContext(options, store, new BlobStore(Path.Combine(dataFolder, "artifacts"), Convert.FromBase64String(blobKey)), root);
+            var clients = new ClientRegistry(root, options.ClientsFile);
+            var verifier = new HawkVerifier(clients.LookupAsync, options.TimeProvider);
+            var services = new Dictionary<string, IReadOnlyList<Route>>
+            {
+                ["/api/queue/v1/"] = [.. new TaskApi(context).Routes(), .. new ClaimApi(context).Routes(), .. new ArtifactApi(context).Routes()],
+                ["/api/object/v1/"] = [.. new ObjectApi(context).Routes()],
+            };
+            var dispatcher = new ApiDispatcher(services, verifier, options.AllowAnonymous, options.TimeProvider, logger);
+            var blobs = new BlobEndpoint(context);
+
+            var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+            builder.Services.AddSingleton(loggerFactory);
+            builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
+            {
+                k.Listen(options.ListenEndPoint);
+                k.Limits.MaxRequestBodySize = null;
+                k.AddServerHeader = false;
+            });
+            var app = builder.Build();
+            app.Run(http => http.Request.Path.StartsWithSegments("/__blobs", StringComparison.Ordinal)
+                ? blobs.HandleAsync(http)
+                : dispatcher.HandleAsync(http));
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            var port = new Uri(address).Port;
+            var host = options.ListenEndPoint.Address.Equals(IPAddress.Any) || options.ListenEndPoint.Address.Equals(IPAddress.IPv6Any)
+                ? "127.0.0.1"
+                : options.ListenEndPoint.Address.ToString();
+            if (options.ListenEndPoint.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && host != "127.0.0.1")
+            {
+                host = "[" + host + "]";
+            }
+
+            context.RootUrl = $"http://{host}:{port.ToString(CultureInfo.InvariantCulture)}";
+            var stopping = new CancellationTokenSource();
+            var maintenance = MaintainAsync(context, logger, stopping.Token);
+            LogStarted(logger, context.RootUrl, dataFolder, root.ClientId);
+            return new LocalQueueServer(app, store, maintenance, stopping, context.RootUrl, root, dataFolder, temporary);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Stops listening, lets running requests end, and closes the database. A temporary data folder is deleted.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _maintenance.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _store.Dispose();
+        _stopping.Dispose();
+        if (_deleteOnDispose is not null)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(_deleteOnDispose, recursive: true);
+        }
+    }
+
+    private static TaskclusterCredentials RootCredentialsFor(LocalQueueOptions options, QueueDatabase db)
+    {
+        var clientId = options.RootClientId
+            ?? (Environment.GetEnvironmentVariable("TASKCLUSTER_CLIENT_ID") is { Length: > 0 } id ? id : "static/local-queue/root");
+        var token = options.RootAccessToken ?? (Environment.GetEnvironmentVariable("TASKCLUSTER_ACCESS_TOKEN") is { Length: > 0 } t ? t : null);
+        token ??= db.GetMeta("root-access-token") ?? NewMeta(db, "root-access-token", ClientRegistry.NewAccessToken());
+        return new TaskclusterCredentials(clientId, token);
+    }
+
+    private static string NewMeta(QueueDatabase db, string key, string value)
+    {
+        db.SetMeta(key, value);
+        return value;
+    }
+
+    private static async Task MaintainAsync(QueueContext context, ILogger logger, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(context.Options.MaintenanceInterval, context.Options.TimeProvider);
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                var now = context.Options.TimeProvider.GetUtcNow();
+                var changed = await context.Store.RunAsync((db, woken) => context.Tasks.Maintain(db, woken, now), cancellationToken).ConfigureAwait(false);
+                if (changed > 0)
+                {
+                    LogMaintained(logger, changed);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogMaintenanceFailed(logger, e);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Local queue listening on {RootUrl} (data in {DataFolder}, root client {ClientId})")]
+    private static partial void LogStarted(ILogger logger, string rootUrl, string dataFolder, string clientId);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Debug, Message = "Resolved {Count} expired claims or tasks past their deadline")]
+    private static partial void LogMaintained(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Checking claims and deadlines failed")]
+    private static partial void LogMaintenanceFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace TcWorker.LocalQueue.Storage;
+
+/// <summary>
+/// Artifact bytes in <c>&lt;data&gt;/artifacts</c>, reached through expiring HMAC-signed URLs that
+/// the server itself serves (the local stand-in for presigned S3 URLs).
+/// </summary>
+internal sealed class BlobStore
+{
+    public const string RoutePrefix = "/__blobs/";
+    private readonly string _folder;
+    private readonly byte[] _key;
+
+    public BlobStore(string folder, byte[] key)
+    {
+        _folder = folder;
+        _key = key;
+        Directory.CreateDirectory(folder);
+    }
+
+    public static string NewKey() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+
+    public string PathOf(string key) => Path.Combine(_folder, key);
+
+    /// <summary>A URL valid for <paramref name="method"/> until <paramref name="expires"/>.</summary>
+    public string SignedUrl(string rootUrl, string method, string key, DateTimeOffset expires)
+    {
+        var e = expires.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        return $"{rootUrl}{RoutePrefix}{key}?expires={e}&signature={Sign(method, key, e)}";
+    }
+
+    /// <summary>True when the signature matches the method and key and the URL has not expired.</summary>
+    public bool Verify(string method, string key, string? expires, string? signature, DateTimeOffset now)
+    {
+        if (expires is null || signature is null || !long.TryParse(expires, NumberStyles.None, CultureInfo.InvariantCulture, out var e)
+            || e < now.ToUnixTimeSeconds() || key.Length != 32 || !key.All(char.IsAsciiHexDigitLower))
+        {
+            return false;
+        }
+
+        return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Sign(method, key, expires)), Encoding.ASCII.GetBytes(signature));
+    }
+
+    /// <summary>Writes the bytes atomically (a temp file, then a rename), so readers never see half a blob.</summary>
+    public async Task<long> WriteAsync(string key, Stream content, CancellationToken cancellationToken)
+    {
+        var temp = PathOf(key) + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        long length;
+        var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true);
+        await using (file.ConfigureAwait(false))
+        {
+            await content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+            await file.FlushAsync(cancellationToken).ConfigureAwait(false);
+            length = file.Length;
+        }
+
+        File.Move(temp, PathOf(key), overwrite: true);
+        return length;
+    }
+
+    private string Sign(string method, string key, string expires) =>
+        Base64UrlEncode(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes($"{method}\n{key}\n{expires}")));
+
+    private static string Base64UrlEncode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}

@@ -161,66 +161,74 @@ internal sealed class ClaimedRun
 
     private async Task UploadLogAsync()
     {
-        try
+        var artifact = new ArtifactUpload { Name = BackingLogName, ContentType = "text/plain; charset=utf-8", ContentLength = run.Log.Length };
+        await UntilClaimExpiresAsync("uploading the task log", async token =>
         {
-            var artifact = new ArtifactUpload { Name = BackingLogName, ContentType = "text/plain; charset=utf-8", ContentLength = run.Log.Length };
-            using var expiry = new CancellationTokenSource(Until(takenUntil), time);
-            await publisher.UploadAsync(artifact, _ => Task.FromResult<Stream>(File.OpenRead(run.Log.Path)), expiry.Token).ConfigureAwait(false);
+            await publisher.UploadAsync(artifact, _ => Task.FromResult<Stream>(File.OpenRead(run.Log.Path)), token).ConfigureAwait(false);
             if (publisher.HasReference(LiveLogName))
             {
                 // reference -> link is the one change the queue allows on an existing artifact.
-                await publisher.CreateLinkAsync(LiveLogName, BackingLogName, cancellationToken: expiry.Token).ConfigureAwait(false);
+                await publisher.CreateLinkAsync(LiveLogName, BackingLogName, cancellationToken: token).ConfigureAwait(false);
             }
-        }
-        catch (Exception e)
-        {
-            WorkerLog.LogUploadFailed(logger, TaskId, RunId, e.Message);
-        }
+        }).ConfigureAwait(false);
     }
 
     private async Task ResolveAsync(TaskRunOutcome outcome)
     {
         var resolution = outcome.ToString();
+        var resolved = await UntilClaimExpiresAsync($"resolving as {resolution}", async token =>
+        {
+            _ = outcome.State switch
+            {
+                TaskRunState.Completed => await queue.ReportCompletedAsync(TaskId, RunId, token).ConfigureAwait(false),
+                TaskRunState.Failed => await queue.ReportFailedAsync(TaskId, RunId, token).ConfigureAwait(false),
+                _ => await queue.ReportExceptionAsync(TaskId, RunId, outcome.Reason!.Value.ToWireString(), token).ConfigureAwait(false),
+            };
+        }).ConfigureAwait(false);
+        if (resolved)
+        {
+            WorkerLog.Resolved(logger, TaskId, RunId, resolution);
+        }
+    }
+
+    /// <summary>
+    /// Tries a call until it succeeds, a 4xx says it never will (409: the run was resolved already),
+    /// or the claim expires; the client has already retried each attempt on 5xx and network errors.
+    /// </summary>
+    private async Task<bool> UntilClaimExpiresAsync(string what, Func<CancellationToken, Task> call)
+    {
         var delay = TimeSpan.FromMilliseconds(200);
         using var expiry = new CancellationTokenSource(Until(takenUntil), time);
         while (true)
         {
             try
             {
-                _ = outcome.State switch
-                {
-                    TaskRunState.Completed => await queue.ReportCompletedAsync(TaskId, RunId, expiry.Token).ConfigureAwait(false),
-                    TaskRunState.Failed => await queue.ReportFailedAsync(TaskId, RunId, expiry.Token).ConfigureAwait(false),
-                    _ => await queue.ReportExceptionAsync(TaskId, RunId, outcome.Reason!.Value.ToWireString(), expiry.Token).ConfigureAwait(false),
-                };
-                WorkerLog.Resolved(logger, TaskId, RunId, resolution);
-                return;
+                await call(expiry.Token).ConfigureAwait(false);
+                return true;
             }
             catch (TaskclusterException e) when (e.StatusCode is { } status && (int)status < 500)
             {
-                // 409: already resolved (cancelled, or past the deadline); other 4xx will not get better.
-                WorkerLog.ResolveFailed(logger, TaskId, RunId, resolution, e.Message);
-                return;
+                WorkerLog.CallFailed(logger, TaskId, RunId, what, e.Message);
+                return false;
             }
             catch (Exception e) when (!expiry.IsCancellationRequested)
             {
-                // The client has retried already; keep trying until the claim expires.
-                WorkerLog.ResolveFailed(logger, TaskId, RunId, resolution, e.Message);
+                WorkerLog.CallFailed(logger, TaskId, RunId, what, e.Message);
                 try
                 {
                     await Task.Delay(delay, time, expiry.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
-                    return;
+                    return false;
                 }
 
                 delay = delay * 2 > MaxRetryDelay ? MaxRetryDelay : delay * 2;
             }
             catch (Exception e)
             {
-                WorkerLog.ResolveFailed(logger, TaskId, RunId, resolution, e.Message);
-                return;
+                WorkerLog.CallFailed(logger, TaskId, RunId, what, e.Message + " (the claim expired)");
+                return false;
             }
         }
     }
@@ -234,7 +242,7 @@ internal sealed class ClaimedRun
         }
         catch (Exception e)
         {
-            WorkerLog.ResolveFailed(logger, TaskId, RunId, "exception/internal-error", e.Message);
+            WorkerLog.CallFailed(logger, TaskId, RunId, "resolving as exception/internal-error", e.Message);
         }
     }
 

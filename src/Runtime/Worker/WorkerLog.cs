@@ -26,11 +26,8 @@ internal static partial class WorkerLog
     [LoggerMessage(1006, LogLevel.Information, "Task {TaskId} run {RunId} resolved {Resolution}")]
     public static partial void Resolved(ILogger logger, string taskId, int runId, string resolution);
 
-    [LoggerMessage(1007, LogLevel.Error, "Resolving task {TaskId} run {RunId} as {Resolution} failed: {Message}")]
-    public static partial void ResolveFailed(ILogger logger, string taskId, int runId, string resolution, string message);
-
-    [LoggerMessage(1008, LogLevel.Error, "Uploading the log of task {TaskId} run {RunId} failed: {Message}")]
-    public static partial void LogUploadFailed(ILogger logger, string taskId, int runId, string message);
+    [LoggerMessage(1007, LogLevel.Error, "Task {TaskId} run {RunId}: {What} failed: {Message}")]
+    public static partial void CallFailed(ILogger logger, string taskId, int runId, string what, string message);
 
     [LoggerMessage(1009, LogLevel.Information, "Stopping: {Why}")]
     public static partial void Stopping(ILogger logger, string why);

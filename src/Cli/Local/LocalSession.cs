@@ -1,0 +1,186 @@
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Newtonsoft.Json.Linq;
+using TcWorker.Cli.Commands;
+using TcWorker.LocalQueue;
+using TcWorker.Runtime.Configuration;
+using TcWorker.Runtime.Worker;
+using TcWorker.Runtime.Workers;
+using TcWorker.Taskcluster;
+
+namespace TcWorker.Cli.Local;
+
+/// <summary>One task's end, as <c>run</c> and <c>local</c> report it.</summary>
+internal sealed record LocalResult(string File, string TaskId, string State, string? Reason, TimeSpan? Duration, IReadOnlyList<string> Artifacts, string OutputFolder)
+{
+    public int ExitCode => State switch
+    {
+        "completed" => ExitCodes.Success,
+        "failed" => ExitCodes.TaskFailed,
+        _ => ExitCodes.TaskException,
+    };
+
+    public string Resolution => Reason is null || Reason == State ? State : $"{State}/{Reason}";
+}
+
+/// <summary>
+/// Runs task files on this machine: the local queue in-process on a free loopback port, the tasks
+/// submitted to it, and the same worker as <c>work</c> against it over HTTP. Logs and artifacts are
+/// downloaded from the queue into the output folder, as a task author would fetch them.
+/// </summary>
+internal static class LocalSession
+{
+    public const string DefaultWorkerPoolId = "local/tc-worker";
+    private static readonly string[] DefaultPlugins = ["env", "maxruntime", "success", "artifacts", "livelog"];
+
+    public static async Task<IReadOnlyList<LocalResult>> RunAsync(IReadOnlyList<string> taskFiles, FileInfo? configFile, string[] pluginDirectories, int? capacity, string outDir, Stream? liveLog, TextWriter error)
+    {
+        var tasks = taskFiles.Select(f => (File: f, Task: TaskFile.Load(f))).ToList();
+        var session = Directory.CreateTempSubdirectory("tc-worker-local-").FullName;
+        try
+        {
+            var config = configFile is null ? null : CommonOptions.LoadConfig(configFile);
+            var registry = CommonOptions.BuildRegistry(pluginDirectories, config, builder =>
+            {
+                if (liveLog is not null)
+                {
+                    builder.Services.AddSingleton<TcWorker.Plugins.IPluginProvider>(new ConsoleLogPluginProvider(liveLog));
+                }
+            });
+            var document = (JObject?)config?.Document.DeepClone() ?? DefaultConfig(registry.PluginNames);
+            if (liveLog is not null)
+            {
+                ((JObject)(document["plugins"] ??= new JObject()))[ConsoleLogPluginProvider.PluginName] = new JObject();
+            }
+
+            await using var queue = await LocalQueueServer.StartAsync(new LocalQueueOptions { DataFolder = Path.Combine(session, "queue") }).ConfigureAwait(false);
+            var worker = (JObject)(document["worker"] ??= new JObject());
+            worker["workerPoolId"] ??= DefaultWorkerPoolId;
+            worker["numberOfTasksToRun"] = tasks.Count;
+            if (capacity is { } value)
+            {
+                worker["capacity"] = value;
+            }
+
+            document["rootUrl"] = queue.RootUrl;
+            document["credentials"] = new JObject { ["clientId"] = queue.RootCredentials.ClientId, ["accessToken"] = queue.RootCredentials.AccessToken };
+            document["temporaryFolder"] = Path.Combine(session, "worker");
+            var workerConfig = WorkerConfig.FromDocument(document, configFile?.FullName ?? "(built-in default)");
+
+            using var client = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = queue.RootUrl, Credentials = queue.RootCredentials });
+            var submitted = new List<(string File, string TaskId)>();
+            foreach (var (file, task) in tasks)
+            {
+                var taskId = Slugid.Nice();
+                try
+                {
+                    await client.Queue.CreateTaskAsync(taskId, TaskFile.Complete(task, (string)worker["workerPoolId"]!, file, DateTimeOffset.UtcNow)).ConfigureAwait(false);
+                }
+                catch (TaskclusterException e) when (e.StatusCode is { } status && (int)status < 500)
+                {
+                    throw new CliException(ExitCodes.DataError, $"the queue refused the task in {file}: {e.Message}");
+                }
+
+                submitted.Add((file, taskId));
+            }
+
+            using var loggerFactory = WorkCommand.CreateLoggerFactory(LogLevel.Warning);
+            using var lifetime = new WorkerLifetime();
+            using (WorkCommand.StopOnSignals(lifetime))
+            {
+                try
+                {
+                    await WorkerHost.RunAsync(workerConfig, registry, lifetime, loggerFactory).ConfigureAwait(false);
+                }
+                catch (ConfigException e)
+                {
+                    throw new CliException(ExitCodes.Config, e.Message);
+                }
+            }
+
+            var results = new List<LocalResult>();
+            foreach (var (file, taskId) in submitted)
+            {
+                var folder = submitted.Count == 1 ? outDir : Path.Combine(outDir, taskId);
+                results.Add(await CollectAsync(client.Queue, file, taskId, folder, error).ConfigureAwait(false));
+            }
+
+            return results;
+        }
+        finally
+        {
+            TryDelete(session);
+        }
+    }
+
+    private static JObject DefaultConfig(IReadOnlyList<string> available) => new()
+    {
+        ["engine"] = "native",
+        ["engines"] = new JObject { ["native"] = new JObject { ["createUser"] = false } },
+        ["plugins"] = new JObject(DefaultPlugins.Where(available.Contains).Select(p => new JProperty(p, new JObject()))),
+        ["worker"] = new JObject { ["workerPoolId"] = DefaultWorkerPoolId, ["workerGroup"] = "local", ["capacity"] = 1 },
+    };
+
+    private static async Task<LocalResult> CollectAsync(QueueClient queue, string file, string taskId, string folder, TextWriter error)
+    {
+        var status = (await queue.StatusAsync(taskId).ConfigureAwait(false)).Status;
+        var run = status.Runs.LastOrDefault(r => r.State is not ("pending" or "running")) ?? status.Runs.LastOrDefault();
+        var duration = run?.Started is { } started && run.Resolved is { } resolved ? resolved - started : (TimeSpan?)null;
+        var artifacts = new List<string>();
+        if (run is not null)
+        {
+            Directory.CreateDirectory(folder);
+            using var http = new HttpClient();
+            await foreach (var artifact in queue.EnumerateArtifactsAsync(taskId, run.RunId).ConfigureAwait(false))
+            {
+                if (artifact.StorageType is not ("s3" or "object"))
+                {
+                    continue;
+                }
+
+                var target = Path.GetFullPath(Path.Combine(folder, artifact.Name));
+                if (!target.StartsWith(Path.GetFullPath(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                {
+                    await error.WriteLineAsync($"tc-worker: not saving the artifact '{artifact.Name}': its name leads outside {folder}").ConfigureAwait(false);
+                    continue;
+                }
+
+                try
+                {
+                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                    using var response = await http.GetAsync(queue.BuildSignedArtifactUrl(taskId, run.RunId, artifact.Name, TimeSpan.FromMinutes(15)), HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
+                    response.EnsureSuccessStatusCode();
+                    await using var content = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
+                    await using var output = File.Create(target);
+                    await content.CopyToAsync(output).ConfigureAwait(false);
+                    artifacts.Add(artifact.Name);
+                }
+                catch (HttpRequestException e)
+                {
+                    await error.WriteLineAsync($"tc-worker: downloading the artifact '{artifact.Name}' failed: {e.Message}").ConfigureAwait(false);
+                }
+            }
+        }
+
+        return new LocalResult(file, taskId, run?.State ?? status.State, run?.ReasonResolved, duration, artifacts, folder);
+    }
+
+    private static void TryDelete(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: it lives in the system's temporary folder.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Same.
+        }
+    }
+
+    public static string Format(TimeSpan? duration) => duration is { } d ? d.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s" : "-";
+}

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using Newtonsoft.Json.Linq;
+
+namespace TcWorker.EndToEnd.Tests;
+
+/// <summary>The real tc-worker binary: run, work with signals, and worker-runner's invocation.</summary>
+public sealed class BinaryTests
+{
+    private static Process Start(string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo(Deployment.Executable)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+        };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(start)!;
+    }
+
+    [Theory]
+    [InlineData("hello-world.yml", 0, "Hello, world!")]
+    [InlineData("env.yml", 0, "GREETING=hello from the payload TASK_ID=")]
+    [InlineData("failing.yml", 1, "about to fail")]
+    [InlineData("multi-command.yml", 1, "first")]
+    [InlineData("max-run-time.yml", 1, "Task exceeded maxRunTime of 2 seconds; killed")]
+    [InlineData("malformed.yml", 2, "$.command: expected an array")]
+    [InlineData("retry-on-exit-code.yml", 2, "listed in onExitStatus.retry")]
+    public async Task Run_gives_each_sample_task_its_documented_exit_code_and_writes_the_log(string sample, int exitCode, string logLine)
+    {
+        var folder = Directory.CreateTempSubdirectory("tcw-run-").FullName;
+        try
+        {
+            using var process = Start(folder, "run", Path.Combine(Deployment.RepoRoot, "samples", "tasks", sample), "--out", Path.Combine(folder, "out"));
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+            Assert.True(exitCode == process.ExitCode, $"exit code {process.ExitCode}; stderr: {await stderr}");
+            Assert.Contains(logLine, await stdout, StringComparison.Ordinal);
+            var log = await File.ReadAllTextAsync(Path.Combine(folder, "out", "public", "logs", "live_backing.log"));
+            Assert.Contains(logLine, log, StringComparison.Ordinal);
+            Assert.Equal(await stdout, log);
+            Assert.Matches(@"tc-worker: task [A-Za-z0-9_-]{22} (completed|failed|exception/[a-z-]+); log and artifacts in ", await stderr);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Sigterm_resolves_running_tasks_as_worker_shutdown_and_leaves_no_process_or_folder()
+    {
+        await using var deployment = await Deployment.StartAsync();
+        var marker = Deployment.SleepMarker();
+        var tasks = new[]
+        {
+            await deployment.CreateTaskAsync(new JObject { ["command"] = new JArray { new JArray("sleep", marker) } }),
+            await deployment.CreateTaskAsync(new JObject { ["command"] = new JArray { new JArray("sh", "-c", $"setsid sleep {marker} & sleep {marker}") } }),
+        };
+        var config = deployment.Config(tasks: 10, capacity: 2, worker: w => w["shutdownGracePeriod"] = 1);
+        var configFile = Path.Combine(deployment.Folder, "worker.json");
+        await File.WriteAllTextAsync(configFile, config.ToString());
+
+        using var process = Start(deployment.Folder, "work", "--config", configFile);
+        var stderr = process.StandardError.ReadToEndAsync();
+        await Deployment.WaitUntilAsync(() => Deployment.ProcessesWith(marker).Count >= 3, "both tasks run");
+        Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {await stderr}");
+        Assert.Empty(Deployment.ProcessesWith(marker));
+        foreach (var taskId in tasks)
+        {
+            var run = (await deployment.StatusAsync(taskId)).Runs[0];
+            Assert.Equal("exception", run.State);
+            Assert.Equal("worker-shutdown", run.ReasonResolved);
+        }
+
+        Assert.Equal([".tc-worker-temporary-storage"], Directory.EnumerateFileSystemEntries((string)config["temporaryFolder"]!).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task Started_as_worker_runner_starts_generic_worker_it_speaks_the_protocol_and_stops_when_told()
+    {
+        await using var deployment = await Deployment.StartAsync();
+        var config = deployment.Config(tasks: 10);
+        var written = new JObject
+        {
+            ["rootURL"] = deployment.Server.RootUrl,
+            ["clientId"] = deployment.Options.RootClientId,
+            ["accessToken"] = deployment.Options.RootAccessToken,
+            ["provisionerId"] = "e2e",
+            ["workerType"] = "worker",
+            ["workerGroup"] = "runner",
+            ["workerId"] = "runner-1",
+            ["workerLocation"] = "{\"cloud\":\"static\"}",
+            ["engine"] = config["engine"],
+            ["engines"] = config["engines"],
+            ["plugins"] = config["plugins"],
+            ["temporaryFolder"] = config["temporaryFolder"],
+        };
+        var configFile = Path.Combine(deployment.Folder, "generic-worker.json");
+        await File.WriteAllTextAsync(configFile, written.ToString());
+
+        // Exactly how worker-runner starts generic-worker: <path> run --config <file> --with-worker-runner.
+        using var process = Start(deployment.Folder, "run", "--config", configFile, "--with-worker-runner");
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardInput.WriteLineAsync("""~{"type": "welcome", "capabilities": ["graceful-termination", "new-credentials", "log"]}""");
+        await process.StandardInput.FlushAsync();
+        var hello = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("""~{"type":"hello","capabilities":["graceful-termination","new-credentials"]}""", hello);
+
+        // It claims as the identity worker-runner gave it: a task gets done.
+        var taskId = await deployment.CreateTaskAsync(new JObject { ["command"] = new JArray { new JArray("true") } });
+        var status = await deployment.WaitForAsync(taskId, s => s.State == "completed");
+        Assert.Equal("runner-1", status.Runs[0].WorkerId);
+
+        await process.StandardInput.WriteLineAsync("""~{"type": "graceful-termination", "finish-tasks": true}""");
+        await process.StandardInput.FlushAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {await stderr}");
+        Assert.Null(await process.StandardOutput.ReadLineAsync());
+    }
+}

@@ -12,6 +12,7 @@ internal static class CliApp
         root.Subcommands.Add(RunCommand.Create(output, error));
         root.Subcommands.Add(LocalCommand.Create(output, error));
         root.Subcommands.Add(WorkCommand.Create(output, error));
+        root.Subcommands.Add(QueueCommand.Create(output, error));
         root.Subcommands.Add(PluginsCommand.Create(output, error));
         root.Subcommands.Add(SchemaCommand.Create(output, error));
         root.Subcommands.Add(ConfigCommand.Create(output, error));

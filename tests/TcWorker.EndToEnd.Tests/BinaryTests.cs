@@ -6,7 +6,9 @@ namespace TcWorker.EndToEnd.Tests;
 /// <summary>The real tc-worker binary: run, work with signals, and worker-runner's invocation.</summary>
 public sealed class BinaryTests
 {
-    private static Process Start(string workingDirectory, params string[] args)
+    private static Process Start(string workingDirectory, params string[] args) => Start(workingDirectory, null, args);
+
+    private static Process Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo(Deployment.Executable)
         {
@@ -21,7 +23,62 @@ public sealed class BinaryTests
             start.ArgumentList.Add(arg);
         }
 
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         return Process.Start(start)!;
+    }
+
+    private static async Task<string> RunToEndAsync(string folder, IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        using var process = Start(folder, environment, args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(process.ExitCode == 0, $"tc-worker {string.Join(' ', args)} exited {process.ExitCode}: {await stderr}");
+        return await stdout;
+    }
+
+    [Fact]
+    public async Task A_served_queue_takes_a_task_a_worker_runs_it_and_its_artifacts_download()
+    {
+        var folder = Directory.CreateTempSubdirectory("tcw-serve-").FullName;
+        using var server = Start(folder, "queue", "serve", "--data", Path.Combine(folder, "data"));
+        try
+        {
+            var rootUrl = await server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Matches("^http://127.0.0.1:[0-9]+$", rootUrl);
+            var environment = File.ReadAllLines(Path.Combine(folder, "data", "credentials.env"))
+                .Select(line => line["export ".Length..].Split('=', 2))
+                .ToDictionary(pair => pair[0], pair => pair[1]);
+            Assert.Equal(rootUrl, environment["TASKCLUSTER_ROOT_URL"]);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(folder, "data", "credentials.env")));
+
+            var taskId = (await RunToEndAsync(folder, environment, "queue", "create-task", Path.Combine(Deployment.RepoRoot, "samples", "tasks", "hello-world.yml"))).Trim();
+            Assert.Contains("\"state\": \"pending\"", await RunToEndAsync(folder, environment, "queue", "status", taskId), StringComparison.Ordinal);
+
+            var config = new JObject
+            {
+                ["engine"] = "native",
+                ["plugins"] = new JObject { ["success"] = new JObject(), ["maxruntime"] = new JObject() },
+                ["worker"] = new JObject { ["workerPoolId"] = "local/tc-worker", ["numberOfTasksToRun"] = 1 },
+                ["temporaryFolder"] = Path.Combine(folder, "worker"),
+            };
+            await File.WriteAllTextAsync(Path.Combine(folder, "worker.json"), config.ToString());
+            await RunToEndAsync(folder, environment, "work", "--config", Path.Combine(folder, "worker.json"));
+
+            var listing = await RunToEndAsync(folder, environment, "queue", "artifacts", taskId, "--download", Path.Combine(folder, "out"));
+            Assert.Contains("public/logs/live_backing.log", listing, StringComparison.Ordinal);
+            Assert.Contains("Hello, world!", await File.ReadAllTextAsync(Path.Combine(folder, "out", "public", "logs", "live_backing.log")), StringComparison.Ordinal);
+        }
+        finally
+        {
+            server.Kill();
+            await server.WaitForExitAsync();
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Theory]

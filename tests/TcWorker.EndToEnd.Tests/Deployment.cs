@@ -12,6 +12,8 @@ using TcWorker.Runtime.Worker;
 using TcWorker.Runtime.Workers;
 using TcWorker.Taskcluster;
 
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
 namespace TcWorker.EndToEnd.Tests;
 
 /// <summary>

@@ -127,42 +127,7 @@ internal static class LocalSession
         var status = (await queue.StatusAsync(taskId).ConfigureAwait(false)).Status;
         var run = status.Runs.LastOrDefault(r => r.State is not ("pending" or "running")) ?? status.Runs.LastOrDefault();
         var duration = run?.Started is { } started && run.Resolved is { } resolved ? resolved - started : (TimeSpan?)null;
-        var artifacts = new List<string>();
-        if (run is not null)
-        {
-            Directory.CreateDirectory(folder);
-            using var http = new HttpClient();
-            await foreach (var artifact in queue.EnumerateArtifactsAsync(taskId, run.RunId).ConfigureAwait(false))
-            {
-                if (artifact.StorageType is not ("s3" or "object"))
-                {
-                    continue;
-                }
-
-                var target = Path.GetFullPath(Path.Combine(folder, artifact.Name));
-                if (!target.StartsWith(Path.GetFullPath(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-                {
-                    await error.WriteLineAsync($"tc-worker: not saving the artifact '{artifact.Name}': its name leads outside {folder}").ConfigureAwait(false);
-                    continue;
-                }
-
-                try
-                {
-                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                    using var response = await http.GetAsync(queue.BuildSignedArtifactUrl(taskId, run.RunId, artifact.Name, TimeSpan.FromMinutes(15)), HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
-                    response.EnsureSuccessStatusCode();
-                    await using var content = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
-                    await using var output = File.Create(target);
-                    await content.CopyToAsync(output).ConfigureAwait(false);
-                    artifacts.Add(artifact.Name);
-                }
-                catch (HttpRequestException e)
-                {
-                    await error.WriteLineAsync($"tc-worker: downloading the artifact '{artifact.Name}' failed: {e.Message}").ConfigureAwait(false);
-                }
-            }
-        }
-
+        var artifacts = run is null ? [] : await ArtifactDownloader.DownloadAsync(queue, taskId, run.RunId, folder, error).ConfigureAwait(false);
         return new LocalResult(file, taskId, run?.State ?? status.State, run?.ReasonResolved, duration, artifacts, folder);
     }
 

@@ -1,0 +1,152 @@
+using System.CommandLine;
+using System.Net;
+using Newtonsoft.Json;
+using TcWorker.Cli.Local;
+using TcWorker.LocalQueue;
+using TcWorker.Runtime.Workers;
+using TcWorker.Taskcluster;
+
+namespace TcWorker.Cli.Commands;
+
+/// <summary><c>tc-worker queue</c>: serve the local queue, and talk to any queue as a task author.</summary>
+internal static class QueueCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var queue = new Command("queue", "The local queue (serve) and a task author's calls to any queue (create-task, status, artifacts); the latter read TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN.");
+        queue.Subcommands.Add(Serve(output));
+        queue.Subcommands.Add(CreateTask(output));
+        queue.Subcommands.Add(Status(output));
+        queue.Subcommands.Add(Artifacts(output, error));
+        return queue;
+    }
+
+    private static Command Serve(TextWriter output)
+    {
+        var listen = new Option<string>("--listen") { Description = "Address and port to listen on (default 127.0.0.1:0, a free port).", DefaultValueFactory = _ => "127.0.0.1:0" };
+        var data = new Option<DirectoryInfo>("--data") { Description = "The data folder (SQLite database and artifacts); kept across restarts.", Required = true };
+        var clients = new Option<FileInfo?>("--clients") { Description = "A JSON file of more clients: [{clientId, accessToken, scopes}]." };
+        var claimTimeout = new Option<int?>("--claim-timeout") { Description = "Seconds a claim lasts without a reclaim (default 1200)." };
+        var command = new Command("serve", "Serve a Taskcluster-compatible queue until SIGTERM or SIGINT. Prints its root URL; the root client's credentials go to <data>/credentials.env (mode 600), ready to be sourced.")
+        {
+            listen,
+            data,
+            clients,
+            claimTimeout,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (!IPEndPoint.TryParse(parse.GetValue(listen)!, out var endpoint))
+            {
+                throw new CliException(ExitCodes.Usage, $"--listen must be address:port, e.g. 127.0.0.1:8080 (got '{parse.GetValue(listen)}')");
+            }
+
+            var folder = parse.GetValue(data)!.FullName;
+            var options = new LocalQueueOptions
+            {
+                ListenEndPoint = endpoint,
+                DataFolder = folder,
+                ClientsFile = parse.GetValue(clients)?.FullName,
+                ClaimTimeout = TimeSpan.FromSeconds(parse.GetValue(claimTimeout) ?? 1200),
+            };
+            using var loggerFactory = WorkCommand.CreateLoggerFactory();
+            await using var server = await LocalQueueServer.StartAsync(options, loggerFactory, cancellationToken).ConfigureAwait(false);
+            var credentials = Path.Combine(folder, "credentials.env");
+            await File.WriteAllTextAsync(credentials, string.Empty, cancellationToken).ConfigureAwait(false);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(credentials, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+            await File.WriteAllTextAsync(credentials, $"export TASKCLUSTER_ROOT_URL={server.RootUrl}\nexport TASKCLUSTER_CLIENT_ID={server.RootCredentials.ClientId}\nexport TASKCLUSTER_ACCESS_TOKEN={server.RootCredentials.AccessToken}\n", cancellationToken).ConfigureAwait(false);
+            await output.WriteLineAsync(server.RootUrl).ConfigureAwait(false);
+            await output.WriteLineAsync($"root client {server.RootCredentials.ClientId}; source {credentials} to use it").ConfigureAwait(false);
+            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            using var lifetime = new WorkerLifetime();
+            using var signals = WorkCommand.StopOnSignals(lifetime);
+            await Task.Delay(Timeout.Infinite, lifetime.Stopping).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command CreateTask(TextWriter output)
+    {
+        var file = new Argument<FileInfo>("FILE") { Description = "A task definition, or just its payload, in YAML or JSON." };
+        var pool = new Option<string>("--worker-pool") { Description = "The worker pool for a task that names none.", DefaultValueFactory = _ => LocalSession.DefaultWorkerPoolId };
+        var command = new Command("create-task", "Submit a task; prints its task id.") { file, pool };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var path = parse.GetValue(file)!.FullName;
+            var task = TaskFile.Complete(TaskFile.Load(path), parse.GetValue(pool)!, path, DateTimeOffset.UtcNow);
+            using var client = ClientFromEnvironment();
+            var taskId = Slugid.Nice();
+            await Call(() => client.Queue.CreateTaskAsync(taskId, task, cancellationToken)).ConfigureAwait(false);
+            await output.WriteLineAsync(taskId).ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Status(TextWriter output)
+    {
+        var taskId = new Argument<string>("TASKID");
+        var command = new Command("status", "Print a task's status as JSON.") { taskId };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var client = ClientFromEnvironment();
+            var status = await Call(() => client.Queue.StatusAsync(parse.GetValue(taskId)!, cancellationToken)).ConfigureAwait(false);
+            await output.WriteLineAsync(JsonConvert.SerializeObject(status, Formatting.Indented)).ConfigureAwait(false);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Artifacts(TextWriter output, TextWriter error)
+    {
+        var taskId = new Argument<string>("TASKID");
+        var download = new Option<DirectoryInfo?>("--download") { Description = "Download the latest run's uploaded artifacts into this folder." };
+        var command = new Command("artifacts", "List the artifacts of a task's latest run, and optionally download them.") { taskId, download };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var client = ClientFromEnvironment();
+            var id = parse.GetValue(taskId)!;
+            var status = await Call(() => client.Queue.StatusAsync(id, cancellationToken)).ConfigureAwait(false);
+            var run = status.Status.Runs.LastOrDefault() ?? throw new CliException(ExitCodes.DataError, $"task {id} has no runs yet");
+            await foreach (var artifact in client.Queue.EnumerateArtifactsAsync(id, run.RunId, cancellationToken).ConfigureAwait(false))
+            {
+                await output.WriteLineAsync($"{artifact.StorageType,-9} {artifact.Name}").ConfigureAwait(false);
+            }
+
+            if (parse.GetValue(download) is { } folder)
+            {
+                var saved = await ArtifactDownloader.DownloadAsync(client.Queue, id, run.RunId, folder.FullName, error).ConfigureAwait(false);
+                await output.WriteLineAsync($"downloaded {saved.Count} artifact(s) into {folder.FullName}").ConfigureAwait(false);
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static TaskclusterClient ClientFromEnvironment()
+    {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("TASKCLUSTER_ROOT_URL")))
+        {
+            throw new CliException(ExitCodes.Usage, "set TASKCLUSTER_ROOT_URL (and TASKCLUSTER_CLIENT_ID, TASKCLUSTER_ACCESS_TOKEN), e.g. by sourcing the credentials.env that 'queue serve' writes");
+        }
+
+        return new TaskclusterClient(TaskclusterClientOptions.FromEnvironment());
+    }
+
+    private static async Task<T> Call<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (TaskclusterException e)
+        {
+            throw new CliException(e.StatusCode is { } s && (int)s < 500 ? ExitCodes.DataError : ExitCodes.Software, $"{e.Code}: {e.Message}");
+        }
+    }
+}

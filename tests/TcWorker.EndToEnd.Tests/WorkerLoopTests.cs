@@ -19,10 +19,35 @@ public sealed class WorkerLoopTests
             tasks.Add(await deployment.CreateTaskAsync(Command("sleep", "0.3")));
         }
 
+        long claims = 0, completed = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == WorkerMetrics.MeterName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            if (instrument.Name == "tcworker.claims")
+            {
+                Interlocked.Add(ref claims, value);
+            }
+            else if (instrument.Name == "tcworker.resolutions" && tags.ToArray().Any(t => t.Key == "state" && (string?)t.Value == "completed"))
+            {
+                Interlocked.Add(ref completed, value);
+            }
+        });
+        listener.Start();
         using var lifetime = new WorkerLifetime();
         var reason = await Deployment.RunWorkerAsync(deployment.Config(tasks: 20, capacity: 4), lifetime);
 
         Assert.Equal(WorkerStopReason.TaskLimitReached, reason);
+
+        // Other tests' workers publish on the same meter at the same time: at least ours are counted.
+        Assert.True(Interlocked.Read(ref claims) >= 20);
+        Assert.True(Interlocked.Read(ref completed) >= 20);
         var runs = new List<(DateTimeOffset Started, DateTimeOffset Resolved)>();
         foreach (var taskId in tasks)
         {

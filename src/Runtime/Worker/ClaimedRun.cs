@@ -63,7 +63,7 @@ internal sealed class ClaimedRun
     /// <returns>The outcome, or null when the queue took the run back.</returns>
     public async Task<TaskRunOutcome?> RunAsync()
     {
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["TaskId"] = TaskId, ["RunId"] = RunId });
+        using var scope = WorkerLog.RunScope(logger, TaskId, RunId);
         try
         {
             using var stopReclaiming = new CancellationTokenSource();

@@ -5,6 +5,9 @@ namespace TcWorker.Runtime.Worker;
 /// <summary>The worker loop's log messages, with stable event ids.</summary>
 internal static partial class WorkerLog
 {
+    /// <summary>Scopes every log line of a run by its task and run ids.</summary>
+    public static readonly Func<ILogger, string, int, IDisposable?> RunScope = LoggerMessage.DefineScope<string, int>("task {TaskId} run {RunId}");
+
     [LoggerMessage(1000, LogLevel.Information, "Worker {WorkerGroup}/{WorkerId} claiming from {WorkerPoolId} at {RootUrl} with capacity {Capacity}")]
     public static partial void Started(ILogger logger, string workerGroup, string workerId, string workerPoolId, string rootUrl, int capacity);
 

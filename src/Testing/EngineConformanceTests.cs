@@ -164,16 +164,47 @@ public abstract class EngineConformanceTests : IAsyncLifetime
         }
     }
 
-    /// <summary>A silent run succeeds without the marker of another run in its log.</summary>
+    /// <summary>A silent run, beside one that logs the marker, succeeds without the marker in its own log: logs are per task.</summary>
     /// <returns>When checked.</returns>
     [SkippableFact]
-    public async Task TheSilentPayloadSucceedsWithoutTheMarker()
+    public async Task TheSilentPayloadSucceedsWithoutTheMarkerOfATaskBesideIt()
     {
+        var marker = Marker();
+        var logging = RunAsync(LogPayload(marker));
         var (result, task) = await RunAsync(SilentPayload()).ConfigureAwait(false);
+        var (other, otherTask) = await logging.ConfigureAwait(false);
+        await using (other.ConfigureAwait(false))
         await using (result.ConfigureAwait(false))
         {
             Assert.True(result.Success, "The silent payload did not succeed:\n" + task.LogText);
-            Assert.DoesNotContain("tcw-kit-marker", task.LogText, StringComparison.Ordinal);
+            Assert.Contains(marker, otherTask.LogText, StringComparison.Ordinal);
+            Assert.DoesNotContain(marker, task.LogText, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>
+    /// Once a task has ended, every wait returns the same result, an abort throws
+    /// <see cref="SandboxTerminatedException"/> and a kill (where declared) changes nothing.
+    /// </summary>
+    /// <returns>When checked.</returns>
+    [SkippableFact]
+    public async Task AfterTheEndAbortThrowsAndKillChangesNothing()
+    {
+        var (sandbox, task) = await StartAsync(SilentPayload()).ConfigureAwait(false);
+        await using (sandbox.ConfigureAwait(false))
+        {
+            var result = await sandbox.WaitForResultAsync().WaitAsync(Timeout).ConfigureAwait(false);
+            await using (result.ConfigureAwait(false))
+            {
+                await Assert.ThrowsAsync<SandboxTerminatedException>(sandbox.AbortAsync).ConfigureAwait(false);
+                if (Engine.Capabilities.Supports(EngineFeatures.Kill))
+                {
+                    await sandbox.KillAsync().WaitAsync(Timeout).ConfigureAwait(false);
+                }
+
+                Assert.Same(result, await sandbox.WaitForResultAsync().WaitAsync(Timeout).ConfigureAwait(false));
+                Assert.True(result.Success, "The silent payload did not succeed:\n" + task.LogText);
+            }
         }
     }
 

@@ -47,12 +47,17 @@ public sealed class TestTaskContext : ITaskContext, IAsyncDisposable
     public ITaskLog Log => log;
 
     /// <summary>Everything written to the log so far, decoded as UTF-8.</summary>
-    public string LogText
+    public string LogText => Encoding.UTF8.GetString(LogBytes);
+
+    /// <summary>Everything written to the log so far, byte for byte.</summary>
+    public byte[] LogBytes
     {
         get
         {
-            using var reader = new StreamReader(File.Open(log.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete), Encoding.UTF8);
-            return reader.ReadToEnd();
+            using var file = File.Open(log.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var bytes = new MemoryStream();
+            file.CopyTo(bytes);
+            return bytes.ToArray();
         }
     }
 

@@ -41,19 +41,7 @@ public sealed class KitSelfTests
         outcome.AssertLogMatches("^\\[tc-worker\\] Task .* starting on engine 'mock'$");
     }
 
-    private static async Task WithKitAsync(Func<MisconfiguredMockConformance, Task> test)
-    {
-        var kit = new MisconfiguredMockConformance();
-        await kit.InitializeAsync();
-        try
-        {
-            await test(kit);
-        }
-        finally
-        {
-            await kit.DisposeAsync();
-        }
-    }
+    private static Task WithKitAsync(Func<MisconfiguredMockConformance, Task> test) => Kit.RunAsync(new MisconfiguredMockConformance(), test);
 
     private sealed class NoOpPluginProvider : IPluginProvider
     {

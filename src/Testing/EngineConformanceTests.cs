@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Newtonsoft.Json.Linq;
 using TcWorker.Engines;
 using TcWorker.Errors;
+using TcWorker.Runtime.Schemas;
 using Xunit;
 
 namespace TcWorker.Testing;
@@ -36,7 +37,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
     }
 
     /// <summary>The environment the engine was created in.</summary>
-    protected EngineTestEnvironment Environment => environment ?? throw new InvalidOperationException("The environment is created in InitializeAsync.");
+    protected EngineTestEnvironment TestEnvironment => environment ?? throw new InvalidOperationException("The environment is created in InitializeAsync.");
 
     /// <summary>When not <see langword="null"/>, every case is skipped with this reason (say, the engine runs only on Linux).</summary>
     protected virtual string? SkipReason => null;
@@ -134,6 +135,24 @@ public abstract class EngineConformanceTests : IAsyncLifetime
         }
 
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// The engine config matches the provider's config schema, and every payload the subclass supplies
+    /// matches the engine's payload schema: a worker validates both before the engine sees them.
+    /// </summary>
+    [SkippableFact]
+    public void TheConfigAndThePayloadsMatchTheirSchemas()
+    {
+        var engine = Engine;
+        var config = SchemaValidator.Create(CreateProvider().ConfigSchema).Validate(EngineConfig);
+        Assert.True(config.Count == 0, "The engine config does not match the provider's config schema:\n" + string.Join("\n", config));
+        var validator = SchemaValidator.Create(engine.PayloadSchema);
+        foreach (var (member, payload) in SuppliedPayloads())
+        {
+            var violations = validator.Validate(payload);
+            Assert.True(violations.Count == 0, $"The payload of {member} does not match the engine's payload schema:\n" + string.Join("\n", violations));
+        }
     }
 
     /// <summary>The marker is in the log of a successful run.</summary>
@@ -478,6 +497,30 @@ public abstract class EngineConformanceTests : IAsyncLifetime
         }
     }
 
+    private IEnumerable<(string Member, JObject Payload)> SuppliedPayloads()
+    {
+        yield return (nameof(LogPayload), LogPayload(Marker()));
+        yield return (nameof(FailingLogPayload), FailingLogPayload(Marker()));
+        yield return (nameof(SilentPayload), SilentPayload());
+        yield return (nameof(SleepPayload), SleepPayload());
+        var optional = new (string, JObject?)[]
+        {
+            (nameof(PrintEnvironmentVariablePayload), PrintEnvironmentVariablePayload(EnvironmentVariableName)),
+            (nameof(PingProxyPayload), PingProxyPayload(ProxyName)),
+            (nameof(Artifacts), Artifacts?.Payload),
+            (nameof(Volumes) + ".WritePayload", Volumes?.WritePayload),
+            (nameof(Volumes) + ".CheckPayload", Volumes?.CheckPayload),
+            (nameof(Shells), Shells?.Payload),
+        };
+        foreach (var (member, payload) in optional)
+        {
+            if (payload is not null)
+            {
+                yield return (member, payload);
+            }
+        }
+    }
+
     private async Task<(ISandbox Sandbox, TestTaskContext Task)> StartRunningAsync(JObject payload)
     {
         var (sandbox, task) = await StartAsync(payload).ConfigureAwait(false);
@@ -500,7 +543,7 @@ public abstract class EngineConformanceTests : IAsyncLifetime
 
     private async Task<(ISandboxBuilder Builder, TestTaskContext Task)> CreateBuilderWithTaskAsync(JObject payload)
     {
-        var task = Environment.CreateTask();
+        var task = TestEnvironment.CreateTask();
         tasks.Add(task);
         return (await Engine.CreateSandboxBuilderAsync(new SandboxOptions(task, payload)).WaitAsync(Timeout).ConfigureAwait(false), task);
     }

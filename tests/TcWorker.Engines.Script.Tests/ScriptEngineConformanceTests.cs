@@ -13,6 +13,13 @@ public sealed class ScriptEngineConformanceTests : EngineConformanceTests
     {
         ["command"] = new JArray("sh", Path.Combine(AppContext.BaseDirectory, "kit-run.sh")),
         ["killGracePeriodSeconds"] = 0.5,
+        ["schema"] = new JObject
+        {
+            ["type"] = "object",
+            ["properties"] = new JObject { ["mode"] = new JObject { ["type"] = "string" }, ["text"] = new JObject { ["type"] = "string" } },
+            ["required"] = new JArray("mode"),
+            ["additionalProperties"] = false,
+        },
     };
 
     protected override JObject LogPayload(string text) => Payload("log", text);

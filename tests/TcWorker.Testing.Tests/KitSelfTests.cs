@@ -28,6 +28,15 @@ public sealed class KitSelfTests
         Assert.Equal("the engine does not declare EngineFeatures.Shells", skip.Message);
     });
 
+    [Fact]
+    public Task A_payload_that_breaks_the_engine_schema_fails_the_schema_case() => WithKitAsync(kit =>
+    {
+        var error = Assert.ThrowsAny<Xunit.Sdk.XunitException>(kit.TheConfigAndThePayloadsMatchTheirSchemas);
+        Assert.Contains("The payload of SilentPayload does not match", error.Message, StringComparison.Ordinal);
+        Assert.Contains("function", error.Message, StringComparison.Ordinal);
+        return Task.CompletedTask;
+    });
+
     [Theory]
     [InlineData(true, TaskRunState.Failed)]
     [InlineData(false, TaskRunState.Completed)]
@@ -63,7 +72,10 @@ public sealed class KitSelfTests
         }
     }
 
-    /// <summary>Its failing payload succeeds, and it supplies no proxy payload although the mock engine declares proxies.</summary>
+    /// <summary>
+    /// Its failing payload succeeds, its silent payload lacks the function the mock engine's schema
+    /// requires, and it supplies no proxy payload although the mock engine declares proxies.
+    /// </summary>
     private sealed class MisconfiguredMockConformance : EngineConformanceTests
     {
         protected override IEngineProvider CreateProvider() => new MockEngineProvider();
@@ -72,7 +84,7 @@ public sealed class KitSelfTests
 
         protected override JObject FailingLogPayload(string text) => LogPayload(text);
 
-        protected override JObject SilentPayload() => new() { ["function"] = "true" };
+        protected override JObject SilentPayload() => new() { ["argument"] = "no function" };
 
         protected override JObject SleepPayload() => new() { ["function"] = "sleep", ["argument"] = "60000" };
     }

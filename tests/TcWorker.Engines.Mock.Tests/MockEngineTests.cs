@@ -72,7 +72,7 @@ public sealed class MockEngineTests() : EngineTestBase(() => new MockEngineProvi
     }
 
     [Fact]
-    public async Task Print_env_shows_what_was_set_and_conflicts_are_refused()
+    public async Task Print_env_shows_every_variable_or_the_one_named()
     {
         var (result, log) = await Harness.RunAsync(Payload("print-env"), new Dictionary<string, string> { ["B_VAR"] = "2", ["A_VAR"] = "1" });
         await using (result)
@@ -85,11 +85,6 @@ public sealed class MockEngineTests() : EngineTestBase(() => new MockEngineProvi
         {
             Assert.Equal("only\n", oneLog.LogText);
         }
-
-        await using var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(Harness.NewTask(), Payload("true")));
-        builder.SetEnvironmentVariable("X", "1");
-        Assert.Throws<NamingConflictException>(() => builder.SetEnvironmentVariable("X", "2"));
-        Assert.Throws<MalformedPayloadException>(() => builder.SetEnvironmentVariable("1X", "2"));
     }
 
     [Fact]

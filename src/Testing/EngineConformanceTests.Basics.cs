@@ -1,3 +1,4 @@
+using Newtonsoft.Json.Linq;
 using TcWorker.Engines;
 using TcWorker.Errors;
 using TcWorker.Runtime.Schemas;
@@ -29,30 +30,12 @@ public abstract partial class EngineConformanceTests
     /// <summary>The marker is in the log of a successful run.</summary>
     /// <returns>When checked.</returns>
     [SkippableFact]
-    public async Task LogsTheMarkerOnSuccess()
-    {
-        var marker = Marker();
-        var (result, task) = await RunAsync(LogPayload(marker)).ConfigureAwait(false);
-        await using (result.ConfigureAwait(false))
-        {
-            Assert.True(result.Success, "The log payload did not succeed:\n" + task.LogText);
-            Assert.Contains(marker, task.LogText, StringComparison.Ordinal);
-        }
-    }
+    public Task LogsTheMarkerOnSuccess() => AssertLogsTheMarkerAsync(LogPayload, success: true);
 
     /// <summary>The marker is in the log of a failed run, and the result is unsuccessful.</summary>
     /// <returns>When checked.</returns>
     [SkippableFact]
-    public async Task LogsTheMarkerOnFailure()
-    {
-        var marker = Marker();
-        var (result, task) = await RunAsync(FailingLogPayload(marker)).ConfigureAwait(false);
-        await using (result.ConfigureAwait(false))
-        {
-            Assert.False(result.Success, "The failing payload succeeded:\n" + task.LogText);
-            Assert.Contains(marker, task.LogText, StringComparison.Ordinal);
-        }
-    }
+    public Task LogsTheMarkerOnFailure() => AssertLogsTheMarkerAsync(FailingLogPayload, success: false);
 
     /// <summary>A silent run, beside one that logs the marker, succeeds without the marker in its own log: logs are per task.</summary>
     /// <returns>When checked.</returns>
@@ -127,6 +110,17 @@ public abstract partial class EngineConformanceTests
         {
             await sandbox.AbortAsync().WaitAsync(Timeout).ConfigureAwait(false);
             await Assert.ThrowsAsync<SandboxAbortedException>(() => sandbox.WaitForResultAsync().WaitAsync(Timeout)).ConfigureAwait(false);
+        }
+    }
+
+    private async Task AssertLogsTheMarkerAsync(Func<string, JObject> payload, bool success)
+    {
+        var marker = Marker();
+        var (result, task) = await RunAsync(payload(marker)).ConfigureAwait(false);
+        await using (result.ConfigureAwait(false))
+        {
+            Assert.True(result.Success == success, $"The run {(result.Success ? "succeeded" : "failed")}, expected it to {(success ? "succeed" : "fail")}:\n" + task.LogText);
+            Assert.Contains(marker, task.LogText, StringComparison.Ordinal);
         }
     }
 }

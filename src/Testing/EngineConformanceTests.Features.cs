@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Newtonsoft.Json.Linq;
 using TcWorker.Engines;
 using TcWorker.Errors;
 using Xunit;
@@ -124,32 +125,18 @@ public abstract partial class EngineConformanceTests
     /// <summary>What one task writes to a volume another task reads; reading an empty volume fails.</summary>
     /// <returns>When checked.</returns>
     [SkippableFact]
-    public async Task AVolumeKeepsWhatATaskWrote()
-    {
-        var volumes = Required(EngineFeatures.Volumes, Volumes, nameof(Volumes));
-        var volume = await Engine.CreateVolumeAsync(volumes.VolumeOptions).WaitAsync(Timeout).ConfigureAwait(false);
-        await using (volume.ConfigureAwait(false))
-        {
-            Assert.False(await SucceedsWithVolumeAsync(volumes.CheckPayload, volumes.MountPoint, volume, readOnly: false).ConfigureAwait(false), "Checking an empty volume succeeded.");
-            Assert.True(await SucceedsWithVolumeAsync(volumes.WritePayload, volumes.MountPoint, volume, readOnly: false).ConfigureAwait(false), "Writing to the volume failed.");
-            Assert.True(await SucceedsWithVolumeAsync(volumes.CheckPayload, volumes.MountPoint, volume, readOnly: false).ConfigureAwait(false), "What was written is not in the volume.");
-        }
-    }
+    public Task AVolumeKeepsWhatATaskWrote() => AssertVolumeStepsAsync(
+        (v => v.CheckPayload, false, false, "Checking an empty volume succeeded."),
+        (v => v.WritePayload, false, true, "Writing to the volume failed."),
+        (v => v.CheckPayload, false, true, "What was written is not in the volume."));
 
     /// <summary>A read-only volume can be read but not written.</summary>
     /// <returns>When checked.</returns>
     [SkippableFact]
-    public async Task AReadOnlyVolumeRefusesWrites()
-    {
-        var volumes = Required(EngineFeatures.Volumes, Volumes, nameof(Volumes));
-        var volume = await Engine.CreateVolumeAsync(volumes.VolumeOptions).WaitAsync(Timeout).ConfigureAwait(false);
-        await using (volume.ConfigureAwait(false))
-        {
-            Assert.False(await SucceedsWithVolumeAsync(volumes.WritePayload, volumes.MountPoint, volume, readOnly: true).ConfigureAwait(false), "Writing to a read-only volume succeeded.");
-            Assert.True(await SucceedsWithVolumeAsync(volumes.WritePayload, volumes.MountPoint, volume, readOnly: false).ConfigureAwait(false), "Writing to the volume failed.");
-            Assert.True(await SucceedsWithVolumeAsync(volumes.CheckPayload, volumes.MountPoint, volume, readOnly: true).ConfigureAwait(false), "Reading a read-only volume failed.");
-        }
-    }
+    public Task AReadOnlyVolumeRefusesWrites() => AssertVolumeStepsAsync(
+        (v => v.WritePayload, true, false, "Writing to a read-only volume succeeded."),
+        (v => v.WritePayload, false, true, "Writing to the volume failed."),
+        (v => v.CheckPayload, true, true, "Reading a read-only volume failed."));
 
     /// <summary>A task reaches an attached proxy with <c>GET /v1/ping</c> and logs the reply.</summary>
     /// <returns>When checked.</returns>
@@ -207,6 +194,24 @@ public abstract partial class EngineConformanceTests
                 var stdout = new StreamReader(shell.StandardOutput, Encoding.UTF8).ReadToEndAsync();
                 Assert.Equal(0, await shell.WaitAsync().WaitAsync(Timeout).ConfigureAwait(false));
                 Assert.Equal(shells.Stdout, await stdout.WaitAsync(Timeout).ConfigureAwait(false));
+            }
+        }
+    }
+
+    /// <summary>Runs the steps one after the other on one new volume, each in a sandbox of its own.</summary>
+    private async Task AssertVolumeStepsAsync(params (Func<VolumesCase, JObject> Payload, bool ReadOnly, bool Succeeds, string Otherwise)[] steps)
+    {
+        var volumes = Required(EngineFeatures.Volumes, Volumes, nameof(Volumes));
+        var volume = await Engine.CreateVolumeAsync(volumes.VolumeOptions).WaitAsync(Timeout).ConfigureAwait(false);
+        await using (volume.ConfigureAwait(false))
+        {
+            foreach (var (payload, readOnly, succeeds, otherwise) in steps)
+            {
+                var (result, task) = await RunAsync(payload(volumes), b => b.AttachVolume(volumes.MountPoint, volume, readOnly)).ConfigureAwait(false);
+                await using (result.ConfigureAwait(false))
+                {
+                    Assert.True(result.Success == succeeds, otherwise + "\n" + task.LogText);
+                }
             }
         }
     }

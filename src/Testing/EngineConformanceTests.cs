@@ -206,15 +206,6 @@ public abstract partial class EngineConformanceTests : IAsyncLifetime
         return (sandbox, task);
     }
 
-    private async Task<bool> SucceedsWithVolumeAsync(JObject payload, string mountPoint, IVolume volume, bool readOnly)
-    {
-        var (result, _) = await RunAsync(payload, b => b.AttachVolume(mountPoint, volume, readOnly)).ConfigureAwait(false);
-        await using (result.ConfigureAwait(false))
-        {
-            return result.Success;
-        }
-    }
-
     private async Task<(ISandboxBuilder Builder, TestTaskContext Task)> CreateBuilderWithTaskAsync(JObject payload)
     {
         var task = TestEnvironment.CreateTask();

@@ -8,6 +8,7 @@ internal static class MockFunctions
         ("true", "succeeds (exit code 0)"),
         ("false", "fails (exit code 1)"),
         ("write-log", "writes the argument and a newline to the task log, then succeeds"),
+        ("write-log-and-fail", "writes the argument and a newline to the task log, then fails (exit code 1)"),
         ("sleep", "sleeps for argument milliseconds, then succeeds; kill and abort end it early"),
         ("malformed-payload-after-start", "WaitForResult throws MalformedPayloadException with the argument as message"),
         ("fatal-internal-error", "WaitForResult throws FatalInternalException"),

@@ -60,7 +60,17 @@ internal sealed class SandboxLifecycle<TResult> : IDisposable
     /// <summary>Waits for the result; throws <see cref="SandboxAbortedException"/> after an abort, or the run's error.</summary>
     public async Task<TResult> WaitAsync(CancellationToken cancellationToken)
     {
-        var result = await run.WaitAsync(cancellationToken).ConfigureAwait(false);
+        TResult result;
+        try
+        {
+            result = await run.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (Aborted && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            // The run's own error after an abort (a script ending on SIGTERM) is thrown away with its result.
+            throw new SandboxAbortedException();
+        }
+
         lock (gate)
         {
             if (state == State.Aborted)

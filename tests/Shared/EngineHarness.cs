@@ -1,32 +1,43 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Newtonsoft.Json.Linq;
+using TcWorker.Testing;
 
 namespace TcWorker.Engines.Testing;
 
-/// <summary>Creates an engine from its provider in a test environment and runs tasks on it.</summary>
+/// <summary>Creates an engine from its provider in the conformance kit's test environment and runs tasks on it.</summary>
 internal sealed class EngineHarness : IAsyncDisposable
 {
-    private EngineHarness(TestWorkerEnvironment environment, IEngine engine)
+    private readonly List<TestTaskContext> tasks = [];
+
+    private EngineHarness(EngineTestEnvironment environment, IEngine engine)
     {
         Environment = environment;
         Engine = engine;
     }
 
-    public TestWorkerEnvironment Environment { get; }
+    public EngineTestEnvironment Environment { get; }
 
     public IEngine Engine { get; }
 
-    public static EngineHarness Create(IEngineProvider provider, JObject? config = null)
+    public static async Task<EngineHarness> CreateAsync(IEngineProvider provider, JObject? config = null)
     {
-        var environment = new TestWorkerEnvironment();
-        var engine = provider.Create(new EngineOptions(config ?? new JObject(), environment, NullLogger.Instance));
+        var environment = await EngineTestEnvironment.CreateAsync();
+        var engine = provider.Create(new EngineOptions(config ?? new JObject(), environment.Environment, NullLogger.Instance));
         return new EngineHarness(environment, engine);
+    }
+
+    /// <summary>A new task context, disposed with the harness.</summary>
+    public TestTaskContext NewTask()
+    {
+        var task = Environment.CreateTask();
+        tasks.Add(task);
+        return task;
     }
 
     /// <summary>Builds and starts a sandbox for <paramref name="payload"/>.</summary>
     public async Task<(ISandbox Sandbox, TestTaskContext Task)> StartAsync(JObject payload, IReadOnlyDictionary<string, string>? env = null)
     {
-        var task = new TestTaskContext();
+        var task = NewTask();
         await using var builder = await Engine.CreateSandboxBuilderAsync(new SandboxOptions(task, payload));
         foreach (var (name, value) in env ?? new Dictionary<string, string>())
         {
@@ -37,19 +48,24 @@ internal sealed class EngineHarness : IAsyncDisposable
     }
 
     /// <summary>Runs a task to its end; the caller disposes the result.</summary>
-    public async Task<(IResultSet Result, TestTaskLog Log)> RunAsync(JObject payload, IReadOnlyDictionary<string, string>? env = null)
+    public async Task<(IResultSet Result, TestTaskContext Log)> RunAsync(JObject payload, IReadOnlyDictionary<string, string>? env = null)
     {
         var (sandbox, task) = await StartAsync(payload, env);
         await using (sandbox)
         {
             var result = await sandbox.WaitForResultAsync();
-            return (result, task.TestLog);
+            return (result, task);
         }
     }
 
     public async ValueTask DisposeAsync()
     {
         await Engine.DisposeAsync();
-        Environment.Dispose();
+        foreach (var task in tasks)
+        {
+            await task.DisposeAsync();
+        }
+
+        await Environment.DisposeAsync();
     }
 }

@@ -19,14 +19,12 @@ public abstract class EngineTestBase : IAsyncLifetime
 
     private protected EngineHarness Harness => harness ?? throw new InvalidOperationException("No engine was created for this test.");
 
-    public Task InitializeAsync()
+    public async Task InitializeAsync()
     {
         if (config() is { } engineConfig)
         {
-            harness = EngineHarness.Create(provider(), engineConfig);
+            harness = await EngineHarness.CreateAsync(provider(), engineConfig);
         }
-
-        return Task.CompletedTask;
     }
 
     public async Task DisposeAsync()

@@ -1,6 +1,5 @@
-using System.Reflection;
-using PublicApiGenerator;
 using TcWorker.Engines;
+using TcWorker.Tests.ApiApproval;
 
 namespace TcWorker.Abstractions.Tests;
 
@@ -12,20 +11,8 @@ namespace TcWorker.Abstractions.Tests;
 public sealed class PublicApiTests
 {
     [Fact]
-    public void The_public_api_of_the_contracts_is_approved()
-    {
-        var api = typeof(IEngine).Assembly.GeneratePublicApi(new ApiGeneratorOptions { ExcludeAttributes = ["System.Runtime.Versioning.TargetFrameworkAttribute", "System.Reflection.AssemblyMetadataAttribute"] });
-        var approvedPath = Path.Combine(SourceDirectory(), "TcWorker.Abstractions.approved.txt");
-        var approved = File.Exists(approvedPath) ? File.ReadAllText(approvedPath).ReplaceLineEndings("\n") : string.Empty;
-        var receivedPath = Path.ChangeExtension(approvedPath, null).Replace(".approved", ".received", StringComparison.Ordinal) + ".txt";
-        if (api.ReplaceLineEndings("\n") != approved)
-        {
-            File.WriteAllText(receivedPath, api);
-            Assert.Fail($"The public API of TcWorker.Abstractions changed. Review {receivedPath} and, if intended, copy it over {approvedPath}.");
-        }
-
-        File.Delete(receivedPath);
-    }
+    public void The_public_api_of_the_contracts_is_approved() =>
+        PublicApi.AssertApproved(typeof(IEngine).Assembly, typeof(PublicApiTests).Assembly, "TcWorker.Abstractions.approved.txt");
 
     [Fact]
     public void The_contract_version_is_the_assembly_version()
@@ -44,7 +31,4 @@ public sealed class PublicApiTests
     public void Compatibility_is_same_major_and_minor_not_newer(string builtAgainst, string runtime, bool compatible) =>
         Assert.Equal(compatible, ContractVersion.IsCompatible(Version.Parse(builtAgainst), Version.Parse(runtime)));
 
-    // Not [CallerFilePath]: deterministic CI builds map source paths away.
-    private static string SourceDirectory() =>
-        typeof(PublicApiTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "SourceDirectory").Value!;
 }

@@ -15,6 +15,7 @@ public sealed class PackageTests
     [InlineData("TcWorker.Abstractions")]
     [InlineData("TcWorker.Runtime")]
     [InlineData("TcWorker.Taskcluster")]
+    [InlineData("TcWorker.Testing")]
     public void Packages_carry_the_assembly_its_xml_docs_and_a_readme(string id)
     {
         var package = Directory.Exists(Packages) ? Directory.EnumerateFiles(Packages, id + ".*.nupkg").SingleOrDefault(p => !p.EndsWith(".snupkg", StringComparison.Ordinal)) : null;
@@ -33,5 +34,20 @@ public sealed class PackageTests
         var text = nuspec.ReadToEnd();
         Assert.Contains("<readme>README.md</readme>", text, StringComparison.Ordinal);
         Assert.Contains("<license type=\"expression\">MPL-2.0</license>", text, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void The_testing_kit_carries_the_mock_engine_instead_of_depending_on_an_unpacked_package()
+    {
+        var package = Directory.Exists(Packages) ? Directory.EnumerateFiles(Packages, "TcWorker.Testing.*.nupkg").SingleOrDefault(p => !p.EndsWith(".snupkg", StringComparison.Ordinal)) : null;
+        Skip.If(package is null && Environment.GetEnvironmentVariable("CI") != "true", "TcWorker.Testing is not packed; run ./test.sh first");
+        Assert.NotNull(package);
+
+        using var zip = ZipFile.OpenRead(package);
+        Assert.Contains("lib/net10.0/TcWorker.Engines.Mock.dll", zip.Entries.Select(e => e.FullName));
+        using var nuspec = new StreamReader(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
+        var text = nuspec.ReadToEnd();
+        Assert.DoesNotContain("TcWorker.Engines.Mock", text, StringComparison.Ordinal);
+        Assert.Contains("id=\"TcWorker.Runtime\"", text, StringComparison.Ordinal);
     }
 }

@@ -51,7 +51,7 @@ public sealed class MockEngineTests() : EngineTestBase(() => new MockEngineProvi
         await using (logged)
         {
             Assert.True(logged.Success);
-            Assert.Equal("hello log\n", log.Text);
+            Assert.Equal("hello log\n", log.LogText);
         }
     }
 
@@ -67,35 +67,30 @@ public sealed class MockEngineTests() : EngineTestBase(() => new MockEngineProvi
     [Fact]
     public async Task Unknown_functions_and_bad_delays_are_malformed()
     {
-        await Assert.ThrowsAsync<MalformedPayloadException>(() => Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(new TestTaskContext(), Payload("no-such-function"))));
-        await Assert.ThrowsAsync<MalformedPayloadException>(() => Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(new TestTaskContext(), Payload("true", delay: -1))));
+        await Assert.ThrowsAsync<MalformedPayloadException>(() => Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(Harness.NewTask(), Payload("no-such-function"))));
+        await Assert.ThrowsAsync<MalformedPayloadException>(() => Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(Harness.NewTask(), Payload("true", delay: -1))));
     }
 
     [Fact]
-    public async Task Print_env_shows_what_was_set_and_conflicts_are_refused()
+    public async Task Print_env_shows_every_variable_or_the_one_named()
     {
         var (result, log) = await Harness.RunAsync(Payload("print-env"), new Dictionary<string, string> { ["B_VAR"] = "2", ["A_VAR"] = "1" });
         await using (result)
         {
-            Assert.Equal("A_VAR=1\nB_VAR=2\n", log.Text);
+            Assert.Equal("A_VAR=1\nB_VAR=2\n", log.LogText);
         }
 
         var (one, oneLog) = await Harness.RunAsync(Payload("print-env", "A_VAR"), new Dictionary<string, string> { ["A_VAR"] = "only" });
         await using (one)
         {
-            Assert.Equal("only\n", oneLog.Text);
+            Assert.Equal("only\n", oneLog.LogText);
         }
-
-        await using var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(new TestTaskContext(), Payload("true")));
-        builder.SetEnvironmentVariable("X", "1");
-        Assert.Throws<NamingConflictException>(() => builder.SetEnvironmentVariable("X", "2"));
-        Assert.Throws<MalformedPayloadException>(() => builder.SetEnvironmentVariable("1X", "2"));
     }
 
     [Fact]
     public async Task Ping_proxy_calls_the_handler_in_memory()
     {
-        var task = new TestTaskContext();
+        var task = Harness.NewTask();
         await using var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(task, Payload("ping-proxy", "myproxy")));
         string? seenPath = null;
         builder.AttachProxy("myproxy", async context =>
@@ -109,22 +104,7 @@ public sealed class MockEngineTests() : EngineTestBase(() => new MockEngineProvi
         await using var result = await sandbox.WaitForResultAsync();
         Assert.True(result.Success);
         Assert.Equal("/v1/ping", seenPath);
-        Assert.Equal("pong\n", task.TestLog.Text);
-    }
-
-    [Fact]
-    public async Task Ping_proxy_is_unsuccessful_on_404()
-    {
-        var task = new TestTaskContext();
-        await using var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(task, Payload("ping-proxy", "myproxy/missing")));
-        builder.AttachProxy("myproxy", context =>
-        {
-            context.Response.StatusCode = 404;
-            return Task.CompletedTask;
-        });
-        await using var sandbox = await builder.StartAsync();
-        await using var result = await sandbox.WaitForResultAsync();
-        Assert.False(result.Success);
+        Assert.Equal("pong\n", task.LogText);
     }
 
     [Fact]
@@ -173,48 +153,12 @@ public sealed class MockEngineTests() : EngineTestBase(() => new MockEngineProvi
     }
 
     [Fact]
-    public async Task Abort_ends_a_sleep_and_throws_the_result_away()
+    public async Task A_volume_built_with_the_marker_reads_at_its_mount_point_and_mount_points_are_unique()
     {
-        var (sandbox, _) = await Harness.StartAsync(Payload("sleep", "60000"));
-        await using (sandbox)
-        {
-            await sandbox.AbortAsync();
-            await Assert.ThrowsAsync<SandboxAbortedException>(() => sandbox.WaitForResultAsync());
-        }
-
-        var (finished, _) = await Harness.StartAsync(Payload("true"));
-        await using (finished)
-        {
-            await using var result = await finished.WaitForResultAsync();
-            await Assert.ThrowsAsync<SandboxTerminatedException>(finished.AbortAsync);
-            await finished.KillAsync();
-            Assert.Same(result, await finished.WaitForResultAsync());
-        }
-    }
-
-    [Fact]
-    public async Task Volumes_are_written_read_and_respect_read_only()
-    {
-        await using var volume = await Harness.Engine.CreateVolumeAsync(new JObject());
-
-        async Task<bool> Run(string function, bool readOnly)
-        {
-            await using var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(new TestTaskContext(), Payload(function, "/cache")));
-            builder.AttachVolume("/cache", volume, readOnly);
-            await using var sandbox = await builder.StartAsync();
-            await using var result = await sandbox.WaitForResultAsync();
-            return result.Success;
-        }
-
-        Assert.False(await Run("read-volume", readOnly: false));
-        Assert.False(await Run("write-volume", readOnly: true));
-        Assert.True(await Run("write-volume", readOnly: false));
-        Assert.True(await Run("read-volume", readOnly: true));
-
         await using var volumeBuilder = await Harness.Engine.CreateVolumeBuilderAsync(new JObject());
         await volumeBuilder.WriteFileAsync("mock-volume-marker", new MemoryStream([1]));
         await using var preloaded = await volumeBuilder.BuildAsync();
-        await using var b = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(new TestTaskContext(), Payload("read-volume", "/data")));
+        await using var b = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(Harness.NewTask(), Payload("read-volume", "/data")));
         b.AttachVolume("/data", preloaded, readOnly: true);
         Assert.Throws<NamingConflictException>(() => b.AttachVolume("/data", preloaded, readOnly: true));
         await using var s = await b.StartAsync();

@@ -22,9 +22,9 @@ public sealed class NativeEngineTests() : EngineTestBase(() => new NativeEngineP
         {
             Assert.True(result.Success);
             Assert.Equal(0, result.ExitCode);
-            var dir = log.Text.Split('\n')[1];
+            var dir = log.LogText.Split('\n')[1];
             Assert.Contains("/tcw-native/task-", dir, StringComparison.Ordinal);
-            Assert.Contains("HOME=" + dir, log.Text, StringComparison.Ordinal);
+            Assert.Contains("HOME=" + dir, log.LogText, StringComparison.Ordinal);
         }
     }
 
@@ -37,8 +37,8 @@ public sealed class NativeEngineTests() : EngineTestBase(() => new NativeEngineP
         {
             Assert.False(result.Success);
             Assert.Equal(3, result.ExitCode);
-            Assert.Contains("first-ran", log.Text, StringComparison.Ordinal);
-            Assert.DoesNotContain("third-ran", log.Text, StringComparison.Ordinal);
+            Assert.Contains("first-ran", log.LogText, StringComparison.Ordinal);
+            Assert.DoesNotContain("third-ran", log.LogText, StringComparison.Ordinal);
         }
     }
 
@@ -50,8 +50,8 @@ public sealed class NativeEngineTests() : EngineTestBase(() => new NativeEngineP
         await using (result)
         {
             Assert.False(result.Success);
-            Assert.Contains("[tc-worker:error] Command not found: 'no-such-command-tcw'", log.Text, StringComparison.Ordinal);
-            Assert.DoesNotContain("never", log.Text.Replace("echo never", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+            Assert.Contains("[tc-worker:error] Command not found: 'no-such-command-tcw'", log.LogText, StringComparison.Ordinal);
+            Assert.DoesNotContain("never", log.LogText.Replace("echo never", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
         }
     }
 
@@ -65,7 +65,7 @@ public sealed class NativeEngineTests() : EngineTestBase(() => new NativeEngineP
         await using (result)
         {
             Assert.True(result.Success);
-            var text = log.Text;
+            var text = log.LogText;
             Assert.DoesNotContain("worker-secret-token-123", text, StringComparison.Ordinal);
             Assert.DoesNotContain("worker-client-id-123", text, StringComparison.Ordinal);
             Assert.DoesNotContain("TASKCLUSTER_", text, StringComparison.Ordinal);
@@ -85,14 +85,14 @@ public sealed class NativeEngineTests() : EngineTestBase(() => new NativeEngineP
         var (result, log) = await Harness.RunAsync(Shell("echo \"P=$PATH\""));
         await using (result)
         {
-            Assert.Contains("P=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n", log.Text, StringComparison.Ordinal);
+            Assert.Contains("P=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n", log.LogText, StringComparison.Ordinal);
         }
     }
 
     [Fact]
     public async Task Invalid_and_duplicate_environment_variables_are_refused()
     {
-        await using var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(new TestTaskContext(), Commands(["true"])));
+        await using var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(Harness.NewTask(), Commands(["true"])));
         Assert.Throws<MalformedPayloadException>(() => builder.SetEnvironmentVariable("1BAD", "x"));
         Assert.Throws<MalformedPayloadException>(() => builder.SetEnvironmentVariable("BAD-NAME", "x"));
         Assert.Throws<MalformedPayloadException>(() => builder.SetEnvironmentVariable("A=B", "x"));
@@ -108,7 +108,7 @@ public sealed class NativeEngineTests() : EngineTestBase(() => new NativeEngineP
     [InlineData("{\"command\": [\"ls -l\"]}")]
     [InlineData("{\"command\": [[1]]}")]
     public async Task A_malformed_command_is_refused(string payload) =>
-        await Assert.ThrowsAsync<MalformedPayloadException>(() => Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(new TestTaskContext(), JObject.Parse(payload))));
+        await Assert.ThrowsAsync<MalformedPayloadException>(() => Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(Harness.NewTask(), JObject.Parse(payload))));
 
     [SkippableFact]
     public async Task Ten_megabytes_without_a_newline_and_non_utf8_bytes_arrive_intact()
@@ -126,14 +126,14 @@ public sealed class NativeEngineTests() : EngineTestBase(() => new NativeEngineP
 
         byte[] invalidUtf8 = [0xC3, 0x28, 0xA0, 0xA1, 0xE2, 0x28, 0xA1, 0xF0, 0x90, 0x28, 0xBC, 0xFE, 0xFF, 0x00];
         invalidUtf8.CopyTo(data, 0);
-        var file = Harness.Environment.Storage.NewFilePath("payload");
+        var file = Harness.Environment.Environment.Storage.NewFilePath("payload");
         await File.WriteAllBytesAsync(file, data);
 
         var (result, log) = await Harness.RunAsync(Commands(["cat", file]));
         await using (result)
         {
             Assert.True(result.Success);
-            var bytes = log.Bytes;
+            var bytes = log.LogBytes;
             var start = bytes.AsSpan().IndexOf(data.AsSpan(0, 64));
             Assert.True(start >= 0, "The output's start is not in the log.");
             Assert.True(bytes.AsSpan(start).StartsWith(data), "The output arrived altered.");
@@ -201,21 +201,6 @@ public sealed class NativeEngineTests() : EngineTestBase(() => new NativeEngineP
                 {
                 }
             });
-        }
-    }
-
-    [SkippableFact]
-    public async Task Kill_after_the_end_is_a_no_op_and_abort_throws()
-    {
-        Skip.IfNot(OperatingSystem.IsLinux(), "The native engine tests run on Linux.");
-        var (sandbox, _) = await Harness.StartAsync(Commands(["true"]));
-        await using (sandbox)
-        {
-            await using var result = await sandbox.WaitForResultAsync();
-            await sandbox.KillAsync();
-            await Assert.ThrowsAsync<SandboxTerminatedException>(sandbox.AbortAsync);
-            Assert.Same(result, await sandbox.WaitForResultAsync());
-            Assert.True(result.Success);
         }
     }
 

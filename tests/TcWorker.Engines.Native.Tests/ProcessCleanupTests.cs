@@ -21,7 +21,7 @@ public sealed class ProcessCleanupTests() : EngineTestBase(() => new NativeEngin
         await using (result)
         {
             Assert.True(result.Success);
-            Assert.Contains("sleepers-started", log.Text, StringComparison.Ordinal);
+            Assert.Contains("sleepers-started", log.LogText, StringComparison.Ordinal);
             Assert.Empty(HostProcesses.WithCommandLine("sleep " + seconds));
         }
     }
@@ -59,7 +59,7 @@ public sealed class ProcessCleanupTests() : EngineTestBase(() => new NativeEngin
         Skip.IfNot(OperatingSystem.IsLinux(), "Process cleanup is tested on Linux (/proc).");
         var seconds = HostProcesses.UniqueSleepSeconds();
         var (sandbox, task) = await Harness.StartAsync(NativeEngineTests.Shell(Sleepers(seconds) + $"; sleep {seconds}"));
-        await task.TestLog.WaitForAsync("sleepers-started");
+        await task.WaitForLogAsync("sleepers-started");
         await HostProcesses.WaitForAsync("sleep " + seconds, 5);
         return (sandbox, seconds);
     }
@@ -83,7 +83,7 @@ public sealed class ProcessCleanupTests() : EngineTestBase(() => new NativeEngin
         Skip.IfNot(OperatingSystem.IsLinux(), "Process cleanup is tested on Linux (/proc).");
         var seconds = HostProcesses.UniqueSleepSeconds();
         var (sandbox, task) = await Harness.StartAsync(NativeEngineTests.Shell($"setsid sleep {seconds} & echo started; sleep {seconds}"));
-        await task.TestLog.WaitForAsync("started");
+        await task.WaitForLogAsync("started");
         await HostProcesses.WaitForAsync("sleep " + seconds, 2);
         await sandbox.DisposeAsync();
         Assert.Empty(HostProcesses.WithCommandLine("sleep " + seconds));

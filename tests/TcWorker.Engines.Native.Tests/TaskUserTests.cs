@@ -15,13 +15,13 @@ public sealed class TaskUserTests() : EngineTestBase(
     public async Task A_task_cannot_read_another_tasks_directory()
     {
         Skip.IfNot(HostProcesses.IsRoot, NeedsRoot);
-        var taskA = new TestTaskContext();
+        var taskA = Harness.NewTask();
         await using var builderA = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(taskA, NativeEngineTests.Shell("echo top-secret > secret.txt; id -un")));
         var dirA = builderA.WorkingDirectory!;
         await using var sandboxA = await builderA.StartAsync();
         await using var resultA = await sandboxA.WaitForResultAsync();
         Assert.True(resultA.Success);
-        var userA = taskA.TestLog.Text.Split('\n')[1];
+        var userA = taskA.LogText.Split('\n')[1];
         Assert.StartsWith("tcw-", userA, StringComparison.Ordinal);
         Assert.True(HostProcesses.UserExists(userA));
 
@@ -29,9 +29,9 @@ public sealed class TaskUserTests() : EngineTestBase(
         await using (resultB)
         {
             Assert.False(resultB.Success);
-            Assert.DoesNotContain("top-secret", logB.Text, StringComparison.Ordinal);
-            Assert.Contains("Permission denied", logB.Text, StringComparison.Ordinal);
-            Assert.DoesNotContain(userA, logB.Text.Replace(dirA, string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+            Assert.DoesNotContain("top-secret", logB.LogText, StringComparison.Ordinal);
+            Assert.Contains("Permission denied", logB.LogText, StringComparison.Ordinal);
+            Assert.DoesNotContain(userA, logB.LogText.Replace(dirA, string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
         }
 
         await resultA.DisposeAsync();
@@ -48,8 +48,8 @@ public sealed class TaskUserTests() : EngineTestBase(
         await using (result)
         {
             Assert.True(result.Success);
-            var lines = log.Text.Split('\n');
-            Assert.Contains($"home={lines[2]} user=tcw-", log.Text, StringComparison.Ordinal);
+            var lines = log.LogText.Split('\n');
+            Assert.Contains($"home={lines[2]} user=tcw-", log.LogText, StringComparison.Ordinal);
             Assert.Empty(HostProcesses.WithCommandLine("sleep " + seconds));
         }
     }
@@ -58,13 +58,13 @@ public sealed class TaskUserTests() : EngineTestBase(
     public async Task Users_and_directories_left_by_a_crash_are_removed_at_start()
     {
         Skip.IfNot(HostProcesses.IsRoot, NeedsRoot);
-        var task = new TestTaskContext();
+        var task = Harness.NewTask();
         var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(task, NativeEngineTests.Commands(["true"])));
         var dir = builder.WorkingDirectory!;
         var user = File.ReadLines("/etc/passwd").Select(l => l.Split(':')).Single(f => f[5] == dir)[0];
 
         // The worker "crashed": the builder is never disposed. A new engine on the same storage cleans up.
-        await using var engine = new NativeEngineProvider().Create(new EngineOptions(new JObject { ["createUser"] = true }, Harness.Environment, NullLogger.Instance));
+        await using var engine = new NativeEngineProvider().Create(new EngineOptions(new JObject { ["createUser"] = true }, Harness.Environment.Environment, NullLogger.Instance));
         Assert.False(HostProcesses.UserExists(user));
         Assert.False(Directory.Exists(dir));
     }

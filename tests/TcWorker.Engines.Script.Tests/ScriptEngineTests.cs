@@ -37,7 +37,7 @@ public sealed class ScriptEngineTests : IAsyncLifetime
             File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
-        harness = EngineHarness.Create(new ScriptEngineProvider(), Config("./run.sh"));
+        harness = await EngineHarness.CreateAsync(new ScriptEngineProvider(), Config("./run.sh"));
     }
 
     public async Task DisposeAsync()
@@ -69,9 +69,9 @@ public sealed class ScriptEngineTests : IAsyncLifetime
         {
             Assert.True(result.Success);
             Assert.Equal(0, result.ExitCode);
-            Assert.Contains("payload: {\"exitCode\":0}", log.Text, StringComparison.Ordinal);
-            Assert.Contains("task=dGVzdC10YXNrLWlkLTAwMA run=0", log.Text, StringComparison.Ordinal);
-            Assert.Contains("first problem\nsecond problem\n", log.Text, StringComparison.Ordinal);
+            Assert.Contains("payload: {\"exitCode\":0}", log.LogText, StringComparison.Ordinal);
+            Assert.Contains("task=dGVzdC10YXNrLWlkLTAwMA run=0", log.LogText, StringComparison.Ordinal);
+            Assert.Contains("first problem\nsecond problem\n", log.LogText, StringComparison.Ordinal);
         }
     }
 
@@ -162,7 +162,7 @@ public sealed class ScriptEngineTests : IAsyncLifetime
         var (sandbox, task) = await harness.StartAsync(new JObject { ["sleep"] = seconds });
         await using (sandbox)
         {
-            await task.TestLog.WaitForAsync("started");
+            await task.WaitForLogAsync("started");
             await HostProcesses.WaitForAsync("sleep " + seconds, 2);
             await sandbox.KillAsync();
             Assert.Empty(HostProcesses.WithCommandLine("sleep " + seconds));
@@ -174,8 +174,7 @@ public sealed class ScriptEngineTests : IAsyncLifetime
     [Fact]
     public void A_command_that_does_not_exist_is_a_fatal_config_error()
     {
-        using var environment = new TestWorkerEnvironment();
-        Assert.Throws<FatalInternalException>(() => new ScriptEngineProvider().Create(new EngineOptions(Config("./no-such-script.sh"), environment, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)));
+        Assert.Throws<FatalInternalException>(() => new ScriptEngineProvider().Create(new EngineOptions(Config("./no-such-script.sh"), harness.Environment.Environment, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)));
     }
 
     [Fact]

@@ -1,0 +1,32 @@
+using Newtonsoft.Json.Linq;
+using TcWorker.Testing;
+
+namespace TcWorker.Engines.Native.Tests;
+
+public sealed class NativeEngineConformanceTests : EngineConformanceTests
+{
+    protected override string? SkipReason => OperatingSystem.IsLinux() ? null : "The native engine tests run on Linux.";
+
+    protected override IEngineProvider CreateProvider() => new NativeEngineProvider();
+
+    protected override JObject EngineConfig => new() { ["killGracePeriodSeconds"] = 0.5 };
+
+    // The engine logs each command line: the marker is printed from two halves so only its output holds it whole.
+    protected override JObject LogPayload(string text) => Shell($"echo \"{text[..5]}\"\"{text[5..]}\"");
+
+    protected override JObject FailingLogPayload(string text) => Shell($"echo \"{text[..5]}\"\"{text[5..]}\"; exit 1");
+
+    protected override JObject SilentPayload() => Shell("true");
+
+    protected override string SleepStartedText => "kit-sleeping-2";
+
+    protected override JObject SleepPayload() => Shell("echo kit-sleeping-$((1+1)); exec sleep 600");
+
+    protected override JObject? PrintEnvironmentVariablePayload(string name) => Shell($"echo \"${name}\"");
+
+    protected override ArtifactsCase? Artifacts => new(
+        Shell("mkdir -p out/nested && printf 'kit text' > out/a.txt && echo b > out/nested/b.txt && ln -s /etc/passwd leak"),
+        "out/a.txt", "kit text", "out", ["a.txt", "nested/b.txt"]) { EscapingSymlinkPath = "leak" };
+
+    private static JObject Shell(string script) => NativeEngineTests.Shell(script);
+}

@@ -1,0 +1,89 @@
+using System.Text;
+using Newtonsoft.Json.Linq;
+using TcWorker.Engines;
+
+namespace TcWorker.Testing.Tests;
+
+/// <summary>None of the repository's engines declares shells: the shell case runs against an in-memory one.</summary>
+public sealed class ShellCaseTests
+{
+    [Theory]
+    [InlineData("hello from the shell\n", true)]
+    [InlineData("something else\n", false)]
+    public async Task The_shell_case_checks_the_output_of_the_command(string output, bool passes)
+    {
+        await Kit.RunAsync(new InMemoryShellConformance(output), async kit =>
+        {
+            var error = await Record.ExceptionAsync(kit.AShellRunsACommand);
+            Assert.Equal(passes, error is null);
+        });
+    }
+
+    private sealed class InMemoryShellConformance(string output) : EngineConformanceTests
+    {
+        protected override ShellsCase? Shells => new([], ["echo", "hello from the shell"], "hello from the shell\n");
+
+        protected override IEngineProvider CreateProvider() => new Provider(output);
+
+        protected override JObject LogPayload(string text) => [];
+
+        protected override JObject FailingLogPayload(string text) => [];
+
+        protected override JObject SilentPayload() => [];
+
+        protected override JObject SleepPayload() => [];
+    }
+
+    private sealed class Provider(string output) : IEngineProvider, IEngine, ISandboxBuilder, ISandbox
+    {
+        private readonly TaskCompletionSource<IResultSet> result = new();
+
+        public string Name => "in-memory-shell";
+
+        public JObject ConfigSchema => new() { ["type"] = "object" };
+
+        public EngineCapabilities Capabilities { get; } = new() { Features = EngineFeatures.Shells };
+
+        public JObject PayloadSchema => new() { ["type"] = "object" };
+
+        public IReadOnlyList<DocSection> Documentation => [];
+
+        public IEngine Create(EngineOptions options) => this;
+
+        public Task<ISandboxBuilder> CreateSandboxBuilderAsync(SandboxOptions options, CancellationToken cancellationToken = default) => Task.FromResult<ISandboxBuilder>(this);
+
+        public void SetEnvironmentVariable(string name, string value) => throw new NotSupportedException();
+
+        public Task<ISandbox> StartAsync(CancellationToken cancellationToken = default) => Task.FromResult<ISandbox>(this);
+
+        public Task<IResultSet> WaitForResultAsync(CancellationToken cancellationToken = default) => result.Task.WaitAsync(cancellationToken);
+
+        public Task AbortAsync()
+        {
+            result.TrySetException(new Errors.SandboxAbortedException());
+            return Task.CompletedTask;
+        }
+
+        public Task<IShell> OpenShellAsync(IReadOnlyList<string> command, bool tty, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IShell>(new Shell(command is ["echo", var text] ? output : string.Empty));
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    private sealed class Shell(string output) : IShell
+    {
+        public Stream StandardInput { get; } = new MemoryStream();
+
+        public Stream StandardOutput { get; } = new MemoryStream(Encoding.UTF8.GetBytes(output));
+
+        public Stream StandardError { get; } = new MemoryStream();
+
+        public Task SetSizeAsync(int columns, int rows, CancellationToken cancellationToken = default) => Task.CompletedTask;
+
+        public Task AbortAsync() => Task.CompletedTask;
+
+        public Task<int> WaitAsync(CancellationToken cancellationToken = default) => Task.FromResult(0);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}

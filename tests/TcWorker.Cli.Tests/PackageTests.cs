@@ -16,6 +16,9 @@ public sealed class PackageTests
     [InlineData("TcWorker.Runtime")]
     [InlineData("TcWorker.Taskcluster")]
     [InlineData("TcWorker.Testing")]
+    [InlineData("TcWorker.LocalQueue")]
+    [InlineData("TcWorker.Engines.Native")]
+    [InlineData("TcWorker.Plugins.LiveLog")]
     public void Packages_carry_the_assembly_its_xml_docs_and_a_readme(string id)
     {
         var package = Directory.Exists(Packages) ? Directory.EnumerateFiles(Packages, id + ".*.nupkg").SingleOrDefault(p => !p.EndsWith(".snupkg", StringComparison.Ordinal)) : null;

@@ -93,6 +93,22 @@ public sealed class LifecycleTests
         Assert.Equal([high, low1, low2], claimed);
     }
 
+    [SkippableFact]
+    public async Task A_quarantined_worker_gets_no_work_after_the_full_wait()
+    {
+        await using var h = await QueueHarness.StartAsync(o => o with { ClaimWorkWait = TimeSpan.FromMilliseconds(500) });
+        var declared = await h.Root.Queue.DeclareWorkerAsync("local-prov", "test-wt", "wg", "w1", new DeclareWorkerRequest { Expires = DateTimeOffset.UtcNow.AddDays(2) });
+        await Schemas.AssertValidAsync("queue/v1/worker-response.json", declared);
+        await QueueHarness.FailsAsync(HttpStatusCode.NotFound, "ResourceNotFound", () => h.Root.Queue.QuarantineWorkerAsync("local-prov", "test-wt", "wg", "unknown", new QuarantineWorkerRequest { QuarantineUntil = DateTimeOffset.UtcNow.AddHours(1) }));
+        var quarantined = await h.Root.Queue.QuarantineWorkerAsync("local-prov", "test-wt", "wg", "w1", new QuarantineWorkerRequest { QuarantineUntil = DateTimeOffset.UtcNow.AddHours(1), QuarantineInfo = "broken disk" });
+        await Schemas.AssertValidAsync("queue/v1/worker-response.json", quarantined);
+        await h.CreateAsync();
+        var watch = Stopwatch.StartNew();
+        Assert.Empty((await h.ClaimAsync(workerId: "w1")).Tasks);
+        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(450), $"answered after {watch.Elapsed}");
+        Assert.Single((await h.ClaimAsync(workerId: "w2")).Tasks);
+    }
+
     [Fact]
     public async Task Ping_and_version_need_no_credentials()
     {

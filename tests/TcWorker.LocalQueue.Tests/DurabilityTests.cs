@@ -1,0 +1,58 @@
+using System.Text;
+using TcWorker.LocalQueue.Tests.Support;
+using TcWorker.Taskcluster;
+
+namespace TcWorker.LocalQueue.Tests;
+
+/// <summary>State and artifacts survive a restart on the same data folder.</summary>
+public sealed class DurabilityTests
+{
+    [Fact]
+    public async Task A_restart_mid_run_loses_nothing()
+    {
+        await using var h = await QueueHarness.StartAsync();
+        var done = await h.CreateAsync();
+        var running = await h.CreateAsync();
+        var pending = await h.CreateAsync();
+        var claims = (await h.ClaimAsync(tasks: 2)).Tasks;
+        var runningClaim = claims.Single(c => c.Status.TaskId == running);
+        await h.Client(claims.Single(c => c.Status.TaskId == done).Credentials).Queue.ReportCompletedAsync(done, 0);
+        var uploader = new ArtifactUploader(h.Client(runningClaim.Credentials).Queue);
+        await uploader.UploadS3Async(running, 0, "public/kept.txt", "text/plain", DateTimeOffset.UtcNow.AddDays(1), ArtifactUploader.Rewinding(new MemoryStream(Encoding.UTF8.GetBytes("kept"))));
+
+        await h.RestartAsync();
+
+        Assert.Equal("completed", (await h.Root.Queue.StatusAsync(done)).Status.State);
+        Assert.Equal("pending", (await h.Root.Queue.StatusAsync(pending)).Status.State);
+        // the claim's credentials were issued by the same root and still work
+        var taskClient = h.Client(runningClaim.Credentials);
+        await taskClient.Queue.ReclaimTaskAsync(running, 0);
+        var url = (await h.Root.Queue.GetArtifactAsync(running, 0, "public/kept.txt")).Url;
+        using var http = new HttpClient();
+        Assert.Equal("kept", await http.GetStringAsync(url));
+        await taskClient.Queue.ReportCompletedAsync(running, 0);
+        Assert.Equal(pending, Assert.Single((await h.ClaimAsync()).Tasks).Status.TaskId);
+    }
+
+    [Fact]
+    public async Task A_generated_root_token_is_kept_in_the_data_folder()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "lq-root-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var options = new LocalQueueOptions { DataFolder = folder, RootClientId = "root" };
+            string token;
+            await using (var first = await LocalQueueServer.StartAsync(options))
+            {
+                token = first.RootCredentials.AccessToken;
+            }
+
+            await using var second = await LocalQueueServer.StartAsync(options);
+            Assert.Equal(token, second.RootCredentials.AccessToken);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

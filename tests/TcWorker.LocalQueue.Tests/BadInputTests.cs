@@ -67,6 +67,7 @@ public sealed class BadInputTests
         await QueueHarness.FailsAsync(HttpStatusCode.BadRequest, "InputError", () => h.Root.Queue.CreateTaskAsync(QueueHarness.NewTaskId(), QueueHarness.Task(t => t["deadline"] = now.AddDays(6).ToString("O"))));
         await QueueHarness.FailsAsync(HttpStatusCode.BadRequest, "InputError", () => h.Root.Queue.CreateTaskAsync(QueueHarness.NewTaskId(), QueueHarness.Task(t => t["expires"] = now.AddMinutes(30).ToString("O"))));
         await QueueHarness.FailsAsync(HttpStatusCode.BadRequest, "InputValidationError", () => h.Root.Queue.CreateTaskAsync("not-a-slug", QueueHarness.Task()));
+        await QueueHarness.FailsAsync(HttpStatusCode.BadRequest, "InputError", () => h.Root.Queue.CreateTaskAsync(QueueHarness.NewTaskId(), QueueHarness.Task(t => t["dependencies"] = new JArray(QueueHarness.NewTaskId()))));
         await QueueHarness.FailsAsync(HttpStatusCode.BadRequest, "InputValidationError", () => h.Root.Queue.ClaimWorkAsync(QueueHarness.QueueId, new ClaimWorkRequest { WorkerGroup = "wg", WorkerId = "w", Tasks = 33 }));
     }
 

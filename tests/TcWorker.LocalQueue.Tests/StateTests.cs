@@ -82,7 +82,7 @@ public sealed class StateTests
         var deadline = time.GetUtcNow().AddMinutes(2).ToString("O");
         var pending = await h.CreateAsync(t => t["deadline"] = deadline);
         var running = await h.CreateAsync(t => t["deadline"] = deadline);
-        var blocked = await h.CreateAsync(t => { t["deadline"] = deadline; t["dependencies"] = new JArray(QueueHarness.NewTaskId()); });
+        var blocked = await h.CreateAsync(t => { t["deadline"] = deadline; t["dependencies"] = new JArray(pending); });
         Assert.Equal(pending, Assert.Single((await h.ClaimAsync()).Tasks).Status.TaskId);
         (pending, running) = (running, pending);
         time.Advance(TimeSpan.FromMinutes(3));
@@ -103,7 +103,7 @@ public sealed class StateTests
         var running = await h.CreateAsync();
         await h.ClaimAsync();
         var pending = await h.CreateAsync();
-        var unscheduled = await h.CreateAsync(t => t["dependencies"] = new JArray(QueueHarness.NewTaskId()));
+        var unscheduled = await h.CreateAsync(t => t["dependencies"] = new JArray(running));
         foreach (var taskId in new[] { running, pending, unscheduled })
         {
             var status = (await h.Root.Queue.CancelTaskAsync(taskId)).Status;

@@ -59,7 +59,7 @@ internal sealed class ClaimApi
         {
             var pending = _queue.Store.WhenPending(queue);
             var now = timeProvider.GetUtcNow();
-            var claims = await _queue.Store.RunAsync((db, _) => _queue.Tasks.Claim(db, queue, workerGroup, workerId, count, now), request.Aborted).ConfigureAwait(false);
+            var claims = await _queue.Store.RunAsync((db, woken) => _queue.Tasks.Claim(db, woken, queue, workerGroup, workerId, count, now), request.Aborted).ConfigureAwait(false);
             if (claims.Count > 0)
             {
                 var tasks = new JArray(claims.Select(c => ClaimJson(c.Task, c.RunId, workerGroup, workerId, now, includeTask: true)));

@@ -73,6 +73,18 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task Stopping_the_server_answers_waiting_claims_at_once()
+    {
+        await using var h = await QueueHarness.StartAsync(o => o with { ClaimWorkWait = TimeSpan.FromSeconds(20) });
+        var claiming = h.ClaimAsync();
+        await Task.Delay(300);
+        var watch = Stopwatch.StartNew();
+        await h.Server.DisposeAsync();
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"stopped after {watch.Elapsed}");
+        Assert.Empty((await claiming).Tasks);
+    }
+
+    [Fact]
     public async Task An_empty_queue_answers_no_tasks_after_the_wait_and_the_literal_slash_route_works()
     {
         await using var h = await QueueHarness.StartAsync(o => o with { ClaimWorkWait = TimeSpan.FromMilliseconds(300) });

@@ -171,6 +171,12 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
             {
                 var now = context.Options.TimeProvider.GetUtcNow();
                 var changed = await context.Store.RunAsync((db, woken) => context.Tasks.Maintain(db, woken, now), cancellationToken).ConfigureAwait(false);
+                var expired = await context.Store.RunAsync((db, _) => db.DeleteExpired(now), cancellationToken).ConfigureAwait(false);
+                foreach (var blob in expired)
+                {
+                    context.Blobs.Delete(blob);
+                }
+
                 if (changed > 0)
                 {
                     LogMaintained(logger, changed);

@@ -97,6 +97,38 @@ public sealed class StateTests
     }
 
     [Fact]
+    public async Task Expired_tasks_and_artifacts_are_deleted_with_their_bytes()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var h = await QueueHarness.StartAsync(o => o with { TimeProvider = time });
+        using var root = new TcWorker.Taskcluster.TaskclusterClient(new TcWorker.Taskcluster.TaskclusterClientOptions { RootUrl = h.Server.RootUrl, Credentials = h.Server.RootCredentials, MaxRetries = 0, TimeProvider = time });
+        var start = time.GetUtcNow();
+        var taskId = QueueHarness.NewTaskId();
+        await root.Queue.CreateTaskAsync(taskId, QueueHarness.Task(t => t["expires"] = start.AddHours(2).ToString("O"), start));
+        var kept = QueueHarness.NewTaskId();
+        await root.Queue.CreateTaskAsync(kept, QueueHarness.Task(t => t["expires"] = start.AddDays(2).ToString("O"), start));
+        var claims = (await root.Queue.ClaimWorkAsync(QueueHarness.QueueId, new TcWorker.Taskcluster.ClaimWorkRequest { WorkerGroup = "wg", WorkerId = "w", Tasks = 2 })).Tasks;
+        foreach (var claim in claims)
+        {
+            await new TcWorker.Taskcluster.ArtifactUploader(root.WithCredentials(claim.Credentials).Queue).UploadS3Async(
+                claim.Status.TaskId, 0, "public/short", "text/plain", start.AddHours(1), TcWorker.Taskcluster.ArtifactUploader.Rewinding(new MemoryStream([1, 2, 3])));
+        }
+
+        var files = Directory.GetFiles(Path.Combine(h.Options.DataFolder!, "artifacts"));
+        Assert.Equal(2, files.Length);
+        time.Advance(TimeSpan.FromHours(3));
+        for (var i = 0; i < 100 && Directory.GetFiles(Path.Combine(h.Options.DataFolder!, "artifacts")).Length > 0; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Empty(Directory.GetFiles(Path.Combine(h.Options.DataFolder!, "artifacts")));
+        await QueueHarness.FailsAsync(HttpStatusCode.NotFound, "ResourceNotFound", () => root.Queue.StatusAsync(taskId));
+        Assert.Equal("exception", (await root.Queue.StatusAsync(kept)).Status.State);
+        await QueueHarness.FailsAsync(HttpStatusCode.NotFound, "ResourceNotFound", () => root.Queue.GetArtifactAsync(kept, 0, "public/short"));
+    }
+
+    [Fact]
     public async Task Cancel_resolves_pending_running_and_unscheduled_tasks_as_canceled()
     {
         await using var h = await QueueHarness.StartAsync();

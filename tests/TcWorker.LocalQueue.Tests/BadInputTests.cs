@@ -88,7 +88,9 @@ public sealed class BadInputTests
     {
         await using var h = await QueueHarness.StartAsync();
         var taskId = await h.CreateAsync();
-        await QueueHarness.FailsAsync(HttpStatusCode.Unauthorized, "AuthenticationFailed", () => h.Client(new TaskclusterCredentials("static/test-root", "wrong-token")).Queue.StatusAsync(taskId));
+        var badMac = await QueueHarness.FailsAsync(HttpStatusCode.Unauthorized, "AuthenticationFailed", () => h.Client(new TaskclusterCredentials("static/test-root", "wrong-token")).Queue.StatusAsync(taskId));
+        Assert.Equal("status", (string)badMac.RequestInfo!["method"]!);
+        Assert.Equal(taskId, (string)badMac.RequestInfo["params"]!["taskId"]!);
         await QueueHarness.FailsAsync(HttpStatusCode.Unauthorized, "AuthenticationFailed", () => h.Client(new TaskclusterCredentials("no-such-client", "x")).Queue.StatusAsync(taskId));
         var expired = h.Server.RootCredentials.CreateTemporary(["*"], DateTimeOffset.UtcNow.AddHours(-2), DateTimeOffset.UtcNow.AddHours(-1));
         await QueueHarness.FailsAsync(HttpStatusCode.Unauthorized, "AuthenticationFailed", () => h.Client(expired).Queue.StatusAsync(taskId));

@@ -122,6 +122,16 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task Signed_payload_hashes_are_checked()
+    {
+        await using var h = await QueueHarness.StartAsync();
+        using var signing = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = h.Server.RootUrl, Credentials = h.Server.RootCredentials, MaxRetries = 0, SignPayloads = true });
+        var taskId = QueueHarness.NewTaskId();
+        Assert.Equal("pending", (await signing.Queue.CreateTaskAsync(taskId, QueueHarness.Task())).Status.State);
+        Assert.Equal(5, (int)(await signing.Queue.TaskAsync(taskId))["retries"]!);
+    }
+
+    [Fact]
     public async Task Ping_and_version_need_no_credentials()
     {
         await using var h = await QueueHarness.StartAsync();

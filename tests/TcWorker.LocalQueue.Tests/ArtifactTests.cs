@@ -41,6 +41,18 @@ public sealed class ArtifactTests
             Assert.Equal(bytes, await signed.Content.ReadAsByteArrayAsync());
         }
 
+        var content = await h.Root.CallAsync<JObject>(HttpMethod.Get, "queue", $"/task/{taskId}/runs/0/artifact-content/{TaskclusterUrl.Escape(name)}", null);
+        // not checked against artifact-content-response.json: NJsonSchema ignores `const`, so its s3 and reference variants both match
+        Assert.Equal("s3", (string)content["storageType"]!);
+        Assert.Equal("s3 bytes", await http.GetStringAsync((string)content["url"]!));
+        var objectContent = await h.Root.CallAsync<JObject>(HttpMethod.Get, "queue", $"/task/{taskId}/artifact-content/{TaskclusterUrl.Escape(objectName)}", null);
+        Assert.Equal("object", (string)objectContent["storageType"]!);
+        var download = await h.Client(objectContent["credentials"]!.ToObject<TaskclusterCredentials>()).Object.StartDownloadAsync((string)objectContent["name"]!);
+        Assert.Equal("{\"small\":true}", await http.GetStringAsync(download.Url));
+        var info = await h.Root.CallAsync<JObject>(HttpMethod.Get, "queue", $"/task/{taskId}/runs/0/artifact-info/{TaskclusterUrl.Escape(name)}", null);
+        await Schemas.AssertValidAsync("queue/v1/artifact-response.json", info);
+        Assert.Equal(name, (string)info["name"]!);
+
         var listed = await h.Root.Queue.ListArtifactsAsync(taskId, 0);
         Assert.Equal(new[] { name, objectName + ".big", objectName }.Order(StringComparer.Ordinal), listed.Artifacts.Select(a => a.Name));
         await Schemas.AssertValidAsync("queue/v1/list-artifacts-response.json", await h.Root.CallAsync<JObject>(HttpMethod.Get, "queue", $"/task/{taskId}/artifacts", null));

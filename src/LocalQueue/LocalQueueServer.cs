@@ -31,6 +31,7 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _maintenance;
     private readonly string? _deleteOnDispose;
+    private int _disposed;
 
     private LocalQueueServer(WebApplication app, QueueStore store, Task maintenance, CancellationTokenSource stopping, string rootUrl, TaskclusterCredentials root, string dataFolder, string? deleteOnDispose)
     {
@@ -71,7 +72,8 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
         {
             var root = RootCredentialsFor(options, store.Database);
             var blobKey = store.Database.GetMeta("blob-key") ?? NewMeta(store.Database, "blob-key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-            var context = new QueueContext(options, store, new BlobStore(Path.Combine(dataFolder, "artifacts"), Convert.FromBase64String(blobKey)), root);
+            var stopping = new CancellationTokenSource();
+            var context = new QueueContext(options, store, new BlobStore(Path.Combine(dataFolder, "artifacts"), Convert.FromBase64String(blobKey)), root, stopping.Token);
             var clients = new ClientRegistry(root, options.ClientsFile);
             var verifier = new HawkVerifier(clients.LookupAsync, options.TimeProvider);
             var services = new Dictionary<string, IReadOnlyList<Route>>
@@ -106,7 +108,6 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
             }
 
             context.RootUrl = $"http://{host}:{port.ToString(CultureInfo.InvariantCulture)}";
-            var stopping = new CancellationTokenSource();
             var maintenance = MaintainAsync(context, logger, stopping.Token);
             LogStarted(logger, context.RootUrl, dataFolder, root.ClientId);
             return new LocalQueueServer(app, store, maintenance, stopping, context.RootUrl, root, dataFolder, temporary);
@@ -118,9 +119,14 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops listening, lets running requests end, and closes the database. A temporary data folder is deleted.</summary>
+    /// <summary>Stops listening, answers waiting claimWork calls with no tasks, lets running requests end, and closes the database. A temporary data folder is deleted. Idempotent.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
@@ -165,6 +171,12 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
             {
                 var now = context.Options.TimeProvider.GetUtcNow();
                 var changed = await context.Store.RunAsync((db, woken) => context.Tasks.Maintain(db, woken, now), cancellationToken).ConfigureAwait(false);
+                var expired = await context.Store.RunAsync((db, _) => db.DeleteExpired(now), cancellationToken).ConfigureAwait(false);
+                foreach (var blob in expired)
+                {
+                    context.Blobs.Delete(blob);
+                }
+
                 if (changed > 0)
                 {
                     LogMaintained(logger, changed);

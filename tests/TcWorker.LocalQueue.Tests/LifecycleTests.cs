@@ -73,6 +73,18 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task Stopping_the_server_answers_waiting_claims_at_once()
+    {
+        await using var h = await QueueHarness.StartAsync(o => o with { ClaimWorkWait = TimeSpan.FromSeconds(20) });
+        var claiming = h.ClaimAsync();
+        await Task.Delay(300);
+        var watch = Stopwatch.StartNew();
+        await h.Server.DisposeAsync();
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"stopped after {watch.Elapsed}");
+        Assert.Empty((await claiming).Tasks);
+    }
+
+    [Fact]
     public async Task An_empty_queue_answers_no_tasks_after_the_wait_and_the_literal_slash_route_works()
     {
         await using var h = await QueueHarness.StartAsync(o => o with { ClaimWorkWait = TimeSpan.FromMilliseconds(300) });
@@ -91,6 +103,32 @@ public sealed class LifecycleTests
         var low2 = await h.CreateAsync();
         var claimed = (await h.ClaimAsync(tasks: 3)).Tasks.Select(c => c.Status.TaskId).ToArray();
         Assert.Equal([high, low1, low2], claimed);
+    }
+
+    [SkippableFact]
+    public async Task A_quarantined_worker_gets_no_work_after_the_full_wait()
+    {
+        await using var h = await QueueHarness.StartAsync(o => o with { ClaimWorkWait = TimeSpan.FromMilliseconds(500) });
+        var declared = await h.Root.Queue.DeclareWorkerAsync("local-prov", "test-wt", "wg", "w1", new DeclareWorkerRequest { Expires = DateTimeOffset.UtcNow.AddDays(2) });
+        await Schemas.AssertValidAsync("queue/v1/worker-response.json", declared);
+        await QueueHarness.FailsAsync(HttpStatusCode.NotFound, "ResourceNotFound", () => h.Root.Queue.QuarantineWorkerAsync("local-prov", "test-wt", "wg", "unknown", new QuarantineWorkerRequest { QuarantineUntil = DateTimeOffset.UtcNow.AddHours(1) }));
+        var quarantined = await h.Root.Queue.QuarantineWorkerAsync("local-prov", "test-wt", "wg", "w1", new QuarantineWorkerRequest { QuarantineUntil = DateTimeOffset.UtcNow.AddHours(1), QuarantineInfo = "broken disk" });
+        await Schemas.AssertValidAsync("queue/v1/worker-response.json", quarantined);
+        await h.CreateAsync();
+        var watch = Stopwatch.StartNew();
+        Assert.Empty((await h.ClaimAsync(workerId: "w1")).Tasks);
+        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(450), $"answered after {watch.Elapsed}");
+        Assert.Single((await h.ClaimAsync(workerId: "w2")).Tasks);
+    }
+
+    [Fact]
+    public async Task Signed_payload_hashes_are_checked()
+    {
+        await using var h = await QueueHarness.StartAsync();
+        using var signing = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = h.Server.RootUrl, Credentials = h.Server.RootCredentials, MaxRetries = 0, SignPayloads = true });
+        var taskId = QueueHarness.NewTaskId();
+        Assert.Equal("pending", (await signing.Queue.CreateTaskAsync(taskId, QueueHarness.Task())).Status.State);
+        Assert.Equal(5, (int)(await signing.Queue.TaskAsync(taskId))["retries"]!);
     }
 
     [Fact]

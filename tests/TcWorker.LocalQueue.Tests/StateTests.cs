@@ -82,7 +82,7 @@ public sealed class StateTests
         var deadline = time.GetUtcNow().AddMinutes(2).ToString("O");
         var pending = await h.CreateAsync(t => t["deadline"] = deadline);
         var running = await h.CreateAsync(t => t["deadline"] = deadline);
-        var blocked = await h.CreateAsync(t => { t["deadline"] = deadline; t["dependencies"] = new JArray(QueueHarness.NewTaskId()); });
+        var blocked = await h.CreateAsync(t => { t["deadline"] = deadline; t["dependencies"] = new JArray(pending); });
         Assert.Equal(pending, Assert.Single((await h.ClaimAsync()).Tasks).Status.TaskId);
         (pending, running) = (running, pending);
         time.Advance(TimeSpan.FromMinutes(3));
@@ -97,13 +97,45 @@ public sealed class StateTests
     }
 
     [Fact]
+    public async Task Expired_tasks_and_artifacts_are_deleted_with_their_bytes()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var h = await QueueHarness.StartAsync(o => o with { TimeProvider = time });
+        using var root = new TcWorker.Taskcluster.TaskclusterClient(new TcWorker.Taskcluster.TaskclusterClientOptions { RootUrl = h.Server.RootUrl, Credentials = h.Server.RootCredentials, MaxRetries = 0, TimeProvider = time });
+        var start = time.GetUtcNow();
+        var taskId = QueueHarness.NewTaskId();
+        await root.Queue.CreateTaskAsync(taskId, QueueHarness.Task(t => t["expires"] = start.AddHours(2).ToString("O"), start));
+        var kept = QueueHarness.NewTaskId();
+        await root.Queue.CreateTaskAsync(kept, QueueHarness.Task(t => t["expires"] = start.AddDays(2).ToString("O"), start));
+        var claims = (await root.Queue.ClaimWorkAsync(QueueHarness.QueueId, new TcWorker.Taskcluster.ClaimWorkRequest { WorkerGroup = "wg", WorkerId = "w", Tasks = 2 })).Tasks;
+        foreach (var claim in claims)
+        {
+            await new TcWorker.Taskcluster.ArtifactUploader(root.WithCredentials(claim.Credentials).Queue).UploadS3Async(
+                claim.Status.TaskId, 0, "public/short", "text/plain", start.AddHours(1), TcWorker.Taskcluster.ArtifactUploader.Rewinding(new MemoryStream([1, 2, 3])));
+        }
+
+        var files = Directory.GetFiles(Path.Combine(h.Options.DataFolder!, "artifacts"));
+        Assert.Equal(2, files.Length);
+        time.Advance(TimeSpan.FromHours(3));
+        for (var i = 0; i < 100 && Directory.GetFiles(Path.Combine(h.Options.DataFolder!, "artifacts")).Length > 0; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Empty(Directory.GetFiles(Path.Combine(h.Options.DataFolder!, "artifacts")));
+        await QueueHarness.FailsAsync(HttpStatusCode.NotFound, "ResourceNotFound", () => root.Queue.StatusAsync(taskId));
+        Assert.Equal("exception", (await root.Queue.StatusAsync(kept)).Status.State);
+        await QueueHarness.FailsAsync(HttpStatusCode.NotFound, "ResourceNotFound", () => root.Queue.GetArtifactAsync(kept, 0, "public/short"));
+    }
+
+    [Fact]
     public async Task Cancel_resolves_pending_running_and_unscheduled_tasks_as_canceled()
     {
         await using var h = await QueueHarness.StartAsync();
         var running = await h.CreateAsync();
         await h.ClaimAsync();
         var pending = await h.CreateAsync();
-        var unscheduled = await h.CreateAsync(t => t["dependencies"] = new JArray(QueueHarness.NewTaskId()));
+        var unscheduled = await h.CreateAsync(t => t["dependencies"] = new JArray(running));
         foreach (var taskId in new[] { running, pending, unscheduled })
         {
             var status = (await h.Root.Queue.CancelTaskAsync(taskId)).Status;

@@ -29,6 +29,10 @@ internal sealed class ArtifactApi
         yield return new Route("GET", "task/<taskId>/artifacts", "listLatestArtifacts", ScopeExpression.Single("queue:list-artifacts:<taskId>"), r => ListAsync(r, null));
         yield return new Route("GET", "task/<taskId>/runs/<runId>/artifacts/<*name>", "getArtifact", get, r => GetAsync(r, r.RunId), handlerAuthorizes: true);
         yield return new Route("GET", "task/<taskId>/artifacts/<*name>", "getLatestArtifact", get, r => GetAsync(r, null), handlerAuthorizes: true);
+        yield return new Route("GET", "task/<taskId>/runs/<runId>/artifact-content/<*name>", "artifact", get, r => ContentAsync(r, r.RunId), handlerAuthorizes: true);
+        yield return new Route("GET", "task/<taskId>/artifact-content/<*name>", "latestArtifact", get, r => ContentAsync(r, null), handlerAuthorizes: true);
+        yield return new Route("GET", "task/<taskId>/runs/<runId>/artifact-info/<*name>", "artifactInfo", ScopeExpression.Single("queue:list-artifacts:<taskId>:<runId>"), r => InfoAsync(r, r.RunId));
+        yield return new Route("GET", "task/<taskId>/artifact-info/<*name>", "latestArtifactInfo", ScopeExpression.Single("queue:list-artifacts:<taskId>"), r => InfoAsync(r, null));
     }
 
     private async Task<ApiReply> CreateAsync(ApiRequest request)
@@ -160,20 +164,7 @@ internal sealed class ArtifactApi
 
     private async Task<ApiReply> GetAsync(ApiRequest request, int? runId)
     {
-        var (taskId, name) = (request["taskId"], request["name"]);
-        request.Authorize(new Dictionary<string, object> { ["names"] = new[] { name } });
-        var artifact = await _queue.Store.RunAsync((db, _) =>
-        {
-            var task = db.GetTask(taskId) ?? throw QueueError.NotFound($"Task {taskId} not found");
-            var run = runId ?? (task.LastRun is { } last ? (int)last["runId"]! : throw QueueError.NotFound($"Task {taskId} has no runs"));
-            var found = db.GetArtifact(taskId, run, name);
-            for (var hops = 0; found is { StorageType: "link", Present: true } && hops < 10; hops++)
-            {
-                found = db.GetArtifact(taskId, run, (string)found.Details["artifact"]!);
-            }
-
-            return found is { Present: true } ? found : throw QueueError.NotFound($"Artifact {name} not found");
-        }, request.Aborted).ConfigureAwait(false);
+        var artifact = await FindAsync(request, runId, followLinks: true).ConfigureAwait(false);
         var headers = new Dictionary<string, string> { ["x-taskcluster-artifact-storage-type"] = artifact.StorageType };
         if (artifact.StorageType == "error")
         {
@@ -184,6 +175,60 @@ internal sealed class ArtifactApi
             ? (string)artifact.Details["url"]!
             : _queue.Blobs.SignedUrl(_queue.RootUrl, "GET", (string)artifact.Details["blob"]!, request.Now + PutUrlLifetime);
         return new ApiReply(303, new JObject { ["storageType"] = artifact.StorageType, ["url"] = url }, url, headers);
+    }
+
+    private async Task<ApiReply> ContentAsync(ApiRequest request, int? runId)
+    {
+        var artifact = await FindAsync(request, runId, followLinks: true).ConfigureAwait(false);
+        var content = new JObject { ["storageType"] = artifact.StorageType };
+        switch (artifact.StorageType)
+        {
+            case "error":
+                content["reason"] = artifact.Details["reason"];
+                content["message"] = artifact.Details["message"];
+                break;
+            case "reference":
+                content["url"] = artifact.Details["url"];
+                break;
+            case "object":
+                content["name"] = artifact.Details["name"];
+                content["credentials"] = QueueContext.Serialize(_queue.Root.CreateTemporary([$"object:download:{artifact.Details["name"]}"], request.Now, request.Now.AddHours(1)));
+                break;
+            default:
+                content["url"] = _queue.Blobs.SignedUrl(_queue.RootUrl, "GET", (string)artifact.Details["blob"]!, request.Now + PutUrlLifetime);
+                break;
+        }
+
+        return ApiReply.Json(content);
+    }
+
+    private async Task<ApiReply> InfoAsync(ApiRequest request, int? runId)
+    {
+        var artifact = await FindAsync(request, runId, followLinks: false).ConfigureAwait(false);
+        return ApiReply.Json(new JObject { ["storageType"] = artifact.StorageType, ["name"] = artifact.Name, ["expires"] = artifact.Expires, ["contentType"] = artifact.ContentType });
+    }
+
+    /// <summary>The present artifact of the run (the latest when <paramref name="runId"/> is null), after links when asked; 404 otherwise.</summary>
+    private Task<ArtifactRow> FindAsync(ApiRequest request, int? runId, bool followLinks)
+    {
+        var (taskId, name) = (request["taskId"], request["name"]);
+        if (request.Route.HandlerAuthorizes)
+        {
+            request.Authorize(new Dictionary<string, object> { ["names"] = new[] { name } });
+        }
+
+        return _queue.Store.RunAsync((db, _) =>
+        {
+            var task = db.GetTask(taskId) ?? throw QueueError.NotFound($"Task {taskId} not found");
+            var run = runId ?? (task.LastRun is { } last ? (int)last["runId"]! : throw QueueError.NotFound($"Task {taskId} has no runs"));
+            var found = db.GetArtifact(taskId, run, name);
+            for (var hops = 0; followLinks && found is { StorageType: "link", Present: true } && hops < 10; hops++)
+            {
+                found = db.GetArtifact(taskId, run, (string)found.Details["artifact"]!);
+            }
+
+            return found is { Present: true } ? found : throw QueueError.NotFound($"Artifact {name} not found");
+        }, request.Aborted);
     }
 
     private static (string ContentType, JObject Details) Describe(ApiRequest request, string storageType, JObject body)

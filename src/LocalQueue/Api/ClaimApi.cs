@@ -47,19 +47,24 @@ internal sealed class ClaimApi
         request.Authorize(new Dictionary<string, object> { ["workerGroup"] = workerGroup, ["workerId"] = workerId });
         var key = WorkerKey(queue, workerGroup, workerId);
         var timeProvider = _queue.Options.TimeProvider;
-        var quarantined = await _queue.Store.RunAsync((db, _) => Seen(db, key, queue, workerGroup, workerId, request.Now), request.Aborted).ConfigureAwait(false);
         var waitUntil = request.Now + _queue.Options.ClaimWorkWait;
-        if (quarantined)
-        {
-            await Task.Delay(_queue.Options.ClaimWorkWait, timeProvider, request.Aborted).ConfigureAwait(false);
-            return ApiReply.Json(new JObject { ["tasks"] = new JArray() });
-        }
-
+        var first = true;
         while (true)
         {
             var pending = _queue.Store.WhenPending(queue);
             var now = timeProvider.GetUtcNow();
-            var claims = await _queue.Store.RunAsync((db, _) => _queue.Tasks.Claim(db, queue, workerGroup, workerId, count, now), request.Aborted).ConfigureAwait(false);
+            var seen = first;
+            first = false;
+            var claims = await _queue.Store.RunAsync(
+                (db, woken) => seen && Seen(db, key, queue, workerGroup, workerId, now) ? null : _queue.Tasks.Claim(db, woken, queue, workerGroup, workerId, count, now),
+                request.Aborted).ConfigureAwait(false);
+            if (claims is null)
+            {
+                // quarantined: no work, after the full wait
+                await WaitAsync(Task.Delay(Timeout.InfiniteTimeSpan, request.Aborted), _queue.Options.ClaimWorkWait, request.Aborted).ConfigureAwait(false);
+                return ApiReply.Json(new JObject { ["tasks"] = new JArray() });
+            }
+
             if (claims.Count > 0)
             {
                 var tasks = new JArray(claims.Select(c => ClaimJson(c.Task, c.RunId, workerGroup, workerId, now, includeTask: true)));
@@ -67,16 +72,23 @@ internal sealed class ClaimApi
             }
 
             var remaining = waitUntil - timeProvider.GetUtcNow();
-            if (remaining <= TimeSpan.Zero)
+            if (remaining <= TimeSpan.Zero || _queue.Stopping.IsCancellationRequested)
             {
                 return ApiReply.Json(new JObject { ["tasks"] = new JArray() });
             }
 
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(request.Aborted);
-            await Task.WhenAny(pending, Task.Delay(remaining, timeProvider, stop.Token)).ConfigureAwait(false);
-            await stop.CancelAsync().ConfigureAwait(false);
-            request.Aborted.ThrowIfCancellationRequested();
+            await WaitAsync(pending, remaining, request.Aborted).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Waits for <paramref name="signal"/>, at most <paramref name="timeout"/>, and no longer than the server runs.</summary>
+    private async Task WaitAsync(Task signal, TimeSpan timeout, CancellationToken aborted)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(aborted, _queue.Stopping);
+        var delay = Task.Delay(timeout, _queue.Options.TimeProvider, stop.Token);
+        await Task.WhenAny(signal, delay).ConfigureAwait(false);
+        await stop.CancelAsync().ConfigureAwait(false);
+        aborted.ThrowIfCancellationRequested();
     }
 
     private async Task<ApiReply> ReclaimAsync(ApiRequest request)

@@ -9,8 +9,9 @@ namespace TcWorker.LocalQueue.Api;
 /// <summary>What the API handlers share: the store, the state machine, the blob store, the issuer of credentials and the settings.</summary>
 internal sealed class QueueContext
 {
-    public QueueContext(LocalQueueOptions options, QueueStore store, BlobStore blobs, TaskclusterCredentials root)
+    public QueueContext(LocalQueueOptions options, QueueStore store, BlobStore blobs, TaskclusterCredentials root, CancellationToken stopping)
     {
+        Stopping = stopping;
         Options = options;
         Store = store;
         Blobs = blobs;
@@ -19,6 +20,9 @@ internal sealed class QueueContext
     }
 
     public LocalQueueOptions Options { get; }
+
+    /// <summary>Fires when the server stops: long polls answer at once instead of holding up the shutdown.</summary>
+    public CancellationToken Stopping { get; }
 
     public QueueStore Store { get; }
 

@@ -25,6 +25,9 @@ internal sealed partial class ScopeExpression
     public bool IsSatisfied(IReadOnlyList<string> scopes, IReadOnlyDictionary<string, object> parameters) =>
         Evaluate(_expression, scopes, parameters);
 
+    /// <summary>The expression in the JSON form of the API references.</summary>
+    public Newtonsoft.Json.Linq.JToken ToJson() => _expression.DeepClone();
+
     /// <summary>The expression with parameters filled in, for error messages.</summary>
     public string Describe(IReadOnlyDictionary<string, object> parameters) => Describe(_expression, parameters);
 

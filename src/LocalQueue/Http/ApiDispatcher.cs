@@ -45,8 +45,8 @@ internal sealed partial class ApiDispatcher
         {
             var (route, parameters) = Find(context.Request.Method, rawPath);
             var body = await ReadBodyAsync(context.Request).ConfigureAwait(false);
-            var scopes = route.Scopes is null ? [] : await AuthenticateAsync(context, rawTarget, body).ConfigureAwait(false);
-            request = new ApiRequest(context, route, parameters, body, scopes, now);
+            request = new ApiRequest(context, route, parameters, body, now);
+            request.Scopes = route.Scopes is null ? [] : await AuthenticateAsync(context, rawTarget, body).ConfigureAwait(false);
             if (!route.HandlerAuthorizes)
             {
                 request.Authorize();

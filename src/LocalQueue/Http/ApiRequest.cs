@@ -12,13 +12,12 @@ internal sealed class ApiRequest
     private readonly byte[] _body;
     private JToken? _json;
 
-    public ApiRequest(HttpContext context, Route route, Dictionary<string, string> parameters, byte[] body, IReadOnlyList<string> scopes, DateTimeOffset now)
+    public ApiRequest(HttpContext context, Route route, Dictionary<string, string> parameters, byte[] body, DateTimeOffset now)
     {
         Context = context;
         Route = route;
         Parameters = parameters;
         _body = body;
-        Scopes = scopes;
         Now = now;
     }
 
@@ -28,7 +27,8 @@ internal sealed class ApiRequest
 
     public Dictionary<string, string> Parameters { get; }
 
-    public IReadOnlyList<string> Scopes { get; }
+    /// <summary>The caller's scopes, once authenticated.</summary>
+    public IReadOnlyList<string> Scopes { get; set; } = [];
 
     /// <summary>The time the request arrived (the server's TimeProvider).</summary>
     public DateTimeOffset Now { get; }

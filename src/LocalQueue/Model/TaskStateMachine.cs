@@ -31,7 +31,12 @@ internal sealed class TaskStateMachine
         }
 
         var entry = new TaskEntry(taskId, task, TaskDefinition.NewStatus(taskId, task));
-        var dependencies = task["dependencies"]!.Values<string>().OfType<string>().Where(d => d != taskId).ToList();
+        var dependencies = task["dependencies"]!.Values<string>().OfType<string>().Where(d => d != taskId).Distinct().ToList();
+        var missing = dependencies.Where(d => db.TaskState(d) is null).ToList();
+        if (missing.Count > 0)
+        {
+            throw QueueError.Input("`task.dependencies` references non-existing tasks: \n" + string.Join("\n", missing.Select(d => " * " + d)) + "\nAll taskIds in `task.dependencies` **must** exist before the task is created.");
+        }
         db.InsertTask(entry, TaskDefinition.Rank((string)task["priority"]!), _store.NextSeq(), dependencies);
         if (DependenciesSatisfied(db, entry, dependencies))
         {
@@ -42,13 +47,20 @@ internal sealed class TaskStateMachine
     }
 
     /// <summary>Claims up to <paramref name="count"/> pending tasks of the queue, highest priority first, then oldest.</summary>
-    public List<(TaskEntry Task, int RunId)> Claim(QueueDatabase db, string queue, string workerGroup, string workerId, int count, DateTimeOffset now)
+    public List<(TaskEntry Task, int RunId)> Claim(QueueDatabase db, ISet<string> woken, string queue, string workerGroup, string workerId, int count, DateTimeOffset now)
     {
         var claims = new List<(TaskEntry, int)>();
         foreach (var taskId in db.PendingTaskIds(queue, count))
         {
             var entry = db.GetTask(taskId)!;
             var run = entry.LastRun!;
+            if (entry.Deadline <= now)
+            {
+                // not yet seen by the deadline check: past its deadline nothing is claimable
+                ResolveRun(db, woken, entry, run, "exception", "deadline-exceeded", now);
+                continue;
+            }
+
             run["state"] = "running";
             run["workerGroup"] = workerGroup;
             run["workerId"] = workerId;

@@ -61,6 +61,9 @@ internal sealed class BlobStore
         return length;
     }
 
+    /// <summary>Deletes a blob's file if it is there.</summary>
+    public void Delete(string key) => File.Delete(PathOf(key));
+
     private string Sign(string method, string key, string expires) =>
         Base64UrlEncode(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes($"{method}\n{key}\n{expires}")));
 

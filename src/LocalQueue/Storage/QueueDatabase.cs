@@ -22,15 +22,17 @@ internal sealed partial class QueueDatabase : IDisposable
             CREATE TABLE IF NOT EXISTS tasks (
               task_id TEXT PRIMARY KEY, queue TEXT NOT NULL, definition TEXT NOT NULL, status TEXT NOT NULL,
               pending INTEGER NOT NULL, prio INTEGER NOT NULL, seq INTEGER NOT NULL, deadline INTEGER NOT NULL,
-              taken_until INTEGER, active INTEGER NOT NULL);
+              taken_until INTEGER, active INTEGER NOT NULL, expires INTEGER NOT NULL);
             CREATE INDEX IF NOT EXISTS tasks_pending ON tasks (queue, prio DESC, seq) WHERE pending = 1;
             CREATE INDEX IF NOT EXISTS tasks_taken ON tasks (taken_until) WHERE taken_until IS NOT NULL;
             CREATE INDEX IF NOT EXISTS tasks_deadline ON tasks (deadline) WHERE active = 1;
+            CREATE INDEX IF NOT EXISTS tasks_expires ON tasks (expires);
             CREATE TABLE IF NOT EXISTS deps (task_id TEXT NOT NULL, required_id TEXT NOT NULL, PRIMARY KEY (required_id, task_id));
             CREATE TABLE IF NOT EXISTS artifacts (
               task_id TEXT NOT NULL, run_id INTEGER NOT NULL, name TEXT NOT NULL, storage_type TEXT NOT NULL,
               content_type TEXT NOT NULL, expires TEXT NOT NULL, details TEXT NOT NULL, present INTEGER NOT NULL,
               PRIMARY KEY (task_id, run_id, name));
+            CREATE INDEX IF NOT EXISTS artifacts_expires ON artifacts (expires);
             CREATE TABLE IF NOT EXISTS uploads (name TEXT PRIMARY KEY, details TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS blobs (blob_key TEXT PRIMARY KEY, content_type TEXT NOT NULL, length INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS workers (worker_key TEXT PRIMARY KEY, details TEXT NOT NULL);
@@ -64,8 +66,8 @@ internal sealed partial class QueueDatabase : IDisposable
     public void InsertTask(TaskEntry task, int priority, long seq, IEnumerable<string> dependencies)
     {
         Execute(
-            "INSERT INTO tasks (task_id, queue, definition, status, pending, prio, seq, deadline, taken_until, active) VALUES ($a, $b, $c, $d, 0, $e, $f, $g, NULL, 1)",
-            task.TaskId, task.TaskQueueId, QueueJson.Compact(task.Task), QueueJson.Compact(task.Status), priority, seq, task.Deadline.ToUnixTimeMilliseconds());
+            "INSERT INTO tasks (task_id, queue, definition, status, pending, prio, seq, deadline, taken_until, active, expires) VALUES ($a, $b, $c, $d, 0, $e, $f, $g, NULL, 1, $h)",
+            task.TaskId, task.TaskQueueId, QueueJson.Compact(task.Task), QueueJson.Compact(task.Status), priority, seq, task.Deadline.ToUnixTimeMilliseconds(), task.Expires.ToUnixTimeMilliseconds());
         foreach (var dependency in dependencies.Distinct())
         {
             Execute("INSERT OR IGNORE INTO deps (task_id, required_id) VALUES ($a, $b)", task.TaskId, dependency);
@@ -90,6 +92,25 @@ internal sealed partial class QueueDatabase : IDisposable
     public List<string> ExpiredClaims(long nowMs) => Strings("SELECT task_id FROM tasks WHERE taken_until IS NOT NULL AND taken_until <= $a", nowMs);
 
     public List<string> PastDeadline(long nowMs) => Strings("SELECT task_id FROM tasks WHERE active = 1 AND deadline <= $a", nowMs);
+
+    /// <summary>Deletes the tasks and artifacts that expired before <paramref name="now"/>; returns the blob keys no longer referenced.</summary>
+    public List<string> DeleteExpired(DateTimeOffset now)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var nowText = QueueJson.Date(now);
+        const string Expired = "expires < $a OR task_id IN (SELECT task_id FROM tasks WHERE expires < $b)";
+        var blobs = Strings($"SELECT json_extract(details, '$.blob') FROM artifacts WHERE json_extract(details, '$.blob') IS NOT NULL AND ({Expired})", nowText, nowMs);
+        Execute($"DELETE FROM artifacts WHERE {Expired}", nowText, nowMs);
+        Execute("DELETE FROM uploads WHERE json_extract(details, '$.expires') < $a", nowText);
+        Execute("DELETE FROM deps WHERE task_id IN (SELECT task_id FROM tasks WHERE expires < $a)", nowMs);
+        Execute("DELETE FROM tasks WHERE expires < $a", nowMs);
+        foreach (var blob in blobs)
+        {
+            Execute("DELETE FROM blobs WHERE blob_key = $a", blob);
+        }
+
+        return blobs;
+    }
 
     public List<string> Dependents(string taskId) => Strings("SELECT task_id FROM deps WHERE required_id = $a", taskId);
 

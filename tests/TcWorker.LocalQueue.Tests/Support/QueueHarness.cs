@@ -11,13 +11,14 @@ internal sealed class QueueHarness : IAsyncDisposable
     public const string WorkerClientId = "worker/test";
     public const string WorkerClientToken = "worker-token-0123456789abcdefghijklmnopqrstu";
 
-    private readonly List<TaskclusterClient> _clients = [];
+    private TaskclusterClient _base;
 
     private QueueHarness(LocalQueueServer server, string dataFolder, LocalQueueOptions options)
     {
         Server = server;
         DataFolder = dataFolder;
         Options = options;
+        _base = NewBase(server);
         Root = Client(server.RootCredentials);
     }
 
@@ -50,8 +51,8 @@ internal sealed class QueueHarness : IAsyncDisposable
         return new QueueHarness(server, folder, options);
     }
 
-    public TaskclusterClient Client(TaskclusterCredentials? credentials) =>
-        Track(new TaskclusterClient(new TaskclusterClientOptions { RootUrl = Server.RootUrl, Credentials = credentials, MaxRetries = 0, Timeout = TimeSpan.FromSeconds(60) }));
+    /// <summary>A client with these credentials (null: anonymous), sharing one HTTP client.</summary>
+    public TaskclusterClient Client(TaskclusterCredentials? credentials) => _base.WithCredentials(credentials);
 
     public TaskclusterClient Worker => Client(new TaskclusterCredentials(WorkerClientId, WorkerClientToken));
 
@@ -59,7 +60,9 @@ internal sealed class QueueHarness : IAsyncDisposable
     public async Task RestartAsync()
     {
         await Server.DisposeAsync();
+        _base.Dispose();
         Server = await LocalQueueServer.StartAsync(Options);
+        _base = NewBase(Server);
         Root = Client(Server.RootCredentials);
     }
 
@@ -99,11 +102,7 @@ internal sealed class QueueHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var client in _clients)
-        {
-            client.Dispose();
-        }
-
+        _base.Dispose();
         await Server.DisposeAsync();
         try
         {
@@ -114,9 +113,6 @@ internal sealed class QueueHarness : IAsyncDisposable
         }
     }
 
-    private TaskclusterClient Track(TaskclusterClient client)
-    {
-        _clients.Add(client);
-        return client;
-    }
+    private static TaskclusterClient NewBase(LocalQueueServer server) =>
+        new(new TaskclusterClientOptions { RootUrl = server.RootUrl, MaxRetries = 0, Timeout = TimeSpan.FromSeconds(60) });
 }

@@ -1,0 +1,104 @@
+using System.Net;
+using System.Text;
+using Newtonsoft.Json.Linq;
+using TcWorker.LocalQueue.Tests.Support;
+using TcWorker.Taskcluster;
+
+namespace TcWorker.LocalQueue.Tests;
+
+/// <summary>Bad requests get the official error codes and bodies, never a 500.</summary>
+public sealed class BadInputTests
+{
+    [Fact]
+    public async Task Malformed_json_is_MalformedPayload_with_an_error_body()
+    {
+        await using var h = await QueueHarness.StartAsync(o => o with { AllowAnonymous = true });
+        using var http = new HttpClient();
+        using var response = await http.PutAsync($"{h.Server.RootUrl}/api/queue/v1/task/{QueueHarness.NewTaskId()}", new StringContent("{not json", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = JObject.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("MalformedPayload", (string)body["code"]!);
+        Assert.Equal("createTask", (string)body["requestInfo"]!["method"]!);
+        Assert.NotNull(body["message"]);
+
+        using var unknown = await http.GetAsync($"{h.Server.RootUrl}/api/queue/v1/no/such/route");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("ResourceNotFound", (string)JObject.Parse(await unknown.Content.ReadAsStringAsync())["code"]!);
+    }
+
+    public static TheoryData<string, string> Invalid => new()
+    {
+        { "no metadata", """{"metadata": null}""" },
+        { "bad priority", """{"priority": "normal"}""" },
+        { "bad queue", """{"taskQueueId": "no-slash"}""" },
+        { "extra property", """{"unknown": 1}""" },
+        { "retries", """{"retries": 50}""" },
+        { "requires", """{"requires": "some"}""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Invalid))]
+    public async Task Schema_violations_are_InputValidationError(string why, string change)
+    {
+        await using var h = await QueueHarness.StartAsync();
+        var task = QueueHarness.Task();
+        foreach (var property in JObject.Parse(change).Properties())
+        {
+            if (property.Value.Type == JTokenType.Null)
+            {
+                task.Remove(property.Name);
+            }
+            else
+            {
+                task[property.Name] = property.Value;
+            }
+        }
+
+        var e = await QueueHarness.FailsAsync(HttpStatusCode.BadRequest, "InputValidationError", () => h.Root.Queue.CreateTaskAsync(QueueHarness.NewTaskId(), task));
+        Assert.False(string.IsNullOrEmpty(e.Message), why);
+    }
+
+    [Fact]
+    public async Task Times_out_of_range_are_InputError()
+    {
+        await using var h = await QueueHarness.StartAsync();
+        var now = DateTimeOffset.UtcNow;
+        await QueueHarness.FailsAsync(HttpStatusCode.BadRequest, "InputError", () => h.Root.Queue.CreateTaskAsync(QueueHarness.NewTaskId(), QueueHarness.Task(t => t["created"] = now.AddMinutes(-20).ToString("O"))));
+        await QueueHarness.FailsAsync(HttpStatusCode.BadRequest, "InputError", () => h.Root.Queue.CreateTaskAsync(QueueHarness.NewTaskId(), QueueHarness.Task(t => t["deadline"] = now.AddDays(6).ToString("O"))));
+        await QueueHarness.FailsAsync(HttpStatusCode.BadRequest, "InputError", () => h.Root.Queue.CreateTaskAsync(QueueHarness.NewTaskId(), QueueHarness.Task(t => t["expires"] = now.AddMinutes(30).ToString("O"))));
+        await QueueHarness.FailsAsync(HttpStatusCode.BadRequest, "InputValidationError", () => h.Root.Queue.CreateTaskAsync("not-a-slug", QueueHarness.Task()));
+        await QueueHarness.FailsAsync(HttpStatusCode.BadRequest, "InputError", () => h.Root.Queue.CreateTaskAsync(QueueHarness.NewTaskId(), QueueHarness.Task(t => t["dependencies"] = new JArray(QueueHarness.NewTaskId()))));
+        await QueueHarness.FailsAsync(HttpStatusCode.BadRequest, "InputValidationError", () => h.Root.Queue.ClaimWorkAsync(QueueHarness.QueueId, new ClaimWorkRequest { WorkerGroup = "wg", WorkerId = "w", Tasks = 33 }));
+    }
+
+    [Fact]
+    public async Task Unknown_tasks_and_runs_are_ResourceNotFound()
+    {
+        await using var h = await QueueHarness.StartAsync();
+        var taskId = QueueHarness.NewTaskId();
+        await QueueHarness.FailsAsync(HttpStatusCode.NotFound, "ResourceNotFound", () => h.Root.Queue.TaskAsync(taskId));
+        await QueueHarness.FailsAsync(HttpStatusCode.NotFound, "ResourceNotFound", () => h.Root.Queue.StatusAsync(taskId));
+        await QueueHarness.FailsAsync(HttpStatusCode.NotFound, "ResourceNotFound", () => h.Root.Queue.ReclaimTaskAsync(taskId, 0));
+        await QueueHarness.FailsAsync(HttpStatusCode.NotFound, "ResourceNotFound", () => h.Root.Queue.CancelTaskAsync(taskId));
+        await QueueHarness.FailsAsync(HttpStatusCode.NotFound, "ResourceNotFound", () => h.Root.Queue.ListArtifactsAsync(taskId, 0));
+    }
+
+    [Fact]
+    public async Task Bad_credentials_are_AuthenticationFailed_and_missing_scopes_InsufficientScopes()
+    {
+        await using var h = await QueueHarness.StartAsync();
+        var taskId = await h.CreateAsync();
+        var badMac = await QueueHarness.FailsAsync(HttpStatusCode.Unauthorized, "AuthenticationFailed", () => h.Client(new TaskclusterCredentials("static/test-root", "wrong-token")).Queue.StatusAsync(taskId));
+        Assert.Equal("status", (string)badMac.RequestInfo!["method"]!);
+        Assert.Equal(taskId, (string)badMac.RequestInfo["params"]!["taskId"]!);
+        await QueueHarness.FailsAsync(HttpStatusCode.Unauthorized, "AuthenticationFailed", () => h.Client(new TaskclusterCredentials("no-such-client", "x")).Queue.StatusAsync(taskId));
+        var expired = h.Server.RootCredentials.CreateTemporary(["*"], DateTimeOffset.UtcNow.AddHours(-2), DateTimeOffset.UtcNow.AddHours(-1));
+        await QueueHarness.FailsAsync(HttpStatusCode.Unauthorized, "AuthenticationFailed", () => h.Client(expired).Queue.StatusAsync(taskId));
+        await QueueHarness.FailsAsync(HttpStatusCode.Forbidden, "InsufficientScopes", () => h.Client(new TaskclusterCredentials("nobody", QueueHarness.WorkerClientToken)).Queue.StatusAsync(taskId));
+        await QueueHarness.FailsAsync(HttpStatusCode.Forbidden, "InsufficientScopes", () => h.Worker.Queue.CreateTaskAsync(QueueHarness.NewTaskId(), QueueHarness.Task()));
+        await QueueHarness.FailsAsync(HttpStatusCode.Forbidden, "InsufficientScopes", () => h.ClaimAsync(workerId: "w1", client: h.Client(new TaskclusterCredentials(QueueHarness.WorkerClientId, QueueHarness.WorkerClientToken).WithAuthorizedScopes([$"queue:claim-work:{QueueHarness.QueueId}"]))));
+        var limited = h.Server.RootCredentials.CreateTemporary(["queue:create-task:high:local-prov/test-wt", "queue:create-task:project:none", "queue:scheduler-id:-"], TimeSpan.FromHours(1));
+        await h.Client(limited).Queue.CreateTaskAsync(QueueHarness.NewTaskId(), QueueHarness.Task(t => t["priority"] = "low"));
+        await QueueHarness.FailsAsync(HttpStatusCode.Forbidden, "InsufficientScopes", () => h.Client(limited).Queue.CreateTaskAsync(QueueHarness.NewTaskId(), QueueHarness.Task(t => t["priority"] = "highest")));
+    }
+}

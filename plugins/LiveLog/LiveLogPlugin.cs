@@ -32,8 +32,17 @@ internal sealed class LiveLogTaskPlugin(ITaskContext task, IWebhookServer webhoo
     {
         hook = await webhooks.AttachAsync(ServeAsync, cancellationToken).ConfigureAwait(false);
         var url = new Uri(hook.Url, "log");
-        await task.Artifacts.CreateReferenceAsync(LiveLogPluginProvider.ArtifactName, url, "text/plain; charset=utf-8", cancellationToken: cancellationToken).ConfigureAwait(false);
-        task.Log.WriteLine($"Live log: {url}");
+        try
+        {
+            await task.Artifacts.CreateReferenceAsync(LiveLogPluginProvider.ArtifactName, url, "text/plain; charset=utf-8", cancellationToken: cancellationToken).ConfigureAwait(false);
+            task.Log.WriteLine($"Live log: {url}");
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The live log is a convenience: a queue that cannot be reached right now must not fail the
+            // task; the full log is uploaded at the end all the same.
+            task.Log.WriteErrorLine($"The live log could not be published as {LiveLogPluginProvider.ArtifactName} ({e.Message}); it is still served at {url}");
+        }
     }
 
     public async ValueTask DisposeAsync()

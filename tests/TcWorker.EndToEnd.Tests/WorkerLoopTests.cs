@@ -136,7 +136,8 @@ public sealed class WorkerLoopTests
 
         await worker.WaitAsync(TimeSpan.FromSeconds(60));
         var status = await deployment.StatusAsync(taskId);
-        Assert.Equal("completed", Assert.Single(status.Runs).State);
+        var run = Assert.Single(status.Runs);
+        Assert.True(run.State == "completed", $"run resolved {run.State}/{run.ReasonResolved}");
         var artifacts = await deployment.Queue.ListArtifactsAsync(taskId, 0);
         Assert.Contains(artifacts.Artifacts, a => a.Name == "public/logs/live_backing.log");
     }

@@ -100,6 +100,19 @@ public sealed class LiveLogPluginTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_queue_that_cannot_take_the_reference_does_not_fail_the_task()
+    {
+        artifacts.Setup(a => a.CreateReferenceAsync(LiveLogPluginProvider.ArtifactName, It.IsAny<Uri>(), It.IsAny<string>(), null, It.IsAny<CancellationToken>()))
+            .ThrowsAsync(new HttpRequestException("Connection refused"));
+
+        await taskPlugin.StartedAsync(Mock.Of<ISandbox>(), CancellationToken.None);
+
+        await log.CloseAsync();
+        var text = await File.ReadAllTextAsync(log.Path);
+        Assert.Contains("[tc-worker:error] The live log could not be published as public/logs/live.log (Connection refused); it is still served at http://127.0.0.1:", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_hook_answers_404_once_the_task_plugin_is_disposed()
     {
         var url = await StartAsync();

@@ -317,7 +317,7 @@ internal sealed class ArtifactApi
         {
             ["name"] = objectName,
             ["projectId"] = task.Task["projectId"],
-            ["uploadId"] = NewSlug(),
+            ["uploadId"] = TcWorker.Taskcluster.Slugid.Nice(),
             ["expires"] = QueueJson.Date(expires),
             ["contentType"] = contentType,
             ["blob"] = BlobStore.NewKey(),
@@ -334,15 +334,6 @@ internal sealed class ArtifactApi
         return QueueContext.Serialize(_queue.Root.CreateTemporary([$"object:upload:{projectId}:{objectName}"], now, expiry, name));
     }
 
-    /// <summary>A slugid (URL-safe base64 of a v4 UUID), as the queue makes upload ids.</summary>
-    internal static string NewSlug()
-    {
-        var bytes = RandomNumberGenerator.GetBytes(16);
-        bytes[6] = (byte)((bytes[6] & 0x0f) | 0x40);
-        bytes[8] = (byte)((bytes[8] & 0x3f) | 0x80);
-        bytes[0] &= 0x7f;
-        return System.Buffers.Text.Base64Url.EncodeToString(bytes);
-    }
 
     private static string DecodeToken(string token)
     {

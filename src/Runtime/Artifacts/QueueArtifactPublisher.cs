@@ -55,11 +55,11 @@ public sealed class QueueArtifactPublisher : IArtifactPublisher
     }
 
     /// <inheritdoc />
-    public Task CreateReferenceAsync(string name, Uri url, string contentType, DateTimeOffset? expires = null, CancellationToken cancellationToken = default)
+    public async Task CreateReferenceAsync(string name, Uri url, string contentType, DateTimeOffset? expires = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(url);
+        await queue().CreateArtifactAsync(taskId, runId, name, CreateArtifactRequest.Reference(Expiry(expires), url.AbsoluteUri, contentType), cancellationToken).ConfigureAwait(false);
         references[name] = true;
-        return queue().CreateArtifactAsync(taskId, runId, name, CreateArtifactRequest.Reference(Expiry(expires), url.AbsoluteUri, contentType), cancellationToken);
     }
 
     /// <summary>Whether a reference artifact of this name was created through this publisher.</summary>

@@ -66,7 +66,7 @@ internal sealed class QueueHarness : IAsyncDisposable
         Root = Client(Server.RootCredentials);
     }
 
-    public static string NewTaskId() => Api.ArtifactApi.NewSlug();
+    public static string NewTaskId() => Slugid.Nice();
 
     public static JObject Task(Action<JObject>? change = null, DateTimeOffset? now = null)
     {

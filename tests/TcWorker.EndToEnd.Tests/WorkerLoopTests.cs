@@ -141,4 +141,35 @@ public sealed class WorkerLoopTests
         var artifacts = await deployment.Queue.ListArtifactsAsync(taskId, 0);
         Assert.Contains(artifacts.Artifacts, a => a.Name == "public/logs/live_backing.log");
     }
+
+    [Fact]
+    public async Task An_idle_worker_stops_after_its_idle_timeout()
+    {
+        await using var deployment = await Deployment.StartAsync();
+        using var lifetime = new WorkerLifetime();
+        var config = deployment.Config(tasks: 5, worker: w => w["idleTimeout"] = 1);
+
+        var reason = await Deployment.RunWorkerAsync(config, lifetime).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(WorkerStopReason.IdleTimeout, reason);
+    }
+
+    [Fact]
+    public async Task A_fatal_engine_error_resolves_internal_error_and_stops_the_worker()
+    {
+        await using var deployment = await Deployment.StartAsync();
+        var fatal = await deployment.CreateTaskAsync(new JObject { ["function"] = "fatal-internal-error" });
+        var never = await deployment.CreateTaskAsync(new JObject { ["function"] = "true" });
+        var config = deployment.Config(tasks: 2);
+        config["engine"] = "mock";
+        config["plugins"] = new JObject { ["success"] = new JObject() };
+        using var lifetime = new WorkerLifetime();
+
+        var reason = await Deployment.RunWorkerAsync(config, lifetime).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(WorkerStopReason.FatalError, reason);
+        var run = Assert.Single((await deployment.StatusAsync(fatal)).Runs);
+        Assert.Equal(("exception", "internal-error"), (run.State, run.ReasonResolved));
+        Assert.Equal("pending", (await deployment.StatusAsync(never)).State);
+    }
 }

@@ -1,0 +1,67 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Playwright;
+using Moq;
+using TcWorker.Engines;
+using TcWorker.Plugins.LiveLog;
+using TcWorker.Runtime.Tasks;
+using TcWorker.Runtime.Webhooks;
+using TcWorker.Tasks;
+using TcWorker.Workers;
+
+namespace TcWorker.Plugins.Tests;
+
+/// <summary>The live log's viewer page in a real headless Chromium (Debian's; no browser is downloaded).</summary>
+public sealed class LiveLogViewerTests
+{
+    private const string Chromium = "/usr/bin/chromium";
+
+    [SkippableFact]
+    public async Task The_viewer_page_tails_the_log_as_it_is_written_until_it_ends()
+    {
+        if (!File.Exists(Chromium))
+        {
+            Assert.False(Environment.GetEnvironmentVariable("CI") == "true", $"{Chromium} is missing; test.sh installs Debian's chromium when run as root");
+            Skip.If(true, $"{Chromium} is not installed (apt-get install chromium)");
+        }
+
+        var folder = Directory.CreateTempSubdirectory("tcw-viewer-").FullName;
+        await using var webhooks = await WebhookServer.StartAsync(new WebhookServerOptions(), NullLoggerFactory.Instance);
+        await using var log = new TaskLog(Path.Combine(folder, "task.log"));
+        Uri? url = null;
+        var artifacts = new Mock<IArtifactPublisher>();
+        artifacts.Setup(a => a.CreateReferenceAsync(It.IsAny<string>(), It.IsAny<Uri>(), It.IsAny<string>(), null, It.IsAny<CancellationToken>()))
+            .Callback<string, Uri, string, DateTimeOffset?, CancellationToken>((_, u, _, _, _) => url = u)
+            .Returns(Task.CompletedTask);
+        var task = new Mock<ITaskContext>();
+        task.SetupGet(t => t.Log).Returns(log);
+        task.SetupGet(t => t.Artifacts).Returns(artifacts.Object);
+        var environment = new Mock<IWorkerEnvironment>();
+        environment.SetupGet(e => e.Webhooks).Returns(webhooks);
+        var plugin = new LiveLogPluginProvider().Create(new PluginOptions([], environment.Object, NullLogger.Instance));
+        await using var taskPlugin = await plugin.CreateTaskPluginAsync(new TaskPluginOptions(task.Object, []));
+        await taskPlugin.StartedAsync(Mock.Of<ISandbox>(), CancellationToken.None);
+        log.WriteLine("first line");
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(new Uri(url!, "./").ToString());
+
+        var text = page.Locator("#log");
+        await Assertions.Expect(text).ToContainTextAsync("[tc-worker] first line");
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("streaming");
+
+        // Lines written after the page opened arrive live.
+        log.WriteLine("second line, written while watching");
+        await Assertions.Expect(text).ToContainTextAsync("second line, written while watching");
+
+        await log.CloseAsync();
+        await Assertions.Expect(page.Locator("#status")).ToHaveTextAsync("finished");
+        Directory.Delete(folder, recursive: true);
+    }
+}

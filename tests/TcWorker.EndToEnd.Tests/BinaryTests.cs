@@ -186,4 +186,59 @@ public sealed class BinaryTests
         Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {await stderr}");
         Assert.Null(await process.StandardOutput.ReadLineAsync());
     }
+
+    [Fact]
+    public async Task A_1_GiB_artifact_streams_through_with_flat_memory()
+    {
+        var folder = Directory.CreateTempSubdirectory("tcw-big-").FullName;
+        try
+        {
+            var taskFile = Path.Combine(folder, "big.json");
+            await File.WriteAllTextAsync(taskFile, """
+                {
+                  "command": [["sh", "-c", "head -c 1073741824 /dev/zero > big.bin && sha256sum big.bin"]],
+                  "artifacts": [{"type": "file", "path": "big.bin", "name": "public/big.bin"}]
+                }
+                """);
+            using var process = Start(folder, "run", taskFile, "--out", Path.Combine(folder, "out"));
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            long peakKiB = 0;
+            while (!process.HasExited)
+            {
+                try
+                {
+                    var line = File.ReadLines($"/proc/{process.Id}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+                    if (line is not null)
+                    {
+                        peakKiB = Math.Max(peakKiB, long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture));
+                    }
+                }
+                catch (IOException)
+                {
+                    // The process just ended.
+                }
+
+                await Task.Delay(100);
+            }
+
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+            Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {await stderr}");
+            var downloaded = Path.Combine(folder, "out", "public", "big.bin");
+            Assert.Equal(1L << 30, new FileInfo(downloaded).Length);
+            await using (var file = File.OpenRead(downloaded))
+            {
+                var hash = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(file));
+                Assert.Contains(hash + "  big.bin", await stdout, StringComparison.Ordinal);
+            }
+
+            // The worker, the queue and the download all stream: far below the file's size.
+            Assert.True(peakKiB is > 0 and < 400 * 1024, $"peak resident memory of tc-worker run: {peakKiB} KiB");
+            Console.WriteLine($"tc-worker run peak RSS with a 1 GiB artifact: {peakKiB / 1024} MiB");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

@@ -27,7 +27,7 @@ internal static class QueueCommand
         var data = new Option<DirectoryInfo>("--data") { Description = "The data folder (SQLite database and artifacts); kept across restarts.", Required = true };
         var clients = new Option<FileInfo?>("--clients") { Description = "A JSON file of more clients: [{clientId, accessToken, scopes}]." };
         var claimTimeout = new Option<int?>("--claim-timeout") { Description = "Seconds a claim lasts without a reclaim (default 1200)." };
-        var s3Endpoint = new Option<Uri?>("--s3-endpoint") { Description = "Keep artifacts in this S3-compatible endpoint (e.g. http://127.0.0.1:9000) instead of the data folder; uploads and downloads use presigned URLs." };
+        var s3Endpoint = new Option<string?>("--s3-endpoint") { Description = "Keep artifacts in this S3-compatible endpoint (e.g. http://127.0.0.1:9000) instead of the data folder; uploads and downloads use presigned URLs." };
         var s3Bucket = new Option<string?>("--s3-bucket") { Description = "The bucket for artifacts (with --s3-endpoint); it must exist." };
         var s3AccessKey = new Option<string?>("--s3-access-key") { Description = "The S3 access key id (default: AWS_ACCESS_KEY_ID)." };
         var s3SecretKey = new Option<string?>("--s3-secret-key") { Description = "The S3 secret access key (default: AWS_SECRET_ACCESS_KEY)." };
@@ -54,8 +54,13 @@ internal static class QueueCommand
             }
 
             LocalQueueS3Options? s3 = null;
-            if (parse.GetValue(s3Endpoint) is { } s3Uri)
+            if (parse.GetValue(s3Endpoint) is { } s3Text)
             {
+                if (!Uri.TryCreate(s3Text, UriKind.Absolute, out var s3Uri) || (s3Uri.Scheme != Uri.UriSchemeHttp && s3Uri.Scheme != Uri.UriSchemeHttps))
+                {
+                    throw new CliException(ExitCodes.Usage, $"--s3-endpoint must be an http or https URL, e.g. http://127.0.0.1:9000 (got '{s3Text}')");
+                }
+
                 s3 = new LocalQueueS3Options
                 {
                     Endpoint = s3Uri,

@@ -4,7 +4,7 @@ using TcWorker.Errors;
 
 namespace TcWorker.Plugins.Artifacts;
 
-internal sealed class ArtifactsPlugin(int concurrency) : IPlugin
+internal sealed class ArtifactsPlugin(int concurrency, BucketStore? bucket) : IPlugin
 {
     public JObject PayloadSchema => JObject.Parse("""
         {
@@ -34,7 +34,7 @@ internal sealed class ArtifactsPlugin(int concurrency) : IPlugin
 
     public IReadOnlyList<DocSection> Documentation =>
     [
-        new("Artifacts", "List files and folders under `artifacts` (`type`, `path`, optional `name`, `expires`, `contentType`, `optional`). They upload when the task ends, whether it succeeded or not. A missing path becomes an error artifact and fails the task unless `optional`; a path leading outside the task directory is never read."),
+        new("Artifacts", "List files and folders under `artifacts` (`type`, `path`, optional `name`, `expires`, `contentType`, `optional`). They upload when the task ends, whether it succeeded or not. A missing path becomes an error artifact and fails the task unless `optional`; a path leading outside the task directory is never read. When the worker's config names a `bucket`, files go to that S3-compatible bucket and the artifacts are references to them."),
     ];
 
     public Task<ITaskPlugin> CreateTaskPluginAsync(TaskPluginOptions options, CancellationToken cancellationToken = default)
@@ -79,10 +79,14 @@ internal sealed class ArtifactsPlugin(int concurrency) : IPlugin
             throw new MalformedPayloadException(problems);
         }
 
-        return Task.FromResult<ITaskPlugin>(new ArtifactsTaskPlugin(options.Task, entries, concurrency));
+        return Task.FromResult<ITaskPlugin>(new ArtifactsTaskPlugin(options.Task, entries, concurrency, bucket));
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        bucket?.Dispose();
+        return ValueTask.CompletedTask;
+    }
 }
 
 /// <summary>One entry of the payload's <c>artifacts</c>.</summary>

@@ -5,7 +5,7 @@ using TcWorker.Tasks;
 namespace TcWorker.Plugins.Artifacts;
 
 /// <summary>Uploads one task's artifacts from its result set, a bounded number at a time.</summary>
-internal sealed class ArtifactsTaskPlugin(ITaskContext task, IReadOnlyList<ArtifactEntry> entries, int concurrency) : ITaskPlugin
+internal sealed class ArtifactsTaskPlugin(ITaskContext task, IReadOnlyList<ArtifactEntry> entries, int concurrency, BucketStore? bucket) : ITaskPlugin
 {
     private int failures;
 
@@ -100,6 +100,22 @@ internal sealed class ArtifactsTaskPlugin(ITaskContext task, IReadOnlyList<Artif
 
         try
         {
+            if (bucket is not null)
+            {
+                handed = true;
+                int parts;
+                await using (first.ConfigureAwait(false))
+                {
+                    var contentType = entry.ContentType ?? ContentTypes.FromPath(name);
+                    var key = bucket.KeyFor(task.TaskId, task.RunId, name);
+                    parts = await bucket.UploadAsync(key, first, contentType, cancellationToken).ConfigureAwait(false);
+                    await task.Artifacts.CreateReferenceAsync(name, bucket.UrlFor(key), contentType, entry.Expires, cancellationToken).ConfigureAwait(false);
+                }
+
+                task.Log.WriteLine(parts == 1 ? $"Uploaded artifact {name} to the bucket" : $"Uploaded artifact {name} to the bucket in {parts} parts");
+                return;
+            }
+
             var upload = new ArtifactUpload
             {
                 Name = name,

@@ -44,6 +44,12 @@ public sealed record LocalQueueOptions
     /// <summary>How often claim expiry and task deadlines are checked.</summary>
     public TimeSpan MaintenanceInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Where artifact bytes live. Null (the default): the data folder, behind URLs this server signs
+    /// and serves. Set: an S3-compatible bucket behind presigned URLs.
+    /// </summary>
+    public LocalQueueS3Options? S3 { get; init; }
+
     /// <summary>The clock for claims, deadlines, credentials and signed URLs.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

@@ -28,15 +28,17 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly QueueStore _store;
+    private readonly S3ArtifactStore? _s3;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _maintenance;
     private readonly string? _deleteOnDispose;
     private int _disposed;
 
-    private LocalQueueServer(WebApplication app, QueueStore store, Task maintenance, CancellationTokenSource stopping, string rootUrl, TaskclusterCredentials root, string dataFolder, string? deleteOnDispose)
+    private LocalQueueServer(WebApplication app, QueueStore store, S3ArtifactStore? s3, Task maintenance, CancellationTokenSource stopping, string rootUrl, TaskclusterCredentials root, string dataFolder, string? deleteOnDispose)
     {
         _app = app;
         _store = store;
+        _s3 = s3;
         _maintenance = maintenance;
         _stopping = stopping;
         RootUrl = rootUrl;
@@ -68,12 +70,14 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
         var dataFolder = Path.GetFullPath(options.DataFolder ?? temporary!);
         Directory.CreateDirectory(dataFolder);
         var store = new QueueStore(Path.Combine(dataFolder, "queue.db"));
+        S3ArtifactStore? s3 = null;
         try
         {
             var root = RootCredentialsFor(options, store.Database);
             var blobKey = store.Database.GetMeta("blob-key") ?? NewMeta(store.Database, "blob-key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
             var stopping = new CancellationTokenSource();
-            var context = new QueueContext(options, store, new BlobStore(Path.Combine(dataFolder, "artifacts"), Convert.FromBase64String(blobKey)), root, stopping.Token);
+            s3 = options.S3 is { } bucket ? new S3ArtifactStore(bucket) : null;
+            var context = new QueueContext(options, store, new BlobStore(Path.Combine(dataFolder, "artifacts"), Convert.FromBase64String(blobKey)), s3, root, stopping.Token);
             var clients = new ClientRegistry(root, options.ClientsFile);
             var verifier = new HawkVerifier(clients.LookupAsync, options.TimeProvider);
             var services = new Dictionary<string, IReadOnlyList<Route>>
@@ -110,10 +114,16 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
             context.RootUrl = $"http://{host}:{port.ToString(CultureInfo.InvariantCulture)}";
             var maintenance = MaintainAsync(context, logger, stopping.Token);
             LogStarted(logger, context.RootUrl, dataFolder, root.ClientId);
-            return new LocalQueueServer(app, store, maintenance, stopping, context.RootUrl, root, dataFolder, temporary);
+            if (options.S3 is { } artifactBucket)
+            {
+                LogS3(logger, artifactBucket.Bucket, artifactBucket.Endpoint);
+            }
+
+            return new LocalQueueServer(app, store, s3, maintenance, stopping, context.RootUrl, root, dataFolder, temporary);
         }
         catch
         {
+            s3?.Dispose();
             store.Dispose();
             throw;
         }
@@ -139,6 +149,7 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
         }
 
         _store.Dispose();
+        _s3?.Dispose();
         _stopping.Dispose();
         if (_deleteOnDispose is not null)
         {
@@ -174,7 +185,14 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
                 var expired = await context.Store.RunAsync((db, _) => db.DeleteExpired(now), cancellationToken).ConfigureAwait(false);
                 foreach (var blob in expired)
                 {
-                    context.Blobs.Delete(blob);
+                    if (context.S3 is { } s3)
+                    {
+                        await s3.DeleteAsync(blob, cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        context.Blobs.Delete(blob);
+                    }
                 }
 
                 if (changed > 0)
@@ -191,6 +209,9 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Local queue listening on {RootUrl} (data in {DataFolder}, root client {ClientId})")]
     private static partial void LogStarted(ILogger logger, string rootUrl, string dataFolder, string clientId);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "Artifacts are stored in bucket {Bucket} at {Endpoint}")]
+    private static partial void LogS3(ILogger logger, string bucket, Uri endpoint);
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Debug, Message = "Resolved {Count} expired claims or tasks past their deadline")]
     private static partial void LogMaintained(ILogger logger, int count);

@@ -77,6 +77,26 @@ public sealed class CliTests
         Assert.Contains("Usage:", stdout, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("tc-worker: --s3-bucket needs --s3-endpoint", "--s3-bucket", "b")]
+    [InlineData("tc-worker: --s3-endpoint needs --s3-bucket", "--s3-endpoint", "http://127.0.0.1:1")]
+    [InlineData("tc-worker: --s3-endpoint must be an http or https URL", "--s3-endpoint", "ftp://x", "--s3-bucket", "b")]
+    public async Task Queue_serve_rejects_an_incomplete_s3_store_before_starting(string message, params string[] args)
+    {
+        var data = System.IO.Directory.CreateTempSubdirectory("tcw-cli-s3-").FullName;
+        try
+        {
+            var (exit, _, stderr) = await TcWorkerProcess.RunAsync(["queue", "serve", "--data", data, .. args]);
+            Assert.Equal(64, exit);
+            Assert.Contains(message, stderr, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(data, "queue.db")));
+        }
+        finally
+        {
+            System.IO.Directory.Delete(data, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Version_prints_the_contract_version()
     {

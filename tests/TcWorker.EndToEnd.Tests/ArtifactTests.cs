@@ -22,7 +22,7 @@ public sealed class ArtifactTests
         return (taskId, deployment);
     }
 
-    private static async Task<(HttpStatusCode Status, string Body, string? ContentType)> FetchAsync(Deployment deployment, string taskId, string name)
+    internal static async Task<(HttpStatusCode Status, string Body, string? ContentType)> FetchAsync(Deployment deployment, string taskId, string name)
     {
         using var response = await Http.GetAsync(deployment.Queue.BuildSignedArtifactUrl(taskId, 0, name, TimeSpan.FromMinutes(5)));
         return (response.StatusCode, await response.Content.ReadAsStringAsync(), response.Content.Headers.ContentType?.ToString());

@@ -59,7 +59,7 @@ internal sealed class Deployment : IAsyncDisposable
 
     public QueueClient Queue => Client.Queue;
 
-    public static async Task<Deployment> StartAsync(TimeSpan? claimTimeout = null, bool fixedPort = false)
+    public static async Task<Deployment> StartAsync(TimeSpan? claimTimeout = null, bool fixedPort = false, LocalQueueS3Options? s3 = null)
     {
         var folder = Directory.CreateTempSubdirectory("tcw-e2e-").FullName;
         var options = new LocalQueueOptions
@@ -70,6 +70,7 @@ internal sealed class Deployment : IAsyncDisposable
             ClaimTimeout = claimTimeout ?? TimeSpan.FromSeconds(1200),
             ClaimWorkWait = TimeSpan.FromSeconds(2),
             ListenEndPoint = new IPEndPoint(IPAddress.Loopback, fixedPort ? FreePort() : 0),
+            S3 = s3,
         };
         return new Deployment(folder, options, await LocalQueueServer.StartAsync(options));
     }
@@ -124,8 +125,9 @@ internal sealed class Deployment : IAsyncDisposable
     }
 
     /// <summary>Runs a worker in-process until it stops by itself (numberOfTasksToRun) or is stopped.</summary>
-    public static Task<WorkerStopReason> RunWorkerAsync(JObject config, WorkerLifetime lifetime) =>
-        WorkerHost.RunAsync(WorkerConfig.FromDocument(config, "e2e"), StockRegistry.Value, lifetime, NullLoggerFactory.Instance);
+    /// <param name="environment">What <c>{$env: NAME}</c> in the config reads; null: the process environment.</param>
+    public static Task<WorkerStopReason> RunWorkerAsync(JObject config, WorkerLifetime lifetime, Func<string, string?>? environment = null) =>
+        WorkerHost.RunAsync(WorkerConfig.FromDocument(config, "e2e", environment), StockRegistry.Value, lifetime, NullLoggerFactory.Instance);
 
     public async Task<TaskStatusStructure> StatusAsync(string taskId) => (await Queue.StatusAsync(taskId)).Status;
 

@@ -107,7 +107,7 @@ public sealed class ArtifactTests
 
     private static DateTimeOffset QueueJsonDate(JToken token) => DateTimeOffset.Parse((string)token!, System.Globalization.CultureInfo.InvariantCulture);
 
-    private static async Task<(string TaskId, TaskclusterClient Task)> ClaimedAsync(QueueHarness h)
+    internal static async Task<(string TaskId, TaskclusterClient Task)> ClaimedAsync(QueueHarness h)
     {
         var taskId = await h.CreateAsync();
         var claim = Assert.Single((await h.ClaimAsync()).Tasks);

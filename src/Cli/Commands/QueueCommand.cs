@@ -27,18 +27,53 @@ internal static class QueueCommand
         var data = new Option<DirectoryInfo>("--data") { Description = "The data folder (SQLite database and artifacts); kept across restarts.", Required = true };
         var clients = new Option<FileInfo?>("--clients") { Description = "A JSON file of more clients: [{clientId, accessToken, scopes}]." };
         var claimTimeout = new Option<int?>("--claim-timeout") { Description = "Seconds a claim lasts without a reclaim (default 1200)." };
+        var s3Endpoint = new Option<string?>("--s3-endpoint") { Description = "Keep artifacts in this S3-compatible endpoint (e.g. http://127.0.0.1:9000) instead of the data folder; uploads and downloads use presigned URLs." };
+        var s3Bucket = new Option<string?>("--s3-bucket") { Description = "The bucket for artifacts (with --s3-endpoint); it must exist." };
+        var s3AccessKey = new Option<string?>("--s3-access-key") { Description = "The S3 access key id (default: AWS_ACCESS_KEY_ID)." };
+        var s3SecretKey = new Option<string?>("--s3-secret-key") { Description = "The S3 secret access key (default: AWS_SECRET_ACCESS_KEY)." };
+        var s3Region = new Option<string>("--s3-region") { Description = "The region requests are signed for.", DefaultValueFactory = _ => "us-east-1" };
+        var s3PathStyle = new Option<bool>("--s3-path-style") { Description = "Path-style addressing (endpoint/bucket/key), as most S3-compatible servers want." };
         var command = new Command("serve", "Serve a Taskcluster-compatible queue until SIGTERM or SIGINT. Prints its root URL; the root client's credentials go to <data>/credentials.env (mode 600), ready to be sourced.")
         {
             listen,
             data,
             clients,
             claimTimeout,
+            s3Endpoint,
+            s3Bucket,
+            s3AccessKey,
+            s3SecretKey,
+            s3Region,
+            s3PathStyle,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (!IPEndPoint.TryParse(parse.GetValue(listen)!, out var endpoint))
             {
                 throw new CliException(ExitCodes.Usage, $"--listen must be address:port, e.g. 127.0.0.1:8080 (got '{parse.GetValue(listen)}')");
+            }
+
+            LocalQueueS3Options? s3 = null;
+            if (parse.GetValue(s3Endpoint) is { } s3Text)
+            {
+                if (!Uri.TryCreate(s3Text, UriKind.Absolute, out var s3Uri) || (s3Uri.Scheme != Uri.UriSchemeHttp && s3Uri.Scheme != Uri.UriSchemeHttps))
+                {
+                    throw new CliException(ExitCodes.Usage, $"--s3-endpoint must be an http or https URL, e.g. http://127.0.0.1:9000 (got '{s3Text}')");
+                }
+
+                s3 = new LocalQueueS3Options
+                {
+                    Endpoint = s3Uri,
+                    Bucket = parse.GetValue(s3Bucket) ?? throw new CliException(ExitCodes.Usage, "--s3-endpoint needs --s3-bucket"),
+                    AccessKeyId = parse.GetValue(s3AccessKey) ?? Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") ?? throw new CliException(ExitCodes.Usage, "--s3-endpoint needs --s3-access-key (or AWS_ACCESS_KEY_ID)"),
+                    SecretAccessKey = parse.GetValue(s3SecretKey) ?? Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") ?? throw new CliException(ExitCodes.Usage, "--s3-endpoint needs --s3-secret-key (or AWS_SECRET_ACCESS_KEY)"),
+                    Region = parse.GetValue(s3Region)!,
+                    ForcePathStyle = parse.GetValue(s3PathStyle),
+                };
+            }
+            else if (parse.GetValue(s3Bucket) is not null)
+            {
+                throw new CliException(ExitCodes.Usage, "--s3-bucket needs --s3-endpoint");
             }
 
             var folder = parse.GetValue(data)!.FullName;
@@ -48,6 +83,7 @@ internal static class QueueCommand
                 DataFolder = folder,
                 ClientsFile = parse.GetValue(clients)?.FullName,
                 ClaimTimeout = TimeSpan.FromSeconds(parse.GetValue(claimTimeout) ?? 1200),
+                S3 = s3,
             };
             using var loggerFactory = WorkCommand.CreateLoggerFactory();
             await using var server = await LocalQueueServer.StartAsync(options, loggerFactory, cancellationToken).ConfigureAwait(false);

@@ -86,7 +86,7 @@ internal sealed class ArtifactApi
             else if (storageType == "s3")
             {
                 var putExpires = request.Now + PutUrlLifetime;
-                response["putUrl"] = _queue.Blobs.SignedUrl(_queue.RootUrl, "PUT", (string)details["blob"]!, putExpires);
+                response["putUrl"] = _queue.BlobPutUrl((string)details["blob"]!, contentType, putExpires);
                 response["expires"] = QueueJson.Date(putExpires);
                 response["contentType"] = contentType;
             }
@@ -173,7 +173,7 @@ internal sealed class ArtifactApi
 
         var url = artifact.StorageType == "reference"
             ? (string)artifact.Details["url"]!
-            : _queue.Blobs.SignedUrl(_queue.RootUrl, "GET", (string)artifact.Details["blob"]!, request.Now + PutUrlLifetime);
+            : _queue.BlobGetUrl((string)artifact.Details["blob"]!, request.Now + PutUrlLifetime);
         return new ApiReply(303, new JObject { ["storageType"] = artifact.StorageType, ["url"] = url }, url, headers);
     }
 
@@ -195,7 +195,7 @@ internal sealed class ArtifactApi
                 content["credentials"] = QueueContext.Serialize(_queue.Root.CreateTemporary([$"object:download:{artifact.Details["name"]}"], request.Now, request.Now.AddHours(1)));
                 break;
             default:
-                content["url"] = _queue.Blobs.SignedUrl(_queue.RootUrl, "GET", (string)artifact.Details["blob"]!, request.Now + PutUrlLifetime);
+                content["url"] = _queue.BlobGetUrl((string)artifact.Details["blob"]!, request.Now + PutUrlLifetime);
                 break;
         }
 

@@ -74,8 +74,16 @@ internal sealed class ObjectApi
         JObject method;
         if (inline is not null)
         {
-            var length = await _queue.Blobs.WriteAsync(blob, new MemoryStream(inline), request.Aborted).ConfigureAwait(false);
-            await _queue.Store.RunAsync((db, _) => { db.SaveBlob(blob, inlineType!, length); return true; }, request.Aborted).ConfigureAwait(false);
+            if (_queue.S3 is { } s3)
+            {
+                await s3.PutAsync(blob, inline, inlineType!, request.Aborted).ConfigureAwait(false);
+            }
+            else
+            {
+                var length = await _queue.Blobs.WriteAsync(blob, new MemoryStream(inline), request.Aborted).ConfigureAwait(false);
+                await _queue.Store.RunAsync((db, _) => { db.SaveBlob(blob, inlineType!, length); return true; }, request.Aborted).ConfigureAwait(false);
+            }
+
             method = new JObject { ["dataInline"] = true };
         }
         else if (methods["putUrl"] is JObject putUrl)
@@ -87,7 +95,7 @@ internal sealed class ObjectApi
             {
                 ["putUrl"] = new JObject
                 {
-                    ["url"] = _queue.Blobs.SignedUrl(_queue.RootUrl, "PUT", blob, urlExpires),
+                    ["url"] = _queue.BlobPutUrl(blob, contentType, urlExpires),
                     ["expires"] = QueueJson.Date(urlExpires),
                     ["headers"] = new JObject { ["Content-Type"] = contentType, ["Content-Length"] = contentLength.ToString(System.Globalization.CultureInfo.InvariantCulture) },
                 },
@@ -108,6 +116,13 @@ internal sealed class ObjectApi
         var projectId = ApiRequest.RequiredString(body, "projectId");
         var uploadId = ApiRequest.RequiredString(body, "uploadId");
         request.Authorize(new Dictionary<string, object> { ["projectId"] = projectId });
+        var inBucket = false;
+        if (_queue.S3 is { } s3)
+        {
+            var pending = await _queue.Store.RunAsync((db, _) => db.GetDocument("uploads", name), request.Aborted).ConfigureAwait(false);
+            inBucket = pending?["blob"] is { } key && await s3.HeadAsync((string)key!, request.Aborted).ConfigureAwait(false) is not null;
+        }
+
         await _queue.Store.RunAsync((db, _) =>
         {
             var doc = db.GetDocument("uploads", name) ?? throw QueueError.NotFound($"Object {name} not found");
@@ -116,7 +131,7 @@ internal sealed class ObjectApi
                 throw QueueError.Conflict($"Object {name} has another uploadId or projectId");
             }
 
-            if (db.GetBlob((string)doc["blob"]!) is null)
+            if (!inBucket && db.GetBlob((string)doc["blob"]!) is null)
             {
                 throw QueueError.Conflict($"No data was uploaded for object {name}");
             }
@@ -145,7 +160,7 @@ internal sealed class ObjectApi
         }
 
         var expires = request.Now + UrlLifetime;
-        var url = _queue.Blobs.SignedUrl(_queue.RootUrl, "GET", (string)doc["blob"]!, expires);
+        var url = _queue.BlobGetUrl((string)doc["blob"]!, expires);
         if (accept["getUrl"]?.Type == JTokenType.Boolean && (bool)accept["getUrl"]!)
         {
             return ApiReply.Json(new JObject { ["method"] = "getUrl", ["url"] = url, ["expires"] = QueueJson.Date(expires), ["hashes"] = doc["hashes"] ?? new JObject() });

@@ -9,8 +9,9 @@ namespace TcWorker.LocalQueue.Api;
 /// <summary>What the API handlers share: the store, the state machine, the blob store, the issuer of credentials and the settings.</summary>
 internal sealed class QueueContext
 {
-    public QueueContext(LocalQueueOptions options, QueueStore store, BlobStore blobs, TaskclusterCredentials root, CancellationToken stopping)
+    public QueueContext(LocalQueueOptions options, QueueStore store, BlobStore blobs, S3ArtifactStore? s3, TaskclusterCredentials root, CancellationToken stopping)
     {
+        S3 = s3;
         Stopping = stopping;
         Options = options;
         Store = store;
@@ -28,7 +29,18 @@ internal sealed class QueueContext
 
     public BlobStore Blobs { get; }
 
+    /// <summary>The bucket holding artifact bytes; null when they live in the data folder.</summary>
+    public S3ArtifactStore? S3 { get; }
+
     public TaskStateMachine Tasks { get; }
+
+    /// <summary>Where a blob is uploaded: a presigned S3 URL, or this server's signed URL.</summary>
+    public string BlobPutUrl(string blob, string contentType, DateTimeOffset expires) =>
+        S3 is { } s3 ? s3.PutUrl(blob, contentType, expires) : Blobs.SignedUrl(RootUrl, "PUT", blob, expires);
+
+    /// <summary>Where a blob is downloaded: a presigned S3 URL, or this server's signed URL.</summary>
+    public string BlobGetUrl(string blob, DateTimeOffset expires) =>
+        S3 is { } s3 ? s3.GetUrl(blob, expires) : Blobs.SignedUrl(RootUrl, "GET", blob, expires);
 
     public TaskclusterCredentials Root { get; }
 

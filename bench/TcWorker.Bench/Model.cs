@@ -21,12 +21,17 @@ internal sealed record BenchOptions
 
     public int LifecycleClients { get; init; } = 4;
 
+    /// <summary>Scales the pauses that let a process settle before it is measured (idle memory, the worker back in its long poll).</summary>
+    public double SettleScale { get; init; } = 1;
+
+    public TimeSpan Settle(int milliseconds) => TimeSpan.FromMilliseconds(milliseconds * SettleScale);
+
     public static BenchOptions Full { get; } = new();
 
     public static BenchOptions Quick { get; } = new() { OverheadTasks = 20, ThroughputTasks = 32, PickupTasks = 8, StartupRuns = 3, LifecycleDuration = TimeSpan.FromSeconds(3) };
 
     /// <summary>Tiny counts for the test suite: every figure once, a few seconds in all, numbers meaningless.</summary>
-    public static BenchOptions Smoke { get; } = new() { OverheadTasks = 3, ThroughputTasks = 4, Capacities = [1, 4], PickupTasks = 2, MemoryTasks = 2, StartupRuns = 1, LifecycleDuration = TimeSpan.FromSeconds(0.5) };
+    public static BenchOptions Smoke { get; } = new() { OverheadTasks = 3, ThroughputTasks = 4, Capacities = [1, 4], PickupTasks = 2, MemoryTasks = 2, StartupRuns = 1, LifecycleDuration = TimeSpan.FromSeconds(0.5), SettleScale = 0.25 };
 }
 
 /// <summary>One measured figure next to its raw baseline, measured in the same run.</summary>

@@ -21,6 +21,14 @@ internal sealed record BenchOptions
 
     public int LifecycleClients { get; init; } = 4;
 
+    /// <summary>Bytes a task writes to its log for the log throughput figure.</summary>
+    public long LogBytes { get; init; } = 256L << 20;
+
+    /// <summary>Size of the generated file the real job compresses, and how many interleaved runs.</summary>
+    public int JobBytes { get; init; } = 4 << 20;
+
+    public int JobRuns { get; init; } = 5;
+
     /// <summary>Scales the pauses that let a process settle before it is measured (idle memory, the worker back in its long poll).</summary>
     public double SettleScale { get; init; } = 1;
 
@@ -28,10 +36,10 @@ internal sealed record BenchOptions
 
     public static BenchOptions Full { get; } = new();
 
-    public static BenchOptions Quick { get; } = new() { OverheadTasks = 20, ThroughputTasks = 32, PickupTasks = 8, StartupRuns = 3, LifecycleDuration = TimeSpan.FromSeconds(3) };
+    public static BenchOptions Quick { get; } = new() { OverheadTasks = 20, ThroughputTasks = 32, PickupTasks = 8, StartupRuns = 3, LifecycleDuration = TimeSpan.FromSeconds(3), LogBytes = 64L << 20, JobBytes = 1 << 20, JobRuns = 3 };
 
     /// <summary>Tiny counts for the test suite: every figure once, a few seconds in all, numbers meaningless.</summary>
-    public static BenchOptions Smoke { get; } = new() { OverheadTasks = 3, ThroughputTasks = 4, Capacities = [1, 4], PickupTasks = 2, MemoryTasks = 2, StartupRuns = 1, LifecycleDuration = TimeSpan.FromSeconds(0.5), SettleScale = 0.25 };
+    public static BenchOptions Smoke { get; } = new() { OverheadTasks = 3, ThroughputTasks = 4, Capacities = [1, 4], PickupTasks = 2, MemoryTasks = 2, StartupRuns = 1, LifecycleDuration = TimeSpan.FromSeconds(0.5), SettleScale = 0.25, LogBytes = 1 << 20, JobBytes = 64 << 10, JobRuns = 1 };
 }
 
 /// <summary>One measured figure next to its raw baseline, measured in the same run.</summary>

@@ -10,7 +10,7 @@ namespace TcWorker.Bench;
 /// <summary>Every figure, each measured next to its raw baseline in the same run.</summary>
 internal static class Suite
 {
-    private static readonly string[] Figures = ["overhead", "throughput", "pickup", "memory", "startup", "lifecycles"];
+    private static readonly string[] Figures = ["overhead", "throughput", "pickup", "memory", "startup", "lifecycles", "log", "job"];
 
     /// <summary>Runs every figure in order of priority; a figure that fails is reported and the others still run.</summary>
     public static async Task<(IReadOnlyList<Figure> Figures, IReadOnlyList<string> Errors)> RunAsync(BenchOptions options, Action<string> progress)
@@ -30,7 +30,9 @@ internal static class Suite
                     "pickup" => await PickupAsync(harness, options),
                     "memory" => await MemoryAsync(harness, options),
                     "startup" => await StartupAsync(harness, options),
-                    _ => await LifecyclesAsync(options),
+                    "lifecycles" => await LifecyclesAsync(options),
+                    "log" => await LogThroughputAsync(harness, options),
+                    _ => await RealJobAsync(harness, options),
                 };
                 foreach (var figure in found)
                 {
@@ -301,6 +303,79 @@ internal static class Suite
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// 4. Log throughput: a task writes N bytes to its stdout; N over the run's claim-to-resolved time
+    /// (which includes uploading the log to the queue), vs the same command with its stdout copied to a
+    /// file by a minimal C# loop.
+    /// </summary>
+    public static async Task<IReadOnlyList<Figure>> LogThroughputAsync(Harness harness, BenchOptions options)
+    {
+        var command = new[] { "sh", "-c", $"head -c {options.LogBytes.ToString(CultureInfo.InvariantCulture)} /dev/zero | tr '\\0' x" };
+        var file = Path.Combine(harness.Folder, "log-baseline");
+        var watch = Stopwatch.StartNew();
+        using (var process = Process.Start(Spawner.Info(command))!)
+        {
+            await using (var output = File.Create(file))
+            {
+                await process.StandardOutput.BaseStream.CopyToAsync(output);
+            }
+
+            await process.WaitForExitAsync();
+        }
+
+        var bare = watch.Elapsed.TotalSeconds;
+        File.Delete(file);
+        var runs = await RunSeriallyAsync(harness, "bench/log", [command]);
+        var mib = options.LogBytes / (double)(1 << 20);
+        var rate = mib / runs[0];
+        return [new($"log throughput ({mib:F0} MiB of stdout, uploaded)", "MiB/s", rate, mib / bare, rate / (mib / bare), "-", true)];
+    }
+
+    /// <summary>9. A real job: <c>xz -9</c> of a generated file, then <c>sha256sum</c>; median of runs interleaved with the bare job.</summary>
+    public static async Task<IReadOnlyList<Figure>> RealJobAsync(Harness harness, BenchOptions options)
+    {
+        var input = Path.Combine(harness.Folder, "job-input");
+        var random = new Random(42);
+        await using (var writer = File.CreateText(input))
+        {
+            // text-like: compressible, not trivially
+            var words = Enumerable.Range(0, 4096).Select(_ => new string((char)('a' + random.Next(26)), random.Next(1, 9)) + random.Next(1000).ToString(CultureInfo.InvariantCulture)).ToArray();
+            var written = 0L;
+            while (written < options.JobBytes)
+            {
+                var word = words[random.Next(words.Length)];
+                await writer.WriteAsync(word + ' ');
+                written += word.Length + 1;
+            }
+        }
+
+        string[] Command(string output) => ["sh", "-c", $"xz -9 -T1 -c {input} > {output} && sha256sum {output}"];
+        var bare = new List<double>();
+        var worker = new List<double>();
+        for (var i = 0; i < options.JobRuns; i++)
+        {
+            bare.Add(await Spawner.TimeOnceAsync(Command(Path.Combine(harness.Folder, "job-output.xz"))));
+            worker.AddRange(await RunSeriallyAsync(harness, "bench/job", [Command("out.xz")]));
+        }
+
+        var median = Stats.Median(worker) * 1000;
+        return [new($"real job (xz -9 of {options.JobBytes >> 10} KiB, sha256sum), median", "ms", median, Stats.Median(bare), median / Stats.Median(bare), "-", true)];
+    }
+
+    /// <summary>Runs tasks one after another with an in-process worker; returns each run's claim-to-resolved seconds.</summary>
+    private static async Task<IReadOnlyList<double>> RunSeriallyAsync(Harness harness, string queue, IReadOnlyList<string[]> commands)
+    {
+        var ids = new List<string>();
+        foreach (var command in commands)
+        {
+            ids.Add(await harness.CreateTaskAsync(queue, command));
+        }
+
+        using var lifetime = new WorkerLifetime();
+        await Harness.RunWorkerAsync(harness.Config(queue, capacity: 1, tasks: ids.Count), lifetime);
+        return (await harness.CompletedAsync(ids)).Select(s => s.Runs[^1]).Select(r => (r.Resolved!.Value - r.Started!.Value).TotalSeconds).ToList();
     }
 
     private static ProcessStartInfo WithStdin(ProcessStartInfo start)

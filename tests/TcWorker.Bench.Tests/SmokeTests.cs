@@ -12,7 +12,7 @@ public sealed class SmokeTests
         var (figures, errors) = await Suite.RunAsync(BenchOptions.Smoke, _ => { });
 
         Assert.Empty(errors);
-        foreach (var name in new[] { "per-task overhead", "throughput at capacity", "pickup latency", "worker RSS, idle", "worker RSS per extra task", "start-up", "local queue lifecycles" })
+        foreach (var name in new[] { "per-task overhead", "throughput at capacity", "pickup latency", "worker RSS, idle", "worker RSS per extra task", "start-up", "local queue lifecycles", "log throughput", "real job" })
         {
             Assert.Contains(figures, f => f.Name.StartsWith(name, StringComparison.Ordinal));
         }

@@ -3,7 +3,7 @@
 // Usage: dotnet run -c Release --project bench/LocalQueueBench [-- <seconds> <clients>]
 using System.Diagnostics;
 using System.Globalization;
-using Newtonsoft.Json.Linq;
+using TcWorker.Bench;
 using TcWorker.LocalQueue;
 using TcWorker.Taskcluster;
 
@@ -16,10 +16,10 @@ try
     using var root = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = server.RootUrl, Credentials = server.RootCredentials, MaxRetries = 0 });
 
     // warm up: JIT, connections, SQLite pages
-    await RunAsync(root, clients, TimeSpan.FromSeconds(Math.Min(2, seconds / 5)));
+    await LifecycleLoad.RunAsync(root, clients, TimeSpan.FromSeconds(Math.Min(2, seconds / 5)));
     var watch = Stopwatch.StartNew();
     var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-    var done = await RunAsync(root, clients, TimeSpan.FromSeconds(seconds));
+    var done = await LifecycleLoad.RunAsync(root, clients, TimeSpan.FromSeconds(seconds));
     var rate = done / watch.Elapsed.TotalSeconds;
     var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
     // the CPU figure (server and clients together) tells more than the wall-clock one on a shared machine
@@ -28,40 +28,4 @@ try
 finally
 {
     Directory.Delete(folder, recursive: true);
-}
-
-static async Task<long> RunAsync(TaskclusterClient root, int clients, TimeSpan duration)
-{
-    long total = 0;
-    var stopAt = DateTime.UtcNow + duration;
-    await Task.WhenAll(Enumerable.Range(0, clients).Select(n => Task.Run(async () =>
-    {
-        var queueId = $"bench/wt-{n.ToString(CultureInfo.InvariantCulture)}";
-        while (DateTime.UtcNow < stopAt)
-        {
-            var taskId = Slug();
-            var now = DateTimeOffset.UtcNow;
-            await root.Queue.CreateTaskAsync(taskId, new JObject
-            {
-                ["taskQueueId"] = queueId,
-                ["created"] = now.ToString("O"),
-                ["deadline"] = now.AddHours(1).ToString("O"),
-                ["payload"] = new JObject(),
-                ["metadata"] = new JObject { ["name"] = "bench", ["description"] = "bench", ["owner"] = "bench@example.com", ["source"] = "https://example.com" },
-            }).ConfigureAwait(false);
-            var claim = (await root.Queue.ClaimWorkAsync(queueId, new ClaimWorkRequest { WorkerGroup = "bench", WorkerId = "w" + n.ToString(CultureInfo.InvariantCulture) }).ConfigureAwait(false)).Tasks.Single();
-            await root.WithCredentials(claim.Credentials).Queue.ReportCompletedAsync(claim.Status.TaskId, claim.RunId).ConfigureAwait(false);
-            Interlocked.Increment(ref total);
-        }
-    }))).ConfigureAwait(false);
-    return total;
-}
-
-static string Slug()
-{
-    var bytes = System.Security.Cryptography.RandomNumberGenerator.GetBytes(16);
-    bytes[6] = (byte)((bytes[6] & 0x0f) | 0x40);
-    bytes[8] = (byte)((bytes[8] & 0x3f) | 0x80);
-    bytes[0] &= 0x7f;
-    return Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

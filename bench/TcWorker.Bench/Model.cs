@@ -1,0 +1,75 @@
+using System.Globalization;
+
+namespace TcWorker.Bench;
+
+/// <summary>How many of everything one run measures.</summary>
+internal sealed record BenchOptions
+{
+    public int OverheadTasks { get; init; } = 500;
+
+    public int ThroughputTasks { get; init; } = 200;
+
+    public IReadOnlyList<int> Capacities { get; init; } = [1, 4, 16];
+
+    public int PickupTasks { get; init; } = 30;
+
+    public int MemoryTasks { get; init; } = 16;
+
+    public int StartupRuns { get; init; } = 7;
+
+    public TimeSpan LifecycleDuration { get; init; } = TimeSpan.FromSeconds(10);
+
+    public int LifecycleClients { get; init; } = 4;
+
+    /// <summary>Bytes a task writes to its log for the log throughput figure.</summary>
+    public long LogBytes { get; init; } = 256L << 20;
+
+    /// <summary>Size of the generated file the real job compresses, and how many interleaved runs.</summary>
+    public int JobBytes { get; init; } = 4 << 20;
+
+    public int JobRuns { get; init; } = 5;
+
+    /// <summary>Scales the pauses that let a process settle before it is measured (idle memory, the worker back in its long poll).</summary>
+    public double SettleScale { get; init; } = 1;
+
+    public TimeSpan Settle(int milliseconds) => TimeSpan.FromMilliseconds(milliseconds * SettleScale);
+
+    public static BenchOptions Full { get; } = new();
+
+    public static BenchOptions Quick { get; } = new() { OverheadTasks = 20, ThroughputTasks = 32, PickupTasks = 8, StartupRuns = 3, LifecycleDuration = TimeSpan.FromSeconds(3), LogBytes = 64L << 20, JobBytes = 1 << 20, JobRuns = 3 };
+
+    /// <summary>Tiny counts for the test suite: every figure once, a few seconds in all, numbers meaningless.</summary>
+    public static BenchOptions Smoke { get; } = new() { OverheadTasks = 3, ThroughputTasks = 4, Capacities = [1, 4], PickupTasks = 2, MemoryTasks = 2, StartupRuns = 1, LifecycleDuration = TimeSpan.FromSeconds(0.5), SettleScale = 0.25, LogBytes = 1 << 20, JobBytes = 64 << 10, JobRuns = 1 };
+}
+
+/// <summary>One measured figure next to its raw baseline, measured in the same run.</summary>
+/// <param name="Name">What is measured.</param>
+/// <param name="Unit">The unit of the value and of the baseline.</param>
+/// <param name="Value">The figure.</param>
+/// <param name="Baseline">The raw baseline (the same work with no worker).</param>
+/// <param name="Ratio">Value over baseline, or however the figure defines it (see docs/benchmarks.md).</param>
+/// <param name="Goal">The goal, in words.</param>
+/// <param name="Met">Whether the goal is met.</param>
+/// <param name="MayBeZero">A difference that may come out zero or negative at tiny counts (memory growth).</param>
+internal sealed record Figure(string Name, string Unit, double Value, double Baseline, double Ratio, string Goal, bool Met, bool MayBeZero = false);
+
+internal static class Stats
+{
+    public static double Median(IEnumerable<double> values) => Percentile(values, 50);
+
+    /// <summary>Nearest-rank percentile.</summary>
+    public static double Percentile(IEnumerable<double> values, double percent)
+    {
+        var sorted = values.OrderBy(v => v).ToArray();
+        if (sorted.Length == 0)
+        {
+            return double.NaN;
+        }
+
+        var rank = (int)Math.Ceiling(percent / 100 * sorted.Length);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
+    }
+
+    public static string Format(double value) =>
+        double.IsNaN(value) ? "-" : Math.Abs(value) >= 100 ? value.ToString("F0", CultureInfo.InvariantCulture) : value.ToString("F2", CultureInfo.InvariantCulture);
+}

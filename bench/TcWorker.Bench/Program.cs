@@ -1,0 +1,23 @@
+// Runs every figure of docs/benchmarks.md, each next to its raw baseline measured in the same run,
+// and prints a table. Usage: dotnet run -c Release --project bench/TcWorker.Bench -- [--quick]
+using System.Globalization;
+using TcWorker.Bench;
+
+var options = args.Contains("--smoke") ? BenchOptions.Smoke : args.Contains("--quick") ? BenchOptions.Quick : BenchOptions.Full;
+Console.WriteLine($"{Environment.ProcessorCount} cores, load average {File.ReadAllText("/proc/loadavg").Trim()}, .NET {Environment.Version}");
+var (figures, errors) = await Suite.RunAsync(options, Console.WriteLine);
+Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
+Console.WriteLine();
+Console.WriteLine("| figure | value | raw baseline | ratio | goal | met? |");
+Console.WriteLine("|---|---|---|---|---|---|");
+foreach (var f in figures)
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {f.Name} | {Stats.Format(f.Value)} {f.Unit} | {Stats.Format(f.Baseline)} {f.Unit} | {Stats.Format(f.Ratio)} | {f.Goal} | {(f.Goal == "-" ? "" : f.Met ? "yes" : "NO")} |"));
+}
+
+foreach (var error in errors)
+{
+    Console.Error.WriteLine("failed: " + error);
+}
+
+return errors.Count == 0 ? 0 : 1;

@@ -1,0 +1,27 @@
+namespace TcWorker.Bench.Tests;
+
+/// <summary>
+/// The benchmark driver with tiny counts, so it cannot rot. The figures themselves are never
+/// asserted: only that each one was measured.
+/// </summary>
+public sealed class SmokeTests
+{
+    [Fact]
+    public async Task Every_figure_is_measured_next_to_its_baseline()
+    {
+        var (figures, errors) = await Suite.RunAsync(BenchOptions.Smoke, _ => { });
+
+        Assert.Empty(errors);
+        foreach (var name in new[] { "per-task overhead", "throughput at capacity", "pickup latency", "worker RSS, idle", "worker RSS per extra task", "start-up", "local queue lifecycles", "log throughput", "real job" })
+        {
+            Assert.Contains(figures, f => f.Name.StartsWith(name, StringComparison.Ordinal));
+        }
+
+        foreach (var figure in figures)
+        {
+            Assert.True(double.IsFinite(figure.Value) && double.IsFinite(figure.Baseline), $"{figure.Name}: {figure.Value} vs {figure.Baseline}");
+            Assert.True(figure.Baseline > 0, $"{figure.Name}: baseline {figure.Baseline}");
+            Assert.True(figure.MayBeZero || figure.Value > 0, $"{figure.Name}: {figure.Value}");
+        }
+    }
+}

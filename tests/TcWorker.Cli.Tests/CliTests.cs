@@ -70,6 +70,7 @@ public sealed class CliTests
     [InlineData("schema", "config")]
     [InlineData("config", "check")]
     [InlineData("version")]
+    [InlineData("docs")]
     public async Task Every_command_has_help(params string[] args)
     {
         var (exit, stdout, _) = await TcWorkerProcess.RunAsync([.. args, "--help"]);
@@ -174,6 +175,44 @@ public sealed class CliTests
         var (exit, _, stderr) = await TcWorkerProcess.RunAsync("schema", "payload", "--config", file.Path);
         Assert.Equal(78, exit);
         Assert.Contains("$.plugins.nosuch: there is no plugin named 'nosuch'; available plugins: artifacts, env, livelog, logprefix, maxruntime, success", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Docs_renders_markdown_for_the_engine_and_plugins_of_a_config()
+    {
+        var config = Path.Combine(RepoRoot, "samples", "configs", "native.yml");
+        var (exit, stdout, stderr) = await TcWorkerProcess.RunAsync("docs", "--config", config);
+        Assert.True(exit == 0, stderr);
+        foreach (var heading in new[] { "# Task payload: engine `native`", "## Engine `native`", "## Plugin `env`", "## Plugin `maxruntime`", "## Plugin `artifacts`", "### Payload keys", "### Worker config keys", "## Example payload" })
+        {
+            Assert.Contains(heading + "\n", stdout, StringComparison.Ordinal);
+        }
+
+        foreach (var property in new[] { "`command`", "`env`", "`maxRunTime`", "`artifacts`", "`onExitStatus`", "`onExitStatus.retry`", "`createUser`" })
+        {
+            Assert.Contains("| " + property + " |", stdout, StringComparison.Ordinal);
+        }
+
+        var example = JObject.Parse(stdout[(stdout.IndexOf("```json\n", StringComparison.Ordinal) + 8)..stdout.LastIndexOf("```", StringComparison.Ordinal)]);
+        Assert.Equal(["artifacts", "command", "env", "maxRunTime", "onExitStatus"], example.Properties().Select(p => p.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Docs_writes_to_the_out_file()
+    {
+        var config = Path.Combine(RepoRoot, "samples", "configs", "native.yml");
+        var output = Path.Combine(Path.GetTempPath(), $"tcw-{Guid.NewGuid():N}.md");
+        try
+        {
+            var (exit, stdout, stderr) = await TcWorkerProcess.RunAsync("docs", "--config", config, "--out", output);
+            Assert.True(exit == 0, stderr);
+            Assert.Equal(string.Empty, stdout);
+            Assert.StartsWith("# Task payload: engine `native`", await File.ReadAllTextAsync(output), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(output);
+        }
     }
 
     private static string RepoRoot { get; } = typeof(CliTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "TcWorkerRepoRoot").Value!;

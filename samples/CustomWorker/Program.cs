@@ -1,0 +1,57 @@
+// A worker binary assembled in code: the native engine and the env and success plugins come from
+// their packages and are registered with AddTcWorker(), not found in plugin folders. It runs one task
+// against an in-process local queue and exits 0 when the task completed.
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Newtonsoft.Json.Linq;
+using TcWorker.LocalQueue;
+using TcWorker.Runtime.Configuration;
+using TcWorker.Runtime.Discovery;
+using TcWorker.Runtime.Worker;
+using TcWorker.Runtime.Workers;
+using TcWorker.Taskcluster;
+
+var services = new ServiceCollection();
+services.AddLogging(logging => logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
+services.AddTcWorker(options => options.IncludeDefaultPluginDirectory = false)
+    .AddNativeEngine()
+    .AddEnvPlugin()
+    .AddSuccessPlugin();
+await using var provider = services.BuildServiceProvider();
+var registry = provider.GetRequiredService<ComponentRegistry>();
+
+var data = Directory.CreateTempSubdirectory("custom-worker-").FullName;
+await using var queue = await LocalQueueServer.StartAsync(new LocalQueueOptions { DataFolder = Path.Combine(data, "queue") });
+var config = WorkerConfig.FromDocument(JObject.FromObject(new
+{
+    engine = "native",
+    engines = new { native = new { createUser = false } },
+    plugins = new { env = new { }, success = new { } },
+    worker = new { workerPoolId = "custom/worker", workerGroup = "local", workerId = "custom-1", capacity = 1, numberOfTasksToRun = 1 },
+    rootUrl = queue.RootUrl,
+    credentials = new { clientId = queue.RootCredentials.ClientId, accessToken = queue.RootCredentials.AccessToken },
+    temporaryFolder = Path.Combine(data, "worker"),
+}), "(in code)");
+
+using var client = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = queue.RootUrl, Credentials = queue.RootCredentials });
+var taskId = Slugid.Nice();
+var now = DateTimeOffset.UtcNow;
+await client.Queue.CreateTaskAsync(taskId, JObject.FromObject(new
+{
+    provisionerId = "custom",
+    workerType = "worker",
+    created = now.ToString("O"),
+    deadline = now.AddHours(1).ToString("O"),
+    expires = now.AddDays(1).ToString("O"),
+    metadata = new { name = "hello", description = "A task run by the custom worker", owner = "custom@localhost", source = "https://example.com/custom-worker" },
+    payload = new { command = new[] { new[] { "sh", "-c", "echo \"hello from $GREETING\"" } }, env = new { GREETING = "a custom worker" } },
+}));
+
+var loggerFactory = provider.GetRequiredService<ILoggerFactory>();
+using var lifetime = new WorkerLifetime();
+await WorkerHost.RunAsync(config, registry, lifetime, loggerFactory);
+
+var run = (await client.Queue.StatusAsync(taskId)).Status.Runs.Last();
+Console.WriteLine($"task {taskId}: {run.State}");
+Directory.Delete(data, recursive: true);
+return run.State == "completed" ? 0 : 1;

@@ -10,15 +10,16 @@ namespace TcWorker.Bench;
 /// <summary>Every figure, each measured next to its raw baseline in the same run.</summary>
 internal static class Suite
 {
-    private static readonly string[] Figures = ["overhead", "throughput", "pickup", "memory", "startup", "lifecycles", "log", "job"];
+    /// <summary>The figures' names, in the order they run.</summary>
+    public static readonly IReadOnlyList<string> Figures = ["overhead", "throughput", "pickup", "memory", "startup", "lifecycles", "log", "job"];
 
-    /// <summary>Runs every figure in order of priority; a figure that fails is reported and the others still run.</summary>
-    public static async Task<(IReadOnlyList<Figure> Figures, IReadOnlyList<string> Errors)> RunAsync(BenchOptions options, Action<string> progress)
+    /// <summary>Runs the selected figures (all when <paramref name="only"/> is empty) in order of priority; a figure that fails is reported and the others still run.</summary>
+    public static async Task<(IReadOnlyList<Figure> Figures, IReadOnlyList<string> Errors)> RunAsync(BenchOptions options, Action<string> progress, IReadOnlyCollection<string>? only = null)
     {
         var figures = new List<Figure>();
         var errors = new List<string>();
         await using var harness = await Harness.StartAsync();
-        foreach (var name in Figures)
+        foreach (var name in Figures.Where(f => only is null || only.Count == 0 || only.Contains(f)))
         {
             progress($"measuring {name}");
             try

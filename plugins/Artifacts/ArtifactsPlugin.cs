@@ -4,7 +4,7 @@ using TcWorker.Errors;
 
 namespace TcWorker.Plugins.Artifacts;
 
-internal sealed class ArtifactsPlugin(int concurrency, BucketStore? bucket) : IPlugin
+internal sealed class ArtifactsPlugin(int concurrency, BucketStore? bucket, string? temporaryFolder) : IPlugin
 {
     public JObject PayloadSchema => JObject.Parse("""
         {
@@ -23,7 +23,7 @@ internal sealed class ArtifactsPlugin(int concurrency, BucketStore? bucket) : IP
                   "name": { "type": "string", "minLength": 1, "description": "The artifact name (default: the path); public/... is readable without scopes." },
                   "expires": { "type": "string", "format": "date-time", "description": "Default: the task's expiry, which it may not exceed." },
                   "contentType": { "type": "string", "minLength": 1, "description": "Default: guessed from the file extension." },
-                  "contentEncoding": { "enum": ["identity", "gzip"], "description": "Accepted for compatibility; artifacts are stored with identity encoding." },
+                  "contentEncoding": { "enum": ["identity", "gzip"], "description": "How the artifact is stored where the storage allows gzip (s3 artifacts, the operator's bucket): default gzip for compressible types (text, JSON, XML, JavaScript, YAML, SVG, scripts, tar) unless the extension marks it compressed already (gz, zip, png, ...), identity otherwise. Object storage always stores identity. On a directory it applies to every file." },
                   "optional": { "type": "boolean", "description": "When true, a missing file does not fail the task." }
                 }
               }
@@ -34,7 +34,8 @@ internal sealed class ArtifactsPlugin(int concurrency, BucketStore? bucket) : IP
 
     public IReadOnlyList<DocSection> Documentation =>
     [
-        new("Artifacts", "List files and folders under `artifacts` (`type`, `path`, optional `name`, `expires`, `contentType`, `optional`). They upload when the task ends, whether it succeeded or not. A missing path becomes an error artifact and fails the task unless `optional`; a path leading outside the task directory is never read. When the worker's config names a `bucket`, files go to that S3-compatible bucket and the artifacts are references to them."),
+        new("Artifacts", "List files and folders under `artifacts` (`type`, `path`, optional `name`, `expires`, `contentType`, `contentEncoding`, `optional`). They upload when the task ends, whether it succeeded or not. A missing path becomes an error artifact and fails the task unless `optional`; a path leading outside the task directory is never read. When the worker's config names a `bucket`, files go to that S3-compatible bucket and the artifacts are references to them."),
+        new("Content encoding", "Where the storage allows it (the worker's `artifactStorage: s3`, or a `bucket`), compressible files (text/*, JSON, XML, JavaScript, YAML, SVG, shell scripts, logs, tar) are stored gzip-compressed with `Content-Encoding: gzip` and their own content type; files whose extension marks them compressed already (gz, tgz, zip, xz, bz2, zst, 7z, jar, whl, png, jpg, gif, webp, mp4, ...) and unknown binary types are stored as is. `contentEncoding: identity` or `gzip` on an entry overrides the choice (gzip is kept even when it does not make the file smaller). Browsers and HTTP clients that accept gzip decode it on download (curl: `--compressed`); a client that does not gets the gzip bytes. With object storage (the default) every artifact is stored as is, and a `gzip` request is noted once in the task log."),
     ];
 
     public Task<ITaskPlugin> CreateTaskPluginAsync(TaskPluginOptions options, CancellationToken cancellationToken = default)
@@ -69,6 +70,7 @@ internal sealed class ArtifactsPlugin(int concurrency, BucketStore? bucket) : IP
                 item.Value<string>("name") ?? path,
                 expires,
                 item.Value<string>("contentType"),
+                item.Value<string>("contentEncoding"),
                 item.Value<bool?>("optional") ?? false));
         }
 
@@ -79,7 +81,7 @@ internal sealed class ArtifactsPlugin(int concurrency, BucketStore? bucket) : IP
             throw new MalformedPayloadException(problems);
         }
 
-        return Task.FromResult<ITaskPlugin>(new ArtifactsTaskPlugin(options.Task, entries, concurrency, bucket));
+        return Task.FromResult<ITaskPlugin>(new ArtifactsTaskPlugin(options.Task, entries, concurrency, bucket, temporaryFolder));
     }
 
     public ValueTask DisposeAsync()
@@ -90,4 +92,4 @@ internal sealed class ArtifactsPlugin(int concurrency, BucketStore? bucket) : IP
 }
 
 /// <summary>One entry of the payload's <c>artifacts</c>.</summary>
-internal sealed record ArtifactEntry(bool IsDirectory, string Path, string Name, DateTimeOffset? Expires, string? ContentType, bool Optional);
+internal sealed record ArtifactEntry(bool IsDirectory, string Path, string Name, DateTimeOffset? Expires, string? ContentType, string? ContentEncoding, bool Optional);

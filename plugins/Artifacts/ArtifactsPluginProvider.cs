@@ -45,6 +45,6 @@ public sealed class ArtifactsPluginProvider : IPluginProvider
     {
         ArgumentNullException.ThrowIfNull(options);
         var bucket = options.Config["bucket"] is JObject settings ? new BucketStore(BucketOptions.FromConfig(settings)) : null;
-        return new ArtifactsPlugin(options.Config["concurrency"]?.Value<int>() ?? DefaultConcurrency, bucket);
+        return new ArtifactsPlugin(options.Config["concurrency"]?.Value<int>() ?? DefaultConcurrency, bucket, options.Environment.Storage.Root);
     }
 }

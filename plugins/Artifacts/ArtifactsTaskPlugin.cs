@@ -1,11 +1,12 @@
 using TcWorker.Engines;
 using TcWorker.Errors;
+using TcWorker.Taskcluster;
 using TcWorker.Tasks;
 
 namespace TcWorker.Plugins.Artifacts;
 
 /// <summary>Uploads one task's artifacts from its result set, a bounded number at a time.</summary>
-internal sealed class ArtifactsTaskPlugin(ITaskContext task, IReadOnlyList<ArtifactEntry> entries, int concurrency, BucketStore? bucket) : ITaskPlugin
+internal sealed class ArtifactsTaskPlugin(ITaskContext task, IReadOnlyList<ArtifactEntry> entries, int concurrency, BucketStore? bucket, string? temporaryFolder) : ITaskPlugin
 {
     private int failures;
 
@@ -103,16 +104,11 @@ internal sealed class ArtifactsTaskPlugin(ITaskContext task, IReadOnlyList<Artif
             if (bucket is not null)
             {
                 handed = true;
-                int parts;
                 await using (first.ConfigureAwait(false))
                 {
-                    var contentType = entry.ContentType ?? ContentTypes.FromPath(name);
-                    var key = bucket.KeyFor(task.TaskId, task.RunId, name);
-                    parts = await bucket.UploadAsync(key, first, contentType, cancellationToken).ConfigureAwait(false);
-                    await task.Artifacts.CreateReferenceAsync(name, bucket.UrlFor(key), contentType, entry.Expires, cancellationToken).ConfigureAwait(false);
+                    await UploadToBucketAsync(bucket, entry, name, first, cancellationToken).ConfigureAwait(false);
                 }
 
-                task.Log.WriteLine(parts == 1 ? $"Uploaded artifact {name} to the bucket" : $"Uploaded artifact {name} to the bucket in {parts} parts");
                 return;
             }
 
@@ -120,6 +116,7 @@ internal sealed class ArtifactsTaskPlugin(ITaskContext task, IReadOnlyList<Artif
             {
                 Name = name,
                 ContentType = entry.ContentType ?? ContentTypes.FromPath(name),
+                ContentEncoding = entry.ContentEncoding,
                 Expires = entry.Expires,
                 ContentLength = first.CanSeek ? first.Length : null,
             };
@@ -133,6 +130,30 @@ internal sealed class ArtifactsTaskPlugin(ITaskContext task, IReadOnlyList<Artif
                 await first.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    private async Task UploadToBucketAsync(BucketStore store, ArtifactEntry entry, string name, Stream content, CancellationToken cancellationToken)
+    {
+        var contentType = entry.ContentType ?? ContentTypes.FromPath(name);
+        var encoding = ArtifactEncoding.Choose(name, contentType, entry.ContentEncoding);
+        var key = store.KeyFor(task.TaskId, task.RunId, name);
+        int parts;
+        if (encoding == ArtifactEncoding.Gzip)
+        {
+            var compressed = await ArtifactEncoding.CompressToTemporaryFileAsync(content, temporaryFolder, cancellationToken).ConfigureAwait(false);
+            await using (compressed.ConfigureAwait(false))
+            {
+                parts = await store.UploadAsync(key, compressed, contentType, encoding, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            parts = await store.UploadAsync(key, content, contentType, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        await task.Artifacts.CreateReferenceAsync(name, store.UrlFor(key), contentType, entry.Expires, cancellationToken).ConfigureAwait(false);
+        var how = encoding == ArtifactEncoding.Gzip ? " (gzip)" : string.Empty;
+        task.Log.WriteLine(parts == 1 ? $"Uploaded artifact {name} to the bucket{how}" : $"Uploaded artifact {name} to the bucket in {parts} parts{how}");
     }
 
     private async Task ErrorAsync(ArtifactEntry entry, string name, ArtifactErrorReason reason, string message, CancellationToken cancellationToken)

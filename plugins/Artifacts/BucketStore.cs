@@ -95,8 +95,11 @@ internal sealed class BucketStore : IDisposable
         return new Uri(builder.Uri.AbsoluteUri.TrimEnd('/') + "/" + escaped);
     }
 
-    /// <summary>Uploads the stream's content to <paramref name="key"/>; returns the number of parts (1 for a single PUT).</summary>
-    public async Task<int> UploadAsync(string key, Stream content, string contentType, CancellationToken cancellationToken)
+    /// <summary>
+    /// Uploads the stream's content to <paramref name="key"/> as is; <paramref name="contentEncoding"/>,
+    /// when given, is stored as the object's Content-Encoding. Returns the number of parts (1 for a single PUT).
+    /// </summary>
+    public async Task<int> UploadAsync(string key, Stream content, string contentType, string? contentEncoding, CancellationToken cancellationToken)
     {
         var partSize = _options.PartSize;
         var first = ArrayPool<byte>.Shared.Rent(partSize);
@@ -106,7 +109,7 @@ internal sealed class BucketStore : IDisposable
             if (length < partSize)
             {
                 using var body = new MemoryStream(first, 0, length, writable: false);
-                await _client.PutObjectAsync(new PutObjectRequest
+                var put = new PutObjectRequest
                 {
                     BucketName = _options.Bucket,
                     Key = key,
@@ -115,13 +118,15 @@ internal sealed class BucketStore : IDisposable
                     // Over plain http the SDK would otherwise send (and some servers store) aws-chunked framing.
                     UseChunkEncoding = false,
                     AutoCloseStream = false,
-                }, cancellationToken).ConfigureAwait(false);
+                };
+                put.Headers.ContentEncoding = contentEncoding;
+                await _client.PutObjectAsync(put, cancellationToken).ConfigureAwait(false);
                 return 1;
             }
 
             var buffer = first;
             first = null;
-            return await UploadMultipartAsync(key, content, contentType, buffer, cancellationToken).ConfigureAwait(false);
+            return await UploadMultipartAsync(key, content, contentType, contentEncoding, buffer, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -134,15 +139,17 @@ internal sealed class BucketStore : IDisposable
 
     public void Dispose() => _client.Dispose();
 
-    private async Task<int> UploadMultipartAsync(string key, Stream content, string contentType, byte[] firstPart, CancellationToken cancellationToken)
+    private async Task<int> UploadMultipartAsync(string key, Stream content, string contentType, string? contentEncoding, byte[] firstPart, CancellationToken cancellationToken)
     {
         var partSize = _options.PartSize;
-        var started = await _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
+        var initiate = new InitiateMultipartUploadRequest
         {
             BucketName = _options.Bucket,
             Key = key,
             ContentType = contentType,
-        }, cancellationToken).ConfigureAwait(false);
+        };
+        initiate.Headers.ContentEncoding = contentEncoding;
+        var started = await _client.InitiateMultipartUploadAsync(initiate, cancellationToken).ConfigureAwait(false);
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var slots = new SemaphoreSlim(_options.PartConcurrency);
         var parts = new List<Task<PartETag>>();

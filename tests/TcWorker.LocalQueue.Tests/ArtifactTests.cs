@@ -58,6 +58,28 @@ public sealed class ArtifactTests
         await Schemas.AssertValidAsync("queue/v1/list-artifacts-response.json", await h.Root.CallAsync<JObject>(HttpMethod.Get, "queue", $"/task/{taskId}/artifacts", null));
     }
 
+    [SkippableFact]
+    public async Task The_folder_store_keeps_the_content_encoding_an_s3_upload_sent_and_serves_it_back()
+    {
+        await using var h = await QueueHarness.StartAsync();
+        await AssertEncodingsRoundTripAsync(h);
+    }
+
+    /// <summary>Uploads a gzip and an identity s3 artifact and fetches both back, raw and decoded, directly and through getArtifact's redirect.</summary>
+    internal static async Task AssertEncodingsRoundTripAsync(QueueHarness h)
+    {
+        var (taskId, task) = await ClaimedAsync(h);
+        var expires = DateTimeOffset.UtcNow.AddDays(1);
+        var uploader = new ArtifactUploader(task.Queue);
+        var text = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 5000).Select(i => $"{i} gzip me\n")));
+        await uploader.UploadS3Async(taskId, 0, "public/text.txt", "text/plain; charset=utf-8", expires, ArtifactUploader.Rewinding(new MemoryStream(text)), ArtifactEncoding.Gzip);
+        await uploader.UploadS3Async(taskId, 0, "public/plain.txt", "text/plain; charset=utf-8", expires, ArtifactUploader.Rewinding(new MemoryStream(text)), ArtifactEncoding.Identity);
+
+        await StoredContent.AssertGzipAsync(new Uri((await h.Root.Queue.GetArtifactAsync(taskId, 0, "public/text.txt")).Url), text, "text/plain; charset=utf-8");
+        await StoredContent.AssertGzipAsync(h.Root.Queue.BuildSignedArtifactUrl(taskId, 0, "public/text.txt", TimeSpan.FromMinutes(5)), text, "text/plain; charset=utf-8");
+        await StoredContent.AssertIdentityAsync(h.Root.Queue.BuildSignedArtifactUrl(taskId, 0, "public/plain.txt", TimeSpan.FromMinutes(5)), text, "text/plain; charset=utf-8");
+    }
+
     [Fact]
     public async Task Reference_link_and_error_artifacts_redirect_or_fail_as_the_queue_does()
     {

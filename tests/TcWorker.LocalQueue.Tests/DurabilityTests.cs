@@ -112,4 +112,33 @@ public sealed class DurabilityTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Fact]
+    public void A_data_folder_from_before_content_encodings_keeps_its_blobs()
+    {
+        var folder = Directory.CreateTempSubdirectory("tcw-lq-old-").FullName;
+        var path = Path.Combine(folder, "queue.db");
+        try
+        {
+            using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+            {
+                old.Open();
+                using var create = old.CreateCommand();
+                create.CommandText = """
+                    CREATE TABLE blobs (blob_key TEXT PRIMARY KEY, content_type TEXT NOT NULL, length INTEGER NOT NULL);
+                    INSERT INTO blobs VALUES ('old', 'text/plain', 42);
+                    """;
+                create.ExecuteNonQuery();
+            }
+
+            using var db = new Storage.QueueDatabase(path);
+            Assert.Equal(("text/plain", 42L, (string?)null), db.GetBlob("old"));
+            db.SaveBlob("new", "text/plain", 7, "gzip");
+            Assert.Equal(("text/plain", 7L, "gzip"), db.GetBlob("new"));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

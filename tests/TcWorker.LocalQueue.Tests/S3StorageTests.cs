@@ -80,4 +80,22 @@ public sealed class S3StorageTests
         Assert.Equal(uploads.Select(u => (long)u.Bytes.Length).Order(), listed.S3Objects.Select(o => o.Size ?? -1).Order());
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(h.Options.DataFolder!, "artifacts")));
     }
+
+    [SkippableFact]
+    public async Task The_bucket_keeps_the_content_encoding_an_s3_upload_sent_and_serves_it_back()
+    {
+        await using var s3 = await S3rverProcess.StartAsync("queue-encodings");
+        await using var h = await QueueHarness.StartAsync(o => o with
+        {
+            S3 = new LocalQueueS3Options
+            {
+                Endpoint = s3.Endpoint,
+                Bucket = s3.Bucket,
+                AccessKeyId = S3rverProcess.AccessKeyId,
+                SecretAccessKey = S3rverProcess.SecretAccessKey,
+                ForcePathStyle = true,
+            },
+        });
+        await ArtifactTests.AssertEncodingsRoundTripAsync(h);
+    }
 }

@@ -120,6 +120,66 @@ public sealed class UploadTests
         Assert.True(stream.CanRead, "the caller's stream stays open");
     }
 
+    [SkippableFact]
+    public async Task Gzip_s3_artifacts_are_compressed_once_to_a_temporary_file_and_retries_send_the_same_bytes()
+    {
+        var content = System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 20_000).Select(i => $"line {i}\n")));
+        var folder = Directory.CreateTempSubdirectory("tcw-gzip-test-").FullName;
+        try
+        {
+            await using var fake = await FakeService.StartAsync();
+            fake.On("POST", ArtifactTarget, new Reply(200, new JObject { ["storageType"] = "s3", ["putUrl"] = fake.Url + "/s3/key?Signature=x", ["expires"] = Iso(Now.AddMinutes(45)), ["contentType"] = "text/plain; charset=utf-8" }));
+            fake.On("PUT", "/s3/key?Signature=x", (_, attempt) => attempt == 1 ? new Reply(503) : new Reply(200));
+            using var client = Client(fake.Url, ClaimCredentials());
+            var opened = 0;
+
+            var result = await new ArtifactUploader(client.Queue) { TemporaryFolder = folder }.UploadS3Async(TaskId, 0, ArtifactName, "text/plain; charset=utf-8", Now.AddDays(1), _ =>
+            {
+                Interlocked.Increment(ref opened);
+                return Task.FromResult<Stream>(new NonSeekableStream(content));
+            }, ArtifactEncoding.Gzip);
+
+            Assert.Equal(1, opened);
+            Assert.Equal("gzip", result.ContentEncoding);
+            var puts = fake.Requests.Where(r => r.Method == "PUT").ToArray();
+            Assert.Equal(2, puts.Length);
+            Assert.Equal(puts[0].Body, puts[1].Body);
+            foreach (var put in puts)
+            {
+                Assert.Equal("gzip", put.Header("Content-Encoding"));
+                Assert.Equal("text/plain; charset=utf-8", put.Header("Content-Type"));
+                Assert.Equal(put.Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), put.Header("Content-Length"));
+                Assert.Equal(content, Gunzip(put.Body));
+            }
+
+            Assert.True(puts[0].Body.Length < content.Length / 3, $"{puts[0].Body.Length} bytes for {content.Length}");
+            Assert.Equal(puts[0].Body.Length, result.ContentLength);
+            Assert.Equal(Hex(SHA256.HashData(puts[0].Body)), result.Hashes.Sha256);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(folder));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Identity_s3_artifacts_carry_no_content_encoding_and_unknown_encodings_are_refused()
+    {
+        await using var fake = await FakeService.StartAsync();
+        fake.On("POST", ArtifactTarget, new Reply(200, new JObject { ["storageType"] = "s3", ["putUrl"] = fake.Url + "/s3/key", ["expires"] = Iso(Now.AddMinutes(45)), ["contentType"] = "text/plain" }));
+        fake.On("PUT", "/s3/key", new Reply(200));
+        using var client = Client(fake.Url, ClaimCredentials());
+        var uploader = new ArtifactUploader(client.Queue);
+
+        var result = await uploader.UploadS3Async(TaskId, 0, ArtifactName, "text/plain", Now.AddDays(1), _ => Task.FromResult<Stream>(new MemoryStream(new byte[100])), ArtifactEncoding.Identity);
+
+        Assert.Equal("identity", result.ContentEncoding);
+        Assert.Null(fake.Requests.Single(r => r.Method == "PUT").Header("Content-Encoding"));
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => uploader.UploadS3Async(TaskId, 0, ArtifactName, "text/plain", Now.AddDays(1), _ => Task.FromResult<Stream>(new MemoryStream(new byte[1])), "br"));
+        Assert.Contains("'br'", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Content_that_cannot_be_reopened_fails_without_retries()
     {
@@ -160,6 +220,14 @@ public sealed class UploadTests
 
     private TaskclusterClient Client(string url, TaskclusterCredentials credentials) =>
         new(new TaskclusterClientOptions { RootUrl = url, Credentials = credentials, TimeProvider = _time, RetryDelayFactor = TimeSpan.Zero });
+
+    private static byte[] Gunzip(byte[] gzip)
+    {
+        using var input = new System.IO.Compression.GZipStream(new MemoryStream(gzip), System.IO.Compression.CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        input.CopyTo(output);
+        return output.ToArray();
+    }
 
     private static byte[] RandomBytes(int length)
     {

@@ -10,7 +10,8 @@ internal static class ArtifactDownloader
         var saved = new List<string>();
         var root = Path.GetFullPath(folder);
         Directory.CreateDirectory(root);
-        using var http = new HttpClient();
+        // s3 artifacts may be stored gzip-encoded: save what the task wrote, not the encoded form.
+        using var http = new HttpClient(new HttpClientHandler { AutomaticDecompression = System.Net.DecompressionMethods.All });
         await foreach (var artifact in queue.EnumerateArtifactsAsync(taskId, runId).ConfigureAwait(false))
         {
             if (artifact.StorageType is not ("s3" or "object"))

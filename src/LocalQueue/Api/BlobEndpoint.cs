@@ -3,7 +3,11 @@ using TcWorker.LocalQueue.Storage;
 
 namespace TcWorker.LocalQueue.Api;
 
-/// <summary>Serves the signed artifact URLs: PUT stores the bytes and Content-Type, GET/HEAD returns them.</summary>
+/// <summary>
+/// Serves the signed artifact URLs: PUT stores the bytes as sent with their Content-Type and
+/// Content-Encoding, GET/HEAD returns them with the same headers (as S3 does; the bytes are never
+/// decoded here).
+/// </summary>
 internal sealed class BlobEndpoint
 {
     private readonly QueueContext _queue;
@@ -25,7 +29,8 @@ internal sealed class BlobEndpoint
         {
             var length = await _queue.Blobs.WriteAsync(key, request.Body, context.RequestAborted).ConfigureAwait(false);
             var contentType = request.ContentType ?? "application/octet-stream";
-            await _queue.Store.RunAsync((db, _) => { db.SaveBlob(key, contentType, length); return true; }, context.RequestAborted).ConfigureAwait(false);
+            var contentEncoding = request.Headers.ContentEncoding.ToString() is { Length: > 0 } encoding ? encoding : null;
+            await _queue.Store.RunAsync((db, _) => { db.SaveBlob(key, contentType, length, contentEncoding); return true; }, context.RequestAborted).ConfigureAwait(false);
             context.Response.StatusCode = StatusCodes.Status200OK;
             return;
         }
@@ -39,6 +44,10 @@ internal sealed class BlobEndpoint
 
         context.Response.ContentType = found.ContentType;
         context.Response.ContentLength = found.Length;
+        if (found.ContentEncoding is { } stored)
+        {
+            context.Response.Headers.ContentEncoding = stored;
+        }
         if (request.Method == "HEAD")
         {
             return;

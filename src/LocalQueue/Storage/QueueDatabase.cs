@@ -34,9 +34,15 @@ internal sealed partial class QueueDatabase : IDisposable
               PRIMARY KEY (task_id, run_id, name));
             CREATE INDEX IF NOT EXISTS artifacts_expires ON artifacts (expires);
             CREATE TABLE IF NOT EXISTS uploads (name TEXT PRIMARY KEY, details TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS blobs (blob_key TEXT PRIMARY KEY, content_type TEXT NOT NULL, length INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS blobs (blob_key TEXT PRIMARY KEY, content_type TEXT NOT NULL, length INTEGER NOT NULL, content_encoding TEXT);
             CREATE TABLE IF NOT EXISTS workers (worker_key TEXT PRIMARY KEY, details TEXT NOT NULL);
             """);
+
+        // Data folders from before blobs kept their Content-Encoding: their blobs were all stored as is.
+        if (Scalar<long>("SELECT COUNT(*) FROM pragma_table_info('blobs') WHERE name = 'content_encoding'") == 0)
+        {
+            Execute("ALTER TABLE blobs ADD COLUMN content_encoding TEXT");
+        }
     }
 
     private SqliteTransaction? _transaction;
@@ -148,14 +154,15 @@ internal sealed partial class QueueDatabase : IDisposable
     public void SaveDocument(string table, string key, JObject details) =>
         Execute($"INSERT OR REPLACE INTO {Table(table)} ({KeyColumn(table)}, details) VALUES ($a, $b)", key, QueueJson.Compact(details));
 
-    public void SaveBlob(string key, string contentType, long length) =>
-        Execute("INSERT OR REPLACE INTO blobs (blob_key, content_type, length) VALUES ($a, $b, $c)", key, contentType, length);
+    /// <summary>Records a stored blob; <paramref name="contentEncoding"/> is the Content-Encoding it was uploaded with, served back on download (null: none given).</summary>
+    public void SaveBlob(string key, string contentType, long length, string? contentEncoding = null) =>
+        Execute("INSERT OR REPLACE INTO blobs (blob_key, content_type, length, content_encoding) VALUES ($a, $b, $c, $d)", key, contentType, length, contentEncoding);
 
-    public (string ContentType, long Length)? GetBlob(string key)
+    public (string ContentType, long Length, string? ContentEncoding)? GetBlob(string key)
     {
-        using var command = Command("SELECT content_type, length FROM blobs WHERE blob_key = $a", key);
+        using var command = Command("SELECT content_type, length, content_encoding FROM blobs WHERE blob_key = $a", key);
         using var reader = command.ExecuteReader();
-        return reader.Read() ? (reader.GetString(0), reader.GetInt64(1)) : null;
+        return reader.Read() ? (reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2)) : null;
     }
 
     internal void EndTransaction(bool commit)

@@ -16,7 +16,10 @@ public enum ArtifactStorageType
 /// <summary>
 /// Creates the artifacts of one run through the queue, always with the run's current temporary
 /// credentials (they change on every reclaim, so the queue client is asked for each call). Expiry
-/// defaults to, and is capped at, the task's expiry. Thread-safe.
+/// defaults to, and is capped at, the task's expiry. With s3 storage, uploads are gzip-encoded when
+/// asked for, or, when the upload leaves it open, when <see cref="ArtifactEncoding.IsCompressible"/>
+/// says so; object storage always stores identity, and says so once when gzip was asked for.
+/// Thread-safe.
 /// </summary>
 public sealed class QueueArtifactPublisher : IArtifactPublisher
 {
@@ -27,6 +30,9 @@ public sealed class QueueArtifactPublisher : IArtifactPublisher
     private readonly Func<QueueClient> queue;
     private readonly ArtifactStorageType storage;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> references = new(StringComparer.Ordinal);
+    private readonly string? temporaryFolder;
+    private readonly Action<string>? note;
+    private int gzipRefused;
 
     /// <summary>Creates the publisher.</summary>
     /// <param name="taskId">The task.</param>
@@ -34,8 +40,12 @@ public sealed class QueueArtifactPublisher : IArtifactPublisher
     /// <param name="taskExpires">The task's expiry; no artifact outlives it.</param>
     /// <param name="queue">Returns a queue client signed with the run's current credentials.</param>
     /// <param name="storage">How uploads are stored.</param>
-    public QueueArtifactPublisher(string taskId, int runId, DateTimeOffset taskExpires, Func<QueueClient> queue, ArtifactStorageType storage)
+    /// <param name="temporaryFolder">Where gzip uploads are compressed before they are sent; the system's temporary folder when <see langword="null"/>.</param>
+    /// <param name="note">Writes a line for the task author (the task log); called at most once, when gzip is asked for but the storage type does not allow it.</param>
+    public QueueArtifactPublisher(string taskId, int runId, DateTimeOffset taskExpires, Func<QueueClient> queue, ArtifactStorageType storage, string? temporaryFolder = null, Action<string>? note = null)
     {
+        this.temporaryFolder = temporaryFolder;
+        this.note = note;
         this.taskId = taskId;
         this.runId = runId;
         this.taskExpires = taskExpires;
@@ -47,11 +57,21 @@ public sealed class QueueArtifactPublisher : IArtifactPublisher
     public async Task UploadAsync(ArtifactUpload artifact, Func<CancellationToken, Task<Stream>> openContent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(artifact);
-        var uploader = new ArtifactUploader(queue());
+        var encoding = ArtifactEncoding.Choose(artifact.Name, artifact.ContentType, artifact.ContentEncoding);
+        var uploader = new ArtifactUploader(queue()) { TemporaryFolder = temporaryFolder };
         var expires = Expiry(artifact.Expires);
-        _ = storage == ArtifactStorageType.Object
-            ? await uploader.UploadObjectAsync(taskId, runId, artifact.Name, artifact.ContentType, expires, openContent, cancellationToken).ConfigureAwait(false)
-            : await uploader.UploadS3Async(taskId, runId, artifact.Name, artifact.ContentType, expires, openContent, cancellationToken).ConfigureAwait(false);
+        if (storage == ArtifactStorageType.Object)
+        {
+            if (artifact.ContentEncoding == ArtifactEncoding.Gzip && Interlocked.Exchange(ref gzipRefused, 1) == 0)
+            {
+                note?.Invoke($"Artifact {artifact.Name} asks for gzip content encoding, but object storage keeps artifacts with identity encoding; stored as is (so are any later ones that ask)");
+            }
+
+            await uploader.UploadObjectAsync(taskId, runId, artifact.Name, artifact.ContentType, expires, openContent, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await uploader.UploadS3Async(taskId, runId, artifact.Name, artifact.ContentType, expires, openContent, encoding, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -48,7 +48,7 @@ internal sealed class ClaimedRun
         claimedAt = time.GetUtcNow();
         takenUntil = claim.TakenUntil;
         queue = workerQueue.WithCredentials(claim.Credentials);
-        publisher = new QueueArtifactPublisher(TaskId, RunId, claim.Status.Expires, () => queue, options.ArtifactStorage);
+        publisher = new QueueArtifactPublisher(TaskId, RunId, claim.Status.Expires, () => queue, options.ArtifactStorage, storage.Root, line => run?.Log.WriteLine(line));
         run = factory.Create(new ClaimedTask(TaskId, RunId, claim.Task, ToTaskCredentials(claim.Credentials, takenUntil)), storage.NewFilePath("task-log"), publisher);
     }
 

@@ -5,16 +5,21 @@ namespace TcWorker.Taskcluster;
 /// <summary>What an upload stored.</summary>
 /// <param name="Name">The artifact name.</param>
 /// <param name="Method"><c>dataInline</c>, <c>putUrl</c> or <c>s3</c>.</param>
-/// <param name="ContentLength">Bytes uploaded.</param>
-/// <param name="Hashes">SHA-256 and SHA-512 of the content, lowercase hex.</param>
-public sealed record ArtifactUploadResult(string Name, string Method, long ContentLength, ObjectHashes Hashes);
+/// <param name="ContentLength">Bytes uploaded (the gzip form's size when <see cref="ContentEncoding"/> is <c>gzip</c>).</param>
+/// <param name="Hashes">SHA-256 and SHA-512 of the bytes uploaded, lowercase hex.</param>
+public sealed record ArtifactUploadResult(string Name, string Method, long ContentLength, ObjectHashes Hashes)
+{
+    /// <summary>The Content-Encoding the artifact was stored with: <c>identity</c> or <c>gzip</c>.</summary>
+    public string ContentEncoding { get; init; } = ArtifactEncoding.Identity;
+}
 
 /// <summary>
 /// Uploads artifact content: <c>object</c> artifacts through the object service (inline up to
 /// 8 KiB, else a PUT to the returned URL with exactly the returned headers; then finishUpload
-/// and finishArtifact) and legacy <c>s3</c> artifacts (one presigned PUT). Content is streamed,
-/// never held in memory whole; hashes are computed while it streams. A 5xx or network error
-/// during a PUT reopens the content and starts again. Thread-safe.
+/// and finishArtifact) and legacy <c>s3</c> artifacts (one presigned PUT, optionally with
+/// <c>Content-Encoding: gzip</c>). Content is streamed, never held in memory whole; hashes are
+/// computed while it streams. A 5xx or network error during a PUT reopens the content and starts
+/// again. Thread-safe.
 /// </summary>
 public sealed class ArtifactUploader
 {
@@ -30,6 +35,12 @@ public sealed class ArtifactUploader
         ArgumentNullException.ThrowIfNull(queue);
         _queue = queue;
     }
+
+    /// <summary>
+    /// Where gzip uploads compress their content first (a presigned PUT needs the length up front);
+    /// <see cref="Path.GetTempPath"/> when <see langword="null"/>. Each file is deleted when its upload ends.
+    /// </summary>
+    public string? TemporaryFolder { get; init; }
 
     /// <summary>Uploads an <c>object</c> artifact and finishes it.</summary>
     /// <param name="taskId">The task.</param>
@@ -97,24 +108,50 @@ public sealed class ArtifactUploader
     /// <param name="openContent">Opens the content from its start; called again for each retry.</param>
     /// <param name="cancellationToken">Cancels the upload.</param>
     /// <exception cref="TaskclusterException">A call failed.</exception>
-    public async Task<ArtifactUploadResult> UploadS3Async(string taskId, int runId, string name, string contentType, DateTimeOffset expires, Func<CancellationToken, Task<Stream>> openContent, CancellationToken cancellationToken = default)
+    public Task<ArtifactUploadResult> UploadS3Async(string taskId, int runId, string name, string contentType, DateTimeOffset expires, Func<CancellationToken, Task<Stream>> openContent, CancellationToken cancellationToken = default) =>
+        UploadS3Async(taskId, runId, name, contentType, expires, openContent, ArtifactEncoding.Identity, cancellationToken);
+
+    /// <summary>
+    /// Uploads a legacy <c>s3</c> artifact with a content encoding. With <c>gzip</c> the content is
+    /// read once and compressed into a temporary file under <see cref="TemporaryFolder"/>, which is
+    /// uploaded (and re-sent unchanged on retries) with <c>Content-Encoding: gzip</c> and the original
+    /// Content-Type, then deleted. The gzip form is sent even when it is not smaller.
+    /// </summary>
+    /// <param name="taskId">The task.</param>
+    /// <param name="runId">The run.</param>
+    /// <param name="name">The artifact name.</param>
+    /// <param name="contentType">The content type of the original bytes (the PUT must carry the same).</param>
+    /// <param name="expires">Artifact expiry.</param>
+    /// <param name="openContent">Opens the content from its start; called again for each retry with <c>identity</c>, once with <c>gzip</c>.</param>
+    /// <param name="contentEncoding"><see cref="ArtifactEncoding.Identity"/> or <see cref="ArtifactEncoding.Gzip"/>.</param>
+    /// <param name="cancellationToken">Cancels the upload.</param>
+    /// <exception cref="TaskclusterException">A call failed.</exception>
+    /// <exception cref="ArgumentException"><paramref name="contentEncoding"/> is neither <c>identity</c> nor <c>gzip</c>.</exception>
+    public async Task<ArtifactUploadResult> UploadS3Async(string taskId, int runId, string name, string contentType, DateTimeOffset expires, Func<CancellationToken, Task<Stream>> openContent, string contentEncoding, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(openContent);
-        var probe = await ProbeAsync(openContent, cancellationToken).ConfigureAwait(false);
-        var artifact = await _queue.CreateArtifactAsync(taskId, runId, name, CreateArtifactRequest.S3(expires, contentType), cancellationToken).ConfigureAwait(false);
-        if (artifact.PutUrl is null)
+        ArgumentNullException.ThrowIfNull(contentEncoding);
+        if (contentEncoding == ArtifactEncoding.Identity)
         {
-            throw new TaskclusterException($"createArtifact for {name} returned no putUrl (storageType {artifact.StorageType}).");
+            return await PutS3Async(taskId, runId, name, contentType, expires, openContent, contentEncoding, cancellationToken).ConfigureAwait(false);
         }
 
-        var target = new PutUrlUpload
+        if (contentEncoding != ArtifactEncoding.Gzip)
         {
-            Url = artifact.PutUrl,
-            Expires = artifact.Expires ?? DateTimeOffset.MaxValue,
-            Headers = new() { ["Content-Type"] = artifact.ContentType ?? contentType },
-        };
-        var hashes = await PutAsync(target, probe.Length, openContent, null, cancellationToken).ConfigureAwait(false);
-        return new ArtifactUploadResult(name, "s3", probe.Length, hashes);
+            throw new ArgumentException($"Unknown content encoding '{contentEncoding}'; use '{ArtifactEncoding.Identity}' or '{ArtifactEncoding.Gzip}'.", nameof(contentEncoding));
+        }
+
+        Stream compressed;
+        var original = await openContent(cancellationToken).ConfigureAwait(false);
+        await using (original.ConfigureAwait(false))
+        {
+            compressed = await ArtifactEncoding.CompressToTemporaryFileAsync(original, TemporaryFolder, cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (compressed.ConfigureAwait(false))
+        {
+            return await PutS3Async(taskId, runId, name, contentType, expires, Rewinding(compressed), contentEncoding, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Wraps a seekable stream as an opener that rewinds it to its current position; the caller keeps ownership.</summary>
@@ -133,6 +170,27 @@ public sealed class ArtifactUploader
             seekable.Position = start;
             return Task.FromResult<Stream>(new NonClosingStream(seekable));
         };
+    }
+
+    private async Task<ArtifactUploadResult> PutS3Async(string taskId, int runId, string name, string contentType, DateTimeOffset expires, Func<CancellationToken, Task<Stream>> openContent, string contentEncoding, CancellationToken cancellationToken)
+    {
+        var probe = await ProbeAsync(openContent, cancellationToken).ConfigureAwait(false);
+        var artifact = await _queue.CreateArtifactAsync(taskId, runId, name, CreateArtifactRequest.S3(expires, contentType), cancellationToken).ConfigureAwait(false);
+        if (artifact.PutUrl is null)
+        {
+            throw new TaskclusterException($"createArtifact for {name} returned no putUrl (storageType {artifact.StorageType}).");
+        }
+
+        var headers = new Dictionary<string, string> { ["Content-Type"] = artifact.ContentType ?? contentType };
+        if (contentEncoding != ArtifactEncoding.Identity)
+        {
+            // Not part of the presigned signature: S3 stores it with the object and serves it back.
+            headers["Content-Encoding"] = contentEncoding;
+        }
+
+        var target = new PutUrlUpload { Url = artifact.PutUrl, Expires = artifact.Expires ?? DateTimeOffset.MaxValue, Headers = headers };
+        var hashes = await PutAsync(target, probe.Length, openContent, null, cancellationToken).ConfigureAwait(false);
+        return new ArtifactUploadResult(name, "s3", probe.Length, hashes) { ContentEncoding = contentEncoding };
     }
 
     private static ObjectHashes HashOf(byte[] data) => new()

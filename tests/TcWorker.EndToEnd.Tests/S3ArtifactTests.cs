@@ -68,11 +68,13 @@ public sealed class S3ArtifactTests
         const int Lines = 3_000_000; // seq 1 3000000: about 20.9 MB, five 5 MiB parts
         var taskId = await deployment.CreateTaskAsync(new JObject
         {
-            ["command"] = new JArray { new JArray("sh", "-c", $"mkdir -p out/sub && echo hello > small.txt && echo '{{}}' > 'out/sub/da ta.json' && seq 1 {Lines} > big.txt") },
+            ["command"] = new JArray { new JArray("sh", "-c", $"mkdir -p out/sub && echo hello > small.txt && echo '{{}}' > 'out/sub/da ta.json' && seq 1 {Lines} > big.txt && cp big.txt big.log && printf 'binary' > app.bin") },
             ["artifacts"] = JArray.Parse("""
                 [
                   {"type": "file", "path": "small.txt", "name": "public/small.txt"},
-                  {"type": "file", "path": "big.txt", "name": "public/big.txt", "contentType": "text/x-numbers"},
+                  {"type": "file", "path": "big.txt", "name": "public/big.txt", "contentType": "text/x-numbers", "contentEncoding": "identity"},
+                  {"type": "file", "path": "big.log", "name": "public/big.log"},
+                  {"type": "file", "path": "app.bin", "name": "public/app.bin"},
                   {"type": "directory", "path": "out", "name": "public/out"}
                 ]
                 """),
@@ -105,13 +107,15 @@ public sealed class S3ArtifactTests
         var bigBytes = Encoding.ASCII.GetBytes(expectedBig.ToString());
         var expected = new[]
         {
-            (Name: "public/small.txt", Type: "text/plain; charset=utf-8", Bytes: Encoding.ASCII.GetBytes("hello\n")),
-            (Name: "public/big.txt", Type: "text/x-numbers", Bytes: bigBytes),
-            (Name: "public/out/sub/da ta.json", Type: "application/json", Bytes: Encoding.ASCII.GetBytes("{}\n")),
+            (Name: "public/small.txt", Type: "text/plain; charset=utf-8", Gzip: true, Bytes: Encoding.ASCII.GetBytes("hello\n")),
+            (Name: "public/big.txt", Type: "text/x-numbers", Gzip: false, Bytes: bigBytes),
+            (Name: "public/big.log", Type: "text/plain; charset=utf-8", Gzip: true, Bytes: bigBytes),
+            (Name: "public/app.bin", Type: "application/octet-stream", Gzip: false, Bytes: Encoding.ASCII.GetBytes("binary")),
+            (Name: "public/out/sub/da ta.json", Type: "application/json", Gzip: true, Bytes: Encoding.ASCII.GetBytes("{}\n")),
         };
         var artifacts = (await deployment.Queue.ListArtifactsAsync(taskId, 0)).Artifacts;
         using var client = Client(s3);
-        foreach (var (name, type, bytes) in expected)
+        foreach (var (name, type, gzip, bytes) in expected)
         {
             Assert.Equal("reference", artifacts.Single(a => a.Name == name).StorageType);
             var key = $"ci/{taskId}/0/{name}";
@@ -121,17 +125,24 @@ public sealed class S3ArtifactTests
             Assert.Equal(type, stored.Headers.ContentType);
             using var read = new MemoryStream();
             await stored.ResponseStream.CopyToAsync(read);
-            Assert.Equal(bytes.Length, read.Length);
-            Assert.Equal(SHA256.HashData(bytes), SHA256.HashData(read.ToArray()));
+            Assert.True((gzip ? "gzip" : null) == stored.Headers.ContentEncoding, $"{name}: Content-Encoding {stored.Headers.ContentEncoding}");
+            var content = gzip ? StoredContent.Gunzip(read.ToArray()) : read.ToArray();
+            Assert.Equal(bytes.Length, content.Length);
+            Assert.Equal(SHA256.HashData(bytes), SHA256.HashData(content));
         }
 
         // the reference redirects to the object (s3rver serves it without authentication)
-        Assert.Equal((HttpStatusCode.OK, "hello\n", "text/plain; charset=utf-8"), await ArtifactTests.FetchAsync(deployment, taskId, "public/small.txt"));
+        await StoredContent.AssertGzipAsync(deployment.Queue.BuildSignedArtifactUrl(taskId, 0, "public/small.txt", TimeSpan.FromMinutes(5)), Encoding.ASCII.GetBytes("hello\n"), "text/plain; charset=utf-8");
+        await StoredContent.AssertIdentityAsync(deployment.Queue.BuildSignedArtifactUrl(taskId, 0, "public/app.bin", TimeSpan.FromMinutes(5)), Encoding.ASCII.GetBytes("binary"), "application/octet-stream");
         // the task log still goes through the queue
         // s3rver's multipart ETag is a plain MD5 (no "-5" suffix), so the part count comes from the log
         var log = (await ArtifactTests.FetchAsync(deployment, taskId, "public/logs/live_backing.log")).Body;
-        Assert.Contains("Uploaded artifact public/big.txt to the bucket in 5 parts", log, StringComparison.Ordinal);
-        Assert.Contains("Uploaded artifact public/small.txt to the bucket", log, StringComparison.Ordinal);
+        Assert.Contains("Uploaded artifact public/big.txt to the bucket in 5 parts\n", log, StringComparison.Ordinal);
+        // about 6.4 MB once compressed: two 5 MiB parts, and the multipart upload keeps the encoding
+        Assert.Contains("Uploaded artifact public/big.log to the bucket in 2 parts (gzip)", log, StringComparison.Ordinal);
+        Assert.Contains("Uploaded artifact public/small.txt to the bucket (gzip)", log, StringComparison.Ordinal);
+        Assert.Contains("Uploaded artifact public/app.bin to the bucket\n", log, StringComparison.Ordinal);
+        Assert.Empty(ContentEncodingTests.Spooled((string)config["temporaryFolder"]!));
     }
 
     private static AmazonS3Client Client(S3rverProcess s3) => new(

@@ -188,19 +188,43 @@ public sealed class BinaryTests
     }
 
     [Fact]
-    public async Task A_1_GiB_artifact_streams_through_with_flat_memory()
+    public Task A_1_GiB_artifact_streams_through_with_flat_memory() => AssertFlatMemoryAsync("big.bin", null);
+
+    /// <summary>
+    /// The gzip path: with s3 storage a .txt is compressed into a temporary file, uploaded from it
+    /// with Content-Encoding: gzip, and decoded again by tc-worker's download.
+    /// </summary>
+    [Fact]
+    public Task A_1_GiB_text_artifact_gzips_through_s3_storage_with_flat_memory() => AssertFlatMemoryAsync("big.txt", """
+        {
+          "engine": "native",
+          "engines": {"native": {"createUser": false}},
+          "plugins": {"artifacts": {}, "env": {}, "maxruntime": {}, "success": {}},
+          "worker": {"workerPoolId": "local/native", "artifactStorage": "s3"}
+        }
+        """);
+
+    private static async Task AssertFlatMemoryAsync(string file, string? config)
     {
         var folder = Directory.CreateTempSubdirectory("tcw-big-").FullName;
         try
         {
             var taskFile = Path.Combine(folder, "big.json");
-            await File.WriteAllTextAsync(taskFile, """
+            await File.WriteAllTextAsync(taskFile, $$"""
                 {
-                  "command": [["sh", "-c", "head -c 1073741824 /dev/zero > big.bin && sha256sum big.bin"]],
-                  "artifacts": [{"type": "file", "path": "big.bin", "name": "public/big.bin"}]
+                  "command": [["sh", "-c", "head -c 1073741824 /dev/zero > {{file}} && sha256sum {{file}}"]],
+                  "artifacts": [{"type": "file", "path": "{{file}}", "name": "public/{{file}}"}]
                 }
                 """);
-            using var process = Start(folder, "run", taskFile, "--out", Path.Combine(folder, "out"));
+            string[] args = ["run", taskFile, "--out", Path.Combine(folder, "out")];
+            if (config is not null)
+            {
+                var configFile = Path.Combine(folder, "config.json");
+                await File.WriteAllTextAsync(configFile, config);
+                args = [.. args, "--config", configFile];
+            }
+
+            using var process = Start(folder, args);
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
             long peakKiB = 0;
@@ -224,17 +248,17 @@ public sealed class BinaryTests
 
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
             Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {await stderr}");
-            var downloaded = Path.Combine(folder, "out", "public", "big.bin");
+            var downloaded = Path.Combine(folder, "out", "public", file);
             Assert.Equal(1L << 30, new FileInfo(downloaded).Length);
-            await using (var file = File.OpenRead(downloaded))
+            await using (var content = File.OpenRead(downloaded))
             {
-                var hash = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(file));
-                Assert.Contains(hash + "  big.bin", await stdout, StringComparison.Ordinal);
+                var hash = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(content));
+                Assert.Contains(hash + "  " + file, await stdout, StringComparison.Ordinal);
             }
 
             // The worker, the queue and the download all stream: far below the file's size.
             Assert.True(peakKiB is > 0 and < 400 * 1024, $"peak resident memory of tc-worker run: {peakKiB} KiB");
-            Console.WriteLine($"tc-worker run peak RSS with a 1 GiB artifact: {peakKiB / 1024} MiB");
+            Console.WriteLine($"tc-worker run peak RSS with a 1 GiB artifact ({file}, {(config is null ? "object" : "s3")} storage): {peakKiB / 1024} MiB");
         }
         finally
         {

@@ -37,6 +37,17 @@ public sealed class ContentEncodingTests
         ]
         """);
 
+    /// <summary>Each uploaded file: its name, the <c>seq 1 n</c> it holds, its content type, and whether s3 storage gzips it.</summary>
+    private static readonly (string Name, int Lines, string Type, bool GzipOnS3)[] Expected =
+    [
+        ("public/enc/report.txt", 20000, "text/plain; charset=utf-8", true),
+        ("public/enc/data.json", 3000, "application/json", true),
+        ("public/shot.png", 2000, "image/png", false),
+        ("public/forced.txt", 5000, "text/plain; charset=utf-8", false),
+        ("public/raw/a.dat", 4000, "application/octet-stream", true),
+        ("public/raw/b.dat", 6000, "application/octet-stream", true),
+    ];
+
     [Fact]
     public Task S3_storage_on_the_folder_store_gzips_compressible_files_and_the_task_log() => AssertS3StorageAsync(null);
 
@@ -60,12 +71,11 @@ public sealed class ContentEncodingTests
         await using var deployment = await Deployment.StartAsync();
         var taskId = await RunAsync(deployment, "object");
 
-        await StoredContent.AssertIdentityAsync(Url(deployment, taskId, "public/enc/report.txt"), Seq(20000), "text/plain; charset=utf-8");
-        await StoredContent.AssertIdentityAsync(Url(deployment, taskId, "public/enc/data.json"), Seq(3000), "application/json");
-        await StoredContent.AssertIdentityAsync(Url(deployment, taskId, "public/shot.png"), Seq(2000), "image/png");
-        await StoredContent.AssertIdentityAsync(Url(deployment, taskId, "public/forced.txt"), Seq(5000), "text/plain; charset=utf-8");
-        await StoredContent.AssertIdentityAsync(Url(deployment, taskId, "public/raw/a.dat"), Seq(4000), "application/octet-stream");
-        await StoredContent.AssertIdentityAsync(Url(deployment, taskId, "public/raw/b.dat"), Seq(6000), "application/octet-stream");
+        foreach (var (name, lines, type, _) in Expected)
+        {
+            await StoredContent.AssertIdentityAsync(Url(deployment, taskId, name), Seq(lines), type);
+        }
+
         var log = (await ArtifactTests.FetchAsync(deployment, taskId, "public/logs/live_backing.log")).Body;
         Assert.Contains("from the task", log, StringComparison.Ordinal);
         // both files of public/raw ask for gzip: one line says it
@@ -79,12 +89,11 @@ public sealed class ContentEncodingTests
         var taskId = await RunAsync(deployment, "s3");
         Assert.Equal("completed", (await deployment.StatusAsync(taskId)).Runs[0].State);
 
-        await StoredContent.AssertGzipAsync(Url(deployment, taskId, "public/enc/report.txt"), Seq(20000), "text/plain; charset=utf-8");
-        await StoredContent.AssertGzipAsync(Url(deployment, taskId, "public/enc/data.json"), Seq(3000), "application/json");
-        await StoredContent.AssertIdentityAsync(Url(deployment, taskId, "public/shot.png"), Seq(2000), "image/png");
-        await StoredContent.AssertIdentityAsync(Url(deployment, taskId, "public/forced.txt"), Seq(5000), "text/plain; charset=utf-8");
-        await StoredContent.AssertGzipAsync(Url(deployment, taskId, "public/raw/a.dat"), Seq(4000), "application/octet-stream");
-        await StoredContent.AssertGzipAsync(Url(deployment, taskId, "public/raw/b.dat"), Seq(6000), "application/octet-stream");
+        foreach (var (name, lines, type, gzip) in Expected)
+        {
+            var url = Url(deployment, taskId, name);
+            await (gzip ? StoredContent.AssertGzipAsync(url, Seq(lines), type) : StoredContent.AssertIdentityAsync(url, Seq(lines), type));
+        }
 
         // a .gz file is stored as the file it is: no Content-Encoding, the body is the task's gzip file
         using (var raw = new HttpClient(new HttpClientHandler { AutomaticDecompression = System.Net.DecompressionMethods.None }))

@@ -19,18 +19,7 @@ public sealed class S3StorageTests
     public async Task S3_and_object_artifacts_go_to_the_bucket_and_getArtifact_redirects_there()
     {
         await using var s3 = await S3rverProcess.StartAsync("queue-artifacts");
-        await using var h = await QueueHarness.StartAsync(o => o with
-        {
-            S3 = new LocalQueueS3Options
-            {
-                Endpoint = s3.Endpoint,
-                Bucket = s3.Bucket,
-                AccessKeyId = S3rverProcess.AccessKeyId,
-                SecretAccessKey = S3rverProcess.SecretAccessKey,
-                ForcePathStyle = true,
-                KeyPrefix = "lq/",
-            },
-        });
+        await using var h = await StartOnBucketAsync(s3, "lq/");
         var (taskId, task) = await ArtifactTests.ClaimedAsync(h);
         var expires = DateTimeOffset.UtcNow.AddDays(1);
         var uploader = new ArtifactUploader(task.Queue);
@@ -85,17 +74,20 @@ public sealed class S3StorageTests
     public async Task The_bucket_keeps_the_content_encoding_an_s3_upload_sent_and_serves_it_back()
     {
         await using var s3 = await S3rverProcess.StartAsync("queue-encodings");
-        await using var h = await QueueHarness.StartAsync(o => o with
-        {
-            S3 = new LocalQueueS3Options
-            {
-                Endpoint = s3.Endpoint,
-                Bucket = s3.Bucket,
-                AccessKeyId = S3rverProcess.AccessKeyId,
-                SecretAccessKey = S3rverProcess.SecretAccessKey,
-                ForcePathStyle = true,
-            },
-        });
+        await using var h = await StartOnBucketAsync(s3, string.Empty);
         await ArtifactTests.AssertEncodingsRoundTripAsync(h);
     }
+
+    private static Task<QueueHarness> StartOnBucketAsync(S3rverProcess s3, string keyPrefix) => QueueHarness.StartAsync(o => o with
+    {
+        S3 = new LocalQueueS3Options
+        {
+            Endpoint = s3.Endpoint,
+            Bucket = s3.Bucket,
+            AccessKeyId = S3rverProcess.AccessKeyId,
+            SecretAccessKey = S3rverProcess.SecretAccessKey,
+            ForcePathStyle = true,
+            KeyPrefix = keyPrefix,
+        },
+    });
 }

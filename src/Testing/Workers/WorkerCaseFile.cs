@@ -105,20 +105,16 @@ public static class WorkerCaseFile
                 Problems.Add("$.tasks: must be a non-empty list of tasks");
             }
 
-            return name is null ? null : new WorkerCase
+            var config = root["config"] switch
             {
-                Name = name,
-                Tasks = tasks,
-                Config = root["config"] switch
-                {
-                    null => null,
-                    JObject config => config.ToString(),
-                    JValue { Type: JTokenType.String } config => (string)config!,
-                    _ => Invalid<string>("$.config", "must be an object or YAML text"),
-                },
-                Capacity = root["capacity"] is null ? null : Integer(root, "capacity", "$"),
-                Timeout = Seconds(root, "timeout", "$") ?? TimeSpan.FromMinutes(2),
+                null => null,
+                JObject fragment => fragment.ToString(),
+                JValue { Type: JTokenType.String } fragment => (string)fragment!,
+                _ => Invalid<string>("$.config", "must be an object or YAML text"),
             };
+            var capacity = root["capacity"] is null ? null : Integer(root, "capacity", "$");
+            var timeout = Seconds(root, "timeout", "$") ?? TimeSpan.FromMinutes(2);
+            return name is null ? null : new WorkerCase { Name = name, Tasks = tasks, Config = config, Capacity = capacity, Timeout = timeout };
         }
 
         private WorkerCaseTask? Task(JToken token, string path)
@@ -144,15 +140,19 @@ public static class WorkerCaseFile
                 Problems.Add($"{path}.definition: must be an object");
             }
 
+            var deadline = Seconds(task, "deadline", path);
+            var dependsOn = Strings(task, "dependsOn", path);
+            var cancelAfter = Seconds(task, "cancelAfter", path);
+            var expect = Expect(task["expect"], path + ".expect");
             return name is null ? null : new WorkerCaseTask
             {
                 Name = name,
                 Payload = task["payload"] is JValue text ? (object)(string)text! : task["payload"] ?? new JObject(),
-                Deadline = Seconds(task, "deadline", path),
-                DependsOn = Strings(task, "dependsOn", path),
+                Deadline = deadline,
+                DependsOn = dependsOn,
                 Definition = task["definition"] as JObject,
-                CancelAfter = Seconds(task, "cancelAfter", path),
-                Expect = Expect(task["expect"], path + ".expect"),
+                CancelAfter = cancelAfter,
+                Expect = expect,
             };
         }
 

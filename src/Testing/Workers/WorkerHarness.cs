@@ -26,6 +26,7 @@ public sealed class WorkerHarness
     public const string WorkerPoolId = "tcw-harness/worker";
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan GracefulStop = TimeSpan.FromSeconds(5);
     private readonly Action<ITcWorkerBuilder>? register;
 
     /// <summary>Creates a harness.</summary>
@@ -253,11 +254,12 @@ public sealed class WorkerHarness
         return problems;
     }
 
-    // Gracefully first; a worker that overstays is stopped at once so a case never hangs the test run.
+    // Gracefully first. Runs still going once every task has resolved (canceled, past the deadline: the worker
+    // learns it only at its next reclaim) decide nothing any more, so a worker that overstays is stopped at once.
     private static async Task StopAsync(Task<WorkerStopReason> worker, WorkerLifetime lifetime)
     {
         lifetime.StopGracefully();
-        if (await Task.WhenAny(worker, Task.Delay(TimeSpan.FromSeconds(30))).ConfigureAwait(false) != worker)
+        if (await Task.WhenAny(worker, Task.Delay(GracefulStop)).ConfigureAwait(false) != worker)
         {
             lifetime.StopNow();
             await Task.WhenAny(worker, Task.Delay(TimeSpan.FromSeconds(30))).ConfigureAwait(false);

@@ -43,6 +43,7 @@ internal sealed class MockRun(string function, string argument, TimeSpan delay, 
             "print-env" => await PrintEnvironmentAsync().ConfigureAwait(false),
             "ping-proxy" => await PingProxyAsync(stop).ConfigureAwait(false),
             "write-files" => WriteFiles(),
+            "write-files-then-sleep" => await SleepForeverAsync(WriteFiles(), stop).ConfigureAwait(false),
             "exit-code" => int.TryParse(argument, NumberStyles.Integer, CultureInfo.InvariantCulture, out var code) ? code : throw new MalformedPayloadException("payload.argument must be an integer for exit-code."),
             "write-volume" => WriteVolume(),
             "read-volume" => Volume(argument) is { } v && v.Volume.Files.ContainsKey(VolumeMarker) ? 0 : 1,
@@ -65,6 +66,12 @@ internal sealed class MockRun(string function, string argument, TimeSpan delay, 
         }
 
         await Task.Delay(TimeSpan.FromMilliseconds(ms), time, stop).ConfigureAwait(false);
+        return 0;
+    }
+
+    private async Task<int> SleepForeverAsync(int _, CancellationToken stop)
+    {
+        await Task.Delay(Timeout.InfiniteTimeSpan, time, stop).ConfigureAwait(false);
         return 0;
     }
 

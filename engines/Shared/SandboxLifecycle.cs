@@ -83,12 +83,15 @@ internal sealed class SandboxLifecycle<TResult> : IDisposable
         }
     }
 
-    /// <summary>Aborts; throws <see cref="SandboxTerminatedException"/> when the run already ended on its own.</summary>
+    /// <summary>
+    /// Aborts; throws <see cref="SandboxTerminatedException"/> when the run already ended on its own or was killed:
+    /// a killed run's result is kept, and whoever holds it keeps owning it.
+    /// </summary>
     public Task AbortAsync()
     {
         lock (gate)
         {
-            if (state == State.Finished)
+            if (state is State.Finished or State.Killed)
             {
                 throw new SandboxTerminatedException();
             }

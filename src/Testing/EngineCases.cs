@@ -19,6 +19,13 @@ public sealed record ArtifactsCase(JObject Payload, string FilePath, string File
     /// It must not be under <see cref="FolderPath"/>.
     /// </summary>
     public string? EscapingSymlinkPath { get; init; }
+
+    /// <summary>
+    /// Writes <see cref="FileText"/> to <see cref="FilePath"/>, then logs the kit's <c>SleepStartedText</c> (when the
+    /// subclass sets it) and runs until killed; required when the engine also declares <c>EngineFeatures.Kill</c>, for
+    /// the case that reads a killed sandbox's artifacts.
+    /// </summary>
+    public JObject? WriteThenSleepPayload { get; init; }
 }
 
 /// <summary>What the volume cases of <see cref="EngineConformanceTests"/> need.</summary>
@@ -36,3 +43,12 @@ public sealed record VolumesCase(string MountPoint, JObject WritePayload, JObjec
 /// <param name="Command">A command that writes <paramref name="Stdout"/> to its standard output and exits with 0.</param>
 /// <param name="Stdout">The command's exact standard output.</param>
 public sealed record ShellsCase(JObject Payload, IReadOnlyList<string> Command, string Stdout);
+
+/// <summary>What the display case of <see cref="EngineConformanceTests"/> needs.</summary>
+/// <param name="Payload">Keeps the sandbox running, with its displays up, until killed or aborted.</param>
+/// <param name="DisplayNames">The names <c>ISandbox.ListDisplaysAsync</c> must list, in any order.</param>
+public sealed record DisplaysCase(JObject Payload, IReadOnlyList<string> DisplayNames)
+{
+    /// <summary>A name that is not a display of the sandbox; opening it must be a <c>ResourceNotFoundException</c>.</summary>
+    public string InvalidDisplayName { get; init; } = "no-such-display";
+}

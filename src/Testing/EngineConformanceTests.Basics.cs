@@ -81,7 +81,7 @@ public abstract partial class EngineConformanceTests
         }
     }
 
-    /// <summary>Killing a running sandbox gives an unsuccessful result, the same on every call.</summary>
+    /// <summary>Killing a running sandbox gives an unsuccessful result without an exit code, the same on every call.</summary>
     /// <returns>When checked.</returns>
     [SkippableFact]
     public async Task KillEndsARunningSandboxUnsuccessfully()
@@ -95,6 +95,7 @@ public abstract partial class EngineConformanceTests
             await using (result.ConfigureAwait(false))
             {
                 Assert.False(result.Success, "A killed sandbox reported success:\n" + task.LogText);
+                Assert.True(result.ExitCode is null, $"A killed sandbox reported the exit code {result.ExitCode}; a killed result has none, so that a kill never reads as a (retryable) exit code.");
                 Assert.Same(result, await sandbox.WaitForResultAsync().WaitAsync(Timeout).ConfigureAwait(false));
             }
         }

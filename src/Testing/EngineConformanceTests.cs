@@ -67,6 +67,9 @@ public abstract partial class EngineConformanceTests : IAsyncLifetime
     /// <summary>The shell case, required when the engine declares <see cref="EngineFeatures.Shells"/>.</summary>
     protected virtual ShellsCase? Shells => null;
 
+    /// <summary>The display case, required when the engine declares <see cref="EngineFeatures.Displays"/>.</summary>
+    protected virtual DisplaysCase? Displays => null;
+
     /// <summary>Creates the provider of the engine under test.</summary>
     /// <returns>A new provider.</returns>
     protected abstract IEngineProvider CreateProvider();
@@ -182,6 +185,8 @@ public abstract partial class EngineConformanceTests : IAsyncLifetime
             (nameof(PrintEnvironmentVariablePayload), PrintEnvironmentVariablePayload(EnvironmentVariableName)),
             (nameof(PingProxyPayload), PingProxyPayload(ProxyName)),
             (nameof(Artifacts), Artifacts?.Payload),
+            (nameof(Artifacts) + ".WriteThenSleepPayload", Artifacts?.WriteThenSleepPayload),
+            (nameof(Displays), Displays?.Payload),
             (nameof(Volumes) + ".WritePayload", Volumes?.WritePayload),
             (nameof(Volumes) + ".CheckPayload", Volumes?.CheckPayload),
             (nameof(Shells), Shells?.Payload),

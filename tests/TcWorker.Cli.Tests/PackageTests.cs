@@ -52,5 +52,6 @@ public sealed class PackageTests
         var text = nuspec.ReadToEnd();
         Assert.DoesNotContain("TcWorker.Engines.Mock", text, StringComparison.Ordinal);
         Assert.Contains("id=\"TcWorker.Runtime\"", text, StringComparison.Ordinal);
+        Assert.Contains("id=\"TcWorker.LocalQueue\"", text, StringComparison.Ordinal);
     }
 }

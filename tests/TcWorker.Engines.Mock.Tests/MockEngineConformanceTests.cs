@@ -21,7 +21,10 @@ public sealed class MockEngineConformanceTests : EngineConformanceTests
 
     protected override ArtifactsCase? Artifacts => new(
         Mock("write-files", new JObject { ["public/a.txt"] = "A text", ["public/sub/b.txt"] = "B", ["other.txt"] = "O" }.ToString()),
-        "public/a.txt", "A text", "public", ["a.txt", "sub/b.txt"]);
+        "public/a.txt", "A text", "public", ["a.txt", "sub/b.txt"])
+    {
+        WriteThenSleepPayload = Mock("write-files-then-sleep", new JObject { ["public/a.txt"] = "A text" }.ToString()),
+    };
 
     protected override VolumesCase? Volumes => new("/cache", Mock("write-volume", "/cache"), Mock("read-volume", "/cache"));
 

@@ -26,7 +26,11 @@ public sealed class NativeEngineConformanceTests : EngineConformanceTests
 
     protected override ArtifactsCase? Artifacts => new(
         Shell("mkdir -p out/nested && printf 'kit text' > out/a.txt && echo b > out/nested/b.txt && ln -s /etc/passwd leak"),
-        "out/a.txt", "kit text", "out", ["a.txt", "nested/b.txt"]) { EscapingSymlinkPath = "leak" };
+        "out/a.txt", "kit text", "out", ["a.txt", "nested/b.txt"])
+    {
+        EscapingSymlinkPath = "leak",
+        WriteThenSleepPayload = Shell("mkdir -p out && printf 'kit text' > out/a.txt && echo kit-sleeping-$((1+1)); exec sleep 600"),
+    };
 
     private static JObject Shell(string script) => NativeEngineTests.Shell(script);
 }

@@ -34,7 +34,11 @@ public sealed class ScriptEngineConformanceTests : EngineConformanceTests
 
     protected override JObject? PrintEnvironmentVariablePayload(string name) => Payload("env", name);
 
-    protected override ArtifactsCase? Artifacts => new(Payload("artifacts"), "a.txt", "kit text", "out", ["x.txt", "nested/y.txt"]) { EscapingSymlinkPath = "leak" };
+    protected override ArtifactsCase? Artifacts => new(Payload("artifacts"), "a.txt", "kit text", "out", ["x.txt", "nested/y.txt"])
+    {
+        EscapingSymlinkPath = "leak",
+        WriteThenSleepPayload = Payload("write-then-sleep"),
+    };
 
     private static JObject Payload(string mode, string text = "") => new() { ["mode"] = mode, ["text"] = text };
 }

@@ -7,6 +7,7 @@ case "$(field mode)" in
   log) echo "$text" ;;
   fail) echo "$text"; exit 1 ;;
   sleep) echo kit-sleeping; exec sleep 600 ;;
+  write-then-sleep) mkdir -p artifacts && printf 'kit text' > artifacts/a.txt && echo kit-sleeping; exec sleep 600 ;;
   env) eval "echo \"\$$text\"" ;;
   artifacts)
     mkdir -p artifacts/out/nested && printf 'kit text' > artifacts/a.txt

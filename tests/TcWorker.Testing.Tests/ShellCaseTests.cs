@@ -19,55 +19,15 @@ public sealed class ShellCaseTests
         });
     }
 
-    private sealed class InMemoryShellConformance(string output) : EngineConformanceTests
+    private sealed class InMemoryShellConformance(string output) : InMemoryConformance(() => new ShellEngine(output))
     {
         protected override ShellsCase? Shells => new([], ["echo", "hello from the shell"], "hello from the shell\n");
-
-        protected override IEngineProvider CreateProvider() => new Provider(output);
-
-        protected override JObject LogPayload(string text) => [];
-
-        protected override JObject FailingLogPayload(string text) => [];
-
-        protected override JObject SilentPayload() => [];
-
-        protected override JObject SleepPayload() => [];
     }
 
-    private sealed class Provider(string output) : IEngineProvider, IEngine, ISandboxBuilder, ISandbox
+    private sealed class ShellEngine(string output) : InMemoryEngine("in-memory-shell", EngineFeatures.Shells), ISandbox
     {
-        private readonly TaskCompletionSource<IResultSet> result = new();
-
-        public string Name => "in-memory-shell";
-
-        public JObject ConfigSchema => new() { ["type"] = "object" };
-
-        public EngineCapabilities Capabilities { get; } = new() { Features = EngineFeatures.Shells };
-
-        public JObject PayloadSchema => new() { ["type"] = "object" };
-
-        public IReadOnlyList<DocSection> Documentation => [];
-
-        public IEngine Create(EngineOptions options) => this;
-
-        public Task<ISandboxBuilder> CreateSandboxBuilderAsync(SandboxOptions options, CancellationToken cancellationToken = default) => Task.FromResult<ISandboxBuilder>(this);
-
-        public void SetEnvironmentVariable(string name, string value) => throw new NotSupportedException();
-
-        public Task<ISandbox> StartAsync(CancellationToken cancellationToken = default) => Task.FromResult<ISandbox>(this);
-
-        public Task<IResultSet> WaitForResultAsync(CancellationToken cancellationToken = default) => result.Task.WaitAsync(cancellationToken);
-
-        public Task AbortAsync()
-        {
-            result.TrySetException(new Errors.SandboxAbortedException());
-            return Task.CompletedTask;
-        }
-
         public Task<IShell> OpenShellAsync(IReadOnlyList<string> command, bool tty, CancellationToken cancellationToken = default) =>
             Task.FromResult<IShell>(new Shell(command is ["echo", var text] ? output : string.Empty));
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     private sealed class Shell(string output) : IShell

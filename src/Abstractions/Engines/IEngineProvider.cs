@@ -20,7 +20,10 @@ public interface IEngineProvider
 
     /// <summary>
     /// Creates the engine. Called once, when the worker starts with this engine enabled. The config
-    /// has already been validated against <see cref="ConfigSchema"/>.
+    /// has already been validated against <see cref="ConfigSchema"/>. It is synchronous: build objects and
+    /// check the config here; start-up work that needs I/O (reaching a daemon, pulling an image) belongs in
+    /// the engine, done lazily or in the background and awaited by <see cref="IEngine.CreateSandboxBuilderAsync"/>.
+    /// Throw <see cref="Errors.FatalInternalException"/> there when it fails for good.
     /// </summary>
     /// <param name="options">The validated config, the worker environment and a logger.</param>
     /// <returns>The engine; the runtime disposes it when the worker stops.</returns>

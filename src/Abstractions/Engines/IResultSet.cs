@@ -13,7 +13,11 @@ public interface IResultSet : IAsyncDisposable
     /// <summary>Whether the task succeeded as far as the engine can tell (usually exit code 0, and not killed).</summary>
     bool Success { get; }
 
-    /// <summary>The exit code of the task's last process, or <see langword="null"/> when it has none (killed, or the engine has no such notion).</summary>
+    /// <summary>
+    /// The exit code of the task's last process, or <see langword="null"/> when it has none. A killed task's result
+    /// always has none, so a kill never reads as an exit code (say, one a task lists as retryable); the engine
+    /// conformance kit checks it.
+    /// </summary>
     int? ExitCode { get; }
 
     /// <summary>

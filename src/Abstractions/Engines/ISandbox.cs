@@ -20,15 +20,16 @@ public interface ISandbox : IAsyncDisposable
     /// <summary>
     /// Stops the task and throws its result away: <see cref="WaitForResultAsync"/> then throws
     /// <see cref="SandboxAbortedException"/>. Every process the task started is killed. Throws
-    /// <see cref="SandboxTerminatedException"/> when the task had already ended.
+    /// <see cref="SandboxTerminatedException"/> when the task had already ended, on its own or by
+    /// <see cref="KillAsync"/>: a killed task's result is kept, and <see cref="WaitForResultAsync"/> still returns it.
     /// </summary>
     /// <returns>When the task has stopped.</returns>
     Task AbortAsync();
 
     /// <summary>
     /// Stops the task but keeps its result: <see cref="WaitForResultAsync"/> then yields an
-    /// unsuccessful result set from which artifacts can still be read. A no-op when the task already
-    /// ended. Requires <see cref="EngineFeatures.Kill"/>.
+    /// unsuccessful result set without an exit code, from which the log and the files written before the
+    /// kill can still be read. A no-op when the task already ended. Requires <see cref="EngineFeatures.Kill"/>.
     /// </summary>
     /// <returns>When the task has stopped.</returns>
     Task KillAsync() => throw new FeatureNotSupportedException("kill");

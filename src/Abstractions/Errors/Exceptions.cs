@@ -65,7 +65,13 @@ public sealed class SandboxTerminatedException : InvalidOperationException
     }
 }
 
-/// <summary>The sandbox was aborted; thrown by <see cref="Engines.ISandbox.WaitForResultAsync"/> after an abort.</summary>
+/// <summary>
+/// The sandbox was aborted; thrown by <see cref="Engines.ISandbox.WaitForResultAsync"/> after an abort. It is an
+/// <see cref="OperationCanceledException"/> because an abort always answers a cancellation (cancel, deadline, claim
+/// lost, worker shutdown): code that stops on the run's aborted token and code that sees the sandbox aborted take
+/// the same path, and a task that ends with it is canceled, not faulted. Catch it before
+/// <see cref="OperationCanceledException"/> where the two must be told apart.
+/// </summary>
 public sealed class SandboxAbortedException : OperationCanceledException
 {
     /// <summary>Creates the exception.</summary>

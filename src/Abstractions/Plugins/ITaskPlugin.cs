@@ -47,7 +47,12 @@ public interface ITaskPlugin : IAsyncDisposable
     /// <returns>When done.</returns>
     Task ExceptionAsync(ExceptionReason reason, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Frees what the task plugin holds; the default does nothing.</summary>
+    /// <summary>
+    /// Frees what the task plugin holds; the default does nothing. It takes no token (<see cref="IAsyncDisposable"/>
+    /// has none): the runtime waits at most the worker's hook timeout, then leaves it behind and reports the run's
+    /// failure. Keep it short; work that may take long (uploads, remote calls) belongs in <see cref="FinishedAsync"/>
+    /// or <see cref="ExceptionAsync"/>, which have a token.
+    /// </summary>
     /// <returns>When done.</returns>
     ValueTask IAsyncDisposable.DisposeAsync() => ValueTask.CompletedTask;
 }

@@ -1,0 +1,123 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace TcWorker.Engines.Native.Tests;
+
+/// <summary>The native engine with the stock plugins, end to end through the worker harness.</summary>
+public sealed class NativeWorkerCaseTests : WorkerCaseTests
+{
+    protected override string? SkipReason => OperatingSystem.IsLinux() ? null : "The native engine tests run on Linux.";
+
+    protected override string WorkerConfig => """
+        engine: native
+        engines: {native: {createUser: false, killGracePeriodSeconds: 0.5}}
+        plugins: {env: {}, maxruntime: {}, success: {}, livelog: {}, artifacts: {}}
+        """;
+
+    protected override void Register(ITcWorkerBuilder builder) => builder
+        .AddNativeEngine()
+        .AddEnvPlugin()
+        .AddMaxRunTimePlugin()
+        .AddSuccessPlugin()
+        .AddLiveLogPlugin()
+        .AddArtifactsPlugin();
+
+    protected override IEnumerable<WorkerCase> Cases =>
+    [
+        One("success", "command: [[sh, -c, 'echo hello-$((6*7))']]\nmaxRunTime: 60", new TaskExpectation
+        {
+            Resolution = "completed",
+            LogContains = ["hello-42"],
+            Artifacts = [new(WorkerTaskOutcome.LogArtifact) { Contains = "hello-42" }, new("public/logs/live.log")],
+        }),
+        One("failing-exit-code", "command: [[sh, -c, 'echo about to fail; exit 3']]\nmaxRunTime: 60", new TaskExpectation
+        {
+            Resolution = "failed",
+            LogContains = ["about to fail"],
+        }),
+        One("malformed-payload", "command: echo this is not a list of argv lists\nmounts: []", new TaskExpectation
+        {
+            Resolution = "exception/malformed-payload",
+            LogMatches = [@"\$\.command", "mounts"],
+            LogDoesNotContain = ["this is not a list of argv lists\n"],
+        }),
+        // Killed by the maxruntime plugin: the file written before the kill is still uploaded.
+        One("max-run-time-exceeded", "command: [[sh, -c, 'mkdir out; echo before > out/early.txt; echo started; exec sleep 60']]\nmaxRunTime: 2\nartifacts: [{type: file, path: out/early.txt, name: public/early.txt}]", new TaskExpectation
+        {
+            Resolution = "failed",
+            LogContains = ["started", "exceeded maxRunTime of 2 seconds"],
+            Artifacts = [new("public/early.txt") { Content = "before\n" }],
+        }),
+        One("artifacts", """
+            command: [[sh, -c, 'mkdir -p out/sub && printf "kit text" > out/a.txt && echo nested > out/sub/b.txt']]
+            maxRunTime: 60
+            artifacts:
+              - {type: file, path: out/a.txt, name: public/a.txt}
+              - {type: directory, path: out/sub, name: public/sub}
+              - {type: file, path: out/missing.txt, name: public/missing.txt}
+              - {type: file, path: out/also-missing.txt, name: public/optional.txt, optional: true}
+            """, new TaskExpectation
+        {
+            // A missing artifact that is not optional fails the task.
+            Resolution = "failed",
+            LogContains = ["public/missing.txt"],
+            Artifacts =
+            [
+                new("public/a.txt") { Content = "kit text", ContentType = "text/plain; charset=utf-8" },
+                new("public/sub/b.txt") { Content = "nested\n" },
+                new("public/missing.txt") { ErrorReason = "file-missing-on-worker" },
+                new("public/optional.txt") { ErrorReason = "file-missing-on-worker" },
+                new("public/never-declared.txt") { Absent = true },
+            ],
+        }),
+        One("env-var-in-log", """
+            env: {GREETING: hello from the payload}
+            command: [[sh, -c, 'echo "GREETING=$GREETING TASK_ID=$TASK_ID"']]
+            maxRunTime: 60
+            """, new TaskExpectation
+        {
+            LogContains = ["GREETING=hello from the payload"],
+            LogMatches = ["TASK_ID=[A-Za-z0-9_-]{22}"],
+        }),
+        new WorkerCase
+        {
+            Name = "deadline-and-cancel",
+            Capacity = 2,
+            Tasks =
+            [
+                new WorkerCaseTask
+                {
+                    Name = "past-its-deadline",
+                    Payload = "command: [[sleep, '60']]\nmaxRunTime: 120",
+                    Deadline = TimeSpan.FromSeconds(4),
+                    Expect = new TaskExpectation { Resolution = "exception/deadline-exceeded" },
+                },
+                new WorkerCaseTask
+                {
+                    Name = "canceled",
+                    Payload = "command: [[sleep, '60']]\nmaxRunTime: 120",
+                    CancelAfter = TimeSpan.FromSeconds(1),
+                    Expect = new TaskExpectation { Resolution = "exception/canceled" },
+                },
+            ],
+        },
+        WorkerCaseFile.Load(Path.Combine(AppContext.BaseDirectory, "worker-cases", "depends-on.yml")),
+    ];
+
+    [SkippableFact]
+    public async Task A_case_config_fragment_overrides_the_worker_config()
+    {
+        var result = await RunCaseAsync(new WorkerCase
+        {
+            Name = "worker-max-run-time",
+            Config = "plugins: {maxruntime: {maxRunTime: 1}}",
+            Tasks = [new WorkerCaseTask { Name = "sleeper", Payload = new { command = new[] { new[] { "sleep", "60" } } }, Expect = new TaskExpectation { Resolution = "failed" } }],
+        });
+        Assert.Contains("exceeded maxRunTime of 1 seconds", result["sleeper"].Log, StringComparison.Ordinal);
+    }
+
+    private static WorkerCase One(string name, string payload, TaskExpectation expect) => new()
+    {
+        Name = name,
+        Tasks = [new WorkerCaseTask { Name = name, Payload = payload, Expect = expect }],
+    };
+}

@@ -101,6 +101,26 @@ public sealed class NativeWorkerCaseTests : WorkerCaseTests
             ],
         },
         WorkerCaseFile.Load(Path.Combine(AppContext.BaseDirectory, "worker-cases", "depends-on.yml")),
+        new WorkerCase
+        {
+            // s3 storage stores text gzip-encoded; the harness reads back what the task wrote.
+            Name = "s3-storage",
+            Config = "worker: {artifactStorage: s3}",
+            Tasks =
+            [
+                new WorkerCaseTask
+                {
+                    Name = "s3-storage",
+                    Payload = "command: [[sh, -c, 'mkdir out && seq 1 500 > out/numbers.txt && echo stored-as-s3']]\nmaxRunTime: 60\nartifacts: [{type: file, path: out/numbers.txt, name: public/numbers.txt}]",
+                    Expect = new TaskExpectation
+                    {
+                        Resolution = "completed",
+                        LogContains = ["stored-as-s3"],
+                        Artifacts = [new("public/numbers.txt") { Contains = "\n249\n250\n251\n" }],
+                    },
+                },
+            ],
+        },
     ];
 
     [SkippableFact]

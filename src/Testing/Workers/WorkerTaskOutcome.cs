@@ -49,7 +49,8 @@ public sealed class WorkerTaskOutcome
         var artifacts = new Dictionary<string, WorkerArtifact>(StringComparer.Ordinal);
         if (run is not null)
         {
-            using var http = new HttpClient();
+            // Artifacts stored as s3 may be gzip-encoded; expectations are about the bytes the task wrote.
+            using var http = new HttpClient(new HttpClientHandler { AutomaticDecompression = DecompressionMethods.GZip });
             await foreach (var artifact in queue.EnumerateArtifactsAsync(taskId, run.RunId, cancellationToken).ConfigureAwait(false))
             {
                 artifacts[artifact.Name] = await FetchAsync(http, queue, taskId, run.RunId, artifact, cancellationToken).ConfigureAwait(false);

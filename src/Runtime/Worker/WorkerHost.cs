@@ -102,7 +102,8 @@ public static class WorkerHost
             var options = WorkerOptions.FromConfig(config);
             var temporaryFolder = config.Document.Value<string>("temporaryFolder") ?? Path.Combine(Path.GetTempPath(), "tc-worker-" + options.Identity.WorkerId);
             using var storage = TemporaryStorage.Open(temporaryFolder);
-            var webhooks = await WebhookServer.StartAsync(new WebhookServerOptions(), loggerFactory).ConfigureAwait(false);
+            // Kestrel starts with the first task that attaches a hook, not with the worker.
+            var webhooks = new LazyWebhookServer(new WebhookServerOptions(), loggerFactory);
             await using var disposeWebhooks = webhooks.ConfigureAwait(false);
             var environment = new WorkerEnvironment(
                 options.Identity,

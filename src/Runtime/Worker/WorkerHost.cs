@@ -129,6 +129,9 @@ public static class WorkerHost
                 worker = created;
             }
 
+            // Start-up (discovery, config and schema parsing) leaves garbage the worker never
+            // allocates again at that rate: compact it away and give the memory back before idling.
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             return await created.RunAsync().ConfigureAwait(false);
         }
     }

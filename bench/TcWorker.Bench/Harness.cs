@@ -38,7 +38,8 @@ internal sealed class Harness : IAsyncDisposable
         Client = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = server.RootUrl, Credentials = server.RootCredentials, MaxRetries = 0 });
     }
 
-    public static string CliDirectory { get; } = Metadata("TcWorkerCliDirectory");
+    /// <summary>The stock binary's folder: the published one bench/run.sh names (what a deployment runs), else the build output.</summary>
+    public static string CliDirectory { get; } = Environment.GetEnvironmentVariable("TCWORKER_BENCH_CLI") is { Length: > 0 } published ? published : Metadata("TcWorkerCliDirectory");
 
     public static string Executable => Path.Combine(CliDirectory, "tc-worker");
 

@@ -60,7 +60,9 @@ internal sealed class ProcessReaper
 
             try
             {
-                if (!IsZombie(dir) && (MatchesUid(dir) || MatchesMarker(dir)))
+                // The zombie check last: /proc/PID/stat is the costliest file to read, and every task's
+                // end scans every process of the machine (a zombie's environ reads empty anyway).
+                if ((MatchesUid(dir) || MatchesMarker(dir)) && !IsZombie(dir))
                 {
                     found.Add(pid);
                 }

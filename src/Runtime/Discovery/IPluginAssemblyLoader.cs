@@ -26,8 +26,15 @@ internal sealed class McMasterPluginAssemblyLoader : IPluginAssemblyLoader
     public Assembly Load(string assemblyPath)
     {
         // Only the shared types are unified with the host; every other dependency (even one the host
-        // also has, in another version) stays private to the plugin's load context.
-        var loader = PluginLoader.CreateFromAssemblyFile(assemblyPath, SharedTypes, config => config.PreferSharedTypes = false);
+        // also has, in another version) stays private to the plugin's load context. Lazily: the
+        // assemblies the shared ones reference are shared as the plugin asks for them, rather than
+        // the whole graph loaded into the host up front for every folder (that cost ~40 framework
+        // assemblies, from XML to System.Data, at every start-up and in the worker's memory).
+        var loader = PluginLoader.CreateFromAssemblyFile(assemblyPath, SharedTypes, config =>
+        {
+            config.PreferSharedTypes = false;
+            config.IsLazyLoaded = true;
+        });
         return loader.LoadDefaultAssembly();
     }
 }

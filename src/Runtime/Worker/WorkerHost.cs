@@ -102,7 +102,8 @@ public static class WorkerHost
             var options = WorkerOptions.FromConfig(config);
             var temporaryFolder = config.Document.Value<string>("temporaryFolder") ?? Path.Combine(Path.GetTempPath(), "tc-worker-" + options.Identity.WorkerId);
             using var storage = TemporaryStorage.Open(temporaryFolder);
-            var webhooks = await WebhookServer.StartAsync(new WebhookServerOptions(), loggerFactory).ConfigureAwait(false);
+            // Kestrel starts with the first task that attaches a hook, not with the worker.
+            var webhooks = new LazyWebhookServer(new WebhookServerOptions(), loggerFactory);
             await using var disposeWebhooks = webhooks.ConfigureAwait(false);
             var environment = new WorkerEnvironment(
                 options.Identity,
@@ -128,6 +129,9 @@ public static class WorkerHost
                 worker = created;
             }
 
+            // Start-up (discovery, config and schema parsing) leaves garbage the worker never
+            // allocates again at that rate: compact it away and give the memory back before idling.
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             return await created.RunAsync().ConfigureAwait(false);
         }
     }

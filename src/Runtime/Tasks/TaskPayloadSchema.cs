@@ -24,7 +24,7 @@ public sealed class TaskPayloadSchema
     private readonly JObject enginePart;
     private readonly JObject[] pluginParts;
     private readonly SchemaValidator validator;
-    private readonly SchemaValidator[] pluginValidators;
+    private readonly Lazy<SchemaValidator>[] pluginValidators;
 
     private TaskPayloadSchema(JObject schema, JObject enginePart, JObject[] pluginParts)
     {
@@ -32,7 +32,8 @@ public sealed class TaskPayloadSchema
         this.enginePart = enginePart;
         this.pluginParts = pluginParts;
         validator = SchemaValidator.Create(schema);
-        pluginValidators = pluginParts.Select(SchemaValidator.Create).ToArray();
+        // Only needed when a whole payload is invalid; built on first use to keep start-up short.
+        pluginValidators = pluginParts.Select(part => new Lazy<SchemaValidator>(() => SchemaValidator.Create(part))).ToArray();
     }
 
     /// <summary>The composed payload schema (for <c>tc-worker schema</c> and documentation).</summary>
@@ -87,5 +88,5 @@ public sealed class TaskPayloadSchema
     internal JObject PluginPayload(int index, JObject payload) => SchemaComposer.Filter(payload, pluginParts[index]);
 
     /// <summary>Whether a plugin's own keys are valid on their own (they may be even when the whole payload is not).</summary>
-    internal bool IsValidPluginPayload(int index, JObject pluginPayload) => pluginValidators[index].Validate(pluginPayload).Count == 0;
+    internal bool IsValidPluginPayload(int index, JObject pluginPayload) => pluginValidators[index].Value.Validate(pluginPayload).Count == 0;
 }

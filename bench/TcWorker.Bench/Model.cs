@@ -51,7 +51,7 @@ internal sealed record BenchOptions
     public int GrowthRounds { get; init; } = 2;
 
     /// <summary>Size of the generated file the real job compresses, and how many interleaved runs.</summary>
-    public int JobBytes { get; init; } = 4 << 20;
+    public int JobBytes { get; init; } = 8 << 20;
 
     public int JobRuns { get; init; } = 5;
 

@@ -53,6 +53,7 @@ internal static partial class Suite
             // the first task of a process pays for compiling the whole run: not part of any figure
             await RunSeriallyAsync(harness, "bench/capacity-warm-up", [["true"]]);
             var overhead = new List<double>();
+            var cpuPerTask = new List<double>();
             foreach (var capacity in options.GrowthCapacities)
             {
                 var queue = "bench/capacity-" + capacity.ToString(CultureInfo.InvariantCulture);
@@ -63,7 +64,11 @@ internal static partial class Suite
                 }
 
                 using var lifetime = new WorkerLifetime();
+                var self = Process.GetCurrentProcess();
+                var cpu = self.TotalProcessorTime;
                 await Harness.RunWorkerAsync(harness.Config(queue, capacity, tasks: ids.Count), lifetime);
+                self.Refresh();
+                cpuPerTask.Add((self.TotalProcessorTime - cpu).TotalMilliseconds / ids.Count);
                 var durations = (await harness.CompletedAsync(ids)).Select(s => s.Runs[^1]).Select(r => (r.Resolved!.Value - r.Started!.Value).TotalMilliseconds);
                 overhead.Add(Stats.Median(durations) - Stats.Median(bare));
             }
@@ -78,6 +83,14 @@ internal static partial class Suite
                 "<= 2x",
                 growth <= 2,
                 MayBeZero: true));
+            figures.Add(new(
+                $"CPU of the worker's process (worker and queue) per `sleep` task at capacity {options.GrowthCapacities[^1]} (baseline: capacity {options.GrowthCapacities[0]})",
+                "ms",
+                cpuPerTask[^1],
+                cpuPerTask[0],
+                cpuPerTask[^1] / cpuPerTask[0],
+                "-",
+                true));
         }
 
         return figures;

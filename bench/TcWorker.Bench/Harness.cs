@@ -51,12 +51,19 @@ internal sealed class Harness : IAsyncDisposable
 
     public TaskclusterClient Client { get; }
 
-    public static async Task<Harness> StartAsync()
+    /// <summary>Starts the local queue in a fresh folder, or on the data of <paramref name="queueFolder"/> (which the caller keeps).</summary>
+    public static async Task<Harness> StartAsync(string? queueFolder = null)
     {
         var folder = Directory.CreateTempSubdirectory("tcw-bench-").FullName;
+        // traversable, so that throwaway task users (createUser) reach their task directories below it
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        }
+
         var server = await LocalQueueServer.StartAsync(new LocalQueueOptions
         {
-            DataFolder = Path.Combine(folder, "queue"),
+            DataFolder = queueFolder ?? Path.Combine(folder, "queue"),
             RootClientId = RootClientId,
             RootAccessToken = RootAccessToken,
         });
@@ -80,7 +87,7 @@ internal sealed class Harness : IAsyncDisposable
     }
 
     /// <summary>The stock worker config (native engine, the plugins that need no outside service).</summary>
-    public JObject Config(string taskQueueId, int capacity, int? tasks = null, string? rootUrl = null)
+    public JObject Config(string taskQueueId, int capacity, int? tasks = null, string? rootUrl = null, bool createUser = false)
     {
         var worker = new JObject
         {
@@ -97,6 +104,7 @@ internal sealed class Harness : IAsyncDisposable
         return new JObject
         {
             ["engine"] = "native",
+            ["engines"] = new JObject { ["native"] = new JObject { ["createUser"] = createUser } },
             ["plugins"] = new JObject { ["env"] = new JObject(), ["maxruntime"] = new JObject(), ["success"] = new JObject(), ["livelog"] = new JObject(), ["artifacts"] = new JObject() },
             ["worker"] = worker,
             ["rootUrl"] = rootUrl ?? Server.RootUrl,
@@ -120,13 +128,27 @@ internal sealed class Harness : IAsyncDisposable
             var status = await StatusAsync(taskId);
             if (status.State != "completed")
             {
-                throw new InvalidOperationException($"task {taskId} is {status.State} ({string.Join(", ", status.Runs.Select(r => $"{r.State}/{r.ReasonResolved}"))})");
+                throw new InvalidOperationException($"task {taskId} is {status.State} ({string.Join(", ", status.Runs.Select(r => $"{r.State}/{r.ReasonResolved}"))}); its log begins: {await LogStartAsync(taskId)}");
             }
 
             statuses.Add(status);
         }
 
         return statuses;
+    }
+
+    private async Task<string> LogStartAsync(string taskId)
+    {
+        try
+        {
+            using var http = new HttpClient();
+            var text = await http.GetStringAsync(Client.Queue.BuildSignedArtifactUrl(taskId, null, "public/logs/live_backing.log", TimeSpan.FromMinutes(5)));
+            return text.Length > 2000 ? text[..2000] : text;
+        }
+        catch (HttpRequestException e)
+        {
+            return $"(no log: {e.Message})";
+        }
     }
 
     public async Task<TaskStatusStructure> WaitResolvedAsync(string taskId, TimeSpan timeout)

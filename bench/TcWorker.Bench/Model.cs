@@ -13,6 +13,13 @@ internal sealed record BenchOptions
 
     public int PickupTasks { get; init; } = 30;
 
+    /// <summary>Counts of figures 1 to 3 with a throwaway OS user per task (creating and deleting a user is slow).</summary>
+    public int UserTasks { get; init; } = 100;
+
+    public IReadOnlyList<int> UserCapacities { get; init; } = [1, 4, 16];
+
+    public int UserPickups { get; init; } = 15;
+
     public int MemoryTasks { get; init; } = 16;
 
     public int StartupRuns { get; init; } = 7;
@@ -22,12 +29,34 @@ internal sealed record BenchOptions
     public int LifecycleClients { get; init; } = 4;
 
     /// <summary>Bytes a task writes to its log for the log throughput figure.</summary>
-    public long LogBytes { get; init; } = 256L << 20;
+    public long LogBytes { get; init; } = 1L << 30;
+
+    /// <summary>Size of the artifact the upload figure uploads, and how many interleaved rounds.</summary>
+    public long UploadBytes { get; init; } = 1L << 30;
+
+    public int UploadRuns { get; init; } = 3;
+
+    /// <summary>Resolved tasks in the local queue for the growth figure, large and small, and how many claimWork calls are timed on each.</summary>
+    public int GrowthLargeHistory { get; init; } = 100_000;
+
+    public int GrowthSmallHistory { get; init; } = 1_000;
+
+    public int GrowthClaims { get; init; } = 50;
+
+    /// <summary>The capacities compared by the growth figure (small first), the task's sleep, and how many tasks per slot.</summary>
+    public IReadOnlyList<int> GrowthCapacities { get; init; } = [4, 64];
+
+    public string GrowthSleep { get; init; } = "1";
+
+    public int GrowthRounds { get; init; } = 2;
 
     /// <summary>Size of the generated file the real job compresses, and how many interleaved runs.</summary>
-    public int JobBytes { get; init; } = 4 << 20;
+    public int JobBytes { get; init; } = 8 << 20;
 
     public int JobRuns { get; init; } = 5;
+
+    /// <summary>The xz preset of the real job.</summary>
+    public string JobLevel { get; init; } = "-9";
 
     /// <summary>Scales the pauses that let a process settle before it is measured (idle memory, the worker back in its long poll).</summary>
     public double SettleScale { get; init; } = 1;
@@ -36,10 +65,10 @@ internal sealed record BenchOptions
 
     public static BenchOptions Full { get; } = new();
 
-    public static BenchOptions Quick { get; } = new() { OverheadTasks = 20, ThroughputTasks = 32, PickupTasks = 8, StartupRuns = 3, LifecycleDuration = TimeSpan.FromSeconds(3), LogBytes = 64L << 20, JobBytes = 1 << 20, JobRuns = 3 };
+    public static BenchOptions Quick { get; } = new() { OverheadTasks = 20, ThroughputTasks = 32, PickupTasks = 8, StartupRuns = 3, UserTasks = 16, UserCapacities = [4], UserPickups = 4, LifecycleDuration = TimeSpan.FromSeconds(3), LogBytes = 64L << 20, UploadBytes = 64L << 20, UploadRuns = 1, GrowthLargeHistory = 20_000, GrowthClaims = 20, GrowthCapacities = [4, 32], GrowthRounds = 1, JobBytes = 1 << 20, JobRuns = 3 };
 
     /// <summary>Tiny counts for the test suite: every figure once, a few seconds in all, numbers meaningless.</summary>
-    public static BenchOptions Smoke { get; } = new() { OverheadTasks = 3, ThroughputTasks = 4, Capacities = [1, 4], PickupTasks = 2, MemoryTasks = 2, StartupRuns = 1, LifecycleDuration = TimeSpan.FromSeconds(0.5), SettleScale = 0.25, LogBytes = 1 << 20, JobBytes = 64 << 10, JobRuns = 1 };
+    public static BenchOptions Smoke { get; } = new() { OverheadTasks = 3, ThroughputTasks = 4, Capacities = [1, 4], PickupTasks = 2, MemoryTasks = 2, StartupRuns = 1, UserTasks = 2, UserCapacities = [2], UserPickups = 1, LifecycleDuration = TimeSpan.FromSeconds(0.5), SettleScale = 0.25, LogBytes = 1 << 20, UploadBytes = 1 << 20, UploadRuns = 1, GrowthLargeHistory = 40, GrowthSmallHistory = 20, GrowthClaims = 2, GrowthCapacities = [1, 2], GrowthSleep = "0.1", GrowthRounds = 1, JobBytes = 64 << 10, JobRuns = 1 };
 }
 
 /// <summary>One measured figure next to its raw baseline, measured in the same run.</summary>

@@ -28,6 +28,19 @@ internal static class Spawner
         return watch.Elapsed.TotalMilliseconds;
     }
 
+    /// <summary>Process.Start to exit, in milliseconds; throws when the process exits non-zero.</summary>
+    public static async Task<double> TimeCheckedAsync(params string[] argv)
+    {
+        var watch = Stopwatch.StartNew();
+        using var process = Process.Start(Info(argv))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        await Task.WhenAll(stdout, stderr);
+        var elapsed = watch.Elapsed.TotalMilliseconds;
+        return process.ExitCode == 0 ? elapsed : throw new InvalidOperationException($"{argv[0]} exited with {process.ExitCode}: {await stderr}");
+    }
+
     /// <summary>Spawns the process <paramref name="count"/> times, <paramref name="parallelism"/> at a time; returns processes per second.</summary>
     public static async Task<double> RateAsync(int count, int parallelism, params string[] argv)
     {

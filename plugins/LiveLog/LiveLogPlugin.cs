@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Newtonsoft.Json.Linq;
 using TcWorker.Engines;
@@ -6,7 +7,7 @@ using TcWorker.Workers;
 
 namespace TcWorker.Plugins.LiveLog;
 
-internal sealed class LiveLogPlugin(IWebhookServer webhooks) : IPlugin
+internal sealed class LiveLogPlugin(IWebhookServer webhooks, TimeProvider time) : IPlugin
 {
     public JObject PayloadSchema => new() { ["type"] = "object", ["properties"] = new JObject() };
 
@@ -18,14 +19,17 @@ internal sealed class LiveLogPlugin(IWebhookServer webhooks) : IPlugin
     public Task<ITaskPlugin> CreateTaskPluginAsync(TaskPluginOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Task.FromResult<ITaskPlugin>(new LiveLogTaskPlugin(options.Task, webhooks));
+        return Task.FromResult<ITaskPlugin>(new LiveLogTaskPlugin(options.Task, webhooks, time));
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
-internal sealed class LiveLogTaskPlugin(ITaskContext task, IWebhookServer webhooks) : ITaskPlugin
+internal sealed class LiveLogTaskPlugin(ITaskContext task, IWebhookServer webhooks, TimeProvider time) : ITaskPlugin
 {
+    private const int ChunkSize = 256 * 1024;
+    private static readonly TimeSpan CoalesceDelay = TimeSpan.FromMilliseconds(10);
+
     private WebhookRegistration? hook;
 
     public async Task StartedAsync(ISandbox sandbox, CancellationToken cancellationToken)
@@ -99,19 +103,31 @@ internal sealed class LiveLogTaskPlugin(ITaskContext task, IWebhookServer webhoo
 
         var reader = task.Log.OpenReader();
         await using var disposeReader = reader.ConfigureAwait(false);
-        var buffer = new byte[16 * 1024];
+        // A read returns what is there, up to the buffer. After a short read the stream pauses
+        // briefly, so a task writing fast is sent in large chunks (one write and one flush each)
+        // rather than in its own small writes, each of which would cost a round of wake-ups in the
+        // worker, the HTTP server and the reader; a line still shows within the pause.
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
         {
             int read;
-            while ((read = await reader.ReadAsync(buffer, context.RequestAborted).ConfigureAwait(false)) > 0)
+            while ((read = await reader.ReadAsync(buffer.AsMemory(0, ChunkSize), context.RequestAborted).ConfigureAwait(false)) > 0)
             {
                 await response.Body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted).ConfigureAwait(false);
                 await response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+                if (read < ChunkSize && !task.Log.IsClosed)
+                {
+                    await Task.Delay(CoalesceDelay, time, context.RequestAborted).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The reader went away.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }

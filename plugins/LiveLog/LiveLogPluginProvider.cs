@@ -18,6 +18,6 @@ public sealed class LiveLogPluginProvider : IPluginProvider
     public IPlugin Create(PluginOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new LiveLogPlugin(options.Environment.Webhooks);
+        return new LiveLogPlugin(options.Environment.Webhooks, options.Environment.Time);
     }
 }

@@ -30,6 +30,7 @@ public sealed class LiveLogPluginTests : IAsyncLifetime
         task.SetupGet(t => t.Artifacts).Returns(artifacts.Object);
         var environment = new Mock<IWorkerEnvironment>();
         environment.SetupGet(e => e.Webhooks).Returns(webhooks);
+        environment.SetupGet(e => e.Time).Returns(TimeProvider.System);
         var plugin = new LiveLogPluginProvider().Create(new PluginOptions([], environment.Object, NullLogger.Instance));
         taskPlugin = await plugin.CreateTaskPluginAsync(new TaskPluginOptions(task.Object, []));
     }

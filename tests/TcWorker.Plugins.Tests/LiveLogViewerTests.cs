@@ -37,6 +37,7 @@ public sealed class LiveLogViewerTests
         task.SetupGet(t => t.Artifacts).Returns(artifacts.Object);
         var environment = new Mock<IWorkerEnvironment>();
         environment.SetupGet(e => e.Webhooks).Returns(webhooks);
+        environment.SetupGet(e => e.Time).Returns(TimeProvider.System);
         var plugin = new LiveLogPluginProvider().Create(new PluginOptions([], environment.Object, NullLogger.Instance));
         await using var taskPlugin = await plugin.CreateTaskPluginAsync(new TaskPluginOptions(task.Object, []));
         await taskPlugin.StartedAsync(Mock.Of<ISandbox>(), CancellationToken.None);

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Win32.SafeHandles;
 using TcWorker.Tasks;
 
 namespace TcWorker.Runtime.Tasks;
@@ -14,7 +15,7 @@ namespace TcWorker.Runtime.Tasks;
 public sealed class TaskLog : ITaskLog, IAsyncDisposable, IDisposable
 {
     private readonly SemaphoreSlim writeLock = new(1, 1);
-    private readonly FileStream file;
+    private readonly SafeFileHandle file;
     private TaskCompletionSource changed = NewSignal();
     private long length;
     private volatile bool closed;
@@ -26,7 +27,7 @@ public sealed class TaskLog : ITaskLog, IAsyncDisposable, IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         Path = System.IO.Path.GetFullPath(path);
-        file = new FileStream(Path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete, 1, FileOptions.None);
+        file = File.OpenHandle(Path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete);
     }
 
     /// <summary>The log file's full path. Complete once <see cref="IsClosed"/> is <see langword="true"/>.</summary>
@@ -48,37 +49,21 @@ public sealed class TaskLog : ITaskLog, IAsyncDisposable, IDisposable
     public void WriteErrorLine(string message) => WriteSystemLines(ITaskLog.ErrorPrefix, message);
 
     /// <inheritdoc />
-    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         if (data.IsEmpty || closed)
         {
-            return;
+            return ValueTask.CompletedTask;
         }
 
-        await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        // The lock is almost always free (one pump per stream): take it without an await.
+        if (writeLock.Wait(0, CancellationToken.None))
         {
-            if (closed)
-            {
-                return;
-            }
+            AppendAndRelease(data.Span);
+            return ValueTask.CompletedTask;
+        }
 
-            try
-            {
-                // Not cancellable once started: a write is appended whole or not at all.
-                await file.WriteAsync(data, CancellationToken.None).ConfigureAwait(false);
-                await file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-                Published(data.Length);
-            }
-            catch (IOException e)
-            {
-                Broken(e);
-            }
-        }
-        finally
-        {
-            writeLock.Release();
-        }
+        return WriteWhenFreeAsync(data, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -140,6 +125,18 @@ public sealed class TaskLog : ITaskLog, IAsyncDisposable, IDisposable
 
         var bytes = Encoding.UTF8.GetBytes(text.ToString());
         writeLock.Wait();
+        AppendAndRelease(bytes);
+    }
+
+    private async ValueTask WriteWhenFreeAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        AppendAndRelease(data.Span);
+    }
+
+    /// <summary>Appends with the write lock held, then releases it.</summary>
+    private void AppendAndRelease(ReadOnlySpan<byte> data)
+    {
         try
         {
             if (closed)
@@ -149,9 +146,11 @@ public sealed class TaskLog : ITaskLog, IAsyncDisposable, IDisposable
 
             try
             {
-                file.Write(bytes);
-                file.Flush();
-                Published(bytes.Length);
+                // A write is appended whole or not at all (never cancelled half-way). Written
+                // synchronously: an append to the page cache takes microseconds, far less than the
+                // thread-pool round trip an asynchronous file write costs on Unix for every chunk.
+                RandomAccess.Write(file, data, length);
+                Published(data.Length);
             }
             catch (IOException e)
             {

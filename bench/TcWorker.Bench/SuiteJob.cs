@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace TcWorker.Bench;
+
+/// <summary>Figure 9: a real job, through the worker and bare.</summary>
+internal static partial class Suite
+{
+    /// <summary>
+    /// 9. A real job: <c>xz</c> of a generated text file, then <c>sha256sum</c>; median of runs
+    /// interleaved with the bare job. Also the CPU time this process (the in-process worker and the
+    /// queue; never the job's own processes) spends per worker run vs per bare run.
+    /// </summary>
+    public static async Task<IReadOnlyList<Figure>> RealJobAsync(Harness harness, BenchOptions options)
+    {
+        var input = Path.Combine(harness.Folder, "job-input");
+        await WriteTextFileAsync(input, options.JobBytes);
+        string[] Command(string output) => ["sh", "-c", $"xz {options.JobLevel} -T1 -c {input} > {output} && sha256sum {output}"];
+        var bare = new List<double>();
+        var worker = new List<double>();
+        var bareCpu = new List<double>();
+        var workerCpu = new List<double>();
+        var self = Process.GetCurrentProcess();
+        for (var i = 0; i < options.JobRuns; i++)
+        {
+            self.Refresh();
+            var cpu = self.TotalProcessorTime;
+            bare.Add(await Spawner.TimeCheckedAsync(Command(Path.Combine(harness.Folder, "job-output.xz"))));
+            self.Refresh();
+            bareCpu.Add((self.TotalProcessorTime - cpu).TotalMilliseconds);
+            cpu = self.TotalProcessorTime;
+            worker.AddRange(await RunSeriallyAsync(harness, "bench/job", [Command("out.xz")]));
+            self.Refresh();
+            workerCpu.Add((self.TotalProcessorTime - cpu).TotalMilliseconds);
+        }
+
+        var median = Stats.Median(worker) * 1000;
+        var ratio = median / Stats.Median(bare);
+        var size = options.JobBytes >= 1 << 20 ? $"{options.JobBytes >> 20} MiB" : $"{options.JobBytes >> 10} KiB";
+        return
+        [
+            new($"real job (xz {options.JobLevel} -T1 of {size}, sha256sum), median of {options.JobRuns}", "ms", median, Stats.Median(bare), ratio, "<= 1.02x", ratio <= 1.02),
+            new("real job: CPU of the worker's process per run (worker, queue; start-up included) vs per bare run", "ms", Stats.Median(workerCpu), Stats.Median(bareCpu), Stats.Median(workerCpu) / Stats.Median(bareCpu), "-", true),
+        ];
+    }
+
+    /// <summary>Text-like content: compressible, not trivially.</summary>
+    private static async Task WriteTextFileAsync(string path, long length)
+    {
+        var random = new Random(42);
+        await using var writer = File.CreateText(path);
+        var words = Enumerable.Range(0, 4096).Select(_ => new string((char)('a' + random.Next(26)), random.Next(1, 9)) + random.Next(1000).ToString(CultureInfo.InvariantCulture)).ToArray();
+        var written = 0L;
+        while (written < length)
+        {
+            var word = words[random.Next(words.Length)];
+            await writer.WriteAsync(word + ' ');
+            written += word.Length + 1;
+        }
+    }
+}

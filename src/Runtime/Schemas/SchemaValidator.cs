@@ -22,6 +22,12 @@ public sealed class SchemaValidator
     public static SchemaValidator Create(JObject schema)
     {
         ArgumentNullException.ThrowIfNull(schema);
+        return SchemaModelBuilder.TryBuild(schema) is { } built ? new SchemaValidator(built) : CreateWithParser(schema);
+    }
+
+    /// <summary>Builds a validator through the schema library's own JSON parser (every keyword it knows).</summary>
+    internal static SchemaValidator CreateWithParser(JObject schema)
+    {
         try
         {
             var parsed = JsonSchema.FromJsonAsync(schema.ToString(Formatting.None)).GetAwaiter().GetResult();

@@ -1,3 +1,4 @@
+using TcWorker.Runtime.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace TcWorker.Engines.Native.Tests;
@@ -133,6 +134,39 @@ public sealed class NativeWorkerCaseTests : WorkerCaseTests
             Tasks = [new WorkerCaseTask { Name = "sleeper", Payload = new { command = new[] { new[] { "sleep", "60" } } }, Expect = new TaskExpectation { Resolution = "failed" } }],
         });
         Assert.Contains("exceeded maxRunTime of 1 seconds", result["sleeper"].Log, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task A_public_webhook_server_serves_the_live_log_at_its_advertised_url()
+    {
+        var port = FreePort();
+        var result = await RunCaseAsync(new WorkerCase
+        {
+            Name = "public-webhooks",
+            Config = $"webhookServer: {{mode: public, listen: '127.0.0.1:{port}', advertisedBaseUrl: 'http://127.0.0.1:{port}/'}}",
+            Tasks = [new WorkerCaseTask { Name = "logger", Payload = "command: [[sh, -c, 'echo public']]\nmaxRunTime: 60", Expect = new TaskExpectation { Resolution = "completed" } }],
+        });
+        Assert.Matches($@"Live log: http://127\.0\.0\.1:{port}/[A-Za-z0-9_-]{{43}}/log", result["logger"].Log);
+    }
+
+    [SkippableFact]
+    public async Task A_public_webhook_server_that_cannot_start_is_a_config_error()
+    {
+        var e = await Assert.ThrowsAsync<ConfigException>(() => RunCaseAsync(new WorkerCase
+        {
+            Name = "bad-public-webhooks",
+            Config = "webhookServer: {mode: public, listen: 'not an address', advertisedBaseUrl: 'http://127.0.0.1:1/'}",
+            Tasks = [new WorkerCaseTask { Name = "never", Payload = "command: [[true]]\nmaxRunTime: 60" }],
+        }));
+        Assert.Contains("$.webhookServer", e.Message, StringComparison.Ordinal);
+        Assert.Contains("'listen'", e.Message, StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static WorkerCase One(string name, string payload, TaskExpectation expect) => new()

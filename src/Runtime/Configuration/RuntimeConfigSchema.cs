@@ -72,6 +72,18 @@ public static class RuntimeConfigSchema
             "certificate": { "type": ["string", "object"] }
           }
         },
+        "webhookServer": {
+          "type": "object",
+          "additionalProperties": false,
+          "description": "The HTTP server behind live logs and other per-task hooks. 'localhost' (the default) listens on a free loopback port, for development and tests; a deployment whose logs are read from elsewhere uses 'public'.",
+          "properties": {
+            "mode": { "enum": ["localhost", "public"], "default": "localhost", "description": "localhost: a free port on 127.0.0.1; public: 'listen' plus 'advertisedBaseUrl'." },
+            "listen": { "type": "string", "minLength": 1, "description": "Public mode: the address and port to listen on, e.g. 0.0.0.0:60023." },
+            "advertisedBaseUrl": { "type": "string", "pattern": "^https?://", "description": "Public mode: the base URL readers reach the server at, e.g. https://worker-17.example.com:60023." },
+            "certificate": { "type": "string", "minLength": 1, "description": "Public mode: a PKCS#12 (.pfx) file to serve TLS with; relative to the config file." },
+            "certificatePassword": { "type": "string", "description": "The certificate's password, if any (use $env to keep it out of the file)." }
+          }
+        },
         "temporaryFolder": { "type": "string", "minLength": 1, "description": "Where task folders and logs live; defaults to tc-worker under the system temporary folder." },
         "pluginDirectories": {
           "type": "array",

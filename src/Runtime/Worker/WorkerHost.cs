@@ -102,9 +102,8 @@ public static class WorkerHost
             var options = WorkerOptions.FromConfig(config);
             var temporaryFolder = config.Document.Value<string>("temporaryFolder") ?? Path.Combine(Path.GetTempPath(), "tc-worker-" + options.Identity.WorkerId);
             using var storage = TemporaryStorage.Open(temporaryFolder);
-            // Kestrel starts with the first task that attaches a hook, not with the worker.
-            var webhooks = new LazyWebhookServer(new WebhookServerOptions(), loggerFactory);
-            await using var disposeWebhooks = webhooks.ConfigureAwait(false);
+            var (webhooks, disposableWebhooks) = await StartWebhooksAsync().ConfigureAwait(false);
+            await using var disposeWebhooks = disposableWebhooks.ConfigureAwait(false);
             var environment = new WorkerEnvironment(
                 options.Identity,
                 rootUrl,
@@ -134,5 +133,46 @@ public static class WorkerHost
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             return await created.RunAsync().ConfigureAwait(false);
         }
+
+        /// <summary>
+        /// In localhost mode Kestrel starts with the first task that attaches a hook, not with the
+        /// worker. A public server starts now: a wrong address or certificate is an operator's config
+        /// error to report before any task is claimed, not a failure of every live log later.
+        /// </summary>
+        private async Task<(TcWorker.Workers.IWebhookServer Server, IAsyncDisposable Disposable)> StartWebhooksAsync()
+        {
+            var options = WebhookOptions(config);
+            if (options.Mode != "public")
+            {
+                var lazy = new LazyWebhookServer(options, loggerFactory);
+                return (lazy, lazy);
+            }
+
+            try
+            {
+                var server = await WebhookServer.StartAsync(options, loggerFactory).ConfigureAwait(false);
+                return (server, server);
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or System.Security.Cryptography.CryptographicException or InvalidOperationException)
+            {
+                throw new ConfigException(config.Source, [$"$.webhookServer: the public webhook server could not start: {e.Message}"]);
+            }
+        }
+    }
+
+    /// <summary>The webhook server's options from the config's <c>webhookServer</c> section (a relative certificate path is relative to the config file).</summary>
+    internal static WebhookServerOptions WebhookOptions(WorkerConfig config)
+    {
+        var section = config.Document["webhookServer"] as JObject ?? [];
+        var certificate = section.Value<string>("certificate");
+        var configDirectory = Path.GetDirectoryName(Path.GetFullPath(config.Source));
+        return new WebhookServerOptions
+        {
+            Mode = section.Value<string>("mode") ?? "localhost",
+            Listen = section.Value<string>("listen"),
+            AdvertisedBaseUrl = section.Value<string>("advertisedBaseUrl"),
+            CertificatePath = certificate is null || configDirectory is null ? certificate : Path.GetFullPath(certificate, configDirectory),
+            CertificatePassword = section.Value<string>("certificatePassword"),
+        };
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Text;
 
@@ -15,6 +16,7 @@ internal sealed class ProcessReaper
     /// <summary>The environment variable that marks a task's processes.</summary>
     public const string MarkerVariable = "TCW_SANDBOX_ID";
 
+    private const int EnvironBufferSize = 16 * 1024;
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
     private readonly byte[] markerEntry;
     private readonly int? uid;
@@ -51,6 +53,23 @@ internal sealed class ProcessReaper
         }
 
         var self = Environment.ProcessId;
+        // One buffer for the whole scan: reading every process's environ into a new array was most
+        // of the scan's allocations.
+        var buffer = ArrayPool<byte>.Shared.Rent(EnvironBufferSize);
+        try
+        {
+            ScanProc(self, found, ref buffer);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return found;
+    }
+
+    private void ScanProc(int self, List<int> found, ref byte[] buffer)
+    {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == self)
@@ -62,7 +81,7 @@ internal sealed class ProcessReaper
             {
                 // The zombie check last: /proc/PID/stat is the costliest file to read, and every task's
                 // end scans every process of the machine (a zombie's environ reads empty anyway).
-                if ((MatchesUid(dir) || MatchesMarker(dir)) && !IsZombie(dir))
+                if ((MatchesUid(dir) || MatchesMarker(dir, ref buffer)) && !IsZombie(dir))
                 {
                     found.Add(pid);
                 }
@@ -76,8 +95,6 @@ internal sealed class ProcessReaper
                 // Not ours to read, hence not the task's (the task runs as us or as a user we can read as root).
             }
         }
-
-        return found;
     }
 
     /// <summary>
@@ -169,6 +186,31 @@ internal sealed class ProcessReaper
         }
     }
 
+    /// <summary>Reads a whole /proc file (whose size the file system does not tell) into <paramref name="buffer"/>, growing it from the pool as needed.</summary>
+    private static ReadOnlySpan<byte> ReadAll(string path, ref byte[] buffer)
+    {
+        using var handle = File.OpenHandle(path);
+        var length = 0;
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                buffer.AsSpan().CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = larger;
+            }
+
+            var read = RandomAccess.Read(handle, buffer.AsSpan(length), length);
+            if (read == 0)
+            {
+                return buffer.AsSpan(0, length);
+            }
+
+            length += read;
+        }
+    }
+
     private static bool IsZombie(string dir)
     {
         var stat = File.ReadAllText(Path.Combine(dir, "stat"));
@@ -195,9 +237,9 @@ internal sealed class ProcessReaper
         return false;
     }
 
-    private bool MatchesMarker(string dir)
+    private bool MatchesMarker(string dir, ref byte[] buffer)
     {
-        ReadOnlySpan<byte> environ = File.ReadAllBytes(Path.Combine(dir, "environ"));
+        ReadOnlySpan<byte> environ = ReadAll(Path.Combine(dir, "environ"), ref buffer);
         var index = environ.IndexOf(markerEntry);
         return index == 0 || (index > 0 && environ[index - 1] == 0);
     }

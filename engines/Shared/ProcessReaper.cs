@@ -53,8 +53,9 @@ internal sealed class ProcessReaper
         }
 
         var self = Environment.ProcessId;
-        // One buffer for the whole scan: reading every process's environ into a new array was most
-        // of the scan's allocations.
+        // One buffer for the whole scan, read with plain libc calls: reading every process's environ
+        // through .NET's file APIs (a new array, a status call and a lock per file, an exception per
+        // process that ended meanwhile) was most of the scan's cost.
         var buffer = ArrayPool<byte>.Shared.Rent(EnvironBufferSize);
         try
         {
@@ -186,31 +187,6 @@ internal sealed class ProcessReaper
         }
     }
 
-    /// <summary>Reads a whole /proc file (whose size the file system does not tell) into <paramref name="buffer"/>, growing it from the pool as needed.</summary>
-    private static ReadOnlySpan<byte> ReadAll(string path, ref byte[] buffer)
-    {
-        using var handle = File.OpenHandle(path);
-        var length = 0;
-        while (true)
-        {
-            if (length == buffer.Length)
-            {
-                var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                buffer.AsSpan().CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(buffer);
-                buffer = larger;
-            }
-
-            var read = RandomAccess.Read(handle, buffer.AsSpan(length), length);
-            if (read == 0)
-            {
-                return buffer.AsSpan(0, length);
-            }
-
-            length += read;
-        }
-    }
-
     private static bool IsZombie(string dir)
     {
         var stat = File.ReadAllText(Path.Combine(dir, "stat"));
@@ -239,7 +215,14 @@ internal sealed class ProcessReaper
 
     private bool MatchesMarker(string dir, ref byte[] buffer)
     {
-        ReadOnlySpan<byte> environ = ReadAll(Path.Combine(dir, "environ"), ref buffer);
+        var length = Posix.ReadSmallFile(Path.Combine(dir, "environ"), ref buffer);
+        if (length <= 0)
+        {
+            // gone, not ours to read, or a kernel thread (no environment)
+            return false;
+        }
+
+        ReadOnlySpan<byte> environ = buffer.AsSpan(0, length);
         var index = environ.IndexOf(markerEntry);
         return index == 0 || (index > 0 && environ[index - 1] == 0);
     }

@@ -77,7 +77,9 @@ internal static partial class Suite
         }
 
         using var lifetime = new WorkerLifetime();
+        var cpu = ProcessCpu();
         await Harness.RunWorkerAsync(harness.Config(queue, capacity: 1, tasks: n, createUser: createUser), lifetime);
+        var cpuPerTask = (ProcessCpu() - cpu).TotalMilliseconds / n;
         var statuses = await harness.CompletedAsync(ids);
         var durations = statuses.Select(s => s.Runs[^1]).Select(r => (r.Resolved!.Value - r.Started!.Value).TotalMilliseconds).ToList();
         var bareMedian = Stats.Median(bare);
@@ -88,6 +90,7 @@ internal static partial class Suite
         [
             new($"per-task overhead{variant}, median (claim to resolved - bare `true`)", "ms", median, bareMedian, Stats.Median(durations) / bareMedian, createUser ? "-" : "<= 15 ms", createUser || median <= 15, MayBeZero: true),
             new($"per-task overhead{variant}, p99", "ms", p99, Stats.Percentile(bare, 99), Stats.Percentile(durations, 99) / Stats.Percentile(bare, 99), "-", true, MayBeZero: true),
+            new($"CPU of the worker's process (worker and queue) per task{variant} at capacity 1 (baseline: bare `true`, wall time)", "ms", cpuPerTask, bareMedian, cpuPerTask / bareMedian, "-", true),
         ];
     }
 
@@ -108,15 +111,25 @@ internal static partial class Suite
             }
 
             using var lifetime = new WorkerLifetime();
+            var cpu = ProcessCpu();
             await Harness.RunWorkerAsync(harness.Config(queue, capacity, tasks: n, createUser: createUser), lifetime);
+            var cpuPerTask = (ProcessCpu() - cpu).TotalMilliseconds / n;
             var runs = (await harness.CompletedAsync(ids)).Select(s => s.Runs[^1]).ToList();
             var span = (runs.Max(r => r.Resolved!.Value) - runs.Min(r => r.Started!.Value)).TotalSeconds;
             var rate = n / span;
             var goal = capacity == 16 && !createUser;
             figures.Add(new($"throughput at capacity {capacity}{variant} (`true`)", "tasks/s", rate, baseline, rate / baseline, goal ? ">= 100 tasks/s" : "-", !goal || rate >= 100));
+            figures.Add(new($"CPU of the worker's process (worker and queue) per task{variant} at capacity {capacity} (baseline: 1000 / the bare rate)", "ms", cpuPerTask, 1000 / baseline, cpuPerTask * baseline / 1000, "-", true));
         }
 
         return figures;
+    }
+
+    /// <summary>The CPU time (user and system) this process has used so far: the in-process worker and the local queue.</summary>
+    private static TimeSpan ProcessCpu()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
     }
 
     /// <summary>

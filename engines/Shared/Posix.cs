@@ -12,6 +12,7 @@ internal static partial class Posix
     // Linux values (the generic ABI, identical on x64 and arm64).
     private const int LinuxNonBlock = 0x800;
     private const int LinuxCloseOnExec = 0x80000;
+    private const int LinuxInterrupted = 4;
 
     public static bool Kill(int pid, int signal) => SysKill(pid, signal) == 0;
 
@@ -50,6 +51,60 @@ internal static partial class Posix
         return stream;
     }
 
+    /// <summary>
+    /// Reads a whole small file into <paramref name="buffer"/> (grown from the shared pool as needed)
+    /// with plain open, read and close: the /proc files the process reaper reads for every process
+    /// of the machine at every task's end, where .NET's file handles add a status call, a lock and
+    /// exceptions for processes that are gone. Returns the length read, or -1 when the file cannot
+    /// be opened or read (the process ended, or is not ours to read).
+    /// </summary>
+    public static int ReadSmallFile(string path, ref byte[] buffer)
+    {
+        var fd = SysOpen(path, LinuxCloseOnExec);
+        if (fd < 0)
+        {
+            return -1;
+        }
+
+        try
+        {
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var larger = System.Buffers.ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan().CopyTo(larger);
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var read = SysRead(fd, ref buffer[length], buffer.Length - length);
+                if (read < 0)
+                {
+                    // EINTR: try again; anything else: the process went away while we read
+                    if (Marshal.GetLastPInvokeError() == LinuxInterrupted)
+                    {
+                        continue;
+                    }
+
+                    return -1;
+                }
+
+                if (read == 0)
+                {
+                    return length;
+                }
+
+                length += (int)read;
+            }
+        }
+        finally
+        {
+            _ = SysClose(fd);
+        }
+    }
+
     /// <summary>Whether a path is a regular file (not a FIFO, socket or device).</summary>
     public static bool IsRegularFile(string path)
     {
@@ -76,4 +131,10 @@ internal static partial class Posix
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SysOpen(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    private static partial nint SysRead(int fd, ref byte buffer, nint count);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int SysClose(int fd);
 }

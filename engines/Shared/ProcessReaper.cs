@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Text;
 
@@ -15,6 +16,7 @@ internal sealed class ProcessReaper
     /// <summary>The environment variable that marks a task's processes.</summary>
     public const string MarkerVariable = "TCW_SANDBOX_ID";
 
+    private const int EnvironBufferSize = 16 * 1024;
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
     private readonly byte[] markerEntry;
     private readonly int? uid;
@@ -51,6 +53,24 @@ internal sealed class ProcessReaper
         }
 
         var self = Environment.ProcessId;
+        // One buffer for the whole scan, read with plain libc calls: reading every process's environ
+        // through .NET's file APIs (a new array, a status call and a lock per file, an exception per
+        // process that ended meanwhile) was most of the scan's cost.
+        var buffer = ArrayPool<byte>.Shared.Rent(EnvironBufferSize);
+        try
+        {
+            ScanProc(self, found, ref buffer);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return found;
+    }
+
+    private void ScanProc(int self, List<int> found, ref byte[] buffer)
+    {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == self)
@@ -62,7 +82,7 @@ internal sealed class ProcessReaper
             {
                 // The zombie check last: /proc/PID/stat is the costliest file to read, and every task's
                 // end scans every process of the machine (a zombie's environ reads empty anyway).
-                if ((MatchesUid(dir) || MatchesMarker(dir)) && !IsZombie(dir))
+                if ((MatchesUid(dir) || MatchesMarker(dir, ref buffer)) && !IsZombie(dir))
                 {
                     found.Add(pid);
                 }
@@ -76,8 +96,6 @@ internal sealed class ProcessReaper
                 // Not ours to read, hence not the task's (the task runs as us or as a user we can read as root).
             }
         }
-
-        return found;
     }
 
     /// <summary>
@@ -195,9 +213,16 @@ internal sealed class ProcessReaper
         return false;
     }
 
-    private bool MatchesMarker(string dir)
+    private bool MatchesMarker(string dir, ref byte[] buffer)
     {
-        ReadOnlySpan<byte> environ = File.ReadAllBytes(Path.Combine(dir, "environ"));
+        var length = Posix.ReadSmallFile(Path.Combine(dir, "environ"), ref buffer);
+        if (length <= 0)
+        {
+            // gone, not ours to read, or a kernel thread (no environment)
+            return false;
+        }
+
+        ReadOnlySpan<byte> environ = buffer.AsSpan(0, length);
         var index = environ.IndexOf(markerEntry);
         return index == 0 || (index > 0 && environ[index - 1] == 0);
     }

@@ -19,6 +19,8 @@ public sealed class TaskclusterCredentials
     /// <summary>Longest lifetime the auth service accepts for temporary credentials.</summary>
     public static readonly TimeSpan MaxTemporaryLifetime = TimeSpan.FromDays(31);
 
+    private string? hawkExt;
+
     /// <summary>Creates credentials.</summary>
     /// <param name="clientId">The client id (for temporary credentials: the issuer's id, or the name of named ones).</param>
     /// <param name="accessToken">The access token (for temporary credentials: the derived token).</param>
@@ -56,6 +58,13 @@ public sealed class TaskclusterCredentials
     /// <summary>The scopes requests are restricted to, or null for all of the credentials' scopes.</summary>
     [JsonIgnore]
     public IReadOnlyList<string>? AuthorizedScopes { get; }
+
+    /// <summary>
+    /// The Hawk <c>ext</c> of these credentials (<see cref="Hawk.TaskclusterExt.Create"/>), built on
+    /// first use: parsing the certificate for every signed request costs more than the signing.
+    /// A race builds it twice with the same result.
+    /// </summary>
+    internal string? HawkExt => hawkExt ??= Hawk.TaskclusterExt.Build(this);
 
     /// <summary>True for temporary credentials (those with a certificate).</summary>
     [JsonIgnore]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -18,6 +19,12 @@ public sealed partial class HawkVerifier
     public const int MaxHeaderLength = 4096;
 
     private static readonly TimeSpan TimestampSkew = TimeSpan.FromMinutes(15);
+
+    // A client sends the same ext (its certificate) with every request until its credentials
+    // change, and parsing it costs more than the rest of the verification: parsed exts are kept
+    // by their text (read-only once stored), and the cache is emptied when it grows past its bound.
+    private const int MaxCachedExts = 1024;
+    private readonly ConcurrentDictionary<string, JObject?> _parsedExts = new(StringComparer.Ordinal);
     private readonly HawkClientLookup _lookup;
     private readonly TimeProvider _timeProvider;
     private readonly IReadOnlyList<string> _anonymousScopes;
@@ -161,14 +168,7 @@ public sealed partial class HawkVerifier
         JObject? ext = null;
         if (!string.IsNullOrEmpty(extText))
         {
-            try
-            {
-                ext = TemporaryCertificate.ParseJson(Encoding.UTF8.GetString(Convert.FromBase64String(extText))) as JObject;
-            }
-            catch (Exception e) when (e is FormatException or JsonException)
-            {
-            }
-
+            ext = ParseExt(extText);
             if (ext is null)
             {
                 return ResolvedCredentials.Fail("Failed to parse ext");
@@ -236,6 +236,32 @@ public sealed partial class HawkVerifier
         }
 
         return new ResolvedCredentials(key, HawkVerificationResult.Success(clientId, scopes, expires), null);
+    }
+
+    /// <summary>The ext as a JSON object, or null when it is not base64 of one; cached by its text.</summary>
+    private JObject? ParseExt(string extText)
+    {
+        if (_parsedExts.TryGetValue(extText, out var cached))
+        {
+            return cached;
+        }
+
+        JObject? ext = null;
+        try
+        {
+            ext = TemporaryCertificate.ParseJson(Encoding.UTF8.GetString(Convert.FromBase64String(extText))) as JObject;
+        }
+        catch (Exception e) when (e is FormatException or JsonException)
+        {
+        }
+
+        if (_parsedExts.Count >= MaxCachedExts)
+        {
+            _parsedExts.Clear();
+        }
+
+        _parsedExts[extText] = ext;
+        return ext;
     }
 
     // mozilla/hawk's bewit regex: path, separator, bewit, and the rest of the query.

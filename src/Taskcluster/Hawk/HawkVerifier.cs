@@ -23,7 +23,7 @@ public sealed partial class HawkVerifier
     // A client sends the same ext (its certificate) with every request until its credentials
     // change, and parsing it costs more than the rest of the verification: parsed exts are kept
     // by their text (read-only once stored), and the cache is emptied when it grows past its bound.
-    private const int MaxCachedExts = 1024;
+    private const int MaxCachedExts = 256;
     private readonly ConcurrentDictionary<string, JObject?> _parsedExts = new(StringComparer.Ordinal);
     private readonly HawkClientLookup _lookup;
     private readonly TimeProvider _timeProvider;

@@ -17,8 +17,8 @@ public sealed record ArtifactUploadResult(string Name, string Method, long Conte
 /// Uploads artifact content: <c>object</c> artifacts through the object service (inline up to
 /// 8 KiB, else a PUT to the returned URL with exactly the returned headers; then finishUpload
 /// and finishArtifact) and legacy <c>s3</c> artifacts (one presigned PUT, optionally with
-/// <c>Content-Encoding: gzip</c>). Content is streamed, never held in memory whole; hashes are
-/// computed while it streams. A 5xx or network error during a PUT reopens the content and starts
+/// <c>Content-Encoding: gzip</c>). Content is streamed in 1 MiB blocks, never held in memory whole;
+/// its hashes are computed on another thread while each block is sent. A 5xx or network error during a PUT reopens the content and starts
 /// again. Thread-safe.
 /// </summary>
 public sealed class ArtifactUploader
@@ -233,7 +233,7 @@ public sealed class ArtifactUploader
     {
         var client = _queue.Client;
         var current = target;
-        HashingReadStream? hashing = null;
+        HashingContent? sent = null;
         await client.Retry.ExecuteAsync(
             client.Http,
             async token =>
@@ -243,9 +243,8 @@ public sealed class ArtifactUploader
                     current = await renew(token).ConfigureAwait(false);
                 }
 
-                hashing = new HashingReadStream(await openContent(token).ConfigureAwait(false));
-                var request = new HttpRequestMessage(HttpMethod.Put, TaskclusterUrl.Create(current.Url)) { Content = new StreamContent(hashing) };
-                request.Content.Headers.ContentLength = length;
+                sent = new HashingContent(await openContent(token).ConfigureAwait(false), length);
+                var request = new HttpRequestMessage(HttpMethod.Put, TaskclusterUrl.Create(current.Url)) { Content = sent };
                 foreach (var (header, value) in current.Headers)
                 {
                     if (header.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
@@ -272,12 +271,12 @@ public sealed class ArtifactUploader
                 return true;
             },
             cancellationToken).ConfigureAwait(false);
-        if (hashing!.BytesRead != length)
+        if (sent!.Hashes is not { } hashes || sent.BytesSent != length)
         {
-            throw new InvalidDataException($"The content was {length} bytes when measured but {hashing.BytesRead} bytes when uploaded.");
+            throw new InvalidDataException($"The content was {length} bytes when measured but {sent.BytesSent} bytes when uploaded.");
         }
 
-        return hashing.GetHashes();
+        return hashes;
     }
 
     private sealed class NonClosingStream(Stream inner) : Stream

@@ -138,16 +138,22 @@ public sealed class UploadTests
         }
 
         await using var fake = await FakeService.StartAsync();
-        fake.On("POST", ArtifactTarget, new Reply(200, new JObject { ["storageType"] = "s3", ["putUrl"] = fake.Url + "/s3/key", ["expires"] = Iso(Now.AddMinutes(45)), ["contentType"] = "application/octet-stream" }));
-        fake.On("PUT", "/s3/key", new Reply(200));
+        fake.On("POST", ArtifactTarget, new Reply(200, ObjectArtifactResponse(ArtifactCredentials())));
+        fake.On("PUT", UploadTarget, new Reply(200, UploadResponse(new JObject { ["putUrl"] = new JObject { ["url"] = fake.Url + "/bucket/obj", ["expires"] = Iso(Now.AddMinutes(45)), ["headers"] = new JObject { ["Content-Type"] = "application/octet-stream" } } })));
+        fake.On("PUT", "/bucket/obj", new Reply(200));
+        fake.On("POST", FinishTarget, new Reply(204));
+        fake.On("PUT", ArtifactTarget, new Reply(204));
         using var client = Client(fake.Url, ClaimCredentials());
         using var stream = new MemoryStream(content);
 
-        var result = await new ArtifactUploader(client.Queue).UploadS3Async(TaskId, 0, ArtifactName, "application/octet-stream", Now.AddDays(1), ArtifactUploader.Rewinding(stream));
+        var result = await new ArtifactUploader(client.Queue).UploadObjectAsync(TaskId, 0, ArtifactName, "application/octet-stream", Now.AddDays(1), ArtifactUploader.Rewinding(stream));
 
-        Assert.Equal(content, fake.Requests.Single(r => r.Method == "PUT").Body);
+        Assert.Equal(content, fake.Requests.Single(r => r.RawTarget == "/bucket/obj").Body);
         Assert.Equal("2e5e321c61c38df2ec144156f2f70495fa0551a75f1d8cd234ffe54b01d11fba", result.Hashes.Sha256);
         Assert.Equal("0b705982ccb31e5302d54885886d9f105e8619dca1c038d38f980ba462b4c62af1ed0f3e8ac03bc3ffc12190a3ce34e7dff4009b73a30828d4c0ba572befec54", result.Hashes.Sha512);
+        var finish = JObject.Parse(fake.Requests.Single(r => r.RawTarget == FinishTarget).BodyText);
+        Assert.Equal(result.Hashes.Sha256, (string)finish["hashes"]!["sha256"]!);
+        Assert.Equal(result.Hashes.Sha512, (string)finish["hashes"]!["sha512"]!);
     }
 
     [SkippableFact]
@@ -173,6 +179,8 @@ public sealed class UploadTests
         Assert.Equal("20000", put.Header("Content-Length"));
         Assert.Null(put.Header("Authorization"));
         Assert.True(stream.CanRead, "the caller's stream stays open");
+        Assert.Null(result.Hashes.Sha256);
+        Assert.Null(result.Hashes.Sha512);
     }
 
     [SkippableFact]
@@ -209,7 +217,8 @@ public sealed class UploadTests
 
             Assert.True(puts[0].Body.Length < content.Length / 3, $"{puts[0].Body.Length} bytes for {content.Length}");
             Assert.Equal(puts[0].Body.Length, result.ContentLength);
-            Assert.Equal(Hex(SHA256.HashData(puts[0].Body)), result.Hashes.Sha256);
+            Assert.Null(result.Hashes.Sha256);
+            Assert.Null(result.Hashes.Sha512);
             Assert.Empty(Directory.EnumerateFileSystemEntries(folder));
         }
         finally

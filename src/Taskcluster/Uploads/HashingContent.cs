@@ -5,11 +5,11 @@ using System.Security.Cryptography;
 namespace TcWorker.Taskcluster;
 
 /// <summary>
-/// A PUT body read from a stream in large blocks and written straight to the connection. SHA-256
-/// and SHA-512 of each block run on the thread pool while the same block is sent and the next one
-/// read, so the digests stay off the sending path yet cover exactly the bytes sent. One instance
-/// per attempt: its hashes start empty, so a retry never mixes in the bytes of a failed attempt.
-/// Memory is two blocks, whatever the length. Disposing it disposes the source.
+/// A PUT body read from a stream in large blocks and written straight to the connection. When asked
+/// for digests, SHA-256 and SHA-512 of each block run on the thread pool (one work item each) while
+/// the same block is sent and the next one read, so they stay off the sending path yet cover exactly
+/// the bytes sent. One instance per attempt: its digests start empty, so a retry never mixes in the
+/// bytes of a failed attempt. Memory is two blocks, whatever the length. Disposing it disposes the source.
 /// </summary>
 internal sealed class HashingContent : HttpContent
 {
@@ -18,19 +18,24 @@ internal sealed class HashingContent : HttpContent
 
     private readonly Stream _source;
     private readonly long _length;
+    private readonly bool _hash;
     private ObjectHashes? _hashes;
 
-    public HashingContent(Stream source, long length)
+    /// <param name="source">The bytes to send; disposed with this content.</param>
+    /// <param name="length">The Content-Length.</param>
+    /// <param name="hash">Whether to compute SHA-256 and SHA-512; without, <see cref="Hashes"/> ends up empty.</param>
+    public HashingContent(Stream source, long length, bool hash)
     {
         _source = source;
         _length = length;
+        _hash = hash;
         Headers.ContentLength = length;
     }
 
     /// <summary>Bytes written to the connection so far.</summary>
     public long BytesSent { get; private set; }
 
-    /// <summary>The digests of the bytes sent, once the source ended; <see langword="null"/> before that or after a failure.</summary>
+    /// <summary>The digests of the bytes sent (empty when not asked for), once the source ended; <see langword="null"/> before that or after a failure.</summary>
     public ObjectHashes? Hashes => _hashes;
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
@@ -46,28 +51,27 @@ internal sealed class HashingContent : HttpContent
             {
                 var block = current;
                 var filled = count;
-                var hash = Task.Run(
-                    () =>
-                    {
-                        sha256.AppendData(block, 0, filled);
-                        sha512.AppendData(block, 0, filled);
-                    },
-                    CancellationToken.None);
                 var send = SendAsync(stream, block.AsMemory(0, filled), cancellationToken);
                 var read = ReadBlockAsync(next, cancellationToken);
 
-                // All three end before either buffer is touched again, failures included.
-                await Task.WhenAll(hash, send, read).ConfigureAwait(false);
+                // Everything started for this block ends before either buffer is touched again, failures included.
+                if (_hash)
+                {
+                    await Task.WhenAll(send, read, Digest(sha256, block, filled), Digest(sha512, block, filled)).ConfigureAwait(false);
+                }
+                else
+                {
+                    await Task.WhenAll(send, read).ConfigureAwait(false);
+                }
+
                 BytesSent += filled;
                 count = read.Result;
                 (current, next) = (next, current);
             }
 
-            _hashes = new ObjectHashes
-            {
-                Sha256 = Convert.ToHexStringLower(sha256.GetCurrentHash()),
-                Sha512 = Convert.ToHexStringLower(sha512.GetCurrentHash()),
-            };
+            _hashes = _hash
+                ? new ObjectHashes { Sha256 = Convert.ToHexStringLower(sha256.GetCurrentHash()), Sha512 = Convert.ToHexStringLower(sha512.GetCurrentHash()) }
+                : new ObjectHashes();
         }
         finally
         {
@@ -94,6 +98,9 @@ internal sealed class HashingContent : HttpContent
 
         base.Dispose(disposing);
     }
+
+    private static Task Digest(IncrementalHash hash, byte[] block, int count) =>
+        Task.Run(() => hash.AppendData(block, 0, count), CancellationToken.None);
 
     // Both async so that even an immediate failure arrives as a task, after the hashing it runs beside.
     private static async Task SendAsync(Stream stream, ReadOnlyMemory<byte> block, CancellationToken cancellationToken) =>

@@ -1,15 +1,16 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 
 namespace TcWorker.Taskcluster;
 
 /// <summary>
-/// A PUT body read from a stream in large blocks and written straight to the connection. When asked
-/// for digests, SHA-256 and SHA-512 of each block run on the thread pool (one work item each) while
-/// the same block is sent and the next one read, so they stay off the sending path yet cover exactly
-/// the bytes sent. One instance per attempt: its digests start empty, so a retry never mixes in the
-/// bytes of a failed attempt. Memory is two blocks, whatever the length. Disposing it disposes the source.
+/// A PUT body read from a stream in large blocks and written straight to the connection, the next
+/// block read while one is sent. When asked for digests, two dedicated threads compute SHA-256 and
+/// SHA-512 of each block after it is sent, so they stay off the sending path yet cover exactly the
+/// bytes sent. One instance per attempt: its digests start empty, so a retry never mixes in the
+/// bytes of a failed attempt. Memory is four blocks, whatever the length. Disposing it disposes the source.
 /// </summary>
 internal sealed class HashingContent : HttpContent
 {
@@ -40,43 +41,26 @@ internal sealed class HashingContent : HttpContent
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
-        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
-        var current = ArrayPool<byte>.Shared.Rent(BlockSize);
-        var next = ArrayPool<byte>.Shared.Rent(BlockSize);
-        try
+        var blocks = new Blocks(_hash);
+        await using (blocks.ConfigureAwait(false))
         {
-            var count = await ReadBlockAsync(current, cancellationToken).ConfigureAwait(false);
+            var current = await blocks.TakeAsync().ConfigureAwait(false);
+            var count = await ReadBlockAsync(current.Block, cancellationToken).ConfigureAwait(false);
             while (count > 0)
             {
-                var block = current;
-                var filled = count;
-                var send = SendAsync(stream, block.AsMemory(0, filled), cancellationToken);
-                var read = ReadBlockAsync(next, cancellationToken);
+                var send = SendAsync(stream, current.Block.AsMemory(0, count), cancellationToken);
+                // The digests never wait for the network, so a free block always comes.
+                var next = await blocks.TakeAsync().ConfigureAwait(false);
+                var read = ReadBlockAsync(next.Block, cancellationToken);
 
-                // Everything started for this block ends before either buffer is touched again, failures included.
-                if (_hash)
-                {
-                    await Task.WhenAll(send, read, Digest(sha256, block, filled), Digest(sha512, block, filled)).ConfigureAwait(false);
-                }
-                else
-                {
-                    await Task.WhenAll(send, read).ConfigureAwait(false);
-                }
-
-                BytesSent += filled;
-                count = read.Result;
-                (current, next) = (next, current);
+                // Both end before either block is touched again, failures included.
+                await Task.WhenAll(send, read).ConfigureAwait(false);
+                BytesSent += count;
+                blocks.Sent(current.Index, count);
+                (current, count) = (next, read.Result);
             }
 
-            _hashes = _hash
-                ? new ObjectHashes { Sha256 = Convert.ToHexStringLower(sha256.GetCurrentHash()), Sha512 = Convert.ToHexStringLower(sha512.GetCurrentHash()) }
-                : new ObjectHashes();
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(current);
-            ArrayPool<byte>.Shared.Return(next);
+            _hashes = await blocks.FinishAsync().ConfigureAwait(false);
         }
     }
 
@@ -99,13 +83,149 @@ internal sealed class HashingContent : HttpContent
         base.Dispose(disposing);
     }
 
-    private static Task Digest(IncrementalHash hash, byte[] block, int count) =>
-        Task.Run(() => hash.AppendData(block, 0, count), CancellationToken.None);
-
     // Both async so that even an immediate failure arrives as a task, after the hashing it runs beside.
     private static async Task SendAsync(Stream stream, ReadOnlyMemory<byte> block, CancellationToken cancellationToken) =>
         await stream.WriteAsync(block, cancellationToken).ConfigureAwait(false);
 
     private async Task<int> ReadBlockAsync(byte[] buffer, CancellationToken cancellationToken) =>
         await _source.ReadAtLeastAsync(buffer.AsMemory(0, BlockSize), BlockSize, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// The blocks of one attempt (from the shared pool) and, when asked, the threads that digest them.
+    /// A sent block returns to the free blocks once both digests have read it, so the digests may lag
+    /// the send by a few blocks but never hold it up unless they fall that far behind. The threads are
+    /// dedicated ones, not the thread pool's, so they never hold up the pool threads that serve the
+    /// network (or, in one process, the server receiving the upload).
+    /// </summary>
+    private sealed class Blocks : IAsyncDisposable
+    {
+        private const int Count = 4;
+        private readonly byte[][] _all = new byte[Count][];
+        private readonly int[] _owed = new int[Count];
+        private readonly ConcurrentQueue<int> _free = new();
+        private readonly SemaphoreSlim _available = new(Count);
+        private readonly Digester[] _digesters;
+
+        public Blocks(bool hash)
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                _all[i] = ArrayPool<byte>.Shared.Rent(BlockSize);
+                _free.Enqueue(i);
+            }
+
+            _digesters = hash ? [new Digester(this, HashAlgorithmName.SHA256), new Digester(this, HashAlgorithmName.SHA512)] : [];
+        }
+
+        public async Task<(int Index, byte[] Block)> TakeAsync()
+        {
+            await _available.WaitAsync().ConfigureAwait(false);
+            _free.TryDequeue(out var index);
+            return (index, _all[index]);
+        }
+
+        /// <summary>Hands a block whose bytes went out to the digests (or straight back when there are none).</summary>
+        public void Sent(int index, int count)
+        {
+            if (_digesters.Length == 0)
+            {
+                Free(index);
+                return;
+            }
+
+            _owed[index] = _digesters.Length;
+            foreach (var digester in _digesters)
+            {
+                digester.Add(index, count);
+            }
+        }
+
+        /// <summary>The digests of every block handed over, once the threads have caught up.</summary>
+        public async Task<ObjectHashes> FinishAsync()
+        {
+            if (_digesters.Length == 0)
+            {
+                return new ObjectHashes();
+            }
+
+            return new ObjectHashes { Sha256 = await _digesters[0].FinishAsync().ConfigureAwait(false), Sha512 = await _digesters[1].FinishAsync().ConfigureAwait(false) };
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            // No block goes back to the shared pool while a thread may still read it.
+            foreach (var digester in _digesters)
+            {
+                await digester.DisposeAsync().ConfigureAwait(false);
+            }
+
+            _available.Dispose();
+            foreach (var block in _all)
+            {
+                ArrayPool<byte>.Shared.Return(block);
+            }
+        }
+
+        private void Digested(int index)
+        {
+            if (Interlocked.Decrement(ref _owed[index]) == 0)
+            {
+                Free(index);
+            }
+        }
+
+        private void Free(int index)
+        {
+            _free.Enqueue(index);
+            _available.Release();
+        }
+
+        /// <summary>One digest on its own thread, over the blocks in the order they were sent.</summary>
+        private sealed class Digester : IAsyncDisposable
+        {
+            private readonly Blocks _owner;
+            private readonly IncrementalHash _hash;
+            private readonly BlockingCollection<(int Index, int Count)> _pending = [];
+            private readonly Task _running;
+
+            public Digester(Blocks owner, HashAlgorithmName algorithm)
+            {
+                _owner = owner;
+                _hash = IncrementalHash.CreateHash(algorithm);
+                _running = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            }
+
+            public void Add(int index, int count) => _pending.Add((index, count));
+
+            public async Task<string> FinishAsync()
+            {
+                _pending.CompleteAdding();
+                await _running.ConfigureAwait(false);
+                return Convert.ToHexStringLower(_hash.GetCurrentHash());
+            }
+
+            public async ValueTask DisposeAsync()
+            {
+                _pending.CompleteAdding();
+                await _running.ConfigureAwait(false);
+                _pending.Dispose();
+                _hash.Dispose();
+            }
+
+            private void Run()
+            {
+                foreach (var (index, count) in _pending.GetConsumingEnumerable())
+                {
+                    try
+                    {
+                        _hash.AppendData(_owner._all[index], 0, count);
+                    }
+                    finally
+                    {
+                        _owner.Digested(index);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -83,7 +83,7 @@ internal sealed class HashingContent : HttpContent
         base.Dispose(disposing);
     }
 
-    // Both async so that even an immediate failure arrives as a task, after the hashing it runs beside.
+    // Both async so that even an immediate failure arrives as a task, and the other one is still awaited.
     private static async Task SendAsync(Stream stream, ReadOnlyMemory<byte> block, CancellationToken cancellationToken) =>
         await stream.WriteAsync(block, cancellationToken).ConfigureAwait(false);
 

@@ -96,6 +96,67 @@ public sealed class UploadTests
     }
 
     [SkippableFact]
+    public async Task A_retried_put_reports_the_hashes_of_the_bytes_the_successful_attempt_sent()
+    {
+        // Over two blocks, and different bytes (of the same length) at every opening: the digests
+        // must cover exactly the last attempt's body, nothing of the failed one.
+        const int Length = (2 * 1024 * 1024) + 4321;
+        await using var fake = await FakeService.StartAsync();
+        fake.On("POST", ArtifactTarget, new Reply(200, ObjectArtifactResponse(ArtifactCredentials())));
+        fake.On("PUT", UploadTarget, new Reply(200, UploadResponse(new JObject { ["putUrl"] = new JObject { ["url"] = fake.Url + "/bucket/obj", ["expires"] = Iso(Now.AddMinutes(45)), ["headers"] = new JObject { ["Content-Type"] = "application/octet-stream" } } })));
+        fake.On("PUT", "/bucket/obj", (_, attempt) => attempt == 1 ? new Reply(503) : new Reply(200));
+        fake.On("POST", FinishTarget, new Reply(204));
+        fake.On("PUT", ArtifactTarget, new Reply(204));
+        using var client = Client(fake.Url, ClaimCredentials());
+        var opened = 0;
+
+        var result = await new ArtifactUploader(client.Queue).UploadObjectAsync(TaskId, 0, ArtifactName, "application/octet-stream", Now.AddDays(1), _ =>
+            Task.FromResult<Stream>(new NonSeekableStream(RandomBytes(Length, seed: Interlocked.Increment(ref opened)))));
+
+        Assert.Equal(3, opened);
+        var puts = fake.Requests.Where(r => r.RawTarget == "/bucket/obj").ToArray();
+        Assert.Equal(2, puts.Length);
+        Assert.Equal(RandomBytes(Length, seed: 3), puts[1].Body);
+        Assert.NotEqual(puts[0].Body, puts[1].Body);
+        Assert.Equal(Hex(SHA256.HashData(puts[1].Body)), result.Hashes.Sha256);
+        Assert.Equal(Hex(SHA512.HashData(puts[1].Body)), result.Hashes.Sha512);
+        var finish = JObject.Parse(fake.Requests.Single(r => r.RawTarget == FinishTarget).BodyText);
+        Assert.Equal(result.Hashes.Sha256, (string)finish["hashes"]!["sha256"]!);
+        Assert.Equal(result.Hashes.Sha512, (string)finish["hashes"]!["sha512"]!);
+        Assert.Equal(Length, result.ContentLength);
+    }
+
+    [SkippableFact]
+    public async Task The_hashes_of_a_known_content_match_digests_computed_elsewhere()
+    {
+        // Bytes i % 251 for i below 2 MiB + 12345 (two whole blocks and a partial one); the digests
+        // come from coreutils' sha256sum and sha512sum over the same bytes.
+        var content = new byte[(2 * 1024 * 1024) + 12345];
+        for (var i = 0; i < content.Length; i++)
+        {
+            content[i] = (byte)(i % 251);
+        }
+
+        await using var fake = await FakeService.StartAsync();
+        fake.On("POST", ArtifactTarget, new Reply(200, ObjectArtifactResponse(ArtifactCredentials())));
+        fake.On("PUT", UploadTarget, new Reply(200, UploadResponse(new JObject { ["putUrl"] = new JObject { ["url"] = fake.Url + "/bucket/obj", ["expires"] = Iso(Now.AddMinutes(45)), ["headers"] = new JObject { ["Content-Type"] = "application/octet-stream" } } })));
+        fake.On("PUT", "/bucket/obj", new Reply(200));
+        fake.On("POST", FinishTarget, new Reply(204));
+        fake.On("PUT", ArtifactTarget, new Reply(204));
+        using var client = Client(fake.Url, ClaimCredentials());
+        using var stream = new MemoryStream(content);
+
+        var result = await new ArtifactUploader(client.Queue).UploadObjectAsync(TaskId, 0, ArtifactName, "application/octet-stream", Now.AddDays(1), ArtifactUploader.Rewinding(stream));
+
+        Assert.Equal(content, fake.Requests.Single(r => r.RawTarget == "/bucket/obj").Body);
+        Assert.Equal("2e5e321c61c38df2ec144156f2f70495fa0551a75f1d8cd234ffe54b01d11fba", result.Hashes.Sha256);
+        Assert.Equal("0b705982ccb31e5302d54885886d9f105e8619dca1c038d38f980ba462b4c62af1ed0f3e8ac03bc3ffc12190a3ce34e7dff4009b73a30828d4c0ba572befec54", result.Hashes.Sha512);
+        var finish = JObject.Parse(fake.Requests.Single(r => r.RawTarget == FinishTarget).BodyText);
+        Assert.Equal(result.Hashes.Sha256, (string)finish["hashes"]!["sha256"]!);
+        Assert.Equal(result.Hashes.Sha512, (string)finish["hashes"]!["sha512"]!);
+    }
+
+    [SkippableFact]
     public async Task S3_artifacts_put_the_declared_content_type_and_length_and_are_not_finished()
     {
         var content = RandomBytes(20_000);
@@ -118,6 +179,8 @@ public sealed class UploadTests
         Assert.Equal("20000", put.Header("Content-Length"));
         Assert.Null(put.Header("Authorization"));
         Assert.True(stream.CanRead, "the caller's stream stays open");
+        Assert.Null(result.Hashes.Sha256);
+        Assert.Null(result.Hashes.Sha512);
     }
 
     [SkippableFact]
@@ -154,7 +217,8 @@ public sealed class UploadTests
 
             Assert.True(puts[0].Body.Length < content.Length / 3, $"{puts[0].Body.Length} bytes for {content.Length}");
             Assert.Equal(puts[0].Body.Length, result.ContentLength);
-            Assert.Equal(Hex(SHA256.HashData(puts[0].Body)), result.Hashes.Sha256);
+            Assert.Null(result.Hashes.Sha256);
+            Assert.Null(result.Hashes.Sha512);
             Assert.Empty(Directory.EnumerateFileSystemEntries(folder));
         }
         finally
@@ -229,10 +293,10 @@ public sealed class UploadTests
         return output.ToArray();
     }
 
-    private static byte[] RandomBytes(int length)
+    private static byte[] RandomBytes(int length, int seed = 0)
     {
         var bytes = new byte[length];
-        new Random(length).NextBytes(bytes);
+        new Random(length + seed).NextBytes(bytes);
         return bytes;
     }
 

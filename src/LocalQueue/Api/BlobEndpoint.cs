@@ -27,7 +27,7 @@ internal sealed class BlobEndpoint
 
         if (method == "PUT")
         {
-            var length = await _queue.Blobs.WriteAsync(key, request.Body, context.RequestAborted).ConfigureAwait(false);
+            var length = await _queue.Blobs.WriteAsync(key, request.BodyReader, context.RequestAborted).ConfigureAwait(false);
             var contentType = request.ContentType ?? "application/octet-stream";
             var contentEncoding = request.Headers.ContentEncoding.ToString() is { Length: > 0 } encoding ? encoding : null;
             await _queue.Store.RunAsync((db, _) => { db.SaveBlob(key, contentType, length, contentEncoding); return true; }, context.RequestAborted).ConfigureAwait(false);

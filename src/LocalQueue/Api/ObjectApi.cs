@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using Newtonsoft.Json.Linq;
 using TcWorker.LocalQueue.Auth;
 using TcWorker.LocalQueue.Http;
@@ -80,7 +81,7 @@ internal sealed class ObjectApi
             }
             else
             {
-                var length = await _queue.Blobs.WriteAsync(blob, new MemoryStream(inline), request.Aborted).ConfigureAwait(false);
+                var length = await _queue.Blobs.WriteAsync(blob, PipeReader.Create(new MemoryStream(inline)), request.Aborted).ConfigureAwait(false);
                 await _queue.Store.RunAsync((db, _) => { db.SaveBlob(blob, inlineType!, length); return true; }, request.Aborted).ConfigureAwait(false);
             }
 

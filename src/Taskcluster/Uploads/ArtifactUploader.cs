@@ -6,7 +6,11 @@ namespace TcWorker.Taskcluster;
 /// <param name="Name">The artifact name.</param>
 /// <param name="Method"><c>dataInline</c>, <c>putUrl</c> or <c>s3</c>.</param>
 /// <param name="ContentLength">Bytes uploaded (the gzip form's size when <see cref="ContentEncoding"/> is <c>gzip</c>).</param>
-/// <param name="Hashes">SHA-256 and SHA-512 of the bytes uploaded, lowercase hex.</param>
+/// <param name="Hashes">
+/// SHA-256 and SHA-512 of the bytes uploaded, lowercase hex, for <c>object</c> artifacts (the object
+/// service stores them for downloaders to verify). Empty for <c>s3</c> artifacts: nothing takes
+/// digests for them, so none are computed.
+/// </param>
 public sealed record ArtifactUploadResult(string Name, string Method, long ContentLength, ObjectHashes Hashes)
 {
     /// <summary>The Content-Encoding the artifact was stored with: <c>identity</c> or <c>gzip</c>.</summary>
@@ -17,8 +21,8 @@ public sealed record ArtifactUploadResult(string Name, string Method, long Conte
 /// Uploads artifact content: <c>object</c> artifacts through the object service (inline up to
 /// 8 KiB, else a PUT to the returned URL with exactly the returned headers; then finishUpload
 /// and finishArtifact) and legacy <c>s3</c> artifacts (one presigned PUT, optionally with
-/// <c>Content-Encoding: gzip</c>). Content is streamed, never held in memory whole; hashes are
-/// computed while it streams. A 5xx or network error during a PUT reopens the content and starts
+/// <c>Content-Encoding: gzip</c>). Content is streamed in 1 MiB blocks, never held in memory whole;
+/// an object's hashes are computed on other threads while each block is sent. A 5xx or network error during a PUT reopens the content and starts
 /// again. Thread-safe.
 /// </summary>
 public sealed class ArtifactUploader
@@ -85,7 +89,7 @@ public sealed class ArtifactUploader
         }
         else if (upload.UploadMethod.PutUrl is { } putUrl)
         {
-            hashes = await PutAsync(putUrl, probe.Length, openContent, async token =>
+            hashes = await PutAsync(putUrl, probe.Length, openContent, hash: true, async token =>
                 (await objects.CreateUploadAsync(artifact.Name, request, token).ConfigureAwait(false)).UploadMethod.PutUrl ?? putUrl, cancellationToken).ConfigureAwait(false);
             method = "putUrl";
         }
@@ -189,7 +193,7 @@ public sealed class ArtifactUploader
         }
 
         var target = new PutUrlUpload { Url = artifact.PutUrl, Expires = artifact.Expires ?? DateTimeOffset.MaxValue, Headers = headers };
-        var hashes = await PutAsync(target, probe.Length, openContent, null, cancellationToken).ConfigureAwait(false);
+        var hashes = await PutAsync(target, probe.Length, openContent, hash: false, null, cancellationToken).ConfigureAwait(false);
         return new ArtifactUploadResult(name, "s3", probe.Length, hashes) { ContentEncoding = contentEncoding };
     }
 
@@ -229,11 +233,11 @@ public sealed class ArtifactUploader
         }
     }
 
-    private async Task<ObjectHashes> PutAsync(PutUrlUpload target, long length, Func<CancellationToken, Task<Stream>> openContent, Func<CancellationToken, Task<PutUrlUpload>>? renew, CancellationToken cancellationToken)
+    private async Task<ObjectHashes> PutAsync(PutUrlUpload target, long length, Func<CancellationToken, Task<Stream>> openContent, bool hash, Func<CancellationToken, Task<PutUrlUpload>>? renew, CancellationToken cancellationToken)
     {
         var client = _queue.Client;
         var current = target;
-        HashingReadStream? hashing = null;
+        HashingContent? sent = null;
         await client.Retry.ExecuteAsync(
             client.Http,
             async token =>
@@ -243,9 +247,8 @@ public sealed class ArtifactUploader
                     current = await renew(token).ConfigureAwait(false);
                 }
 
-                hashing = new HashingReadStream(await openContent(token).ConfigureAwait(false));
-                var request = new HttpRequestMessage(HttpMethod.Put, TaskclusterUrl.Create(current.Url)) { Content = new StreamContent(hashing) };
-                request.Content.Headers.ContentLength = length;
+                sent = new HashingContent(await openContent(token).ConfigureAwait(false), length, hash);
+                var request = new HttpRequestMessage(HttpMethod.Put, TaskclusterUrl.Create(current.Url)) { Content = sent };
                 foreach (var (header, value) in current.Headers)
                 {
                     if (header.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
@@ -272,12 +275,12 @@ public sealed class ArtifactUploader
                 return true;
             },
             cancellationToken).ConfigureAwait(false);
-        if (hashing!.BytesRead != length)
+        if (sent!.Hashes is not { } hashes || sent.BytesSent != length)
         {
-            throw new InvalidDataException($"The content was {length} bytes when measured but {hashing.BytesRead} bytes when uploaded.");
+            throw new InvalidDataException($"The content was {length} bytes when measured but {sent.BytesSent} bytes when uploaded.");
         }
 
-        return hashing.GetHashes();
+        return hashes;
     }
 
     private sealed class NonClosingStream(Stream inner) : Stream

@@ -22,7 +22,7 @@ internal static class HostProcesses
             try
             {
                 var cmdline = Encoding.UTF8.GetString(File.ReadAllBytes(Path.Combine(dir, "cmdline"))).Replace('\0', ' ');
-                if (cmdline.Contains(text, StringComparison.Ordinal))
+                if (cmdline.Contains(text, StringComparison.Ordinal) && !File.ReadAllText(Path.Combine(dir, "stat")).Contains(") Z ", StringComparison.Ordinal))
                 {
                     found.Add(pid);
                 }

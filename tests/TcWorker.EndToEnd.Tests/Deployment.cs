@@ -165,34 +165,7 @@ internal sealed class Deployment : IAsyncDisposable
     }
 
     /// <summary>The processes whose command line contains a marker (a unique argument).</summary>
-    public static IReadOnlyList<int> ProcessesWith(string marker)
-    {
-        var found = new List<int>();
-        foreach (var dir in System.IO.Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid))
-            {
-                continue;
-            }
-
-            try
-            {
-                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
-                if (cmdline.Contains(marker, StringComparison.Ordinal) && !File.ReadAllText(Path.Combine(dir, "stat")).Contains(") Z ", StringComparison.Ordinal))
-                {
-                    found.Add(pid);
-                }
-            }
-            catch (IOException)
-            {
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-        }
-
-        return found;
-    }
+    public static IReadOnlyList<int> ProcessesWith(string marker) => TcWorker.Engines.Testing.HostProcesses.WithCommandLine(marker);
 
     public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
     {

@@ -12,10 +12,10 @@ namespace TcWorker.Runtime.Schemas;
 /// </summary>
 internal static class SchemaModelBuilder
 {
-    /// <summary>Keywords that only annotate a schema and never change what validates.</summary>
+    /// <summary>Keywords that only annotate a schema, never change what validates, and are not kept on the model.</summary>
     private static readonly HashSet<string> Annotations = new(StringComparer.Ordinal)
     {
-        "$schema", "$comment", "title", "description", "default", "examples", "readOnly", "writeOnly",
+        "$schema", "$comment", "examples", "readOnly", "writeOnly",
     };
 
     /// <summary>Builds the model, or returns <see langword="null"/> when the schema uses a keyword this builder leaves to the parser.</summary>

@@ -41,18 +41,6 @@ public static class ScopeSatisfaction
         return required.Where(scope => !Satisfies(grantedList, scope)).ToArray();
     }
 
-    /// <summary>True when the scope is a valid Taskcluster scope (printable ASCII only).</summary>
-    public static bool IsValidScope(string scope)
-    {
-        ArgumentNullException.ThrowIfNull(scope);
-        foreach (var c in scope)
-        {
-            if (c < 0x20 || c > 0x7e)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    /// <summary>True when the scope is a valid Taskcluster scope (printable ASCII only); see <see cref="TaskclusterIdentifiers"/>.</summary>
+    public static bool IsValidScope(string scope) => TaskclusterIdentifiers.IsValidScope(scope);
 }

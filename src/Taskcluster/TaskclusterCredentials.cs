@@ -26,7 +26,7 @@ public sealed class TaskclusterCredentials
     /// <param name="accessToken">The access token (for temporary credentials: the derived token).</param>
     /// <param name="certificate">The certificate of temporary credentials as a JSON string, or null/empty for permanent ones.</param>
     /// <param name="authorizedScopes">Restricts the request to these scopes; null means no restriction.</param>
-    /// <exception cref="ArgumentException">The client id or access token is empty, or the certificate is not a JSON object.</exception>
+    /// <exception cref="ArgumentException">The client id or access token is empty, the certificate is not a JSON object, or an authorized scope is not printable ASCII.</exception>
     [JsonConstructor]
     public TaskclusterCredentials(string clientId, string accessToken, string? certificate = null, IReadOnlyList<string>? authorizedScopes = null)
     {
@@ -41,6 +41,10 @@ public sealed class TaskclusterCredentials
         }
 
         AuthorizedScopes = authorizedScopes?.ToArray();
+        if (AuthorizedScopes is not null)
+        {
+            TaskclusterIdentifiers.EnsureValidScopes(AuthorizedScopes, nameof(authorizedScopes));
+        }
     }
 
     /// <summary>The client id.</summary>
@@ -89,6 +93,7 @@ public sealed class TaskclusterCredentials
     }
 
     /// <summary>Returns a copy restricted to <paramref name="scopes"/> (null lifts the restriction).</summary>
+    /// <exception cref="ArgumentException">A scope is not printable ASCII.</exception>
     public TaskclusterCredentials WithAuthorizedScopes(IReadOnlyList<string>? scopes) =>
         new(ClientId, AccessToken, Certificate, scopes);
 
@@ -122,6 +127,10 @@ public sealed class TaskclusterCredentials
     /// <param name="name">The client id of named credentials, or null for unnamed ones.</param>
     /// <param name="seed">The 44-character seed; null for a new random one (two slugids, as the official clients make it).</param>
     /// <exception cref="InvalidOperationException">These credentials are themselves temporary.</exception>
+    /// <exception cref="ArgumentException">
+    /// A scope is not printable ASCII, or the name or the issuer's client id does not match the
+    /// client id pattern (a newline in any of them would let the signature cover other scopes).
+    /// </exception>
     public TaskclusterCredentials CreateTemporary(IEnumerable<string> scopes, DateTimeOffset start, DateTimeOffset expiry, string? name = null, string? seed = null)
     {
         ArgumentNullException.ThrowIfNull(scopes);
@@ -146,7 +155,13 @@ public sealed class TaskclusterCredentials
             throw new ArgumentException("Named temporary credentials need a name other than the issuer's client id.", nameof(name));
         }
 
+        if (name is not null)
+        {
+            TaskclusterIdentifiers.EnsureValidClientId(name, nameof(name));
+        }
+
         var scopeList = scopes.ToArray();
+        TaskclusterIdentifiers.EnsureValidScopes(scopeList, nameof(scopes));
         var startMs = start.ToUnixTimeMilliseconds();
         var expiryMs = expiry.ToUnixTimeMilliseconds();
         var signature = TemporaryCertificate.Sign(AccessToken, name is null ? null : name, name is null ? null : ClientId, seed, startMs, expiryMs, scopeList);

@@ -64,13 +64,28 @@ public sealed class TemporaryCertificate
     /// <param name="start">Start, in milliseconds since the epoch.</param>
     /// <param name="expiry">Expiry, in milliseconds since the epoch.</param>
     /// <param name="scopes">The certificate's scopes.</param>
+    /// <exception cref="ArgumentException">
+    /// A scope is not printable ASCII, the client id or issuer is not a valid client id, or the seed
+    /// holds a character outside printable ASCII: any newline would let the same signature cover
+    /// another certificate.
+    /// </exception>
     public static string Sign(string issuerAccessToken, string? clientId, string? issuer, string seed, long start, long expiry, IEnumerable<string> scopes)
     {
         ArgumentNullException.ThrowIfNull(issuerAccessToken);
+        ArgumentNullException.ThrowIfNull(seed);
         ArgumentNullException.ThrowIfNull(scopes);
+        var scopeList = scopes as IReadOnlyCollection<string> ?? scopes.ToArray();
+        TaskclusterIdentifiers.EnsureValidScopes(scopeList, nameof(scopes));
+        if (!TaskclusterIdentifiers.IsValidScope(seed))
+        {
+            throw new ArgumentException("The seed must be printable ASCII.", nameof(seed));
+        }
+
         var lines = new List<string> { "version:1" };
         if (issuer is not null)
         {
+            TaskclusterIdentifiers.EnsureValidClientId(clientId, nameof(clientId));
+            TaskclusterIdentifiers.EnsureValidClientId(issuer, nameof(issuer));
             lines.Add("clientId:" + clientId);
             lines.Add("issuer:" + issuer);
         }
@@ -81,7 +96,7 @@ public sealed class TemporaryCertificate
         // The server joins "scopes:" and the scopes with "\n": with no scopes the text ends in
         // "scopes:" (the JS client's "scopes:\n" differs there).
         lines.Add("scopes:");
-        lines.AddRange(scopes);
+        lines.AddRange(scopeList);
         return Convert.ToBase64String(HMACSHA256.HashData(Encoding.UTF8.GetBytes(issuerAccessToken), Encoding.UTF8.GetBytes(string.Join('\n', lines))));
     }
 

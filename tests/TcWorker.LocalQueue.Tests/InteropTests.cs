@@ -23,7 +23,7 @@ public sealed class InteropTests
         Assert.Equal("unscheduled", (string)result["dependentCreated"]!);
         Assert.Equal("completed", (string)result["resolved"]!);
         Assert.Equal("completed", (string)result["resolvedAgain"]!);
-        Assert.Equal(["public/a b%c/ü.txt", "public/err", "public/ref"], result["artifacts"]!.Values<string>());
+        Assert.Equal(["public/a b%c/~u.txt", "public/err", "public/ref"], result["artifacts"]!.Values<string>());
         Assert.Equal(200, (int)result["signedStatus"]!);
         Assert.Equal("hello from node", (string)result["signedBody"]!);
         Assert.Equal(424, (int)result["errorStatus"]!);

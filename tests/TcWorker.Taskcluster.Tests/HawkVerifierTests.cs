@@ -90,6 +90,8 @@ public sealed class HawkVerifierTests
         Assert.Equal("ext.certificate.signature is not valid", (await VerifyAsync(Tamper(temp, c => c["scopes"] = new JArray("queue:b")), scopes: ["queue:*"])).Message);
         Assert.Equal("ext.certificate.version must be 1", (await VerifyAsync(Tamper(temp, c => c["version"] = 2))).Message);
         Assert.Equal("ext.certificate.seed is not 44 characters", (await VerifyAsync(Tamper(temp, c => c["seed"] = "short"))).Message);
+        Assert.Equal("ext.certificate.seed must be printable ASCII", (await VerifyAsync(Tamper(temp, c => c["seed"] = new string('a', 40) + "\nb:c"))).Message);
+        Assert.Equal("Invalid clientId: client ids match ^[A-Za-z0-9!@/:.+|_-]+$", (await VerifyAsync(new TaskclusterCredentials("bad id", "token"))).Message);
         Assert.Equal("ext.certificate.clientId is only allowed together with ext.certificate.issuer", (await VerifyAsync(Tamper(temp, c => c["clientId"] = "x"))).Message);
         Assert.Equal("ext.certificate.issuer must differ from the supplied clientId", (await VerifyAsync(Tamper(temp, c => c["issuer"] = Canned.WorkerClientId))).Message);
 

@@ -38,6 +38,7 @@ internal sealed class ArtifactApi
     private async Task<ApiReply> CreateAsync(ApiRequest request)
     {
         var (taskId, runId, name) = (request["taskId"], request.RunId, request["name"]);
+        ArtifactName.CheckParameter(name);
         var body = request.Object;
         var storageType = ApiRequest.RequiredString(body, "storageType");
         var expires = ApiRequest.RequiredDate(body, "expires");
@@ -208,8 +209,13 @@ internal sealed class ArtifactApi
         return ApiReply.Json(new JObject { ["storageType"] = artifact.StorageType, ["name"] = artifact.Name, ["expires"] = artifact.Expires, ["contentType"] = artifact.ContentType });
     }
 
-    /// <summary>The present artifact of the run (the latest when <paramref name="runId"/> is null), after links when asked; 404 otherwise.</summary>
-    private Task<ArtifactRow> FindAsync(ApiRequest request, int? runId, bool followLinks)
+    /// <summary>
+    /// The present artifact of the run (the latest when <paramref name="runId"/> is null), after
+    /// links when asked; 404 otherwise. Following links, the caller must hold
+    /// <c>queue:get-artifact:</c> for every name along the chain, as the real queue checks: a
+    /// public link must not hand out a private artifact.
+    /// </summary>
+    private async Task<ArtifactRow> FindAsync(ApiRequest request, int? runId, bool followLinks)
     {
         var (taskId, name) = (request["taskId"], request["name"]);
         if (request.Route.HandlerAuthorizes)
@@ -217,18 +223,27 @@ internal sealed class ArtifactApi
             request.Authorize(new Dictionary<string, object> { ["names"] = new[] { name } });
         }
 
-        return _queue.Store.RunAsync((db, _) =>
+        var (found, names) = await _queue.Store.RunAsync((db, _) =>
         {
             var task = db.GetTask(taskId) ?? throw QueueError.NotFound($"Task {taskId} not found");
             var run = runId ?? (task.LastRun is { } last ? (int)last["runId"]! : throw QueueError.NotFound($"Task {taskId} has no runs"));
+            var chain = new List<string> { name };
             var found = db.GetArtifact(taskId, run, name);
             for (var hops = 0; followLinks && found is { StorageType: "link", Present: true } && hops < 10; hops++)
             {
-                found = db.GetArtifact(taskId, run, (string)found.Details["artifact"]!);
+                var target = (string)found.Details["artifact"]!;
+                chain.Add(target);
+                found = db.GetArtifact(taskId, run, target);
             }
 
-            return found is { Present: true } ? found : throw QueueError.NotFound($"Artifact {name} not found");
-        }, request.Aborted);
+            return (found, chain);
+        }, request.Aborted).ConfigureAwait(false);
+        if (names.Count > 1 && request.Route.HandlerAuthorizes)
+        {
+            request.Authorize(new Dictionary<string, object> { ["names"] = names });
+        }
+
+        return found is { Present: true } ? found : throw QueueError.NotFound($"Artifact {name} not found");
     }
 
     private static (string ContentType, JObject Details) Describe(ApiRequest request, string storageType, JObject body)
@@ -243,7 +258,9 @@ internal sealed class ArtifactApi
                 return ((string?)body["contentType"] ?? "application/binary", new JObject { ["url"] = ApiRequest.RequiredString(body, "url") });
             case "link":
                 request.Strict("storageType", "expires", "artifact", "contentType");
-                return ((string?)body["contentType"] ?? "application/binary", new JObject { ["artifact"] = ApiRequest.RequiredString(body, "artifact") });
+                var target = ApiRequest.RequiredString(body, "artifact");
+                ArtifactName.CheckField("data/artifact", target);
+                return ((string?)body["contentType"] ?? "application/binary", new JObject { ["artifact"] = target });
             case "error":
                 request.Strict("storageType", "expires", "reason", "message");
                 var reason = ApiRequest.RequiredString(body, "reason");

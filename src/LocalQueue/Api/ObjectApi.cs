@@ -28,8 +28,15 @@ internal sealed class ObjectApi
     private async Task<ApiReply> CreateUploadAsync(ApiRequest request)
     {
         var name = request["name"];
+        ArtifactName.CheckParameter(name);
+
         var body = request.Strict("projectId", "uploadId", "expires", "proposedUploadMethods", "hashes");
         var projectId = ApiRequest.RequiredString(body, "projectId");
+        if (!TaskDefinition.IsProjectId(projectId))
+        {
+            throw QueueError.Validation($"Schema Validation Failed!\ndata/projectId {TcWorker.Taskcluster.TaskclusterIdentifiers.Quote(projectId)} must match ^([a-zA-Z0-9._/-]*)$");
+        }
+
         var uploadId = ApiRequest.RequiredString(body, "uploadId");
         var expires = ApiRequest.RequiredDate(body, "expires");
         request.Authorize(new Dictionary<string, object> { ["projectId"] = projectId });

@@ -13,6 +13,7 @@ internal sealed class ClientRegistry
 
     public ClientRegistry(TaskclusterCredentials root, string? clientsFile)
     {
+        TaskclusterIdentifiers.EnsureValidClientId(root.ClientId, nameof(root));
         Root = root;
         _clients[root.ClientId] = new HawkClient(root.AccessToken, ["*"]);
         if (clientsFile is null)
@@ -24,7 +25,22 @@ internal sealed class ClientRegistry
         {
             var clientId = (string?)entry["clientId"] ?? throw new InvalidDataException($"{clientsFile}: a client without clientId");
             var token = (string?)entry["accessToken"] ?? throw new InvalidDataException($"{clientsFile}: {clientId} has no accessToken");
+            if (!TaskclusterIdentifiers.IsValidClientId(clientId))
+            {
+                throw new InvalidDataException($"{clientsFile}: client id {TaskclusterIdentifiers.Quote(clientId)} does not match ^[A-Za-z0-9!@/:.+|_-]+$");
+            }
+
+            if (entry["scopes"] is { } scopeList && (scopeList is not JArray array || array.Any(s => s.Type != JTokenType.String)))
+            {
+                throw new InvalidDataException($"{clientsFile}: the scopes of {clientId} must be an array of strings");
+            }
+
             var scopes = entry["scopes"]?.Values<string>().OfType<string>().ToArray() ?? [];
+            if (scopes.FirstOrDefault(s => !TaskclusterIdentifiers.IsValidScope(s)) is { } bad)
+            {
+                throw new InvalidDataException($"{clientsFile}: scope {TaskclusterIdentifiers.Quote(bad)} of {clientId} is not printable ASCII");
+            }
+
             DateTimeOffset? expires = QueueJson.TryParseDate(entry["expires"], out var e) ? e : null;
             _clients[clientId] = new HawkClient(token, scopes, expires);
         }

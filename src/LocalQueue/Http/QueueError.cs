@@ -37,6 +37,8 @@ internal sealed class QueueError : Exception
 
     public static QueueError Validation(string message) => new(HttpStatusCode.BadRequest, "InputValidationError", message);
 
+    public static QueueError Arguments(string message) => new(HttpStatusCode.BadRequest, "InvalidRequestArguments", message);
+
     public static QueueError Malformed(string message) => new(HttpStatusCode.BadRequest, "MalformedPayload", message);
 
     public static QueueError NotFound(string message) => new(HttpStatusCode.NotFound, "ResourceNotFound", message);

@@ -84,7 +84,11 @@ internal static partial class TaskDefinition
         var created = RequiredDate(body, "created", errors);
         var deadline = RequiredDate(body, "deadline", errors);
         DateTimeOffset? expires = body["expires"] is null ? null : RequiredDate(body, "expires", errors);
-        task["scopes"] = StringArray(body, "scopes", null, errors);
+        task["scopes"] = StringArray(body, "scopes", ScopePattern(), errors);
+        foreach (var scope in task["scopes"]!.Values<string>().Where(s => s!.EndsWith("**", StringComparison.Ordinal)))
+        {
+            errors.Add($"data/scopes: scope {Taskcluster.TaskclusterIdentifiers.Quote(scope)} ends in more than one `*`, which is forbidden");
+        }
         if (body["payload"] is not JObject payload)
         {
             errors.Add("data must have required property 'payload' (an object)");
@@ -170,6 +174,8 @@ internal static partial class TaskDefinition
 
     public static bool IsTaskQueueId(string value) => TaskQueuePattern().IsMatch(value);
 
+    public static bool IsProjectId(string value) => ProjectPattern().IsMatch(value);
+
     private static void Metadata(JObject body, List<string> errors)
     {
         if (body["metadata"] is not JObject metadata)
@@ -197,7 +203,7 @@ internal static partial class TaskDefinition
 
         if (token.Type != JTokenType.String || (pattern is not null && !pattern.IsMatch((string)token!)))
         {
-            errors.Add($"data/{name} must be a string matching {pattern?.ToString() ?? "the schema"}");
+            errors.Add($"data/{name} must be a string matching {Describe(pattern)}");
             return null;
         }
 
@@ -211,14 +217,26 @@ internal static partial class TaskDefinition
             return [];
         }
 
-        if (body[name] is not JArray array || array.Any(t => t.Type != JTokenType.String || (pattern is not null && !pattern.IsMatch((string)t!))))
+        if (body[name] is not JArray array)
         {
             errors.Add($"data/{name} must be an array of strings");
             return [];
         }
 
+        for (var i = 0; i < array.Count; i++)
+        {
+            if (array[i].Type != JTokenType.String || (pattern is not null && !pattern.IsMatch((string)array[i]!)))
+            {
+                errors.Add($"data/{name}/{i} must be a string matching {Describe(pattern)}, not {Taskcluster.TaskclusterIdentifiers.Quote(array[i].Type == JTokenType.String ? (string)array[i]! : array[i].ToString(Newtonsoft.Json.Formatting.None))}");
+                return [];
+            }
+        }
+
         return array;
     }
+
+    /// <summary>A pattern as the schema writes it (the code anchors with \z, since $ also matches before a final newline).</summary>
+    private static string Describe(Regex? pattern) => pattern?.ToString().Replace("\\z", "$", StringComparison.Ordinal) ?? "the schema";
 
     private static DateTimeOffset? RequiredDate(JObject body, string name, List<string> errors)
     {
@@ -231,21 +249,25 @@ internal static partial class TaskDefinition
         return value;
     }
 
-    [GeneratedRegex("^[a-zA-Z0-9-_]{1,38}$")]
+    [GeneratedRegex("^[a-zA-Z0-9-_]{1,38}\\z")]
     private static partial Regex ProvisionerPattern();
 
-    [GeneratedRegex("^[a-z]([-a-z0-9]{0,36}[a-z0-9])?$")]
+    [GeneratedRegex("^[a-z]([-a-z0-9]{0,36}[a-z0-9])?\\z")]
     private static partial Regex WorkerTypePattern();
 
-    [GeneratedRegex("^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$")]
+    [GeneratedRegex("^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?\\z")]
     private static partial Regex TaskQueuePattern();
 
-    [GeneratedRegex("^[a-zA-Z0-9-_]{1,38}$")]
+    [GeneratedRegex("^[a-zA-Z0-9-_]{1,38}\\z")]
     private static partial Regex IdentifierPattern();
 
-    [GeneratedRegex("^([a-zA-Z0-9._/-]*)$")]
+    [GeneratedRegex("^([a-zA-Z0-9._/-]*)\\z")]
     private static partial Regex ProjectPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$")]
+    /// <summary>The official scope pattern: printable ASCII (and empty).</summary>
+    [GeneratedRegex("^[ -~]*\\z")]
+    private static partial Regex ScopePattern();
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]\\z")]
     private static partial Regex SlugPattern();
 }

@@ -30,6 +30,11 @@ internal sealed record CertificateCheck(string? Error, string? AccessToken, IRea
             return Fail("ext.certificate.seed is not 44 characters");
         }
 
+        if (!TaskclusterIdentifiers.IsValidScope(seed))
+        {
+            return Fail("ext.certificate.seed must be printable ASCII");
+        }
+
         if (cert["start"] is not JValue { Type: JTokenType.Integer } startValue)
         {
             return Fail("ext.certificate.start must be a number");
@@ -69,6 +74,11 @@ internal sealed record CertificateCheck(string? Error, string? AccessToken, IRea
         }
 
         var named = issuer != clientId;
+        if (named && (!TaskclusterIdentifiers.IsValidClientId(clientId) || !TaskclusterIdentifiers.IsValidClientId(issuer)))
+        {
+            return Fail("ext.certificate: the clientId and issuer of named credentials must match ^[A-Za-z0-9!@/:.+|_-]+$");
+        }
+
         if (named && !ScopeSatisfaction.Satisfies(issuingClient.Scopes, "auth:create-client:" + clientId))
         {
             return Fail($"ext.certificate issuer `{issuer}` doesn't have `auth:create-client:{clientId}` for supplied clientId.");

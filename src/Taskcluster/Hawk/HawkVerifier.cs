@@ -165,6 +165,11 @@ public sealed partial class HawkVerifier
     /// <summary>Finds the signing key and the effective scopes for a client id and ext, as the auth service does.</summary>
     private async Task<ResolvedCredentials> ResolveAsync(string clientId, string? extText, CancellationToken cancellationToken)
     {
+        if (!TaskclusterIdentifiers.IsValidClientId(clientId))
+        {
+            return ResolvedCredentials.Fail("Invalid clientId: client ids match ^[A-Za-z0-9!@/:.+|_-]+$");
+        }
+
         JObject? ext = null;
         if (!string.IsNullOrEmpty(extText))
         {

@@ -56,6 +56,17 @@ internal sealed class QueueHarness : IAsyncDisposable
 
     public TaskclusterClient Worker => Client(new TaskclusterCredentials(WorkerClientId, WorkerClientToken));
 
+    /// <summary>Adds a permanent client with these scopes to the clients file, restarts the server to load it, and returns a client with its credentials.</summary>
+    public async Task<TaskclusterClient> AddClientAsync(string clientId, params string[] scopes)
+    {
+        var token = clientId.Replace('/', '-') + "-token-0123456789abcdefghijklmnopqrstuvw";
+        var clients = JArray.Parse(await File.ReadAllTextAsync(Options.ClientsFile!));
+        clients.Add(new JObject { ["clientId"] = clientId, ["accessToken"] = token, ["scopes"] = new JArray(scopes) });
+        await File.WriteAllTextAsync(Options.ClientsFile!, clients.ToString());
+        await RestartAsync();
+        return Client(new TaskclusterCredentials(clientId, token));
+    }
+
     /// <summary>Stops the server and starts a new one on the same data folder (and a new port).</summary>
     public async Task RestartAsync()
     {

@@ -34,7 +34,10 @@ const reclaim = await taskQueue.reclaimTask(taskId, claim.runId);
 assert.notEqual(reclaim.credentials.accessToken, claim.credentials.accessToken);
 taskQueue = new taskcluster.Queue({ rootUrl, credentials: reclaim.credentials, retries: 0 });
 
-const name = 'public/a b%c/ü.txt';
+const name = 'public/a b%c/~u.txt';
+await assert.rejects(
+  taskQueue.createArtifact(taskId, 0, 'public/ü.txt', { storageType: 's3', expires: inHours(24), contentType: 'text/plain' }),
+  (e) => e.statusCode === 400 && e.code === 'InvalidRequestArguments');
 const s3 = await taskQueue.createArtifact(taskId, 0, name, { storageType: 's3', expires: inHours(24), contentType: 'text/plain' });
 const put = await fetch(s3.putUrl, { method: 'PUT', headers: { 'Content-Type': 'text/plain' }, body: 'hello from node' });
 assert.equal(put.status, 200);

@@ -56,11 +56,19 @@ internal sealed class MockEngine(TimeProvider time) : IEngine
         return Task.FromResult<ISandboxBuilder>(new MockSandboxBuilder(new MockRun(function, argument, TimeSpan.FromMilliseconds(delay), options.Task.Log, time)));
     }
 
-    public Task<IVolume> CreateVolumeAsync(JObject options, CancellationToken cancellationToken = default) =>
-        Task.FromResult<IVolume>(new MockVolume());
+    public Task<IVolume> CreateVolumeAsync(VolumeOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Task.FromResult<IVolume>(new MockVolume(VolumeId(options)));
+    }
 
-    public Task<IVolumeBuilder> CreateVolumeBuilderAsync(JObject options, CancellationToken cancellationToken = default) =>
-        Task.FromResult<IVolumeBuilder>(new MockVolumeBuilder());
+    public Task<IVolumeBuilder> CreateVolumeBuilderAsync(VolumeOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Task.FromResult<IVolumeBuilder>(new MockVolumeBuilder(VolumeId(options)));
+    }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private static string VolumeId(VolumeOptions options) => options.Id ?? "mock-" + Guid.NewGuid().ToString("N");
 }

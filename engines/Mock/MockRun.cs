@@ -22,6 +22,15 @@ internal sealed class MockRun(string function, string argument, TimeSpan delay, 
 
     public ConcurrentDictionary<string, byte[]> Files { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Gives every attached volume back, so later sandboxes may attach them.</summary>
+    public void ReleaseVolumes()
+    {
+        foreach (var (volume, _) in Volumes.Values)
+        {
+            volume.Release(this);
+        }
+    }
+
     /// <summary>Runs the function. Throws OperationCanceledException when stopped.</summary>
     public async Task<MockResultSet> ExecuteAsync(CancellationToken stop)
     {

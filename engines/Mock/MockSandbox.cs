@@ -18,12 +18,14 @@ internal sealed class MockSandbox : ISandbox
 
     public Task AbortAsync() => lifecycle.AbortAsync();
 
-    public Task KillAsync() => lifecycle.KillAsync();
+    // A mock function has nothing to clean up, so the grace period changes nothing.
+    public Task KillAsync(TimeSpan gracePeriod) => lifecycle.KillAsync();
 
     public async ValueTask DisposeAsync()
     {
         await lifecycle.StopForDisposalAsync().ConfigureAwait(false);
         lifecycle.Dispose();
+        mockRun.ReleaseVolumes();
     }
 
     private async Task<IResultSet> RunAsync()

@@ -24,7 +24,7 @@ internal sealed partial class MockSandboxBuilder(MockRun run) : ISandboxBuilder
         }
     }
 
-    public void AttachProxy(string name, RequestDelegate handler)
+    public Task<ProxyEndpoint> AttachProxyAsync(string name, RequestDelegate handler, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(handler);
@@ -37,19 +37,28 @@ internal sealed partial class MockSandboxBuilder(MockRun run) : ISandboxBuilder
         {
             throw new NamingConflictException("proxy", name);
         }
+
+        // The mock's tasks call proxies in memory; the URL names the proxy the way they address it.
+        return Task.FromResult(new ProxyEndpoint(new Uri($"http://mock-proxy/{name}/")));
     }
 
-    public void AttachVolume(string mountPoint, IVolume volume, bool readOnly)
+    public void AttachVolume(VolumeMount mount)
     {
-        ArgumentNullException.ThrowIfNull(mountPoint);
-        if (volume is not MockVolume mock)
+        ArgumentNullException.ThrowIfNull(mount);
+        if (mount.Volume is not MockVolume mock)
         {
-            throw new ArgumentException("The volume was not created by the mock engine.", nameof(volume));
+            throw new ArgumentException("The volume was not created by the mock engine.", nameof(mount));
         }
 
-        if (!run.Volumes.TryAdd(mountPoint, (mock, readOnly)))
+        if (run.Volumes.ContainsKey(mount.MountPoint))
         {
-            throw new NamingConflictException("mount point", mountPoint);
+            throw new NamingConflictException("mount point", mount.MountPoint);
+        }
+
+        mock.Acquire(run);
+        if (!run.Volumes.TryAdd(mount.MountPoint, (mock, mount.ReadOnly)))
+        {
+            throw new NamingConflictException("mount point", mount.MountPoint);
         }
     }
 
@@ -64,7 +73,16 @@ internal sealed partial class MockSandboxBuilder(MockRun run) : ISandboxBuilder
         return Task.FromResult<ISandbox>(new MockSandbox(run));
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        // A builder that never started gives its volumes back; a started one leaves them to its sandbox.
+        if (Volatile.Read(ref started) == 0)
+        {
+            run.ReleaseVolumes();
+        }
+
+        return ValueTask.CompletedTask;
+    }
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex EnvironmentName();

@@ -55,6 +55,8 @@ internal abstract class ProcessSandbox : ISandbox
 
     public Task KillAsync() => lifecycle.KillAsync();
 
+    public Task KillAsync(TimeSpan gracePeriod) => lifecycle.KillAsync();
+
     public async ValueTask DisposeAsync()
     {
         var ownsWorkspace = await lifecycle.StopForDisposalAsync().ConfigureAwait(false);

@@ -146,7 +146,7 @@ public abstract partial class EngineConformanceTests
         var payload = Required(EngineFeatures.Proxies, PingProxyPayload(ProxyName), nameof(PingProxyPayload));
         var reply = Marker();
         string? seen = null;
-        var (result, task) = await RunAsync(payload, b => b.AttachProxy(ProxyName, async context =>
+        var (result, task) = await RunAsync(payload, b => b.AttachProxyAsync(ProxyName, async context =>
         {
             seen = context.Request.Method + " " + context.Request.PathBase + context.Request.Path;
             await context.Response.WriteAsync(reply).ConfigureAwait(false);
@@ -167,7 +167,7 @@ public abstract partial class EngineConformanceTests
     public async Task AProxyAnswering404FailsThePing()
     {
         var payload = Required(EngineFeatures.Proxies, PingProxyPayload(ProxyName), nameof(PingProxyPayload));
-        var (result, task) = await RunAsync(payload, b => b.AttachProxy(ProxyName, context =>
+        var (result, task) = await RunAsync(payload, b => b.AttachProxyAsync(ProxyName, context =>
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return Task.CompletedTask;
@@ -202,12 +202,12 @@ public abstract partial class EngineConformanceTests
     private async Task AssertVolumeStepsAsync(params (Func<VolumesCase, JObject> Payload, bool ReadOnly, bool Succeeds, string Otherwise)[] steps)
     {
         var volumes = Required(EngineFeatures.Volumes, Volumes, nameof(Volumes));
-        var volume = await Engine.CreateVolumeAsync(volumes.VolumeOptions).WaitAsync(Timeout).ConfigureAwait(false);
+        var volume = await Engine.CreateVolumeAsync(new VolumeOptions { Config = volumes.VolumeOptions }).WaitAsync(Timeout).ConfigureAwait(false);
         await using (volume.ConfigureAwait(false))
         {
             foreach (var (payload, readOnly, succeeds, otherwise) in steps)
             {
-                var (result, task) = await RunAsync(payload(volumes), b => b.AttachVolume(volumes.MountPoint, volume, readOnly)).ConfigureAwait(false);
+                var (result, task) = await RunAsync(payload(volumes), b => b.AttachVolume(new VolumeMount { MountPoint = volumes.MountPoint, Volume = volume, ReadOnly = readOnly })).ConfigureAwait(false);
                 await using (result.ConfigureAwait(false))
                 {
                     Assert.True(result.Success == succeeds, otherwise + "\n" + task.LogText);

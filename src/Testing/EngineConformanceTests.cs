@@ -114,7 +114,7 @@ public abstract partial class EngineConformanceTests : IAsyncLifetime
         }
 
         environment = await EngineTestEnvironment.CreateAsync().ConfigureAwait(false);
-        engine = CreateProvider().Create(new EngineOptions(EngineConfig, environment.Environment, NullLogger.Instance));
+        engine = CreateProvider().Create(new EngineOptions { Config = EngineConfig, Environment = environment.Environment, Logger = NullLogger.Instance });
     }
 
     /// <inheritdoc />
@@ -151,7 +151,18 @@ public abstract partial class EngineConformanceTests : IAsyncLifetime
     /// <param name="payload">The engine payload.</param>
     /// <param name="build">Adds to the builder before the start (variables, proxies, volumes).</param>
     /// <returns>The result, which the caller disposes, and the task context with its log.</returns>
-    protected async Task<(IResultSet Result, TestTaskContext Task)> RunAsync(JObject payload, Action<ISandboxBuilder>? build = null)
+    protected Task<(IResultSet Result, TestTaskContext Task)> RunAsync(JObject payload, Action<ISandboxBuilder>? build = null) =>
+        RunAsync(payload, build is null ? null : b =>
+        {
+            build(b);
+            return Task.CompletedTask;
+        });
+
+    /// <summary>Builds and starts a sandbox, then waits for its result.</summary>
+    /// <param name="payload">The engine payload.</param>
+    /// <param name="build">Adds to the builder before the start (variables, proxies, volumes), asynchronously.</param>
+    /// <returns>The result, which the caller disposes, and the task context with its log.</returns>
+    protected async Task<(IResultSet Result, TestTaskContext Task)> RunAsync(JObject payload, Func<ISandboxBuilder, Task>? build)
     {
         var (sandbox, task) = await StartAsync(payload, build).ConfigureAwait(false);
         await using (sandbox.ConfigureAwait(false))
@@ -164,12 +175,27 @@ public abstract partial class EngineConformanceTests : IAsyncLifetime
     /// <param name="payload">The engine payload.</param>
     /// <param name="build">Adds to the builder before the start.</param>
     /// <returns>The sandbox, which the caller disposes, and the task context with its log.</returns>
-    protected async Task<(ISandbox Sandbox, TestTaskContext Task)> StartAsync(JObject payload, Action<ISandboxBuilder>? build = null)
+    protected Task<(ISandbox Sandbox, TestTaskContext Task)> StartAsync(JObject payload, Action<ISandboxBuilder>? build = null) =>
+        StartAsync(payload, build is null ? null : b =>
+        {
+            build(b);
+            return Task.CompletedTask;
+        });
+
+    /// <summary>Builds and starts a sandbox.</summary>
+    /// <param name="payload">The engine payload.</param>
+    /// <param name="build">Adds to the builder before the start, asynchronously.</param>
+    /// <returns>The sandbox, which the caller disposes, and the task context with its log.</returns>
+    protected async Task<(ISandbox Sandbox, TestTaskContext Task)> StartAsync(JObject payload, Func<ISandboxBuilder, Task>? build)
     {
         var (builder, task) = await CreateBuilderWithTaskAsync(payload).ConfigureAwait(false);
         await using (builder.ConfigureAwait(false))
         {
-            build?.Invoke(builder);
+            if (build is not null)
+            {
+                await build(builder).WaitAsync(Timeout).ConfigureAwait(false);
+            }
+
             return (await builder.StartAsync().WaitAsync(Timeout).ConfigureAwait(false), task);
         }
     }
@@ -215,7 +241,7 @@ public abstract partial class EngineConformanceTests : IAsyncLifetime
     {
         var task = TestEnvironment.CreateTask();
         tasks.Add(task);
-        return (await Engine.CreateSandboxBuilderAsync(new SandboxOptions(task, payload)).WaitAsync(Timeout).ConfigureAwait(false), task);
+        return (await Engine.CreateSandboxBuilderAsync(new SandboxOptions { Task = task, Payload = payload }).WaitAsync(Timeout).ConfigureAwait(false), task);
     }
 
     private void RequireFeature(EngineFeatures feature) =>

@@ -64,8 +64,8 @@ public sealed class PluginHarness : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(provider);
         var environment = await EngineTestEnvironment.CreateAsync(time: time).ConfigureAwait(false);
-        var plugin = provider.Create(new PluginOptions(config ?? [], environment.Environment, NullLogger.Instance));
-        var engine = new MockEngineProvider().Create(new EngineOptions([], environment.Environment, NullLogger.Instance));
+        var plugin = provider.Create(new PluginOptions { Config = config ?? [], Environment = environment.Environment, Logger = NullLogger.Instance });
+        var engine = new MockEngineProvider().Create(new EngineOptions { Config = [], Environment = environment.Environment, Logger = NullLogger.Instance });
         return new PluginHarness(environment, provider.Name, plugin, engine, propagateEngineSuccess);
     }
 

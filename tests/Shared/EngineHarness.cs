@@ -22,7 +22,7 @@ internal sealed class EngineHarness : IAsyncDisposable
     public static async Task<EngineHarness> CreateAsync(IEngineProvider provider, JObject? config = null)
     {
         var environment = await EngineTestEnvironment.CreateAsync();
-        var engine = provider.Create(new EngineOptions(config ?? new JObject(), environment.Environment, NullLogger.Instance));
+        var engine = provider.Create(new EngineOptions { Config = config ?? new JObject(), Environment = environment.Environment, Logger = NullLogger.Instance });
         return new EngineHarness(environment, engine);
     }
 
@@ -38,7 +38,7 @@ internal sealed class EngineHarness : IAsyncDisposable
     public async Task<(ISandbox Sandbox, TestTaskContext Task)> StartAsync(JObject payload, IReadOnlyDictionary<string, string>? env = null)
     {
         var task = NewTask();
-        await using var builder = await Engine.CreateSandboxBuilderAsync(new SandboxOptions(task, payload));
+        await using var builder = await Engine.CreateSandboxBuilderAsync(new SandboxOptions { Task = task, Payload = payload });
         foreach (var (name, value) in env ?? new Dictionary<string, string>())
         {
             builder.SetEnvironmentVariable(name, value);

@@ -67,8 +67,8 @@ public sealed class MockEngineTests() : EngineTestBase(() => new MockEngineProvi
     [Fact]
     public async Task Unknown_functions_and_bad_delays_are_malformed()
     {
-        await Assert.ThrowsAsync<MalformedPayloadException>(() => Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(Harness.NewTask(), Payload("no-such-function"))));
-        await Assert.ThrowsAsync<MalformedPayloadException>(() => Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(Harness.NewTask(), Payload("true", delay: -1))));
+        await Assert.ThrowsAsync<MalformedPayloadException>(() => Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions { Task = Harness.NewTask(), Payload = Payload("no-such-function") }));
+        await Assert.ThrowsAsync<MalformedPayloadException>(() => Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions { Task = Harness.NewTask(), Payload = Payload("true", delay: -1) }));
     }
 
     [Fact]
@@ -91,15 +91,16 @@ public sealed class MockEngineTests() : EngineTestBase(() => new MockEngineProvi
     public async Task Ping_proxy_calls_the_handler_in_memory()
     {
         var task = Harness.NewTask();
-        await using var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(task, Payload("ping-proxy", "myproxy")));
+        await using var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions { Task = task, Payload = Payload("ping-proxy", "myproxy") });
         string? seenPath = null;
-        builder.AttachProxy("myproxy", async context =>
+        var endpoint = await builder.AttachProxyAsync("myproxy", async context =>
         {
             seenPath = context.Request.Path;
             await context.Response.WriteAsync("pong");
         });
-        Assert.Throws<NamingConflictException>(() => builder.AttachProxy("myproxy", _ => Task.CompletedTask));
-        Assert.Throws<MalformedPayloadException>(() => builder.AttachProxy("NO", _ => Task.CompletedTask));
+        Assert.Equal("http://mock-proxy/myproxy/", endpoint.Url.ToString());
+        await Assert.ThrowsAsync<NamingConflictException>(() => builder.AttachProxyAsync("myproxy", _ => Task.CompletedTask));
+        await Assert.ThrowsAsync<MalformedPayloadException>(() => builder.AttachProxyAsync("NO", _ => Task.CompletedTask));
         await using var sandbox = await builder.StartAsync();
         await using var result = await sandbox.WaitForResultAsync();
         Assert.True(result.Success);
@@ -155,12 +156,12 @@ public sealed class MockEngineTests() : EngineTestBase(() => new MockEngineProvi
     [Fact]
     public async Task A_volume_built_with_the_marker_reads_at_its_mount_point_and_mount_points_are_unique()
     {
-        await using var volumeBuilder = await Harness.Engine.CreateVolumeBuilderAsync(new JObject());
+        await using var volumeBuilder = await Harness.Engine.CreateVolumeBuilderAsync(new VolumeOptions());
         await volumeBuilder.WriteFileAsync("mock-volume-marker", new MemoryStream([1]));
         await using var preloaded = await volumeBuilder.BuildAsync();
-        await using var b = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(Harness.NewTask(), Payload("read-volume", "/data")));
-        b.AttachVolume("/data", preloaded, readOnly: true);
-        Assert.Throws<NamingConflictException>(() => b.AttachVolume("/data", preloaded, readOnly: true));
+        await using var b = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions { Task = Harness.NewTask(), Payload = Payload("read-volume", "/data") });
+        b.AttachVolume(new VolumeMount { MountPoint = "/data", Volume = preloaded, ReadOnly = true });
+        Assert.Throws<NamingConflictException>(() => b.AttachVolume(new VolumeMount { MountPoint = "/data", Volume = preloaded, ReadOnly = true }));
         await using var s = await b.StartAsync();
         await using var r = await s.WaitForResultAsync();
         Assert.True(r.Success);

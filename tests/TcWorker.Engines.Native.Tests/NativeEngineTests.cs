@@ -92,7 +92,7 @@ public sealed class NativeEngineTests() : EngineTestBase(() => new NativeEngineP
     [Fact]
     public async Task Invalid_and_duplicate_environment_variables_are_refused()
     {
-        await using var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(Harness.NewTask(), Commands(["true"])));
+        await using var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions { Task = Harness.NewTask(), Payload = Commands(["true"]) });
         Assert.Throws<MalformedPayloadException>(() => builder.SetEnvironmentVariable("1BAD", "x"));
         Assert.Throws<MalformedPayloadException>(() => builder.SetEnvironmentVariable("BAD-NAME", "x"));
         Assert.Throws<MalformedPayloadException>(() => builder.SetEnvironmentVariable("A=B", "x"));
@@ -108,7 +108,7 @@ public sealed class NativeEngineTests() : EngineTestBase(() => new NativeEngineP
     [InlineData("{\"command\": [\"ls -l\"]}")]
     [InlineData("{\"command\": [[1]]}")]
     public async Task A_malformed_command_is_refused(string payload) =>
-        await Assert.ThrowsAsync<MalformedPayloadException>(() => Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(Harness.NewTask(), JObject.Parse(payload))));
+        await Assert.ThrowsAsync<MalformedPayloadException>(() => Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions { Task = Harness.NewTask(), Payload = JObject.Parse(payload) }));
 
     [SkippableFact]
     public async Task Ten_megabytes_without_a_newline_and_non_utf8_bytes_arrive_intact()

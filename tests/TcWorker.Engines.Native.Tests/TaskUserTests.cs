@@ -16,7 +16,7 @@ public sealed class TaskUserTests() : EngineTestBase(
     {
         Skip.IfNot(HostProcesses.IsRoot, NeedsRoot);
         var taskA = Harness.NewTask();
-        await using var builderA = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(taskA, NativeEngineTests.Shell("echo top-secret > secret.txt; id -un")));
+        await using var builderA = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions { Task = taskA, Payload = NativeEngineTests.Shell("echo top-secret > secret.txt; id -un") });
         var dirA = builderA.WorkingDirectory!;
         await using var sandboxA = await builderA.StartAsync();
         await using var resultA = await sandboxA.WaitForResultAsync();
@@ -59,12 +59,12 @@ public sealed class TaskUserTests() : EngineTestBase(
     {
         Skip.IfNot(HostProcesses.IsRoot, NeedsRoot);
         var task = Harness.NewTask();
-        var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions(task, NativeEngineTests.Commands(["true"])));
+        var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions { Task = task, Payload = NativeEngineTests.Commands(["true"]) });
         var dir = builder.WorkingDirectory!;
         var user = File.ReadLines("/etc/passwd").Select(l => l.Split(':')).Single(f => f[5] == dir)[0];
 
         // The worker "crashed": the builder is never disposed. A new engine on the same storage cleans up.
-        await using var engine = new NativeEngineProvider().Create(new EngineOptions(new JObject { ["createUser"] = true }, Harness.Environment.Environment, NullLogger.Instance));
+        await using var engine = new NativeEngineProvider().Create(new EngineOptions { Config = new JObject { ["createUser"] = true }, Environment = Harness.Environment.Environment, Logger = NullLogger.Instance });
         Assert.False(HostProcesses.UserExists(user));
         Assert.False(Directory.Exists(dir));
     }

@@ -174,7 +174,7 @@ public sealed class ScriptEngineTests : IAsyncLifetime
     [Fact]
     public void A_command_that_does_not_exist_is_a_fatal_config_error()
     {
-        Assert.Throws<FatalInternalException>(() => new ScriptEngineProvider().Create(new EngineOptions(Config("./no-such-script.sh"), harness.Environment.Environment, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)));
+        Assert.Throws<FatalInternalException>(() => new ScriptEngineProvider().Create(new EngineOptions { Config = Config("./no-such-script.sh"), Environment = harness.Environment.Environment, Logger = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance }));
     }
 
     [Fact]

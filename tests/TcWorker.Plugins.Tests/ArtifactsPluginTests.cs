@@ -38,7 +38,7 @@ public sealed class ArtifactsPluginTests
             var result = new Mock<IResultSet>();
             result.Setup(r => r.OpenFileAsync(It.IsAny<string>(), It.IsAny<CancellationToken>())).ReturnsAsync(() => new MemoryStream("content\n"u8.ToArray()));
             result.Setup(r => r.EnumerateFolderAsync("raw", It.IsAny<CancellationToken>())).Returns(Files("x.dat", "y.dat"));
-            await using var plugin = new ArtifactsPluginProvider().Create(new PluginOptions([], environment.Object, NullLogger.Instance));
+            await using var plugin = new ArtifactsPluginProvider().Create(new PluginOptions { Config = [], Environment = environment.Object, Logger = NullLogger.Instance });
             var payload = JObject.Parse("""
                 {
                   "artifacts": [
@@ -49,7 +49,7 @@ public sealed class ArtifactsPluginTests
                   ]
                 }
                 """);
-            await using var taskPlugin = await plugin.CreateTaskPluginAsync(new TaskPluginOptions(task.Object, payload));
+            await using var taskPlugin = await plugin.CreateTaskPluginAsync(new TaskPluginOptions { Task = task.Object, Payload = payload, Engine = TestTaskEngine.Mock });
 
             Assert.True(await taskPlugin.StoppedAsync(result.Object, CancellationToken.None));
 

@@ -31,8 +31,8 @@ public sealed class LiveLogPluginTests : IAsyncLifetime
         var environment = new Mock<IWorkerEnvironment>();
         environment.SetupGet(e => e.Webhooks).Returns(webhooks);
         environment.SetupGet(e => e.Time).Returns(TimeProvider.System);
-        var plugin = new LiveLogPluginProvider().Create(new PluginOptions([], environment.Object, NullLogger.Instance));
-        taskPlugin = await plugin.CreateTaskPluginAsync(new TaskPluginOptions(task.Object, []));
+        var plugin = new LiveLogPluginProvider().Create(new PluginOptions { Config = [], Environment = environment.Object, Logger = NullLogger.Instance });
+        taskPlugin = await plugin.CreateTaskPluginAsync(new TaskPluginOptions { Task = task.Object, Payload = [], Engine = TestTaskEngine.Mock });
     }
 
     public async Task DisposeAsync()

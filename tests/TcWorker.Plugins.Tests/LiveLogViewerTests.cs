@@ -38,8 +38,8 @@ public sealed class LiveLogViewerTests
         var environment = new Mock<IWorkerEnvironment>();
         environment.SetupGet(e => e.Webhooks).Returns(webhooks);
         environment.SetupGet(e => e.Time).Returns(TimeProvider.System);
-        var plugin = new LiveLogPluginProvider().Create(new PluginOptions([], environment.Object, NullLogger.Instance));
-        await using var taskPlugin = await plugin.CreateTaskPluginAsync(new TaskPluginOptions(task.Object, []));
+        var plugin = new LiveLogPluginProvider().Create(new PluginOptions { Config = [], Environment = environment.Object, Logger = NullLogger.Instance });
+        await using var taskPlugin = await plugin.CreateTaskPluginAsync(new TaskPluginOptions { Task = task.Object, Payload = [], Engine = TestTaskEngine.Mock });
         await taskPlugin.StartedAsync(Mock.Of<ISandbox>(), CancellationToken.None);
         log.WriteLine("first line");
 

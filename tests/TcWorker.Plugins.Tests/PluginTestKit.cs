@@ -12,7 +12,7 @@ namespace TcWorker.Plugins.Tests;
 internal static class PluginTestKit
 {
     public static (string Name, IPlugin Plugin) Create(IPluginProvider provider, JObject? config = null, TimeProvider? time = null) =>
-        (provider.Name, provider.Create(new PluginOptions(config ?? [], new TestEnvironment(time ?? TimeProvider.System), NullLogger.Instance)));
+        (provider.Name, provider.Create(new PluginOptions { Config = config ?? [], Environment = new TestEnvironment(time ?? TimeProvider.System), Logger = NullLogger.Instance }));
 
     public static RunHarness Harness(params (string Name, IPlugin Plugin)[] plugins) => new(plugins);
 

@@ -32,7 +32,7 @@ public enum EngineFeatures
     /// <summary>Files and folders can be read from the result set.</summary>
     Artifacts = 2,
 
-    /// <summary><see cref="ISandbox.KillAsync"/> ends the task with an unsuccessful result.</summary>
+    /// <summary><see cref="ISandbox.KillAsync(TimeSpan)"/> ends the task with an unsuccessful result.</summary>
     Kill = 4,
 
     /// <summary>Volumes can be created and attached.</summary>
@@ -46,4 +46,13 @@ public enum EngineFeatures
 
     /// <summary>Displays (VNC) can be listed and opened.</summary>
     Displays = 64,
+
+    /// <summary>
+    /// A sandbox gives a <see cref="ISandbox.ReattachToken"/> and <see cref="IEngine.ReattachAsync"/>
+    /// finds it again after a worker restart.
+    /// </summary>
+    Reattach = 128,
+
+    /// <summary><see cref="VolumeEntryOptions.OwnerId"/> and <see cref="VolumeEntryOptions.GroupId"/> are applied by volume builders.</summary>
+    VolumeOwners = 256,
 }

@@ -21,17 +21,24 @@ public interface IEngineProvider
     /// <summary>
     /// Creates the engine. Called once, when the worker starts with this engine enabled. The config
     /// has already been validated against <see cref="ConfigSchema"/>. It is synchronous: build objects and
-    /// check the config here; start-up work that needs I/O (reaching a daemon, pulling an image) belongs in
-    /// the engine, done lazily or in the background and awaited by <see cref="IEngine.CreateSandboxBuilderAsync"/>.
-    /// Throw <see cref="Errors.FatalInternalException"/> there when it fails for good.
+    /// check the config here (throw <see cref="Errors.ConfigurationException"/> for one the engine cannot
+    /// use); work that needs I/O (reaching a daemon, cleaning up after a crash) belongs in
+    /// <see cref="IEngine.StartAsync"/>.
     /// </summary>
     /// <param name="options">The validated config, the worker environment and a logger.</param>
     /// <returns>The engine; the runtime disposes it when the worker stops.</returns>
     IEngine Create(EngineOptions options);
 }
 
-/// <summary>What an engine receives when it is created.</summary>
-/// <param name="Config">The engine's config, validated against its config schema (an empty object when none was given).</param>
-/// <param name="Environment">The worker environment: identity, temporary storage, webhooks, lifetime.</param>
-/// <param name="Logger">A logger for the engine's own messages (not the task log).</param>
-public sealed record EngineOptions(JObject Config, IWorkerEnvironment Environment, ILogger Logger);
+/// <summary>What an engine receives when it is created. New members may be added; construct it with an object initializer.</summary>
+public sealed class EngineOptions
+{
+    /// <summary>The engine's config, validated against its config schema (an empty object when none was given).</summary>
+    public required JObject Config { get; init; }
+
+    /// <summary>The worker environment: identity, temporary storage, webhooks, lifetime.</summary>
+    public required IWorkerEnvironment Environment { get; init; }
+
+    /// <summary>A logger for the engine's own messages (not the task log).</summary>
+    public required ILogger Logger { get; init; }
+}

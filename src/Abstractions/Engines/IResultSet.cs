@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Features;
 using TcWorker.Errors;
 
 namespace TcWorker.Engines;
@@ -10,6 +11,9 @@ namespace TcWorker.Engines;
 /// </summary>
 public interface IResultSet : IAsyncDisposable
 {
+    /// <summary>Engine-specific facts beyond the contract (say, a container's resource usage); an empty, read-only collection by default.</summary>
+    IFeatureCollection Features => EmptyFeatures.Instance;
+
     /// <summary>Whether the task succeeded as far as the engine can tell (usually exit code 0, and not killed).</summary>
     bool Success { get; }
 

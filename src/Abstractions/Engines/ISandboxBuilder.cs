@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using TcWorker.Errors;
 
 namespace TcWorker.Engines;
@@ -17,6 +18,14 @@ public interface ISandboxBuilder : IAsyncDisposable
     string? WorkingDirectory => null;
 
     /// <summary>
+    /// Engine-specific facts and settings beyond the contract (say, a Docker engine's container
+    /// create parameters), in the manner of ASP.NET Core's <see cref="HttpContext.Features"/>. A
+    /// plugin that knows the engine may look for a feature; every other caller ignores it. The
+    /// default is an empty, read-only collection.
+    /// </summary>
+    IFeatureCollection Features => EmptyFeatures.Instance;
+
+    /// <summary>
     /// Sets an environment variable for the task. Throws <see cref="NamingConflictException"/> when
     /// the name is already set, <see cref="MalformedPayloadException"/> when the name is invalid, and
     /// <see cref="FeatureNotSupportedException"/> when the engine does not declare
@@ -27,23 +36,30 @@ public interface ISandboxBuilder : IAsyncDisposable
     void SetEnvironmentVariable(string name, string value);
 
     /// <summary>
-    /// Attaches a volume at a mount point. Throws <see cref="NamingConflictException"/> when the
-    /// mount point is taken and <see cref="FeatureNotSupportedException"/> without <see cref="EngineFeatures.Volumes"/>.
+    /// Attaches a volume at a mount point. A volume is attached to one sandbox at a time: attaching
+    /// one that another unfinished sandbox holds throws <see cref="InvalidOperationException"/>; once
+    /// that sandbox is disposed, the volume can be attached again, with what it wrote. Throws
+    /// <see cref="NamingConflictException"/> when the mount point is taken,
+    /// <see cref="MalformedPayloadException"/> for a mount point the engine cannot use, and
+    /// <see cref="FeatureNotSupportedException"/> without <see cref="EngineFeatures.Volumes"/>.
     /// </summary>
-    /// <param name="mountPoint">Where the volume appears in the sandbox (engine-specific format).</param>
-    /// <param name="volume">A volume created by the same engine. The caller keeps ownership.</param>
-    /// <param name="readOnly">Whether the task may only read it.</param>
-    void AttachVolume(string mountPoint, IVolume volume, bool readOnly) => throw new FeatureNotSupportedException("volumes");
+    /// <param name="mount">Where and how; the volume must come from the same engine, and the caller keeps ownership.</param>
+    void AttachVolume(VolumeMount mount) => throw new FeatureNotSupportedException("volumes");
 
     /// <summary>
-    /// Attaches an HTTP handler the task can reach by name (e.g. <c>http://taskcluster/&lt;name&gt;/...</c>
-    /// or an environment variable, engine-specific). Names match <c>^[a-z]{3,22}$</c>. Throws
-    /// <see cref="NamingConflictException"/> for a duplicate and <see cref="FeatureNotSupportedException"/>
-    /// without <see cref="EngineFeatures.Proxies"/>.
+    /// Attaches an HTTP handler the task can reach, and returns where: a proxy plugin publishes the
+    /// URL to the task (<c>TASKCLUSTER_PROXY_URL</c>). Names match <c>^[a-z]{3,22}$</c>. Requests the
+    /// task sends below the returned URL reach <paramref name="handler"/> with that prefix removed
+    /// from the path. The handler is detached when the sandbox is disposed. Throws
+    /// <see cref="NamingConflictException"/> for a duplicate name and
+    /// <see cref="FeatureNotSupportedException"/> without <see cref="EngineFeatures.Proxies"/>.
     /// </summary>
     /// <param name="name">The proxy name.</param>
-    /// <param name="handler">Serves the task's requests; the path has the proxy prefix removed.</param>
-    void AttachProxy(string name, RequestDelegate handler) => throw new FeatureNotSupportedException("proxies");
+    /// <param name="handler">Serves the task's requests; it may accept WebSockets.</param>
+    /// <param name="cancellationToken">Cancels attaching.</param>
+    /// <returns>Where the task reaches the proxy.</returns>
+    Task<ProxyEndpoint> AttachProxyAsync(string name, RequestDelegate handler, CancellationToken cancellationToken = default) =>
+        throw new FeatureNotSupportedException("proxies");
 
     /// <summary>
     /// Starts the sandbox. After this the builder holds nothing; disposing it is a no-op.
@@ -53,4 +69,38 @@ public interface ISandboxBuilder : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the start; the builder is then discarded.</param>
     /// <returns>The running sandbox; the caller disposes it.</returns>
     Task<ISandbox> StartAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>Where a task reaches a proxy attached with <see cref="ISandboxBuilder.AttachProxyAsync"/>. New members may be added.</summary>
+public sealed class ProxyEndpoint
+{
+    /// <summary>Creates an endpoint.</summary>
+    /// <param name="url">The URL the task uses, as seen from inside the sandbox, ending in <c>/</c>.</param>
+    public ProxyEndpoint(Uri url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        Url = url;
+    }
+
+    /// <summary>The URL the task uses, as seen from inside the sandbox, ending in <c>/</c>.</summary>
+    public Uri Url { get; }
+}
+
+/// <summary>A volume attached to a sandbox (<see cref="ISandboxBuilder.AttachVolume"/>). New members may be added.</summary>
+public sealed class VolumeMount
+{
+    /// <summary>Where the volume appears in the sandbox (engine-specific format; the native engine takes a path relative to the task directory, or absolute).</summary>
+    public required string MountPoint { get; init; }
+
+    /// <summary>The volume, created by the same engine.</summary>
+    public required IVolume Volume { get; init; }
+
+    /// <summary>Whether the task may only read it.</summary>
+    public bool ReadOnly { get; init; }
+
+    /// <summary>
+    /// A file or folder inside the volume to mount instead of the whole volume, relative with
+    /// <c>/</c> separators; a file mounts as a file (generic-worker's <c>fileMount</c>).
+    /// </summary>
+    public string? SubPath { get; init; }
 }

@@ -182,3 +182,35 @@ public sealed class NonFatalInternalException : Exception
     {
     }
 }
+
+/// <summary>
+/// An engine or plugin cannot use its config (a missing file, an endpoint it cannot parse, a
+/// combination it does not support). Thrown from <c>Create</c> or <c>StartAsync</c>, it stops the
+/// worker at start-up with exit code 78 and a message naming the component and the cause.
+/// </summary>
+public sealed class ConfigurationException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What is wrong with the config, naming the key.</param>
+    /// <param name="innerException">The underlying error, if any.</param>
+    public ConfigurationException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// Something an engine needs is not up yet (a daemon still booting, a socket not yet created).
+/// Thrown from <see cref="Engines.IEngine.StartAsync"/>, it makes the worker wait and retry, up to
+/// <c>worker.startTimeout</c>; then the worker stops with exit code 69 (unavailable) and this message.
+/// </summary>
+public sealed class DependencyUnavailableException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="message">What is not up, and where the engine looked for it.</param>
+    /// <param name="innerException">The underlying error, if any.</param>
+    public DependencyUnavailableException(string message, Exception? innerException = null)
+        : base(message, innerException)
+    {
+    }
+}

@@ -27,8 +27,15 @@ public interface IPluginProvider
     IPlugin Create(PluginOptions options);
 }
 
-/// <summary>What a plugin receives when it is created.</summary>
-/// <param name="Config">The plugin's config, validated against its config schema (an empty object when none was given).</param>
-/// <param name="Environment">The worker environment: identity, temporary storage, webhooks, lifetime.</param>
-/// <param name="Logger">A logger for the plugin's own messages (not the task log).</param>
-public sealed record PluginOptions(JObject Config, IWorkerEnvironment Environment, ILogger Logger);
+/// <summary>What a plugin receives when it is created. New members may be added; construct it with an object initializer.</summary>
+public sealed class PluginOptions
+{
+    /// <summary>The plugin's config, validated against its config schema (an empty object when none was given).</summary>
+    public required JObject Config { get; init; }
+
+    /// <summary>The worker environment: identity, temporary storage, webhooks, lifetime.</summary>
+    public required IWorkerEnvironment Environment { get; init; }
+
+    /// <summary>A logger for the plugin's own messages (not the task log).</summary>
+    public required ILogger Logger { get; init; }
+}

@@ -35,7 +35,16 @@ public interface ITaskLog
     /// <returns>A read-only stream; the caller disposes it.</returns>
     Stream OpenReader();
 
-    /// <summary>The number of bytes written so far.</summary>
+    /// <summary>
+    /// Adds a filter that every later write passes through (task output and system lines alike),
+    /// before the bytes reach the file, live readers and the uploaded log. Filters run in the order
+    /// they were added. Add them when the task plugin is created, so they see everything the task
+    /// prints; writes made before are not filtered. Ignored after the log is closed.
+    /// </summary>
+    /// <param name="filter">The filter; used for this log only.</param>
+    void AddFilter(ILogFilter filter);
+
+    /// <summary>The number of bytes written so far (after filters).</summary>
     long Length { get; }
 
     /// <summary>Whether the log has been closed; after that nothing more is appended.</summary>

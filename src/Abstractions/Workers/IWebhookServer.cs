@@ -10,7 +10,10 @@ public interface IWebhookServer
 {
     /// <summary>
     /// Attaches a handler. Requests to the returned URL and below reach it with the hook's prefix
-    /// removed from <see cref="HttpRequest.Path"/> (it is in <see cref="HttpRequest.PathBase"/>).
+    /// removed from <see cref="HttpRequest.Path"/> (it is in <see cref="HttpRequest.PathBase"/>). The
+    /// handler may accept WebSockets (<see cref="HttpContext.WebSockets"/>), in the localhost and the
+    /// public (TLS) mode alike; the returned URL's scheme is <c>http</c> or <c>https</c>, and a client
+    /// connects with <c>ws</c> or <c>wss</c> to the same address.
     /// </summary>
     /// <param name="handler">The handler.</param>
     /// <param name="cancellationToken">Cancels attaching.</param>

@@ -38,7 +38,12 @@ public sealed class WorkerComponents : IAsyncDisposable
         IEngine engine;
         try
         {
-            engine = engineProvider!.Create(new EngineOptions(config.EngineConfig, environment, environment.LoggerFactory.CreateLogger($"TcWorker.Engines.{config.Engine}")));
+            engine = engineProvider!.Create(new EngineOptions
+            {
+                Config = config.EngineConfig,
+                Environment = environment,
+                Logger = environment.LoggerFactory.CreateLogger($"TcWorker.Engines.{config.Engine}"),
+            });
         }
         catch (Exception e)
         {
@@ -53,7 +58,12 @@ public sealed class WorkerComponents : IAsyncDisposable
                 registry.TryGetPlugin(name, out var provider, out _);
                 try
                 {
-                    plugins.Add(new NamedPlugin(name, provider!.Create(new PluginOptions(config.PluginConfig(name), environment, environment.LoggerFactory.CreateLogger($"TcWorker.Plugins.{name}")))));
+                    plugins.Add(new NamedPlugin(name, provider!.Create(new PluginOptions
+                    {
+                        Config = config.PluginConfig(name),
+                        Environment = environment,
+                        Logger = environment.LoggerFactory.CreateLogger($"TcWorker.Plugins.{name}"),
+                    })));
                 }
                 catch (Exception e)
                 {

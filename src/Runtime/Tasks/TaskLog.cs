@@ -46,6 +46,9 @@ public sealed class TaskLog : ITaskLog, IAsyncDisposable, IDisposable
     public void WriteLine(string message) => WriteSystemLines(ITaskLog.SystemPrefix, message);
 
     /// <inheritdoc />
+    public void AddFilter(ILogFilter filter) => throw new NotSupportedException("Log filters are not wired into the task log yet.");
+
+    /// <inheritdoc />
     public void WriteErrorLine(string message) => WriteSystemLines(ITaskLog.ErrorPrefix, message);
 
     /// <inheritdoc />

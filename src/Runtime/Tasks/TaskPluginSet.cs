@@ -21,7 +21,7 @@ internal sealed class TaskPluginSet
     /// do-nothing task plugin, so it still sees the exception stage.
     /// </summary>
     public async Task<IReadOnlyList<HookFailure>> CreateAsync(
-        IReadOnlyList<NamedPlugin> plugins, TaskPayloadSchema schema, JObject payload, bool payloadValid, ITaskContext context, CancellationToken token)
+        IReadOnlyList<NamedPlugin> plugins, TaskPayloadSchema schema, JObject payload, bool payloadValid, ITaskContext context, ITaskEngine engine, CancellationToken token)
     {
         async Task<(Entry? Entry, HookFailure? Failure)> CreateOneAsync(NamedPlugin plugin, int index)
         {
@@ -33,7 +33,7 @@ internal sealed class TaskPluginSet
             }
 
             var result = await guard.RunAsync(
-                $"{component} (create)", t => plugin.Plugin.CreateTaskPluginAsync(new TaskPluginOptions(context, own), t), token).ConfigureAwait(false);
+                $"{component} (create)", t => plugin.Plugin.CreateTaskPluginAsync(new TaskPluginOptions { Task = context, Payload = own, Engine = engine }, t), token).ConfigureAwait(false);
             if (result.StillRunning is { } late)
             {
                 guard.DisposeWhenDone(late, component);

@@ -180,7 +180,7 @@ public sealed class TaskRun : IAsyncDisposable
         }
 
         var creatingBuilder = valid ? CreateBuilderAsync(payload, aborted) : Task.FromResult<HookFailure?>(null);
-        prepareFailures.AddRange(await plugins.CreateAsync(components.Plugins, schema, payload, valid, context, aborted).ConfigureAwait(false));
+        prepareFailures.AddRange(await plugins.CreateAsync(components.Plugins, schema, payload, valid, context, new TaskEngine(components.EngineName, components.Engine), aborted).ConfigureAwait(false));
         if (await creatingBuilder.ConfigureAwait(false) is { } builderFailure)
         {
             prepareFailures.Add(builderFailure);
@@ -194,7 +194,7 @@ public sealed class TaskRun : IAsyncDisposable
     {
         try
         {
-            var options = new SandboxOptions(context, schema.EnginePayload(payload));
+            var options = new SandboxOptions { Task = context, Payload = schema.EnginePayload(payload) };
             builder = await EngineAsync("prepare", t => components.Engine.CreateSandboxBuilderAsync(options, t), aborted).ConfigureAwait(false);
             return null;
         }

@@ -33,8 +33,8 @@ public sealed class PluginFolderScannerTests
 
         var env = new Mock<TcWorker.Workers.IWorkerEnvironment>().Object;
         var logger = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
-        var oldDocs = oldProvider!.Create(new TcWorker.Plugins.PluginOptions([], env, logger)).Documentation.Single().Content;
-        var newDocs = newProvider!.Create(new TcWorker.Plugins.PluginOptions([], env, logger)).Documentation.Single().Content;
+        var oldDocs = oldProvider!.Create(new TcWorker.Plugins.PluginOptions { Config = [], Environment = env, Logger = logger }).Documentation.Single().Content;
+        var newDocs = newProvider!.Create(new TcWorker.Plugins.PluginOptions { Config = [], Environment = env, Logger = logger }).Documentation.Single().Content;
 
         Assert.StartsWith("YamlDotNet 13.", oldDocs, StringComparison.Ordinal);
         Assert.StartsWith("YamlDotNet 16.", newDocs, StringComparison.Ordinal);

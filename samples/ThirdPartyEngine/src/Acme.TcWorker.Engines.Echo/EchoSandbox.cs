@@ -66,7 +66,7 @@ internal sealed class EchoSandbox : ISandbox
         await run.ConfigureAwait(false);
     }
 
-    public async Task KillAsync()
+    public async Task KillAsync(TimeSpan gracePeriod)
     {
         await stop.CancelAsync().ConfigureAwait(false);
         await run.ConfigureAwait(false);

@@ -1,0 +1,31 @@
+using System.Buffers;
+
+namespace TcWorker.Tasks;
+
+/// <summary>
+/// Transforms the bytes of one task log before they are stored, served to live readers and
+/// uploaded: masking secrets, say. It is a stream transform, not a per-line callback: a chunk may
+/// end anywhere (inside a line, inside a UTF-8 character, inside a secret), and a line may be a
+/// gigabyte long, so a filter holds back only the few bytes that might still start a match, never
+/// a whole line. Bytes that are not valid UTF-8 pass through as they are unless the filter means to
+/// change them. The log calls one filter from one thread at a time, in the order of the writes; a
+/// filter serves one task log and is dropped when the log is closed.
+/// </summary>
+public interface ILogFilter
+{
+    /// <summary>The most bytes the filter ever holds back between calls; the log reports it, and a filter that holds more is a bug.</summary>
+    int MaxHoldBack { get; }
+
+    /// <summary>
+    /// Takes the next bytes of the log and writes what can be released to <paramref name="output"/>,
+    /// transformed. Bytes that may still be part of a match are kept (at most <see cref="MaxHoldBack"/>)
+    /// and released by a later call or by <see cref="Flush"/>.
+    /// </summary>
+    /// <param name="input">The next bytes, in order.</param>
+    /// <param name="output">Where the transformed bytes go.</param>
+    void Transform(ReadOnlySpan<byte> input, IBufferWriter<byte> output);
+
+    /// <summary>The log is closing: writes every byte still held back, transformed.</summary>
+    /// <param name="output">Where the transformed bytes go.</param>
+    void Flush(IBufferWriter<byte> output);
+}

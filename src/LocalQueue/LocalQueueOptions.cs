@@ -9,8 +9,9 @@ public sealed record LocalQueueOptions
     public IPEndPoint ListenEndPoint { get; init; } = new(IPAddress.Loopback, 0);
 
     /// <summary>
-    /// The folder holding <c>queue.db</c> (SQLite) and <c>artifacts/</c>; created when missing.
-    /// Null: a new folder under the system temp folder, which the server deletes on dispose.
+    /// The folder holding <c>queue.db</c> (SQLite) and <c>artifacts/</c>; created when missing. Only
+    /// the user the server runs as may read it: the folder is made 700 and everything in it 600 at
+    /// start. Null: a new folder under the system temp folder, which the server deletes on dispose.
     /// </summary>
     public string? DataFolder { get; init; }
 

@@ -68,8 +68,7 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
         var logger = loggerFactory.CreateLogger<LocalQueueServer>();
         var temporary = options.DataFolder is null ? Path.Combine(Path.GetTempPath(), "tc-local-queue-" + Guid.NewGuid().ToString("N")) : null;
         var dataFolder = Path.GetFullPath(options.DataFolder ?? temporary!);
-        Directory.CreateDirectory(dataFolder);
-        var store = new QueueStore(Path.Combine(dataFolder, "queue.db"));
+        var store = new QueueStore(PrivateDataFolder.Prepare(dataFolder));
         S3ArtifactStore? s3 = null;
         try
         {

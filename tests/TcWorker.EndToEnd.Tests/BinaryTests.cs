@@ -6,6 +6,8 @@ namespace TcWorker.EndToEnd.Tests;
 /// <summary>The real tc-worker binary: run, work with signals, and worker-runner's invocation.</summary>
 public sealed class BinaryTests
 {
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
     private static Process Start(string workingDirectory, params string[] args) => Start(workingDirectory, null, args);
 
     private static Process Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
@@ -45,11 +47,20 @@ public sealed class BinaryTests
     public async Task A_served_queue_takes_a_task_a_worker_runs_it_and_its_artifacts_download()
     {
         var folder = Directory.CreateTempSubdirectory("tcw-serve-").FullName;
+        // Folders from before, as loose as the common umask 022 made them: tightened at start.
+        foreach (var loose in new[] { "data", "worker" })
+        {
+            Directory.CreateDirectory(Path.Combine(folder, loose));
+            File.SetUnixFileMode(Path.Combine(folder, loose), OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        }
+
         using var server = Start(folder, "queue", "serve", "--data", Path.Combine(folder, "data"));
         try
         {
             var rootUrl = await server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Matches("^http://127.0.0.1:[0-9]+$", rootUrl);
+            Assert.Equal(OwnerOnly, File.GetUnixFileMode(Path.Combine(folder, "data")));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(folder, "data", "queue.db")));
             var environment = File.ReadAllLines(Path.Combine(folder, "data", "credentials.env"))
                 .Select(line => line["export ".Length..].Split('=', 2))
                 .ToDictionary(pair => pair[0], pair => pair[1]);
@@ -68,6 +79,7 @@ public sealed class BinaryTests
             };
             await File.WriteAllTextAsync(Path.Combine(folder, "worker.json"), config.ToString());
             await RunToEndAsync(folder, environment, "work", "--config", Path.Combine(folder, "worker.json"));
+            Assert.Equal(OwnerOnly | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute, File.GetUnixFileMode(Path.Combine(folder, "worker")));
 
             var listing = await RunToEndAsync(folder, environment, "queue", "artifacts", taskId, "--download", Path.Combine(folder, "out"));
             Assert.Contains("public/logs/live_backing.log", listing, StringComparison.Ordinal);

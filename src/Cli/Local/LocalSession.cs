@@ -38,9 +38,15 @@ internal static class LocalSession
     {
         var tasks = taskFiles.Select(f => (File: f, Task: TaskFile.Load(f))).ToList();
         var session = Directory.CreateTempSubdirectory("tc-worker-local-").FullName;
+        if (!OperatingSystem.IsWindows())
+        {
+            // 711, not the 700 it is created with: per-task users (createUser) pass through it to their
+            // task folders; the queue and worker folders inside are private again.
+            File.SetUnixFileMode(session, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        }
         try
         {
-            var config = configFile is null ? null : CommonOptions.LoadConfig(configFile);
+            var config = configFile is null ? null : CommonOptions.LoadConfig(configFile, error);
             var registry = CommonOptions.BuildRegistry(pluginDirectories, config, builder =>
             {
                 if (liveLog is not null)

@@ -17,13 +17,13 @@ public sealed record LocalQueueOptions
 
     /// <summary>
     /// The root client (scope <c>*</c>), which also issues the per-claim temporary credentials.
-    /// Null: <c>TASKCLUSTER_CLIENT_ID</c>, else <c>static/local-queue/root</c>.
+    /// Null: <c>static/local-queue/root</c>. The <c>TASKCLUSTER_*</c> variables are never used.
     /// </summary>
     public string? RootClientId { get; init; }
 
     /// <summary>
-    /// The root client's access token. Null: <c>TASKCLUSTER_ACCESS_TOKEN</c>, else a random token
-    /// generated once and kept in the data folder (so issued credentials survive restarts).
+    /// The root client's access token. Null: a random token generated once and kept in the data
+    /// folder (so issued credentials survive restarts).
     /// </summary>
     public string? RootAccessToken { get; init; }
 

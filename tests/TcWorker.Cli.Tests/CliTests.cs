@@ -219,6 +219,18 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Docs_say_plainly_that_without_createUser_a_task_has_the_workers_authority()
+    {
+        var config = Path.Combine(RepoRoot, "samples", "configs", "native.yml");
+        var (exit, stdout, stderr) = await TcWorkerProcess.RunAsync("docs", "--config", config);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("### Security: who a task runs as\n", stdout, StringComparison.Ordinal);
+        Assert.Contains("as the user the worker runs as, with all of that user's authority", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("reaches the task", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Docs_writes_to_the_out_file()
     {
         var config = Path.Combine(RepoRoot, "samples", "configs", "native.yml");

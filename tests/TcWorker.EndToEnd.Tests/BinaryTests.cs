@@ -125,6 +125,48 @@ public sealed class BinaryTests
     }
 
     [Fact]
+    public async Task Run_keeps_the_ambient_taskcluster_credentials_from_the_queue_and_from_tasks()
+    {
+        // A developer's shell holds a real deployment's credentials; run must neither make them the
+        // embedded queue's root nor let a task find them, in its environment or in the worker's.
+        const string Token = "real-deployment-token-e2e-0123456789abcdefgh";
+        const string Canary = "tcw-readable-worker-environment";
+        var folder = Directory.CreateTempSubdirectory("tcw-ambient-").FullName;
+        try
+        {
+            var taskFile = Path.Combine(folder, "task.json");
+            await File.WriteAllTextAsync(taskFile, """
+                {"command": [["sh", "-c", "env; echo ---; tr '\\0' '\\n' < /proc/$PPID/environ"]]}
+                """);
+            var environment = new Dictionary<string, string>
+            {
+                ["TASKCLUSTER_CLIENT_ID"] = "static/real-deployment-e2e",
+                ["TASKCLUSTER_ACCESS_TOKEN"] = Token,
+                ["TCW_CANARY"] = Canary,
+            };
+            using var process = Start(folder, environment, "run", taskFile, "--out", Path.Combine(folder, "out"));
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+            Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {await stderr}");
+            var log = await File.ReadAllTextAsync(Path.Combine(folder, "out", "public", "logs", "live_backing.log"));
+            // The task did read the worker's environment (it runs with the worker's authority)...
+            Assert.Contains("TCW_CANARY=" + Canary, log, StringComparison.Ordinal);
+            // ...but the token is in none of it.
+            foreach (var text in new[] { log, await stdout, await stderr })
+            {
+                Assert.DoesNotContain(Token, text, StringComparison.Ordinal);
+                Assert.DoesNotContain("static/real-deployment-e2e", text, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Sigterm_resolves_running_tasks_as_worker_shutdown_and_leaves_no_process_or_folder()
     {
         await using var deployment = await Deployment.StartAsync();

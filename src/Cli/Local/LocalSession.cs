@@ -47,6 +47,7 @@ internal static class LocalSession
         try
         {
             var config = configFile is null ? null : CommonOptions.LoadConfig(configFile, error);
+            AmbientCredentials.Forget();
             var registry = CommonOptions.BuildRegistry(pluginDirectories, config, builder =>
             {
                 if (liveLog is not null)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Newtonsoft.Json.Linq;
+using TcWorker.Taskcluster;
 
 namespace TcWorker.EndToEnd.Tests;
 
@@ -89,6 +90,100 @@ public sealed class BinaryTests
         {
             server.Kill();
             await server.WaitForExitAsync();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Artifact_download_skips_names_it_cannot_or_must_not_write_and_saves_the_rest()
+    {
+        // Artifact names come from the queue: untrusted from where the downloader stands.
+        await using var deployment = await Deployment.StartAsync();
+        var taskId = await deployment.CreateTaskAsync(new JObject { ["command"] = new JArray { new JArray("true") } });
+        var claim = Assert.Single((await deployment.Queue.ClaimWorkAsync(Deployment.WorkerPoolId, new ClaimWorkRequest { WorkerGroup = "e2e", WorkerId = "w1", Tasks = 1 })).Tasks);
+        var taskQueue = deployment.Queue.WithCredentials(claim.Credentials);
+        var longName = "public/" + new string('x', 5000);
+        var outside = Path.Combine(deployment.Folder, "outside");
+        string[] names = ["../escape.txt", "public/../../escape-too.txt", Path.Combine(outside, "absolute.txt"), "linked/inside.txt", "public/a.txt", longName, "public/victim.txt", "public/z.txt"];
+        foreach (var name in names)
+        {
+            await new ArtifactUploader(taskQueue).UploadS3Async(taskId, 0, name, "text/plain", DateTimeOffset.UtcNow.AddDays(1), ArtifactUploader.Rewinding(new MemoryStream(System.Text.Encoding.UTF8.GetBytes("from the queue"))));
+        }
+
+        await taskQueue.ReportCompletedAsync(taskId, 0);
+
+        // Symbolic links already in the target folder: to a folder and to a file outside it.
+        var target = Path.Combine(deployment.Folder, "download");
+        Directory.CreateDirectory(Path.Combine(target, "public"));
+        Directory.CreateDirectory(outside);
+        await File.WriteAllTextAsync(Path.Combine(outside, "victim.txt"), "keep me");
+        File.CreateSymbolicLink(Path.Combine(target, "linked"), outside);
+        File.CreateSymbolicLink(Path.Combine(target, "public", "victim.txt"), Path.Combine(outside, "victim.txt"));
+
+        var environment = new Dictionary<string, string>
+        {
+            ["TASKCLUSTER_ROOT_URL"] = deployment.Server.RootUrl,
+            ["TASKCLUSTER_CLIENT_ID"] = deployment.Options.RootClientId!,
+            ["TASKCLUSTER_ACCESS_TOKEN"] = deployment.Options.RootAccessToken!,
+        };
+        using var process = Start(deployment.Folder, environment, "queue", "artifacts", taskId, "--download", target);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var errors = await stderr;
+
+        Assert.True(process.ExitCode == 73, $"exit code {process.ExitCode}: {errors}");
+        Assert.Contains($"tc-worker: not saving the artifact '{longName[..60]}…{longName[^20..]}' (5007 characters): its name is too long for the file system", errors, StringComparison.Ordinal);
+        Assert.Contains("tc-worker: not saving the artifact '../escape.txt': its name leads outside", errors, StringComparison.Ordinal);
+        Assert.Contains("tc-worker: not saving the artifact 'linked/inside.txt': its path goes through a symbolic link", errors, StringComparison.Ordinal);
+        Assert.Contains("tc-worker: not saving the artifact 'public/victim.txt': its path goes through a symbolic link", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", errors, StringComparison.Ordinal);
+        Assert.Contains($"downloaded 2 artifact(s) into {target}; 6 not saved (see above)", await stdout, StringComparison.Ordinal);
+        Assert.Equal("from the queue", await File.ReadAllTextAsync(Path.Combine(target, "public", "a.txt")));
+        Assert.Equal("from the queue", await File.ReadAllTextAsync(Path.Combine(target, "public", "z.txt")));
+        Assert.Equal(["victim.txt"], Directory.GetFileSystemEntries(outside).Select(Path.GetFileName));
+        Assert.Equal("keep me", await File.ReadAllTextAsync(Path.Combine(outside, "victim.txt")));
+        Assert.Equal(["download", "outside", "queue"], Directory.GetFileSystemEntries(deployment.Folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Run_collects_every_artifact_it_can_into_out_and_names_the_one_it_cannot()
+    {
+        var folder = Directory.CreateTempSubdirectory("tcw-long-").FullName;
+        try
+        {
+            var longName = "public/" + new string('y', 5000);
+            var taskFile = Path.Combine(folder, "task.json");
+            await File.WriteAllTextAsync(taskFile, new JObject
+            {
+                ["command"] = new JArray { new JArray("sh", "-c", "echo hello > a.txt") },
+                ["artifacts"] = new JArray
+                {
+                    new JObject { ["type"] = "file", ["path"] = "a.txt", ["name"] = longName },
+                    new JObject { ["type"] = "file", ["path"] = "a.txt", ["name"] = "public/z.txt" },
+                },
+            }.ToString());
+            // s3 storage: an object upload's credentials name the object, which a name this long does not fit in.
+            var configFile = Path.Combine(folder, "config.json");
+            await File.WriteAllTextAsync(configFile, """
+                {
+                  "engine": "native",
+                  "plugins": {"artifacts": {}, "success": {}},
+                  "worker": {"workerPoolId": "local/native", "artifactStorage": "s3"}
+                }
+                """);
+            using var process = Start(folder, "run", taskFile, "--config", configFile, "--out", Path.Combine(folder, "out"));
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+            Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {await stderr}");
+            Assert.Contains($"tc-worker: not saving the artifact '{longName[..60]}…{longName[^20..]}' (5007 characters): its name is too long for the file system", await stderr, StringComparison.Ordinal);
+            Assert.Equal("hello\n", await File.ReadAllTextAsync(Path.Combine(folder, "out", "public", "z.txt")));
+            Assert.True(File.Exists(Path.Combine(folder, "out", "public", "logs", "live_backing.log")));
+        }
+        finally
+        {
             Directory.Delete(folder, recursive: true);
         }
     }

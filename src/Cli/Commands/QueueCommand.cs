@@ -147,7 +147,7 @@ internal static class QueueCommand
     {
         var taskId = new Argument<string>("TASKID");
         var download = new Option<DirectoryInfo?>("--download") { Description = "Download the latest run's uploaded artifacts into this folder." };
-        var command = new Command("artifacts", "List the artifacts of a task's latest run, and optionally download them.") { taskId, download };
+        var command = new Command("artifacts", "List the artifacts of a task's latest run, and optionally download them. An artifact that cannot be saved (its name is too long for the file system, leads outside the folder or through a symbolic link in it, or its download fails) is named on stderr and skipped; the others are saved, and the exit code is then 73.") { taskId, download };
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var client = ClientFromEnvironment();
@@ -161,8 +161,10 @@ internal static class QueueCommand
 
             if (parse.GetValue(download) is { } folder)
             {
-                var saved = await ArtifactDownloader.DownloadAsync(client.Queue, id, run.RunId, folder.FullName, error).ConfigureAwait(false);
-                await output.WriteLineAsync($"downloaded {saved.Count} artifact(s) into {folder.FullName}").ConfigureAwait(false);
+                var result = await ArtifactDownloader.DownloadAsync(client.Queue, id, run.RunId, folder.FullName, error).ConfigureAwait(false);
+                var notSaved = result.NotSaved == 0 ? string.Empty : $"; {result.NotSaved} not saved (see above)";
+                await output.WriteLineAsync($"downloaded {result.Saved.Count} artifact(s) into {folder.FullName}{notSaved}").ConfigureAwait(false);
+                return result.NotSaved == 0 ? ExitCodes.Success : ExitCodes.CannotCreate;
             }
 
             return ExitCodes.Success;

@@ -134,7 +134,8 @@ internal static class LocalSession
         var status = (await queue.StatusAsync(taskId).ConfigureAwait(false)).Status;
         var run = status.Runs.LastOrDefault(r => r.State is not ("pending" or "running")) ?? status.Runs.LastOrDefault();
         var duration = run?.Started is { } started && run.Resolved is { } resolved ? resolved - started : (TimeSpan?)null;
-        var artifacts = run is null ? [] : await ArtifactDownloader.DownloadAsync(queue, taskId, run.RunId, folder, error).ConfigureAwait(false);
+        // An artifact that cannot be saved is named on the error writer; the exit code stays the task's.
+        var artifacts = run is null ? [] : (await ArtifactDownloader.DownloadAsync(queue, taskId, run.RunId, folder, error).ConfigureAwait(false)).Saved;
         return new LocalResult(file, taskId, run?.State ?? status.State, run?.ReasonResolved, duration, artifacts, folder);
     }
 

@@ -5,6 +5,18 @@ internal static class NativeDocumentation
 {
     public static IReadOnlyList<DocSection> Sections { get; } =
     [
+        new("Security: who a task runs as", """
+            Without `createUser` (the default, and what `tc-worker run` and `tc-worker local` use) a task runs
+            as the user the worker runs as, with all of that user's authority: it may read and change
+            whatever that user may (the worker's config file and the token in it, the worker's temporary
+            folder with other tasks' directories and logs, the user's home, SSH keys and cloud credentials),
+            read the environment and memory of the worker's processes under `/proc`, and signal them. Run
+            tasks in this mode only when you would run their commands yourself, in your own shell: like
+            generic-worker's insecure engine, it is for development and trusted tasks. For tasks you do not
+            trust, set `createUser: true` (the worker runs as root): each task then runs as its own
+            throwaway user in a directory only it may enter, and cannot read the worker's private files
+            (mode 600 and 700), its processes' environment or other tasks' directories.
+            """),
         new("Payload", """
             `command` is a list of commands, each an argv array run without a shell, in order, in a fresh
             task directory (also `HOME`). The first command that exits non-zero stops the task, which then
@@ -12,8 +24,9 @@ internal static class NativeDocumentation
             Example: `command: [["make", "-j4"], ["bash", "-c", "make test > results.txt"]]`.
             """),
         new("Environment", """
-            The environment is built from scratch: nothing of the worker's own environment (credentials
-            above all) reaches the task. It holds `HOME` (the task directory), `PATH`
+            The environment is built from scratch: none of the worker's own variables (credentials above
+            all) is handed to the task; without `createUser` that is no barrier (see above). It holds
+            `HOME` (the task directory), `PATH`
             (`/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`), `USER`, what plugins set
             (`env` in the payload, `TASK_ID`, ...), and `TCW_SANDBOX_ID`, which marks the task's processes.
             """),

@@ -9,20 +9,21 @@ public sealed record LocalQueueOptions
     public IPEndPoint ListenEndPoint { get; init; } = new(IPAddress.Loopback, 0);
 
     /// <summary>
-    /// The folder holding <c>queue.db</c> (SQLite) and <c>artifacts/</c>; created when missing.
-    /// Null: a new folder under the system temp folder, which the server deletes on dispose.
+    /// The folder holding <c>queue.db</c> (SQLite) and <c>artifacts/</c>; created when missing. Only
+    /// the user the server runs as may read it: the folder is made 700 and everything in it 600 at
+    /// start. Null: a new folder under the system temp folder, which the server deletes on dispose.
     /// </summary>
     public string? DataFolder { get; init; }
 
     /// <summary>
     /// The root client (scope <c>*</c>), which also issues the per-claim temporary credentials.
-    /// Null: <c>TASKCLUSTER_CLIENT_ID</c>, else <c>static/local-queue/root</c>.
+    /// Null: <c>static/local-queue/root</c>. The <c>TASKCLUSTER_*</c> variables are never used.
     /// </summary>
     public string? RootClientId { get; init; }
 
     /// <summary>
-    /// The root client's access token. Null: <c>TASKCLUSTER_ACCESS_TOKEN</c>, else a random token
-    /// generated once and kept in the data folder (so issued credentials survive restarts).
+    /// The root client's access token. Null: a random token generated once and kept in the data
+    /// folder (so issued credentials survive restarts).
     /// </summary>
     public string? RootAccessToken { get; init; }
 

@@ -68,8 +68,7 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
         var logger = loggerFactory.CreateLogger<LocalQueueServer>();
         var temporary = options.DataFolder is null ? Path.Combine(Path.GetTempPath(), "tc-local-queue-" + Guid.NewGuid().ToString("N")) : null;
         var dataFolder = Path.GetFullPath(options.DataFolder ?? temporary!);
-        Directory.CreateDirectory(dataFolder);
-        var store = new QueueStore(Path.Combine(dataFolder, "queue.db"));
+        var store = new QueueStore(PrivateDataFolder.Prepare(dataFolder));
         S3ArtifactStore? s3 = null;
         try
         {
@@ -160,11 +159,10 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
 
     private static TaskclusterCredentials RootCredentialsFor(LocalQueueOptions options, QueueDatabase db)
     {
-        var clientId = options.RootClientId
-            ?? (Environment.GetEnvironmentVariable("TASKCLUSTER_CLIENT_ID") is { Length: > 0 } id ? id : "static/local-queue/root");
-        var token = options.RootAccessToken ?? (Environment.GetEnvironmentVariable("TASKCLUSTER_ACCESS_TOKEN") is { Length: > 0 } t ? t : null);
-        token ??= db.GetMeta("root-access-token") ?? NewMeta(db, "root-access-token", ClientRegistry.NewAccessToken());
-        return new TaskclusterCredentials(clientId, token);
+        // Never the ambient TASKCLUSTER_* credentials: a real deployment's token would sign the
+        // temporary credentials this queue hands to tasks.
+        var token = options.RootAccessToken ?? db.GetMeta("root-access-token") ?? NewMeta(db, "root-access-token", ClientRegistry.NewAccessToken());
+        return new TaskclusterCredentials(options.RootClientId ?? "static/local-queue/root", token);
     }
 
     private static string NewMeta(QueueDatabase db, string key, string value)

@@ -24,7 +24,7 @@ internal static class QueueCommand
     private static Command Serve(TextWriter output)
     {
         var listen = new Option<string>("--listen") { Description = "Address and port to listen on (default 127.0.0.1:0, a free port).", DefaultValueFactory = _ => "127.0.0.1:0" };
-        var data = new Option<DirectoryInfo>("--data") { Description = "The data folder (SQLite database and artifacts); kept across restarts.", Required = true };
+        var data = new Option<DirectoryInfo>("--data") { Description = "The data folder (SQLite database and artifacts); kept across restarts, and made private to this user (700, its files 600).", Required = true };
         var clients = new Option<FileInfo?>("--clients") { Description = "A JSON file of more clients: [{clientId, accessToken, scopes}]." };
         var claimTimeout = new Option<int?>("--claim-timeout") { Description = "Seconds a claim lasts without a reclaim (default 1200)." };
         var s3Endpoint = new Option<string?>("--s3-endpoint") { Description = "Keep artifacts in this S3-compatible endpoint (e.g. http://127.0.0.1:9000) instead of the data folder; uploads and downloads use presigned URLs." };
@@ -88,12 +88,18 @@ internal static class QueueCommand
             using var loggerFactory = WorkCommand.CreateLoggerFactory();
             await using var server = await LocalQueueServer.StartAsync(options, loggerFactory, cancellationToken).ConfigureAwait(false);
             var credentials = Path.Combine(folder, "credentials.env");
-            await File.WriteAllTextAsync(credentials, string.Empty, cancellationToken).ConfigureAwait(false);
+            var settings = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
             if (!OperatingSystem.IsWindows())
             {
-                File.SetUnixFileMode(credentials, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                // 600 from the start; an older file was made 600 with the rest of the data folder.
+                settings.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             }
-            await File.WriteAllTextAsync(credentials, $"export TASKCLUSTER_ROOT_URL={server.RootUrl}\nexport TASKCLUSTER_CLIENT_ID={server.RootCredentials.ClientId}\nexport TASKCLUSTER_ACCESS_TOKEN={server.RootCredentials.AccessToken}\n", cancellationToken).ConfigureAwait(false);
+
+            await using (var writer = new StreamWriter(credentials, settings))
+            {
+                await writer.WriteAsync($"export TASKCLUSTER_ROOT_URL={server.RootUrl}\nexport TASKCLUSTER_CLIENT_ID={server.RootCredentials.ClientId}\nexport TASKCLUSTER_ACCESS_TOKEN={server.RootCredentials.AccessToken}\n").ConfigureAwait(false);
+            }
+
             await output.WriteLineAsync(server.RootUrl).ConfigureAwait(false);
             await output.WriteLineAsync($"root client {server.RootCredentials.ClientId}; source {credentials} to use it").ConfigureAwait(false);
             await output.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -141,7 +147,7 @@ internal static class QueueCommand
     {
         var taskId = new Argument<string>("TASKID");
         var download = new Option<DirectoryInfo?>("--download") { Description = "Download the latest run's uploaded artifacts into this folder." };
-        var command = new Command("artifacts", "List the artifacts of a task's latest run, and optionally download them.") { taskId, download };
+        var command = new Command("artifacts", "List the artifacts of a task's latest run, and optionally download them. An artifact that cannot be saved (its name is too long for the file system, leads outside the folder or through a symbolic link in it, or its download fails) is named on stderr and skipped; the others are saved, and the exit code is then 73.") { taskId, download };
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var client = ClientFromEnvironment();
@@ -155,8 +161,10 @@ internal static class QueueCommand
 
             if (parse.GetValue(download) is { } folder)
             {
-                var saved = await ArtifactDownloader.DownloadAsync(client.Queue, id, run.RunId, folder.FullName, error).ConfigureAwait(false);
-                await output.WriteLineAsync($"downloaded {saved.Count} artifact(s) into {folder.FullName}").ConfigureAwait(false);
+                var result = await ArtifactDownloader.DownloadAsync(client.Queue, id, run.RunId, folder.FullName, error).ConfigureAwait(false);
+                var notSaved = result.NotSaved == 0 ? string.Empty : $"; {result.NotSaved} not saved (see above)";
+                await output.WriteLineAsync($"downloaded {result.Saved.Count} artifact(s) into {folder.FullName}{notSaved}").ConfigureAwait(false);
+                return result.NotSaved == 0 ? ExitCodes.Success : ExitCodes.CannotCreate;
             }
 
             return ExitCodes.Success;

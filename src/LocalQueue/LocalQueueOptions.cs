@@ -51,6 +51,34 @@ public sealed record LocalQueueOptions
     /// </summary>
     public LocalQueueS3Options? S3 { get; init; }
 
+    /// <summary>
+    /// The most connections served at once (1000); a connection beyond it is closed as soon as it
+    /// is accepted, until others end. Bounds what a flood of connections can hold.
+    /// </summary>
+    public int MaxConnections { get; init; } = 1000;
+
+    /// <summary>How long a client may take to send a request's headers (10 s); then the connection is closed.</summary>
+    public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long the body of an API request (JSON, at most 10 MB) may take to arrive once the caller is
+    /// authenticated (30 s); then the request ends with 408 and the connection is closed. Artifact
+    /// uploads to the signed URLs have no such bound: <see cref="MinRequestBodyDataRate"/> holds them.
+    /// </summary>
+    public TimeSpan RequestBodyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The slowest a request body may arrive, in bytes per second (240; 0 turns the check off): each
+    /// <see cref="MinRequestBodyDataRateWindow"/> must bring this rate times the window, else the
+    /// request ends with 408 and the connection is closed. A window starts when the previous one got
+    /// its bytes, so bytes sent ahead never pay for a later stall (Kestrel's own minimum rate averages
+    /// over the whole body: a fast first megabyte would buy hours of silence).
+    /// </summary>
+    public double MinRequestBodyDataRate { get; init; } = 240;
+
+    /// <summary>The window <see cref="MinRequestBodyDataRate"/> is measured over (20 s): also the longest a body may pause.</summary>
+    public TimeSpan MinRequestBodyDataRateWindow { get; init; } = TimeSpan.FromSeconds(20);
+
     /// <summary>The clock for claims, deadlines, credentials and signed URLs.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

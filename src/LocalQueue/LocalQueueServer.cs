@@ -61,9 +61,11 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
     /// <param name="loggerFactory">Where the server logs; null for none.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <exception cref="IOException">The port is taken or the data folder cannot be used.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A limit in <paramref name="options"/> is zero or negative.</exception>
     public static async Task<LocalQueueServer> StartAsync(LocalQueueOptions? options = null, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         options ??= new LocalQueueOptions();
+        Validate(options);
         loggerFactory ??= NullLoggerFactory.Instance;
         var logger = loggerFactory.CreateLogger<LocalQueueServer>();
         var temporary = options.DataFolder is null ? Path.Combine(Path.GetTempPath(), "tc-local-queue-" + Guid.NewGuid().ToString("N")) : null;
@@ -84,7 +86,7 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
                 ["/api/queue/v1/"] = [.. new TaskApi(context).Routes(), .. new ClaimApi(context).Routes(), .. new ArtifactApi(context).Routes()],
                 ["/api/object/v1/"] = [.. new ObjectApi(context).Routes()],
             };
-            var dispatcher = new ApiDispatcher(services, verifier, options.AllowAnonymous, options.TimeProvider, logger);
+            var dispatcher = new ApiDispatcher(services, verifier, options, logger);
             var blobs = new BlobEndpoint(context);
 
             var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -93,6 +95,12 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
             {
                 k.Listen(options.ListenEndPoint);
                 k.Limits.MaxRequestBodySize = null;
+                k.Limits.MaxConcurrentConnections = options.MaxConnections;
+                k.Limits.MaxConcurrentUpgradedConnections = 0;
+                k.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
+
+                // PacedBodyReader holds every body to a rate that bytes sent ahead cannot satisfy
+                k.Limits.MinRequestBodyDataRate = null;
                 k.AddServerHeader = false;
             });
             var app = builder.Build();
@@ -154,6 +162,18 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(_deleteOnDispose, recursive: true);
+        }
+    }
+
+    private static void Validate(LocalQueueOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxConnections, "options.MaxConnections");
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.RequestHeadersTimeout, TimeSpan.Zero, "options.RequestHeadersTimeout");
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.RequestBodyTimeout, TimeSpan.Zero, "options.RequestBodyTimeout");
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.MinRequestBodyDataRateWindow, TimeSpan.Zero, "options.MinRequestBodyDataRateWindow");
+        if (!double.IsFinite(options.MinRequestBodyDataRate) || options.MinRequestBodyDataRate < 0)
+        {
+            throw new ArgumentOutOfRangeException("options.MinRequestBodyDataRate", options.MinRequestBodyDataRate, "The minimum request body data rate must be zero or a positive number of bytes per second.");
         }
     }
 

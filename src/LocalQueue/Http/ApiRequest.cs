@@ -9,15 +9,13 @@ namespace TcWorker.LocalQueue.Http;
 /// <summary>A request matched to a route and authenticated: its parameters, its JSON body and the caller's scopes.</summary>
 internal sealed class ApiRequest
 {
-    private readonly byte[] _body;
     private JToken? _json;
 
-    public ApiRequest(HttpContext context, Route route, Dictionary<string, string> parameters, byte[] body, DateTimeOffset now)
+    public ApiRequest(HttpContext context, Route route, Dictionary<string, string> parameters, DateTimeOffset now)
     {
         Context = context;
         Route = route;
         Parameters = parameters;
-        _body = body;
         Now = now;
     }
 
@@ -26,6 +24,9 @@ internal sealed class ApiRequest
     public Route Route { get; }
 
     public Dictionary<string, string> Parameters { get; }
+
+    /// <summary>The request body, once the caller is authenticated; empty for routes that need no credentials.</summary>
+    public byte[] Body { get; set; } = [];
 
     /// <summary>The caller's scopes, once authenticated.</summary>
     public IReadOnlyList<string> Scopes { get; set; } = [];
@@ -42,11 +43,11 @@ internal sealed class ApiRequest
     {
         get
         {
-            if (_json is null && _body.Length > 0)
+            if (_json is null && Body.Length > 0)
             {
                 try
                 {
-                    _json = QueueJson.Parse(System.Text.Encoding.UTF8.GetString(_body));
+                    _json = QueueJson.Parse(System.Text.Encoding.UTF8.GetString(Body));
                 }
                 catch (JsonException e)
                 {
@@ -91,6 +92,17 @@ internal sealed class ApiRequest
                 $"Client ID does not have sufficient scopes and is missing the following scopes:\n\n{Route.Scopes.Describe(parameters)}\n\n" +
                 $"You have the following scopes:\n\n{string.Join("\n", Scopes)}\n\nThis request requires the client to satisfy the scope expression above.");
         }
+    }
+
+    /// <summary>
+    /// Refuses an anonymous caller before its body is read, on a route whose scopes depend on the
+    /// body: no body can give an anonymous caller the scopes the route's expression asks for.
+    /// </summary>
+    public void RefuseAnonymousBody()
+    {
+        var parameters = Parameters.ToDictionary(p => p.Key, p => (object)p.Value, StringComparer.Ordinal);
+        throw QueueError.Scopes(
+            $"This request needs credentials: anonymous callers do not have the scopes it requires, and their request bodies are not read. It requires:\n\n{Route.Scopes!.Describe(parameters)}");
     }
 
     /// <summary>Rejects body properties other than <paramref name="allowed"/> (the schemas forbid additional properties).</summary>

@@ -79,6 +79,13 @@ public sealed record LocalQueueOptions
     /// <summary>The window <see cref="MinRequestBodyDataRate"/> is measured over (20 s): also the longest a body may pause.</summary>
     public TimeSpan MinRequestBodyDataRateWindow { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// The reverse proxies whose <c>X-Forwarded-Port</c> and <c>X-Forwarded-Proto</c> are believed
+    /// when checking the port a Hawk signature names. Empty (the default): those headers are ignored,
+    /// since any client can send them.
+    /// </summary>
+    public IReadOnlyList<IPAddress> TrustedProxies { get; init; } = [];
+
     /// <summary>The clock for claims, deadlines, credentials and signed URLs.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

@@ -61,7 +61,7 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
     /// <param name="loggerFactory">Where the server logs; null for none.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <exception cref="IOException">The port is taken or the data folder cannot be used.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A limit in <paramref name="options"/> is zero or negative.</exception>
+    /// <exception cref="ArgumentException">A limit in <paramref name="options"/> is zero or negative, or <see cref="LocalQueueOptions.TrustedProxies"/> is null.</exception>
     public static async Task<LocalQueueServer> StartAsync(LocalQueueOptions? options = null, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         options ??= new LocalQueueOptions();
@@ -167,6 +167,7 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
 
     private static void Validate(LocalQueueOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options.TrustedProxies, "options.TrustedProxies");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxConnections, "options.MaxConnections");
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.RequestHeadersTimeout, TimeSpan.Zero, "options.RequestHeadersTimeout");
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.RequestBodyTimeout, TimeSpan.Zero, "options.RequestBodyTimeout");

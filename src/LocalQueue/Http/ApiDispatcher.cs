@@ -161,7 +161,9 @@ internal sealed partial class ApiDispatcher
             Method = request.Method,
             Resource = rawTarget,
             Host = request.Host.Host,
-            Port = HawkRequest.ResolvePort(request.Host.Port ?? context.Connection.LocalPort, request.Headers["X-Forwarded-Port"], request.Headers["X-Forwarded-Proto"]),
+            Port = FromTrustedProxy(context)
+                ? HawkRequest.ResolvePort(request.Host.Port ?? context.Connection.LocalPort, request.Headers["X-Forwarded-Port"], request.Headers["X-Forwarded-Proto"])
+                : request.Host.Port ?? context.Connection.LocalPort,
             Authorization = request.Headers.Authorization.ToString() is { Length: > 0 } header ? header : null,
             ContentType = request.ContentType,
             DeferPayloadHash = true,
@@ -174,6 +176,19 @@ internal sealed partial class ApiDispatcher
             HawkVerificationStatus.NoAuthentication => new Caller(result, result.Scopes, Anonymous: true),
             _ => throw QueueError.Auth(result.Message ?? "Authentication failed"),
         };
+    }
+
+    /// <summary>True when the peer is one of <see cref="LocalQueueOptions.TrustedProxies"/>: only then are its forwarding headers believed.</summary>
+    private bool FromTrustedProxy(HttpContext context)
+    {
+        var peer = context.Connection.RemoteIpAddress;
+        if (peer is null || _options.TrustedProxies.Count == 0)
+        {
+            return false;
+        }
+
+        peer = peer.IsIPv4MappedToIPv6 ? peer.MapToIPv4() : peer;
+        return _options.TrustedProxies.Any(proxy => (proxy.IsIPv4MappedToIPv6 ? proxy.MapToIPv4() : proxy).Equals(peer));
     }
 
     private static async Task WriteAsync(HttpResponse response, ApiReply reply)

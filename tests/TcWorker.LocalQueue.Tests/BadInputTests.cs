@@ -101,4 +101,61 @@ public sealed class BadInputTests
         await h.Client(limited).Queue.CreateTaskAsync(QueueHarness.NewTaskId(), QueueHarness.Task(t => t["priority"] = "low"));
         await QueueHarness.FailsAsync(HttpStatusCode.Forbidden, "InsufficientScopes", () => h.Client(limited).Queue.CreateTaskAsync(QueueHarness.NewTaskId(), QueueHarness.Task(t => t["priority"] = "highest")));
     }
+
+    [Fact]
+    public async Task Out_of_range_and_mistyped_claim_and_worker_fields_are_400_naming_the_field()
+    {
+        await using var h = await QueueHarness.StartAsync();
+        const string Claim = $"/api/queue/v1/claim-work/{QueueHarness.QueueId}";
+        const string Quarantine = "/api/queue/v1/provisioners/local-prov/worker-types/test-wt/workers/wg/w1";
+        await h.CreateAsync();
+        await h.ClaimAsync();
+        await AssertRefusedAsync(h, h.Server.RootCredentials,
+            new("tasks beyond an int", "POST", Claim, """{"workerGroup": "wg", "workerId": "w1", "tasks": 99999999999}""", HttpStatusCode.BadRequest, "InputValidationError", "tasks"),
+            new("tasks beyond a long", "POST", Claim, """{"workerGroup": "wg", "workerId": "w1", "tasks": 123456789012345678901234567890}""", HttpStatusCode.BadRequest, "InputValidationError", "tasks"),
+            new("declareWorker without expires", "PUT", "/api/queue/v1/provisioners/p/worker-types/w/wg/w1", "{}", HttpStatusCode.BadRequest, "InputValidationError", "expires"),
+            new("quarantineInfo not a string", "PUT", Quarantine, """{"quarantineUntil": "2030-01-01T00:00:00.000Z", "quarantineInfo": {}}""", HttpStatusCode.BadRequest, "InputValidationError", "quarantineInfo"),
+            new("quarantineInfo too long", "PUT", Quarantine, $$"""{"quarantineUntil": "2030-01-01T00:00:00.000Z", "quarantineInfo": "{{new string('x', 4001)}}"}""", HttpStatusCode.BadRequest, "InputValidationError", "quarantineInfo"));
+    }
+
+    [Fact]
+    public async Task Anonymous_callers_cannot_declare_workers()
+    {
+        await using var h = await QueueHarness.StartAsync();
+        var expires = $$"""{"expires": "{{DateTimeOffset.UtcNow.AddDays(1):O}}"}""";
+        await AssertRefusedAsync(h, null,
+            new("declareWorker", "PUT", "/api/queue/v1/provisioners/p/worker-types/w/wg/w1", expires, HttpStatusCode.Forbidden, "InsufficientScopes", "queue:declare-worker:p/w/wg/w1"),
+            new("declareWorker, empty body", "PUT", "/api/queue/v1/provisioners/p/worker-types/w/wg/w1", "{}", HttpStatusCode.Forbidden, "InsufficientScopes", "queue:declare-worker:p/w/wg/w1"),
+            new("declareWorker of worker group `workers`", "PUT", "/api/queue/v1/provisioners/p/worker-types/w/workers/w1", "{}", HttpStatusCode.Forbidden, "InsufficientScopes", "queue:declare-worker:p/w/workers/w1"),
+            new("quarantineWorker", "PUT", "/api/queue/v1/provisioners/p/worker-types/w/workers/wg/w1", """{"quarantineUntil": "2030-01-01T00:00:00.000Z"}""", HttpStatusCode.Forbidden, "InsufficientScopes", "queue:quarantine-worker:p/w/wg/w1"));
+
+        // no worker record was made: quarantining one needs it to exist
+        const string QuarantineBody = """{"quarantineUntil": "2030-01-01T00:00:00.000Z"}""";
+        await AssertRefusedAsync(h, h.Server.RootCredentials,
+            new("worker wg/w1", "PUT", "/api/queue/v1/provisioners/p/worker-types/w/workers/wg/w1", QuarantineBody, HttpStatusCode.NotFound, "ResourceNotFound", "w1"),
+            new("worker workers/w1", "PUT", "/api/queue/v1/provisioners/p/worker-types/w/workers/workers/w1", QuarantineBody, HttpStatusCode.NotFound, "ResourceNotFound", "w1"));
+        var (declared, _) = await SignedRequests.SendAsync(h.Server.RootUrl, h.Server.RootCredentials, "PUT", "/api/queue/v1/provisioners/p/worker-types/w/wg/w1", expires);
+        Assert.Equal(HttpStatusCode.OK, declared);
+    }
+
+    /// <summary>A request the typed client would never send.</summary>
+    internal sealed record BadCall(string Why, string Method, string Path, string Body, HttpStatusCode Status, string Code, string Named);
+
+    /// <summary>Sends every call and asserts each gets its status and code, with a message naming what is wrong; reports every mismatch at once.</summary>
+    private static async Task AssertRefusedAsync(QueueHarness h, TaskclusterCredentials? credentials, params BadCall[] calls)
+    {
+        var mismatches = new List<string>();
+        foreach (var call in calls)
+        {
+            var (status, body) = await SignedRequests.SendAsync(h.Server.RootUrl, credentials, call.Method, call.Path, call.Body);
+            var code = (string?)body?["code"];
+            var message = (string?)body?["message"] ?? string.Empty;
+            if (status != call.Status || code != call.Code || !message.Contains(call.Named, StringComparison.Ordinal) || body?["requestInfo"] is null)
+            {
+                mismatches.Add($"{call.Why}: expected {(int)call.Status} {call.Code} naming `{call.Named}`, got {(int)status} {code}: {message}");
+            }
+        }
+
+        Assert.True(mismatches.Count == 0, string.Join("\n", mismatches));
+    }
 }

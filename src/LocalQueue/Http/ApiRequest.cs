@@ -106,16 +106,49 @@ internal sealed class ApiRequest
     }
 
     /// <summary>Rejects body properties other than <paramref name="allowed"/> (the schemas forbid additional properties).</summary>
-    public JObject Strict(params string[] allowed)
+    public JObject Strict(params string[] allowed) => StrictObject(Object, "data", allowed);
+
+    /// <summary>
+    /// <paramref name="token"/> as an object with no properties but <paramref name="allowed"/>; a
+    /// validation error naming <paramref name="path"/> otherwise.
+    /// </summary>
+    public static JObject StrictObject(JToken? token, string path, params string[] allowed)
     {
-        var body = Object;
-        var extra = body.Properties().Select(p => p.Name).Where(n => !allowed.Contains(n)).ToList();
-        return extra.Count == 0 ? body : throw QueueError.Validation("Schema Validation Failed!\ndata must NOT have additional properties: " + string.Join(", ", extra));
+        var value = token as JObject ?? throw QueueError.Validation($"Schema Validation Failed!\n{path} must be object");
+        var extra = value.Properties().Select(p => p.Name).Where(n => !allowed.Contains(n)).ToList();
+        return extra.Count == 0 ? value : throw QueueError.Validation($"Schema Validation Failed!\n{path} must NOT have additional properties: " + string.Join(", ", extra));
     }
 
     /// <summary>A required string property of the body.</summary>
     public static string RequiredString(JObject body, string name) =>
         body[name] is { Type: JTokenType.String } token ? (string)token! : throw QueueError.Validation($"Schema Validation Failed!\ndata must have required property '{name}' (a string)");
+
+    /// <summary>
+    /// An optional integer: null when <paramref name="token"/> is absent; a validation error naming
+    /// <paramref name="path"/> when it is not an integer from <paramref name="min"/> to <paramref name="max"/>
+    /// (numbers beyond 64 bits included).
+    /// </summary>
+    public static long? Integer(JToken? token, string path, long min, long max = long.MaxValue)
+    {
+        if (token is null)
+        {
+            return null;
+        }
+
+        return token is JValue { Type: JTokenType.Integer, Value: long value } && value >= min && value <= max
+            ? value
+            : throw QueueError.Validation($"Schema Validation Failed!\n{path} must be an integer " + (max == long.MaxValue
+                ? $"of at least {min.ToString(CultureInfo.InvariantCulture)}"
+                : $"from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}"));
+    }
+
+    /// <summary>An optional string of at most <paramref name="maxLength"/> characters: null when absent; a validation error naming <paramref name="path"/> otherwise.</summary>
+    public static string? String(JToken? token, string path, int maxLength) => token switch
+    {
+        null => null,
+        { Type: JTokenType.String } when ((string)token!).Length <= maxLength => (string)token!,
+        _ => throw QueueError.Validation($"Schema Validation Failed!\n{path} must be a string of at most {maxLength.ToString(CultureInfo.InvariantCulture)} characters"),
+    };
 
     /// <summary>A required date property of the body.</summary>
     public static DateTimeOffset RequiredDate(JObject body, string name) =>

@@ -138,6 +138,37 @@ public sealed class BadInputTests
         Assert.Equal(HttpStatusCode.OK, declared);
     }
 
+    [Fact]
+    public async Task Bad_artifact_lengths_content_types_and_reference_urls_are_400_naming_the_field()
+    {
+        await using var h = await QueueHarness.StartAsync();
+        var taskId = await h.CreateAsync();
+        await h.ClaimAsync();
+        var expires = DateTimeOffset.UtcNow.AddDays(1).ToString("O");
+        string Create(string name) => $"/api/queue/v1/task/{taskId}/runs/0/artifacts/public/{name}";
+        string Reference(string url) => new JObject { ["storageType"] = "reference", ["expires"] = expires, ["contentType"] = "text/plain", ["url"] = url }.ToString();
+        await AssertRefusedAsync(h, h.Server.RootCredentials,
+            new("s3 contentLength not a number", "POST", Create("a"), $$"""{"storageType": "s3", "expires": "{{expires}}", "contentType": "text/plain", "contentLength": "abc"}""", HttpStatusCode.BadRequest, "InputValidationError", "contentLength"),
+            new("object contentLength not a number", "POST", Create("b"), $$"""{"storageType": "object", "expires": "{{expires}}", "contentType": "text/plain", "contentLength": "abc"}""", HttpStatusCode.BadRequest, "InputValidationError", "contentLength"),
+            new("negative contentLength", "POST", Create("c"), $$"""{"storageType": "s3", "expires": "{{expires}}", "contentType": "text/plain", "contentLength": -1}""", HttpStatusCode.BadRequest, "InputValidationError", "contentLength"),
+            new("fractional contentLength", "POST", Create("d"), $$"""{"storageType": "s3", "expires": "{{expires}}", "contentType": "text/plain", "contentLength": 1.5}""", HttpStatusCode.BadRequest, "InputValidationError", "contentLength"),
+            new("contentType over 255 characters", "POST", Create("e"), $$"""{"storageType": "s3", "expires": "{{expires}}", "contentType": "{{new string('a', 256)}}"}""", HttpStatusCode.BadRequest, "InputValidationError", "contentType"),
+            new("link contentType not a string", "POST", Create("f"), $$"""{"storageType": "link", "expires": "{{expires}}", "contentType": {}, "artifact": "public/x"}""", HttpStatusCode.BadRequest, "InputValidationError", "contentType"),
+            new("reference contentType not a string", "POST", Create("g"), $$"""{"storageType": "reference", "expires": "{{expires}}", "contentType": [], "url": "https://example.com/"}""", HttpStatusCode.BadRequest, "InputValidationError", "contentType"),
+            new("reference url with CR LF", "POST", Create("h"), Reference("https://example.com/\r\nSet-Cookie: a=b"), HttpStatusCode.BadRequest, "InputValidationError", "url"),
+            new("reference url javascript:", "POST", Create("i"), Reference("javascript:alert(1)"), HttpStatusCode.BadRequest, "InputValidationError", "url"),
+            new("reference url relative", "POST", Create("j"), Reference("/api/queue/v1/ping"), HttpStatusCode.BadRequest, "InputValidationError", "url"),
+            new("reference url with a space", "POST", Create("k"), Reference("https://example.com/a b"), HttpStatusCode.BadRequest, "InputValidationError", "url"),
+            new("reference url not ASCII", "POST", Create("l"), Reference("https://example.com/ü"), HttpStatusCode.BadRequest, "InputValidationError", "url"),
+            new("reference url without a host", "POST", Create("m"), Reference("http:///path"), HttpStatusCode.BadRequest, "InputValidationError", "url"));
+
+        var (status, _) = await SignedRequests.SendAsync(h.Server.RootUrl, h.Server.RootCredentials, "POST", Create("ok"), Reference("https://example.com/a%20b?c=d#e"));
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("https://example.com/a%20b?c=d#e", (await h.Root.Queue.GetArtifactAsync(taskId, 0, "public/ok")).Url);
+        (status, _) = await SignedRequests.SendAsync(h.Server.RootUrl, h.Server.RootCredentials, "POST", Create("sized"), $$"""{"storageType": "s3", "expires": "{{expires}}", "contentType": "text/plain", "contentLength": 5}""");
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
+
     /// <summary>A request the typed client would never send.</summary>
     internal sealed record BadCall(string Why, string Method, string Path, string Body, HttpStatusCode Status, string Code, string Named);
 

@@ -169,6 +169,32 @@ public sealed class BadInputTests
         Assert.Equal(HttpStatusCode.OK, status);
     }
 
+    [Fact]
+    public async Task Bad_object_upload_methods_and_hashes_are_400_naming_the_field()
+    {
+        await using var h = await QueueHarness.StartAsync();
+        var uploadId = Slugid.Nice();
+        string Upload(string methods, string extra = "") =>
+            $$"""{"projectId": "p", "uploadId": "{{uploadId}}", "expires": "2030-01-01T00:00:00.000Z", "proposedUploadMethods": {{methods}}{{extra}}}""";
+        await AssertRefusedAsync(h, h.Server.RootCredentials,
+            new("putUrl contentLength not a number", "PUT", "/api/object/v1/upload/o1", Upload("""{"putUrl": {"contentType": "text/plain", "contentLength": "abc"}}"""), HttpStatusCode.BadRequest, "InputValidationError", "contentLength"),
+            new("putUrl contentLength negative", "PUT", "/api/object/v1/upload/o1", Upload("""{"putUrl": {"contentType": "text/plain", "contentLength": -5}}"""), HttpStatusCode.BadRequest, "InputValidationError", "contentLength"),
+            new("putUrl contentLength missing", "PUT", "/api/object/v1/upload/o1", Upload("""{"putUrl": {"contentType": "text/plain"}}"""), HttpStatusCode.BadRequest, "InputValidationError", "contentLength"),
+            new("putUrl not an object", "PUT", "/api/object/v1/upload/o1", Upload("""{"putUrl": 5}"""), HttpStatusCode.BadRequest, "InputValidationError", "putUrl"),
+            new("dataInline not an object", "PUT", "/api/object/v1/upload/o1", Upload("""{"dataInline": "x"}"""), HttpStatusCode.BadRequest, "InputValidationError", "dataInline"),
+            new("unknown upload method", "PUT", "/api/object/v1/upload/o1", Upload("""{"carrierPigeon": {}}"""), HttpStatusCode.BadRequest, "InputValidationError", "carrierPigeon"),
+            new("hash not a string", "PUT", "/api/object/v1/upload/o1", Upload("{}", """, "hashes": {"sha256": 5}"""), HttpStatusCode.BadRequest, "InputValidationError", "sha256"),
+            new("sha512 of the wrong length", "PUT", "/api/object/v1/upload/o1", Upload("{}", """, "hashes": {"sha512": "abc"}"""), HttpStatusCode.BadRequest, "InputValidationError", "sha512"),
+            new("hashes not an object", "POST", "/api/object/v1/finish-upload/o1", $$"""{"projectId": "p", "uploadId": "{{uploadId}}", "hashes": []}""", HttpStatusCode.BadRequest, "InputValidationError", "hashes"),
+            new("uploadId not a slugid", "PUT", "/api/object/v1/upload/o2", """{"projectId": "p", "uploadId": "u", "expires": "2030-01-01T00:00:00.000Z", "proposedUploadMethods": {}}""", HttpStatusCode.BadRequest, "InputValidationError", "uploadId"),
+            new("projectId with a space", "PUT", "/api/object/v1/upload/o2", $$$"""{"projectId": "p q", "uploadId": "{{{uploadId}}}", "expires": "2030-01-01T00:00:00.000Z", "proposedUploadMethods": {}}""", HttpStatusCode.BadRequest, "InputValidationError", "projectId"));
+
+        var (status, body) = await SignedRequests.SendAsync(h.Server.RootUrl, h.Server.RootCredentials, "PUT", "/api/object/v1/upload/o3",
+            Upload("""{"putUrl": {"contentType": "text/plain", "contentLength": 5}}""", $$""", "hashes": {"sha256": "{{new string('a', 64)}}", "md5": "anything"}"""));
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("5", (string)body!["uploadMethod"]!["putUrl"]!["headers"]!["Content-Length"]!);
+    }
+
     /// <summary>A request the typed client would never send.</summary>
     internal sealed record BadCall(string Why, string Method, string Path, string Body, HttpStatusCode Status, string Code, string Named);
 

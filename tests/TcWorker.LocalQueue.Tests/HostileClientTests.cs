@@ -26,8 +26,9 @@ public sealed class HostileClientTests(ITestOutputHelper output)
     [Fact]
     public async Task Bodies_of_anonymous_and_badly_signed_callers_are_refused_unread()
     {
-        const int Connections = 100;
-        const int Sent = 1 << 20;
+        // more per connection than the server's own read buffer (1 MiB), so that the bodies would show if they were kept
+        const int Connections = 64;
+        const int Sent = 4 << 20;
         await using var h = await QueueHarness.StartAsync();
         var body = new byte[Sent];
         body.AsSpan().Fill((byte)' ');
@@ -43,11 +44,11 @@ public sealed class HostileClientTests(ITestOutputHelper output)
                     connections.Add(connection);
                 }
 
-                // all but the last byte of a 10 MB body, then silence
+                // part of a 10 MiB body, then silence
                 var target = $"/api/queue/v1/task/{QueueHarness.NewTaskId()}";
                 var authorization = i % 2 == 0 ? string.Empty : $"Authorization: {BadlySigned(h, target)}\r\n";
                 await connection.SendAsync(RawConnection.Head("PUT", target, h.Server.RootUrl, $"Content-Type: application/json\r\nContent-Length: {10 << 20}\r\n{authorization}"), Patience);
-                await connection.SendAsync(body, TimeSpan.FromSeconds(2));
+                await connection.SendAsync(body, Patience);
                 return (i, await connection.ReadStatusAsync(Patience));
             }));
             var held = Heap() - before;

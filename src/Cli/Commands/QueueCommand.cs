@@ -33,6 +33,12 @@ internal static class QueueCommand
         var s3SecretKey = new Option<string?>("--s3-secret-key") { Description = "The S3 secret access key (default: AWS_SECRET_ACCESS_KEY)." };
         var s3Region = new Option<string>("--s3-region") { Description = "The region requests are signed for.", DefaultValueFactory = _ => "us-east-1" };
         var s3PathStyle = new Option<bool>("--s3-path-style") { Description = "Path-style addressing (endpoint/bucket/key), as most S3-compatible servers want." };
+        var trustedProxy = new Option<string[]>("--trusted-proxy")
+        {
+            Description = "The address of a reverse proxy in front of the queue, whose X-Forwarded-Proto and X-Forwarded-Port are believed (repeatable; none by default).",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var maxConnections = new Option<int?>("--max-connections") { Description = "The most connections served at once (default 1000); more wait in the listen backlog." };
         var command = new Command("serve", "Serve a Taskcluster-compatible queue until SIGTERM or SIGINT. Prints its root URL; the root client's credentials go to <data>/credentials.env (mode 600), ready to be sourced.")
         {
             listen,
@@ -45,6 +51,8 @@ internal static class QueueCommand
             s3SecretKey,
             s3Region,
             s3PathStyle,
+            trustedProxy,
+            maxConnections,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -84,6 +92,9 @@ internal static class QueueCommand
                 ClientsFile = parse.GetValue(clients)?.FullName,
                 ClaimTimeout = TimeSpan.FromSeconds(parse.GetValue(claimTimeout) ?? 1200),
                 S3 = s3,
+                TrustedProxies = TrustedProxies(parse.GetValue(trustedProxy) ?? []),
+                MaxConnections = parse.GetValue(maxConnections) is { } max and > 0 ? max
+                    : parse.GetValue(maxConnections) is null ? 1000 : throw new CliException(ExitCodes.Usage, "--max-connections must be a positive number"),
             };
             using var loggerFactory = WorkCommand.CreateLoggerFactory();
             await using var server = await LocalQueueServer.StartAsync(options, loggerFactory, cancellationToken).ConfigureAwait(false);
@@ -193,4 +204,7 @@ internal static class QueueCommand
             throw new CliException(e.StatusCode is { } s && (int)s < 500 ? ExitCodes.DataError : ExitCodes.Software, $"{e.Code}: {e.Message}");
         }
     }
+
+    private static IPAddress[] TrustedProxies(string[] addresses) =>
+        addresses.Select(a => IPAddress.TryParse(a, out var address) ? address : throw new CliException(ExitCodes.Usage, $"--trusted-proxy must be an IP address, e.g. 127.0.0.1 (got '{a}')")).ToArray();
 }

@@ -7,6 +7,7 @@ namespace TcWorker.Engines.Shared;
 internal static partial class Posix
 {
     public const int SigKill = 9;
+    public const int SigStop = 19;
     public const int SigTerm = 15;
 
     // Linux values (the generic ABI, identical on x64 and arm64).

@@ -27,8 +27,12 @@ internal static class NativeDocumentation
             process of the task user is killed at once (`kill(-1)` as that user), which no fork can outrun.
             """),
         new("Artifacts", """
-            Artifact paths are relative to the task directory. Symlinks are resolved; anything that leads
-            outside the task directory is refused.
+            Artifact paths are relative to the task directory. Symlinks inside it are followed; anything
+            that leads outside the task directory is refused. On Linux every file is opened one path
+            component at a time without letting the system follow a symlink (each link is resolved by the
+            worker, inside the task directory), checked on its open handle and read from that handle, so a
+            process that swaps a file or folder for a symlink while artifacts are read cannot make the
+            worker read outside. Folders are listed where they really are: a symlink to a folder is not entered.
             """),
         new("Per-task users", """
             With `createUser: true` (the worker must run as root) each task runs as a new user `tcw-<random>`

@@ -35,18 +35,28 @@ internal static class NativeDocumentation
             and, after `killGracePeriodSeconds` (default 5), SIGKILL: background jobs, `setsid` and
             double-forked daemons included. Processes are found by the `TCW_SANDBOX_ID` marker in their
             initial environment and, with `createUser`, by their user id. A process that clears its
-            environment on exec (`env -i`) escapes the marker; use `createUser` to catch it too.
+            environment on exec (`env -i`) escapes the marker, and a chain of processes that fork and exit
+            faster than /proc can be scanned escapes the scans; use `createUser` to catch both: then every
+            process of the task user is killed at once (`kill(-1)` as that user), which no fork can outrun.
             """),
         new("Artifacts", """
-            Artifact paths are relative to the task directory. Symlinks are resolved; anything that leads
-            outside the task directory is refused.
+            Artifact paths are relative to the task directory. Symlinks inside it are followed; anything
+            that leads outside the task directory is refused. On Linux every file is opened one path
+            component at a time without letting the system follow a symlink (each link is resolved by the
+            worker, inside the task directory), checked on its open handle and read from that handle, so a
+            process that swaps a file or folder for a symlink while artifacts are read cannot make the
+            worker read outside. Folders are listed where they really are: a symlink to a folder is not entered.
             """),
         new("Per-task users", """
             With `createUser: true` (the worker must run as root) each task runs as a new user `tcw-<random>`
             whose home is the task directory (mode 700, so tasks cannot read each other's files). The user,
-            its processes and its files are removed when the task's result is disposed. Users and task
-            directories left by a crashed worker are removed when the engine starts. Linux uses
-            useradd/userdel; the macOS (dscl) and Windows (net user) code paths are untested.
+            its processes and its files are removed when the task's result is disposed. User ids are handed
+            out in rotation from login.defs' UID_MIN..UID_MAX, never one that still has an account or a process:
+            a new task never inherits what an earlier one left. When a user's processes cannot all be killed
+            or `userdel` fails, the worker logs an error with the reason and keeps that account and its uid
+            out of use until the engine's next start, which removes it. Users and task directories left by a
+            crashed worker are removed when the engine starts. Linux uses useradd/userdel; the macOS (dscl)
+            and Windows (net user) code paths are untested.
             """),
     ];
 }

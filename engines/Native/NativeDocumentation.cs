@@ -5,6 +5,18 @@ internal static class NativeDocumentation
 {
     public static IReadOnlyList<DocSection> Sections { get; } =
     [
+        new("Security: who a task runs as", """
+            Without `createUser` (the default, and what `tc-worker run` and `tc-worker local` use) a task runs
+            as the user the worker runs as, with all of that user's authority: it may read and change
+            whatever that user may (the worker's config file and the token in it, the worker's temporary
+            folder with other tasks' directories and logs, the user's home, SSH keys and cloud credentials),
+            read the environment and memory of the worker's processes under `/proc`, and signal them. Run
+            tasks in this mode only when you would run their commands yourself, in your own shell: like
+            generic-worker's insecure engine, it is for development and trusted tasks. For tasks you do not
+            trust, set `createUser: true` (the worker runs as root): each task then runs as its own
+            throwaway user in a directory only it may enter, and cannot read the worker's private files
+            (mode 600 and 700), its processes' environment or other tasks' directories.
+            """),
         new("Payload", """
             `command` is a list of commands, each an argv array run without a shell, in order, in a fresh
             task directory (also `HOME`). The first command that exits non-zero stops the task, which then
@@ -12,8 +24,9 @@ internal static class NativeDocumentation
             Example: `command: [["make", "-j4"], ["bash", "-c", "make test > results.txt"]]`.
             """),
         new("Environment", """
-            The environment is built from scratch: nothing of the worker's own environment (credentials
-            above all) reaches the task. It holds `HOME` (the task directory), `PATH`
+            The environment is built from scratch: none of the worker's own variables (credentials above
+            all) is handed to the task; without `createUser` that is no barrier (see above). It holds
+            `HOME` (the task directory), `PATH`
             (`/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`), `USER`, what plugins set
             (`env` in the payload, `TASK_ID`, ...), and `TCW_SANDBOX_ID`, which marks the task's processes.
             """),
@@ -22,18 +35,28 @@ internal static class NativeDocumentation
             and, after `killGracePeriodSeconds` (default 5), SIGKILL: background jobs, `setsid` and
             double-forked daemons included. Processes are found by the `TCW_SANDBOX_ID` marker in their
             initial environment and, with `createUser`, by their user id. A process that clears its
-            environment on exec (`env -i`) escapes the marker; use `createUser` to catch it too.
+            environment on exec (`env -i`) escapes the marker, and a chain of processes that fork and exit
+            faster than /proc can be scanned escapes the scans; use `createUser` to catch both: then every
+            process of the task user is killed at once (`kill(-1)` as that user), which no fork can outrun.
             """),
         new("Artifacts", """
-            Artifact paths are relative to the task directory. Symlinks are resolved; anything that leads
-            outside the task directory is refused.
+            Artifact paths are relative to the task directory. Symlinks inside it are followed; anything
+            that leads outside the task directory is refused. On Linux every file is opened one path
+            component at a time without letting the system follow a symlink (each link is resolved by the
+            worker, inside the task directory), checked on its open handle and read from that handle, so a
+            process that swaps a file or folder for a symlink while artifacts are read cannot make the
+            worker read outside. Folders are listed where they really are: a symlink to a folder is not entered.
             """),
         new("Per-task users", """
             With `createUser: true` (the worker must run as root) each task runs as a new user `tcw-<random>`
             whose home is the task directory (mode 700, so tasks cannot read each other's files). The user,
-            its processes and its files are removed when the task's result is disposed. Users and task
-            directories left by a crashed worker are removed when the engine starts. Linux uses
-            useradd/userdel; the macOS (dscl) and Windows (net user) code paths are untested.
+            its processes and its files are removed when the task's result is disposed. User ids are handed
+            out in rotation from login.defs' UID_MIN..UID_MAX, never one that still has an account or a process:
+            a new task never inherits what an earlier one left. When a user's processes cannot all be killed
+            or `userdel` fails, the worker logs an error with the reason and keeps that account and its uid
+            out of use until the engine's next start, which removes it. Users and task directories left by a
+            crashed worker are removed when the engine starts. Linux uses useradd/userdel; the macOS (dscl)
+            and Windows (net user) code paths are untested.
             """),
     ];
 }

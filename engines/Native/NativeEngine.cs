@@ -11,14 +11,14 @@ internal sealed partial class NativeEngine : IEngine
 {
     private readonly IWorkerEnvironment environment;
     private readonly string tasksFolder;
-    private readonly bool createUser;
+    private readonly TaskUsers? users;
     private readonly TimeSpan gracePeriod;
 
-    private NativeEngine(IWorkerEnvironment environment, string tasksFolder, bool createUser, TimeSpan gracePeriod)
+    private NativeEngine(IWorkerEnvironment environment, string tasksFolder, TaskUsers? users, TimeSpan gracePeriod)
     {
         this.environment = environment;
         this.tasksFolder = tasksFolder;
-        this.createUser = createUser;
+        this.users = users;
         this.gracePeriod = gracePeriod;
     }
 
@@ -60,20 +60,22 @@ internal sealed partial class NativeEngine : IEngine
         }
 
         var tasksFolder = Path.Combine(options.Environment.Storage.Root, "tcw-native");
-        TaskWorkspace.PrepareParentAsync(tasksFolder, options.Environment.Time).GetAwaiter().GetResult();
+        // Created also without createUser: a crashed run with it may have left users behind.
+        var users = new TaskUsers(tasksFolder, options.Logger, options.Environment.Time);
+        TaskWorkspace.PrepareParentAsync(tasksFolder, users).GetAwaiter().GetResult();
         if (createUser && !AncestorsTraversable(tasksFolder))
         {
             LogNotTraversable(options.Logger, tasksFolder);
         }
 
-        return new NativeEngine(options.Environment, tasksFolder, createUser, ProcessEngineSettings.GracePeriod(options.Config));
+        return new NativeEngine(options.Environment, tasksFolder, createUser ? users : null, ProcessEngineSettings.GracePeriod(options.Config));
     }
 
     public async Task<ISandboxBuilder> CreateSandboxBuilderAsync(SandboxOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         var commands = ParseCommands(options.Payload);
-        var workspace = await TaskWorkspace.CreateAsync(tasksFolder, createUser, environment.Time, cancellationToken).ConfigureAwait(false);
+        var workspace = await TaskWorkspace.CreateAsync(tasksFolder, users, cancellationToken).ConfigureAwait(false);
         var defaults = new Dictionary<string, string>
         {
             ["HOME"] = workspace.Directory,

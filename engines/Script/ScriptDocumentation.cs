@@ -15,6 +15,8 @@ internal static class ScriptDocumentation
             `TCW_SANDBOX_ID`, and what plugins set. Its stdout and stderr go to the task log as they are.
             Exit codes: 0 success, 1 failure, 2 malformed payload (each stderr line becomes one message),
             3 internal error for this task, 4 fatal error (the worker stops). Any other code is an internal error.
+            The script runs as the user the worker runs as, with all of its authority: it must treat the
+            payload as untrusted input.
             """),
         new("Artifacts", """
             Files the script leaves in `./artifacts` are the task's result: artifact paths are relative to

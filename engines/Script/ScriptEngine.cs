@@ -54,7 +54,7 @@ internal sealed class ScriptEngine : IEngine
         }
 
         var tasksFolder = Path.Combine(options.Environment.Storage.Root, "tcw-script");
-        TaskWorkspace.PrepareParentAsync(tasksFolder, options.Environment.Time).GetAwaiter().GetResult();
+        TaskWorkspace.PrepareParentAsync(tasksFolder, users: null).GetAwaiter().GetResult();
         var schema = config["schema"] as JObject ?? new JObject { ["type"] = "object" };
         return new ScriptEngine(options.Environment, command, schema, tasksFolder, ProcessEngineSettings.GracePeriod(config));
     }
@@ -62,7 +62,7 @@ internal sealed class ScriptEngine : IEngine
     public async Task<ISandboxBuilder> CreateSandboxBuilderAsync(SandboxOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var workspace = await TaskWorkspace.CreateAsync(tasksFolder, createUser: false, environment.Time, cancellationToken).ConfigureAwait(false);
+        var workspace = await TaskWorkspace.CreateAsync(tasksFolder, users: null, cancellationToken).ConfigureAwait(false);
         Directory.CreateDirectory(Path.Combine(workspace.Directory, "artifacts"));
         var defaults = new Dictionary<string, string>
         {

@@ -1,208 +1,361 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
+using Microsoft.Win32.SafeHandles;
 using TcWorker.Errors;
 
 namespace TcWorker.Engines.Shared;
 
 /// <summary>
 /// Reads files of a finished task from one directory and never from outside it. Paths are relative
-/// to the directory (or absolute inside it), with <c>/</c> separators; every symlink on the way is
-/// resolved and the resolved path must stay inside. Safe because the task's processes are all dead
-/// by the time its result set is read, so nothing can swap a link between the check and the read.
+/// to the directory (or absolute inside it), with <c>/</c> separators; symlinks inside are followed,
+/// and one that leads outside is refused with <see cref="PathEscapesSandboxException"/>.
 /// </summary>
+/// <remarks>
+/// The worker reads as root, and a process of the task may still be alive to swap a checked file or
+/// folder for a symlink. So on Linux nothing is opened by path: from the directory's handle each
+/// component is opened with <c>openat(O_NOFOLLOW)</c> relative to the handle of the one before; a
+/// symlink met on the way is read (<c>readlinkat</c>) and resolved here, against the handles already
+/// open, never by the kernel; <c>..</c> goes back to a handle already open. A file is checked with
+/// fstat on its open handle and read from that handle only. Elsewhere <see cref="PathConfinedDirectory"/>
+/// resolves by path instead.
+/// </remarks>
 internal sealed class ConfinedDirectory
 {
     private const int MaxLinks = 40;
+    private const int BufferSize = 81920;
+    private static readonly EnumerationOptions ListingOptions = new() { RecurseSubdirectories = false, IgnoreInaccessible = true, AttributesToSkip = 0 };
     private readonly string root;
-
-    private readonly bool rootEscapes;
+    private readonly string? boundary;
+    private readonly PathConfinedDirectory? byPath;
 
     /// <param name="root">The folder to read from.</param>
     /// <param name="boundary">A folder <paramref name="root"/> must really be in (when the task could have replaced it by a symlink); null when it is trusted.</param>
     public ConfinedDirectory(string root, string? boundary = null)
     {
-        // The root itself may sit under a symlink (/tmp on macOS): compare real paths.
-        this.root = RealPath(root);
-        if (boundary is not null)
+        this.root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+        this.boundary = boundary is null ? null : Path.TrimEndingDirectorySeparator(Path.GetFullPath(boundary));
+        if (!OperatingSystem.IsLinux())
         {
-            var outer = RealPath(boundary);
-            rootEscapes = this.root != outer && !this.root.StartsWith(outer + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+            byPath = new PathConfinedDirectory(root, boundary);
         }
     }
 
-    private static string RealPath(string path) =>
-        Path.TrimEndingDirectorySeparator(Resolve(Path.GetFullPath(path), out _) ?? Path.GetFullPath(path));
-
-    /// <summary>Opens a regular file. Throws ResourceNotFound, PathEscapesSandbox or MalformedPayload.</summary>
+    /// <summary>Opens a regular file. Throws ResourceNotFound, PathEscapesSandbox, MalformedPayload or UnauthorizedAccess.</summary>
     public Task<Stream> OpenFileAsync(string path, CancellationToken cancellationToken)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        var real = ResolveInside(path);
-        if (!File.Exists(real))
+        if (byPath is not null)
         {
-            throw new ResourceNotFoundException(path);
+            return byPath.OpenFileAsync(path, cancellationToken);
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
+        Validate(path);
+        using var top = OpenTop(path);
+        var handle = Walk(top, path, path);
         try
         {
-            return Task.FromResult<Stream>(Posix.OpenRegularFile(real));
+            // A FIFO, socket, device or folder: not something to upload.
+            return Posix.KindOf(handle) == Posix.FileKind.Regular
+                ? Task.FromResult<Stream>(new FileStream(handle, FileAccess.Read, BufferSize))
+                : throw new ResourceNotFoundException(path);
         }
-        catch (FileNotFoundException)
+        catch
         {
-            throw new ResourceNotFoundException(path);
+            handle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Lists the regular files under a folder, recursively. Folders are entered only where they really
+    /// are (a symlink to a folder is not followed); a symlink to a file inside is listed, one that leads
+    /// outside is flagged. Each entry opens its file again from the directory's handle, as <see cref="OpenFileAsync"/> does.
+    /// </summary>
+    public async IAsyncEnumerable<SandboxFile> EnumerateFolderAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (byPath is not null)
+        {
+            await foreach (var file in byPath.EnumerateFolderAsync(path, cancellationToken).ConfigureAwait(false))
+            {
+                yield return file;
+            }
+
+            yield break;
+        }
+
+        Validate(path);
+        await Task.Yield();
+        var found = new List<SandboxFile>();
+        using (var top = OpenTop(path))
+        {
+            using var folder = Walk(top, path, path);
+            if (Posix.KindOf(folder) != Posix.FileKind.Directory)
+            {
+                throw new ResourceNotFoundException(path);
+            }
+
+            List(top, path, folder, string.Empty, found, cancellationToken);
+        }
+
+        foreach (var file in found)
+        {
+            yield return file;
+        }
+    }
+
+    private void List(Top top, string folderPath, SafeFileHandle folder, string prefix, List<SandboxFile> found, CancellationToken cancellationToken)
+    {
+        foreach (var name in Names(folder))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var relative = prefix + name;
+            using var entry = Posix.OpenAt(folder, name, out var error);
+            if (error == Posix.OpenAtError.SymbolicLink)
+            {
+                if (LinkEntry(top, folderPath, relative) is { } link)
+                {
+                    found.Add(link);
+                }
+            }
+            else if (entry is not null)
+            {
+                var (kind, size) = Posix.Stat(entry);
+                if (kind == Posix.FileKind.Directory)
+                {
+                    List(top, folderPath, entry, relative + "/", found, cancellationToken);
+                }
+                else if (kind == Posix.FileKind.Regular)
+                {
+                    found.Add(FileEntry(folderPath, relative, size));
+                }
+            }
+
+            // Anything else ended meanwhile, or is a socket: not listed.
+        }
+    }
+
+    /// <summary>A symlink in a listed folder: its file when it leads to one inside, flagged when it leads outside, else nothing.</summary>
+    private SandboxFile? LinkEntry(Top top, string folderPath, string relative)
+    {
+        try
+        {
+            using var target = Walk(top, Combine(folderPath, relative), relative);
+            var (kind, size) = Posix.Stat(target);
+            return kind == Posix.FileKind.Regular ? FileEntry(folderPath, relative, size) : null;
+        }
+        catch (PathEscapesSandboxException)
+        {
+            return new SandboxFile(relative, null, _ => Task.FromException<Stream>(new PathEscapesSandboxException(relative)), escapesSandbox: true);
+        }
+        catch (Exception e) when (e is ResourceNotFoundException or UnauthorizedAccessException or IOException)
+        {
+            // A dangling link, or one we cannot follow: nothing to upload.
+            return null;
+        }
+    }
+
+    private SandboxFile FileEntry(string folderPath, string relative, long size) =>
+        new(relative, size, cancellationToken => OpenFileAsync(Combine(folderPath, relative), cancellationToken));
+
+    /// <summary>Opens the root: through the boundary when there is one, so that a root the task replaced by a symlink leading out is refused.</summary>
+    private Top OpenTop(string shown)
+    {
+        if (boundary is null)
+        {
+            return Top.Create(OpenTrusted(root, shown), root);
+        }
+
+        using var outer = Top.Create(OpenTrusted(boundary, shown), boundary);
+        var relative = Path.GetRelativePath(boundary, root);
+        if (relative == ".." || relative.StartsWith("../", StringComparison.Ordinal) || Path.IsPathRooted(relative))
+        {
+            throw new PathEscapesSandboxException(shown);
+        }
+
+        var handle = Walk(outer, relative, shown);
+        if (Posix.KindOf(handle) != Posix.FileKind.Directory)
+        {
+            handle.Dispose();
+            throw new ResourceNotFoundException(shown);
+        }
+
+        return Top.Create(handle, root);
+    }
+
+    private static SafeFileHandle OpenTrusted(string path, string shown)
+    {
+        try
+        {
+            return Posix.OpenTrustedDirectory(path);
         }
         catch (IOException)
         {
-            // A FIFO, socket or device: not something to upload.
-            throw new ResourceNotFoundException(path);
+            throw new ResourceNotFoundException(shown);
         }
     }
 
-    /// <summary>Lists the files under a folder, recursively; symlinks are resolved and flagged when they lead outside.</summary>
-    public async IAsyncEnumerable<SandboxFile> EnumerateFolderAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens <paramref name="path"/> below <paramref name="top"/> component by component, never letting
+    /// the kernel follow a symlink. Returns a handle the caller owns.
+    /// </summary>
+    private static SafeFileHandle Walk(Top top, string path, string shown)
     {
-        var folder = ResolveInside(path);
-        if (!Directory.Exists(folder))
+        // The folders opened below the top, innermost last; the top itself is the caller's.
+        var folders = new List<SafeFileHandle>();
+        var pending = new Stack<string>();
+        var links = 0;
+        try
         {
-            throw new ResourceNotFoundException(path);
-        }
-
-        await Task.Yield();
-        var options = new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = true, AttributesToSkip = 0 };
-        var folders = new Stack<DirectoryInfo>([new DirectoryInfo(folder)]);
-        while (folders.Count > 0)
-        {
-            // Walked by hand: the framework's recursion follows symlinked folders (loops, /etc).
-            foreach (var entry in folders.Pop().EnumerateFileSystemInfos("*", options))
+            Push(top, path, pending, folders, shown);
+            while (pending.TryPop(out var part))
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var relative = Path.GetRelativePath(folder, entry.FullName).Replace('\\', '/');
-                if (entry.LinkTarget is not null)
+                if (part == "..")
                 {
-                    var target = Resolve(entry.FullName, out _);
-                    if (target is null || !IsInside(target))
+                    if (folders.Count == 0)
                     {
-                        yield return new SandboxFile(relative, null, _ => Task.FromException<Stream>(new PathEscapesSandboxException(relative)), escapesSandbox: true);
-                    }
-                    else if (File.Exists(target) && Posix.IsRegularFile(target))
-                    {
-                        yield return FileEntry(relative, target);
+                        throw new PathEscapesSandboxException(shown);
                     }
 
-                    // Links to folders inside are not followed: the folder is listed where it really is.
+                    Pop(folders);
+                    continue;
                 }
-                else if (entry is DirectoryInfo directory)
+
+                var current = folders.Count > 0 ? folders[^1] : top.Handle;
+                var next = Posix.OpenAt(current, part, out var error);
+                switch (error)
                 {
-                    folders.Push(directory);
+                    case Posix.OpenAtError.None:
+                        folders.Add(next!);
+                        if (pending.Count > 0 && Posix.KindOf(next!) != Posix.FileKind.Directory)
+                        {
+                            throw new ResourceNotFoundException(shown);
+                        }
+
+                        break;
+                    case Posix.OpenAtError.SymbolicLink:
+                        var target = Posix.ReadLinkAt(current, part) ?? throw new ResourceNotFoundException(shown);
+                        if (++links > MaxLinks)
+                        {
+                            throw new PathEscapesSandboxException(shown);
+                        }
+
+                        Push(top, target, pending, folders, shown);
+                        break;
+                    case Posix.OpenAtError.NotFound:
+                        throw new ResourceNotFoundException(shown);
+                    case Posix.OpenAtError.AccessDenied:
+                        throw new UnauthorizedAccessException($"'{shown}' is not readable.");
+                    default:
+                        throw new IOException($"'{shown}' cannot be opened.");
                 }
-                else if (Posix.IsRegularFile(entry.FullName))
-                {
-                    yield return FileEntry(relative, entry.FullName);
-                }
+            }
+
+            if (folders.Count == 0)
+            {
+                // The path leads to the top itself: a handle of the caller's own.
+                return Posix.OpenAt(top.Handle, ".", out _) ?? throw new ResourceNotFoundException(shown);
+            }
+
+            var result = folders[^1];
+            folders.RemoveAt(folders.Count - 1);
+            return result;
+        }
+        finally
+        {
+            foreach (var folder in folders)
+            {
+                folder.Dispose();
             }
         }
     }
 
-    private static SandboxFile FileEntry(string relative, string real) =>
-        new(relative, new FileInfo(real).Length, _ => Task.FromResult<Stream>(Posix.OpenRegularFile(real)));
+    /// <summary>Queues the components of a path (or a link's target); an absolute one starts again from the top, which it must lie in.</summary>
+    private static void Push(Top top, string path, Stack<string> pending, List<SafeFileHandle> folders, string shown)
+    {
+        if (path.StartsWith('/'))
+        {
+            path = top.RelativePath(path) ?? throw new PathEscapesSandboxException(shown);
+            while (folders.Count > 0)
+            {
+                Pop(folders);
+            }
+        }
 
-    /// <summary>Resolves a sandbox path to a real path inside the root, or throws.</summary>
-    private string ResolveInside(string path)
+        foreach (var part in path.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse())
+        {
+            if (part != ".")
+            {
+                pending.Push(part);
+            }
+        }
+    }
+
+    private static void Pop(List<SafeFileHandle> folders)
+    {
+        folders[^1].Dispose();
+        folders.RemoveAt(folders.Count - 1);
+    }
+
+    /// <summary>The names in an open folder, read through its handle (/proc/self/fd), so the folder cannot be swapped.</summary>
+    private static List<string> Names(SafeFileHandle folder)
+    {
+        try
+        {
+            return [.. Directory.EnumerateFileSystemEntries(ProcPath(folder), "*", ListingOptions).Select(Path.GetFileName).OfType<string>()];
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // The task took the permission to list it away (and the worker is not root): nothing to list.
+            return [];
+        }
+    }
+
+    private static string ProcPath(SafeFileHandle handle) =>
+        "/proc/self/fd/" + handle.DangerousGetHandle().ToInt32().ToString(CultureInfo.InvariantCulture);
+
+    private static string Combine(string folderPath, string relative) => folderPath.TrimEnd('/') + "/" + relative;
+
+    private static void Validate(string path)
     {
         if (string.IsNullOrEmpty(path) || path.Contains('\0', StringComparison.Ordinal))
         {
             throw new MalformedPayloadException($"'{path}' is not a valid path.");
         }
-
-        // Not normalised first: '..' must apply to where a symlink really leads, as the kernel does it.
-        if (rootEscapes)
-        {
-            throw new PathEscapesSandboxException(path);
-        }
-
-        var full = Path.IsPathRooted(path) ? path : root + "/" + path;
-        var real = Resolve(full, out var missing);
-        if (real is null || !IsInside(real))
-        {
-            throw new PathEscapesSandboxException(path);
-        }
-
-        if (missing)
-        {
-            throw new ResourceNotFoundException(path);
-        }
-
-        return real;
     }
 
-    private bool IsInside(string fullPath) =>
-        fullPath == root || fullPath.StartsWith(root + Path.DirectorySeparatorChar, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
-
-    /// <summary>
-    /// Resolves every symlink in an absolute path, like realpath(3). Returns null for a link loop.
-    /// <paramref name="missing"/> tells whether a component does not exist (the rest is then kept as written).
-    /// </summary>
-    private static string? Resolve(string absolute, out bool missing)
+    /// <summary>An opened top folder and the absolute paths that name it (as given, and its real path).</summary>
+    private sealed class Top : IDisposable
     {
-        missing = false;
-        var pending = new Stack<string>(SplitReversed(absolute));
-        var current = Path.GetPathRoot(absolute) ?? "/";
-        var links = 0;
-        while (pending.Count > 0)
+        private readonly string[] names;
+
+        private Top(SafeFileHandle handle, string[] names)
         {
-            var part = pending.Pop();
-            if (part is "" or ".")
-            {
-                continue;
-            }
-
-            if (part == "..")
-            {
-                current = Path.GetDirectoryName(current) ?? current;
-                continue;
-            }
-
-            var next = Path.Combine(current, part);
-            if (missing)
-            {
-                current = next;
-                continue;
-            }
-
-            FileSystemInfo info = Directory.Exists(next) ? new DirectoryInfo(next) : new FileInfo(next);
-            if (!info.Exists && info.LinkTarget is null)
-            {
-                missing = true;
-                current = next;
-                continue;
-            }
-
-            if (info.LinkTarget is { } target)
-            {
-                if (++links > MaxLinks)
-                {
-                    return null;
-                }
-
-                foreach (var piece in SplitReversed(target))
-                {
-                    pending.Push(piece);
-                }
-
-                if (Path.IsPathRooted(target))
-                {
-                    current = Path.GetPathRoot(target) ?? "/";
-                }
-
-                continue;
-            }
-
-            current = next;
+            Handle = handle;
+            this.names = names;
         }
 
-        return current;
-    }
+        public SafeFileHandle Handle { get; }
 
-    /// <summary>The components of a path, last first (ready to be pushed onto a stack).</summary>
-    private static IEnumerable<string> SplitReversed(string path) =>
-        path.Split(['/', Path.DirectorySeparatorChar], StringSplitOptions.RemoveEmptyEntries).Reverse();
+        public static Top Create(SafeFileHandle handle, string given)
+        {
+            var real = new FileInfo(ProcPath(handle)).LinkTarget;
+            return new Top(handle, real is null || real == given ? [given] : [given, Path.TrimEndingDirectorySeparator(real)]);
+        }
+
+        /// <summary>An absolute path relative to this folder, or null when it lies outside.</summary>
+        public string? RelativePath(string absolute)
+        {
+            foreach (var name in names)
+            {
+                if (absolute == name || absolute.StartsWith(name + "/", StringComparison.Ordinal))
+                {
+                    return absolute[name.Length..];
+                }
+            }
+
+            return null;
+        }
+
+        public void Dispose() => Handle.Dispose();
+    }
 }

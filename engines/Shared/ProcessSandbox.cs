@@ -36,7 +36,7 @@ internal abstract class ProcessSandbox : ISandbox
         Options = options;
         Reaper = new ProcessReaper(
             options.Environment.TryGetValue(ProcessReaper.MarkerVariable, out var marker) ? marker : throw new ArgumentException("The environment lacks the marker.", nameof(options)),
-            options.Workspace.User?.Uid,
+            options.Workspace.User,
             options.Time);
     }
 
@@ -156,7 +156,10 @@ internal abstract class ProcessSandbox : ISandbox
         finally
         {
             // Whatever the task left running (background jobs, daemons) goes now.
-            await Reaper.TerminateAllAsync(Options.GracePeriod).ConfigureAwait(false);
+            if (!await Reaper.TerminateAllAsync(Options.GracePeriod).ConfigureAwait(false))
+            {
+                Log.WriteErrorLine("Some of the task's processes could not be killed (they may be stuck in the kernel); they are killed again when the task's files are deleted.");
+            }
             await DrainPipesAsync().ConfigureAwait(false);
         }
 

@@ -6,7 +6,8 @@ namespace TcWorker.Engines.Shared;
 /// <summary>
 /// The environment of a task, built from scratch: the engine's defaults (which plugins may
 /// override), the variables plugins set, and the variables the engine forces. Nothing is inherited
-/// from the worker, so its credentials never reach a task. Thread-safe.
+/// from the worker, so its variables are not handed to a task; a task running as the worker's own
+/// user may still read them under /proc, so this is no barrier on its own. Thread-safe.
 /// </summary>
 internal sealed partial class TaskEnvironment
 {

@@ -9,21 +9,22 @@ namespace TcWorker.Engines.Shared;
 /// </summary>
 internal sealed class TaskWorkspace : IAsyncDisposable
 {
-    private readonly TimeProvider time;
+    private readonly TaskUsers? users;
     private int disposed;
 
-    private TaskWorkspace(string directory, TaskUser? user, TimeProvider time)
+    private TaskWorkspace(string directory, TaskUser? user, TaskUsers? users)
     {
         Directory = directory;
         User = user;
-        this.time = time;
+        this.users = users;
     }
 
     public string Directory { get; }
 
     public TaskUser? User { get; }
 
-    public static async Task<TaskWorkspace> CreateAsync(string parent, bool createUser, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>Creates a task directory under <paramref name="parent"/>, and a user from <paramref name="users"/> unless null.</summary>
+    public static async Task<TaskWorkspace> CreateAsync(string parent, TaskUsers? users, CancellationToken cancellationToken)
     {
         var directory = Path.Combine(parent, "task-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)));
         if (OperatingSystem.IsWindows())
@@ -38,28 +39,35 @@ internal sealed class TaskWorkspace : IAsyncDisposable
         TaskUser? user = null;
         try
         {
-            if (createUser)
+            if (users is not null)
             {
-                user = await TaskUser.CreateAsync(directory, cancellationToken).ConfigureAwait(false);
+                user = await users.CreateAsync(directory, cancellationToken).ConfigureAwait(false);
                 if (user.Uid is { } uid && user.Gid is { } gid)
                 {
                     Posix.Chown(directory, uid, gid);
                 }
             }
 
-            return new TaskWorkspace(directory, user, time);
+            return new TaskWorkspace(directory, user, users);
         }
         catch
         {
-            await new TaskWorkspace(directory, user, time).DisposeAsync().ConfigureAwait(false);
+            await new TaskWorkspace(directory, user, users).DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
 
-    /// <summary>Creates the folder under which task directories live, removing what a crashed run left there.</summary>
-    public static async Task PrepareParentAsync(string parent, TimeProvider time)
+    /// <summary>
+    /// Creates the folder under which task directories live, removing what a crashed run left there
+    /// (with <paramref name="users"/>, the task users whose homes were there too).
+    /// </summary>
+    public static async Task PrepareParentAsync(string parent, TaskUsers? users)
     {
-        await TaskUser.RemoveLeftoversAsync(parent, time).ConfigureAwait(false);
+        if (users is not null)
+        {
+            await users.RemoveLeftoversAsync().ConfigureAwait(false);
+        }
+
         if (System.IO.Directory.Exists(parent))
         {
             foreach (var leftover in System.IO.Directory.EnumerateDirectories(parent))
@@ -83,9 +91,9 @@ internal sealed class TaskWorkspace : IAsyncDisposable
             return;
         }
 
-        if (User is not null)
+        if (User is not null && users is not null)
         {
-            await User.DeleteAsync(time).ConfigureAwait(false);
+            await users.DeleteAsync(User).ConfigureAwait(false);
         }
 
         DeleteTree(Directory);

@@ -2,9 +2,13 @@ using System.Diagnostics;
 
 namespace TcWorker.Engines.Shared;
 
+/// <summary>Runs a system tool and returns its exit code and its output (stdout, then stderr).</summary>
+internal delegate Task<(int ExitCode, string Output)> ToolRunner(string fileName, IReadOnlyList<string> arguments, CancellationToken cancellationToken);
+
 /// <summary>Runs a system tool (useradd, dscl, net) and captures its output.</summary>
 internal static class Tool
 {
+    /// <inheritdoc cref="ToolRunner"/>
     public static async Task<(int ExitCode, string Output)> RunAsync(string fileName, IReadOnlyList<string> arguments, CancellationToken cancellationToken = default)
     {
         var info = new ProcessStartInfo(fileName)
@@ -25,16 +29,5 @@ internal static class Tool
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         return (process.ExitCode, (await stdout.ConfigureAwait(false)) + (await stderr.ConfigureAwait(false)));
-    }
-
-    public static async Task<string> RunCheckedAsync(string fileName, IReadOnlyList<string> arguments, CancellationToken cancellationToken = default)
-    {
-        var (exitCode, output) = await RunAsync(fileName, arguments, cancellationToken).ConfigureAwait(false);
-        if (exitCode != 0)
-        {
-            throw new InvalidOperationException($"{fileName} {string.Join(' ', arguments)} failed with exit code {exitCode}: {output.Trim()}");
-        }
-
-        return output;
     }
 }

@@ -20,7 +20,7 @@ internal sealed class ArtifactsPlugin(int concurrency, BucketStore? bucket, stri
                 "properties": {
                   "type": { "enum": ["file", "directory"] },
                   "path": { "type": "string", "minLength": 1, "description": "Relative to the task directory." },
-                  "name": { "type": "string", "minLength": 1, "description": "The artifact name (default: the path); public/... is readable without scopes." },
+                  "name": { "type": "string", "minLength": 1, "description": "The artifact name (default: the path); public/... is readable without scopes. Printable ASCII only (space to ~), as Taskcluster requires." },
                   "expires": { "type": "string", "format": "date-time", "description": "Default: the task's expiry, which it may not exceed." },
                   "contentType": { "type": "string", "minLength": 1, "description": "Default: guessed from the file extension." },
                   "contentEncoding": { "enum": ["identity", "gzip"], "description": "How the artifact is stored where the storage allows gzip (s3 artifacts, the operator's bucket): default gzip for compressible types (text, JSON, XML, JavaScript, YAML, SVG, scripts, tar) unless the extension marks it compressed already (gz, zip, png, ...), identity otherwise. Object storage always stores identity. On a directory it applies to every file." },
@@ -34,7 +34,7 @@ internal sealed class ArtifactsPlugin(int concurrency, BucketStore? bucket, stri
 
     public IReadOnlyList<DocSection> Documentation =>
     [
-        new("Artifacts", "List files and folders under `artifacts` (`type`, `path`, optional `name`, `expires`, `contentType`, `contentEncoding`, `optional`). They upload when the task ends, whether it succeeded or not. A missing path becomes an error artifact and fails the task unless `optional`; a path leading outside the task directory is never read. When the worker's config names a `bucket`, files go to that S3-compatible bucket and the artifacts are references to them."),
+        new("Artifacts", "List files and folders under `artifacts` (`type`, `path`, optional `name`, `expires`, `contentType`, `contentEncoding`, `optional`). They upload when the task ends, whether it succeeded or not. A missing path becomes an error artifact and fails the task unless `optional`; a path leading outside the task directory is never read. Artifact names hold printable ASCII only (space to ~): a `name` (or, without one, a `path`) with other characters is a malformed payload, and a file in a folder whose path has them is left out with an error line, failing the task unless `optional`. When the worker's config names a `bucket`, files go to that S3-compatible bucket and the artifacts are references to them."),
         new("Content encoding", "Where the storage allows it (the worker's `artifactStorage: s3`, or a `bucket`), compressible files (text/*, JSON, XML, JavaScript, YAML, SVG, shell scripts, logs, tar) are stored gzip-compressed with `Content-Encoding: gzip` and their own content type; files whose extension marks them compressed already (gz, tgz, zip, xz, bz2, zst, 7z, jar, whl, png, jpg, gif, webp, mp4, ...) and unknown binary types are stored as is. `contentEncoding: identity` or `gzip` on an entry overrides the choice (gzip is kept even when it does not make the file smaller). Browsers and HTTP clients that accept gzip decode it on download (curl: `--compressed`); a client that does not gets the gzip bytes. With object storage (the default) every artifact is stored as is, and a `gzip` request is noted once in the task log."),
     ];
 
@@ -64,10 +64,18 @@ internal sealed class ArtifactsPlugin(int concurrency, BucketStore? bucket, stri
                 expires = parsed;
             }
 
+            var name = item.Value<string>("name");
+            if (!ArtifactNames.IsValid(name ?? path))
+            {
+                problems.Add(name is null
+                    ? $"$.artifacts[{i}].path: {ArtifactNames.Quote(path)} is the artifact's name when it has no name, and {ArtifactNames.Rule}"
+                    : $"$.artifacts[{i}].name: {ArtifactNames.Quote(name)} is not a valid artifact name: {ArtifactNames.Rule}");
+            }
+
             entries.Add(new ArtifactEntry(
                 (string)item["type"]! == "directory",
                 path,
-                item.Value<string>("name") ?? path,
+                name ?? path,
                 expires,
                 item.Value<string>("contentType"),
                 item.Value<string>("contentEncoding"),

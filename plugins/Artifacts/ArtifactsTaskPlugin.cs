@@ -27,6 +27,13 @@ internal sealed class ArtifactsTaskPlugin(ITaskContext task, IReadOnlyList<Artif
                 await foreach (var file in result.EnumerateFolderAsync(entry.Path, cancellationToken).ConfigureAwait(false))
                 {
                     var name = $"{entry.Name.TrimEnd('/')}/{file.RelativePath}";
+                    if (!ArtifactNames.IsValid(name))
+                    {
+                        // No error artifact either: it would need the same name. The folder's other files still go.
+                        Report(entry, ArtifactNames.Quote(name), $"not uploaded, because {ArtifactNames.Rule}");
+                        continue;
+                    }
+
                     if (file.EscapesSandbox)
                     {
                         uploads.Add(ErrorAsync(entry, name, ArtifactErrorReason.InvalidResourceOnWorker, $"'{entry.Path}/{file.RelativePath}' leads outside the task directory; it was not uploaded", cancellationToken));
@@ -158,6 +165,13 @@ internal sealed class ArtifactsTaskPlugin(ITaskContext task, IReadOnlyList<Artif
 
     private async Task ErrorAsync(ArtifactEntry entry, string name, ArtifactErrorReason reason, string message, CancellationToken cancellationToken)
     {
+        Report(entry, name, message);
+        await task.Artifacts.CreateErrorAsync(name, reason, message, entry.Expires, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Tells the task log why an artifact is missing; unless the entry is optional, the task then fails.</summary>
+    private void Report(ArtifactEntry entry, string name, string message)
+    {
         if (entry.Optional)
         {
             task.Log.WriteLine($"Optional artifact {name} skipped: {message}");
@@ -167,7 +181,5 @@ internal sealed class ArtifactsTaskPlugin(ITaskContext task, IReadOnlyList<Artif
             Interlocked.Increment(ref failures);
             task.Log.WriteErrorLine($"Artifact {name}: {message}");
         }
-
-        await task.Artifacts.CreateErrorAsync(name, reason, message, entry.Expires, cancellationToken).ConfigureAwait(false);
     }
 }

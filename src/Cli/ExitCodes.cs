@@ -27,6 +27,9 @@ internal static class ExitCodes
     /// <summary>An internal error (EX_SOFTWARE).</summary>
     public const int Software = 70;
 
+    /// <summary>Some output files could not be written, the others were (EX_CANTCREAT): <c>queue artifacts --download</c>.</summary>
+    public const int CannotCreate = 73;
+
     /// <summary>The worker config is invalid or names an engine or plugin that cannot be used (EX_CONFIG).</summary>
     public const int Config = 78;
 }

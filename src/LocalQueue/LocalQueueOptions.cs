@@ -9,20 +9,21 @@ public sealed record LocalQueueOptions
     public IPEndPoint ListenEndPoint { get; init; } = new(IPAddress.Loopback, 0);
 
     /// <summary>
-    /// The folder holding <c>queue.db</c> (SQLite) and <c>artifacts/</c>; created when missing.
-    /// Null: a new folder under the system temp folder, which the server deletes on dispose.
+    /// The folder holding <c>queue.db</c> (SQLite) and <c>artifacts/</c>; created when missing. Only
+    /// the user the server runs as may read it: the folder is made 700 and everything in it 600 at
+    /// start. Null: a new folder under the system temp folder, which the server deletes on dispose.
     /// </summary>
     public string? DataFolder { get; init; }
 
     /// <summary>
     /// The root client (scope <c>*</c>), which also issues the per-claim temporary credentials.
-    /// Null: <c>TASKCLUSTER_CLIENT_ID</c>, else <c>static/local-queue/root</c>.
+    /// Null: <c>static/local-queue/root</c>. The <c>TASKCLUSTER_*</c> variables are never used.
     /// </summary>
     public string? RootClientId { get; init; }
 
     /// <summary>
-    /// The root client's access token. Null: <c>TASKCLUSTER_ACCESS_TOKEN</c>, else a random token
-    /// generated once and kept in the data folder (so issued credentials survive restarts).
+    /// The root client's access token. Null: a random token generated once and kept in the data
+    /// folder (so issued credentials survive restarts).
     /// </summary>
     public string? RootAccessToken { get; init; }
 
@@ -49,6 +50,41 @@ public sealed record LocalQueueOptions
     /// and serves. Set: an S3-compatible bucket behind presigned URLs.
     /// </summary>
     public LocalQueueS3Options? S3 { get; init; }
+
+    /// <summary>
+    /// The most connections served at once (1000); a connection beyond it is closed as soon as it
+    /// is accepted, until others end. Bounds what a flood of connections can hold.
+    /// </summary>
+    public int MaxConnections { get; init; } = 1000;
+
+    /// <summary>How long a client may take to send a request's headers (10 s); then the connection is closed.</summary>
+    public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long the body of an API request (JSON, at most 10 MB) may take to arrive once the caller is
+    /// authenticated (30 s); then the request ends with 408 and the connection is closed. Artifact
+    /// uploads to the signed URLs have no such bound: <see cref="MinRequestBodyDataRate"/> holds them.
+    /// </summary>
+    public TimeSpan RequestBodyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The slowest a request body may arrive, in bytes per second (240; 0 turns the check off): each
+    /// <see cref="MinRequestBodyDataRateWindow"/> must bring this rate times the window, else the
+    /// request ends with 408 and the connection is closed. A window starts when the previous one got
+    /// its bytes, so bytes sent ahead never pay for a later stall (Kestrel's own minimum rate averages
+    /// over the whole body: a fast first megabyte would buy hours of silence).
+    /// </summary>
+    public double MinRequestBodyDataRate { get; init; } = 240;
+
+    /// <summary>The window <see cref="MinRequestBodyDataRate"/> is measured over (20 s): also the longest a body may pause.</summary>
+    public TimeSpan MinRequestBodyDataRateWindow { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// The reverse proxies whose <c>X-Forwarded-Port</c> and <c>X-Forwarded-Proto</c> are believed
+    /// when checking the port a Hawk signature names. Empty (the default): those headers are ignored,
+    /// since any client can send them.
+    /// </summary>
+    public IReadOnlyList<IPAddress> TrustedProxies { get; init; } = [];
 
     /// <summary>The clock for claims, deadlines, credentials and signed URLs.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

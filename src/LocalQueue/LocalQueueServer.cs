@@ -61,15 +61,16 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
     /// <param name="loggerFactory">Where the server logs; null for none.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <exception cref="IOException">The port is taken or the data folder cannot be used.</exception>
+    /// <exception cref="ArgumentException">A limit in <paramref name="options"/> is zero or negative, or <see cref="LocalQueueOptions.TrustedProxies"/> is null.</exception>
     public static async Task<LocalQueueServer> StartAsync(LocalQueueOptions? options = null, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         options ??= new LocalQueueOptions();
+        Validate(options);
         loggerFactory ??= NullLoggerFactory.Instance;
         var logger = loggerFactory.CreateLogger<LocalQueueServer>();
         var temporary = options.DataFolder is null ? Path.Combine(Path.GetTempPath(), "tc-local-queue-" + Guid.NewGuid().ToString("N")) : null;
         var dataFolder = Path.GetFullPath(options.DataFolder ?? temporary!);
-        Directory.CreateDirectory(dataFolder);
-        var store = new QueueStore(Path.Combine(dataFolder, "queue.db"));
+        var store = new QueueStore(PrivateDataFolder.Prepare(dataFolder));
         S3ArtifactStore? s3 = null;
         try
         {
@@ -85,7 +86,7 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
                 ["/api/queue/v1/"] = [.. new TaskApi(context).Routes(), .. new ClaimApi(context).Routes(), .. new ArtifactApi(context).Routes()],
                 ["/api/object/v1/"] = [.. new ObjectApi(context).Routes()],
             };
-            var dispatcher = new ApiDispatcher(services, verifier, options.AllowAnonymous, options.TimeProvider, logger);
+            var dispatcher = new ApiDispatcher(services, verifier, options, logger);
             var blobs = new BlobEndpoint(context);
 
             var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -94,6 +95,12 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
             {
                 k.Listen(options.ListenEndPoint);
                 k.Limits.MaxRequestBodySize = null;
+                k.Limits.MaxConcurrentConnections = options.MaxConnections;
+                k.Limits.MaxConcurrentUpgradedConnections = 0;
+                k.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
+
+                // PacedBodyReader holds every body to a rate that bytes sent ahead cannot satisfy
+                k.Limits.MinRequestBodyDataRate = null;
                 k.AddServerHeader = false;
             });
             var app = builder.Build();
@@ -158,13 +165,25 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
         }
     }
 
+    private static void Validate(LocalQueueOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options.TrustedProxies, "options.TrustedProxies");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxConnections, "options.MaxConnections");
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.RequestHeadersTimeout, TimeSpan.Zero, "options.RequestHeadersTimeout");
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.RequestBodyTimeout, TimeSpan.Zero, "options.RequestBodyTimeout");
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.MinRequestBodyDataRateWindow, TimeSpan.Zero, "options.MinRequestBodyDataRateWindow");
+        if (!double.IsFinite(options.MinRequestBodyDataRate) || options.MinRequestBodyDataRate < 0)
+        {
+            throw new ArgumentOutOfRangeException("options.MinRequestBodyDataRate", options.MinRequestBodyDataRate, "The minimum request body data rate must be zero or a positive number of bytes per second.");
+        }
+    }
+
     private static TaskclusterCredentials RootCredentialsFor(LocalQueueOptions options, QueueDatabase db)
     {
-        var clientId = options.RootClientId
-            ?? (Environment.GetEnvironmentVariable("TASKCLUSTER_CLIENT_ID") is { Length: > 0 } id ? id : "static/local-queue/root");
-        var token = options.RootAccessToken ?? (Environment.GetEnvironmentVariable("TASKCLUSTER_ACCESS_TOKEN") is { Length: > 0 } t ? t : null);
-        token ??= db.GetMeta("root-access-token") ?? NewMeta(db, "root-access-token", ClientRegistry.NewAccessToken());
-        return new TaskclusterCredentials(clientId, token);
+        // Never the ambient TASKCLUSTER_* credentials: a real deployment's token would sign the
+        // temporary credentials this queue hands to tasks.
+        var token = options.RootAccessToken ?? db.GetMeta("root-access-token") ?? NewMeta(db, "root-access-token", ClientRegistry.NewAccessToken());
+        return new TaskclusterCredentials(options.RootClientId ?? "static/local-queue/root", token);
     }
 
     private static string NewMeta(QueueDatabase db, string key, string value)

@@ -38,6 +38,38 @@ internal static class HostProcesses
         return found;
     }
 
+    /// <summary>The live (non-zombie) processes that run as <paramref name="uid"/> (real, effective, saved or file-system user id).</summary>
+    public static List<int> OfUser(int uid)
+    {
+        var found = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var status = File.ReadAllLines(Path.Combine(dir, "status"));
+                var ids = status.First(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries).Skip(1);
+                var zombie = status.Any(l => l.StartsWith("State:", StringComparison.Ordinal) && l.Contains("Z (zombie)", StringComparison.Ordinal));
+                if (!zombie && ids.Any(id => id.Trim() == uid.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>Waits until <paramref name="count"/> processes run with <paramref name="text"/> on their command line.</summary>
     public static async Task WaitForAsync(string text, int count)
     {

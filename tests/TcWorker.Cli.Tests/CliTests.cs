@@ -139,6 +139,27 @@ public sealed class CliTests
         Assert.Contains("valid (engine echo; plugins yaml-old)", stdout, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("accessToken: literal-secret-token", "0644", true)]
+    [InlineData("accessToken: literal-secret-token", "0600", false)]
+    [InlineData("accessToken: {$env: HOME}", "0644", false)]
+    public async Task A_config_file_holding_an_access_token_that_others_can_read_is_warned_about(string token, string mode, bool warned)
+    {
+        using var file = new TempFile($"engine: native\nworker: {{workerPoolId: proj/type}}\ncredentials:\n  clientId: me\n  {token}\n");
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        File.SetUnixFileMode(file.Path, (UnixFileMode)Convert.ToInt32(mode, 8));
+        var (exit, _, stderr) = await TcWorkerProcess.RunAsync("config", "check", "--config", file.Path);
+
+        Assert.True(exit == 0, stderr);
+        var warning = $"tc-worker: warning: {file.Path} holds an access token (credentials.accessToken) and other users can read it (mode {mode}); make it private with: chmod 600 {file.Path}";
+        Assert.Equal(warned, stderr.Contains(warning, StringComparison.Ordinal));
+        Assert.Equal(warned, stderr.Contains("warning", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_missing_config_file_exits_66()
     {
@@ -195,6 +216,18 @@ public sealed class CliTests
 
         var example = JObject.Parse(stdout[(stdout.IndexOf("```json\n", StringComparison.Ordinal) + 8)..stdout.LastIndexOf("```", StringComparison.Ordinal)]);
         Assert.Equal(["artifacts", "command", "env", "maxRunTime", "onExitStatus"], example.Properties().Select(p => p.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Docs_say_plainly_that_without_createUser_a_task_has_the_workers_authority()
+    {
+        var config = Path.Combine(RepoRoot, "samples", "configs", "native.yml");
+        var (exit, stdout, stderr) = await TcWorkerProcess.RunAsync("docs", "--config", config);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("### Security: who a task runs as\n", stdout, StringComparison.Ordinal);
+        Assert.Contains("as the user the worker runs as, with all of that user's authority", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("reaches the task", stdout, StringComparison.Ordinal);
     }
 
     [Fact]

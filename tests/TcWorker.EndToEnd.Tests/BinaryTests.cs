@@ -1,11 +1,14 @@
 using System.Diagnostics;
 using Newtonsoft.Json.Linq;
+using TcWorker.Taskcluster;
 
 namespace TcWorker.EndToEnd.Tests;
 
 /// <summary>The real tc-worker binary: run, work with signals, and worker-runner's invocation.</summary>
 public sealed class BinaryTests
 {
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
     private static Process Start(string workingDirectory, params string[] args) => Start(workingDirectory, null, args);
 
     private static Process Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
@@ -45,11 +48,20 @@ public sealed class BinaryTests
     public async Task A_served_queue_takes_a_task_a_worker_runs_it_and_its_artifacts_download()
     {
         var folder = Directory.CreateTempSubdirectory("tcw-serve-").FullName;
+        // Folders from before, as loose as the common umask 022 made them: tightened at start.
+        foreach (var loose in new[] { "data", "worker" })
+        {
+            Directory.CreateDirectory(Path.Combine(folder, loose));
+            File.SetUnixFileMode(Path.Combine(folder, loose), OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        }
+
         using var server = Start(folder, "queue", "serve", "--data", Path.Combine(folder, "data"));
         try
         {
             var rootUrl = await server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
             Assert.Matches("^http://127.0.0.1:[0-9]+$", rootUrl);
+            Assert.Equal(OwnerOnly, File.GetUnixFileMode(Path.Combine(folder, "data")));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(folder, "data", "queue.db")));
             var environment = File.ReadAllLines(Path.Combine(folder, "data", "credentials.env"))
                 .Select(line => line["export ".Length..].Split('=', 2))
                 .ToDictionary(pair => pair[0], pair => pair[1]);
@@ -68,6 +80,7 @@ public sealed class BinaryTests
             };
             await File.WriteAllTextAsync(Path.Combine(folder, "worker.json"), config.ToString());
             await RunToEndAsync(folder, environment, "work", "--config", Path.Combine(folder, "worker.json"));
+            Assert.Equal(OwnerOnly | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute, File.GetUnixFileMode(Path.Combine(folder, "worker")));
 
             var listing = await RunToEndAsync(folder, environment, "queue", "artifacts", taskId, "--download", Path.Combine(folder, "out"));
             Assert.Contains("public/logs/live_backing.log", listing, StringComparison.Ordinal);
@@ -77,6 +90,100 @@ public sealed class BinaryTests
         {
             server.Kill();
             await server.WaitForExitAsync();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Artifact_download_skips_names_it_cannot_or_must_not_write_and_saves_the_rest()
+    {
+        // Artifact names come from the queue: untrusted from where the downloader stands.
+        await using var deployment = await Deployment.StartAsync();
+        var taskId = await deployment.CreateTaskAsync(new JObject { ["command"] = new JArray { new JArray("true") } });
+        var claim = Assert.Single((await deployment.Queue.ClaimWorkAsync(Deployment.WorkerPoolId, new ClaimWorkRequest { WorkerGroup = "e2e", WorkerId = "w1", Tasks = 1 })).Tasks);
+        var taskQueue = deployment.Queue.WithCredentials(claim.Credentials);
+        var longName = "public/" + new string('x', 5000);
+        var outside = Path.Combine(deployment.Folder, "outside");
+        string[] names = ["../escape.txt", "public/../../escape-too.txt", Path.Combine(outside, "absolute.txt"), "linked/inside.txt", "public/a.txt", longName, "public/victim.txt", "public/z.txt"];
+        foreach (var name in names)
+        {
+            await new ArtifactUploader(taskQueue).UploadS3Async(taskId, 0, name, "text/plain", DateTimeOffset.UtcNow.AddDays(1), ArtifactUploader.Rewinding(new MemoryStream(System.Text.Encoding.UTF8.GetBytes("from the queue"))));
+        }
+
+        await taskQueue.ReportCompletedAsync(taskId, 0);
+
+        // Symbolic links already in the target folder: to a folder and to a file outside it.
+        var target = Path.Combine(deployment.Folder, "download");
+        Directory.CreateDirectory(Path.Combine(target, "public"));
+        Directory.CreateDirectory(outside);
+        await File.WriteAllTextAsync(Path.Combine(outside, "victim.txt"), "keep me");
+        File.CreateSymbolicLink(Path.Combine(target, "linked"), outside);
+        File.CreateSymbolicLink(Path.Combine(target, "public", "victim.txt"), Path.Combine(outside, "victim.txt"));
+
+        var environment = new Dictionary<string, string>
+        {
+            ["TASKCLUSTER_ROOT_URL"] = deployment.Server.RootUrl,
+            ["TASKCLUSTER_CLIENT_ID"] = deployment.Options.RootClientId!,
+            ["TASKCLUSTER_ACCESS_TOKEN"] = deployment.Options.RootAccessToken!,
+        };
+        using var process = Start(deployment.Folder, environment, "queue", "artifacts", taskId, "--download", target);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var errors = await stderr;
+
+        Assert.True(process.ExitCode == 73, $"exit code {process.ExitCode}: {errors}");
+        Assert.Contains($"tc-worker: not saving the artifact '{longName[..60]}…{longName[^20..]}' (5007 characters): its name is too long for the file system", errors, StringComparison.Ordinal);
+        Assert.Contains("tc-worker: not saving the artifact '../escape.txt': its name leads outside", errors, StringComparison.Ordinal);
+        Assert.Contains("tc-worker: not saving the artifact 'linked/inside.txt': its path goes through a symbolic link", errors, StringComparison.Ordinal);
+        Assert.Contains("tc-worker: not saving the artifact 'public/victim.txt': its path goes through a symbolic link", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", errors, StringComparison.Ordinal);
+        Assert.Contains($"downloaded 2 artifact(s) into {target}; 6 not saved (see above)", await stdout, StringComparison.Ordinal);
+        Assert.Equal("from the queue", await File.ReadAllTextAsync(Path.Combine(target, "public", "a.txt")));
+        Assert.Equal("from the queue", await File.ReadAllTextAsync(Path.Combine(target, "public", "z.txt")));
+        Assert.Equal(["victim.txt"], Directory.GetFileSystemEntries(outside).Select(Path.GetFileName));
+        Assert.Equal("keep me", await File.ReadAllTextAsync(Path.Combine(outside, "victim.txt")));
+        Assert.Equal(["download", "outside", "queue"], Directory.GetFileSystemEntries(deployment.Folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Run_collects_every_artifact_it_can_into_out_and_names_the_one_it_cannot()
+    {
+        var folder = Directory.CreateTempSubdirectory("tcw-long-").FullName;
+        try
+        {
+            var longName = "public/" + new string('y', 5000);
+            var taskFile = Path.Combine(folder, "task.json");
+            await File.WriteAllTextAsync(taskFile, new JObject
+            {
+                ["command"] = new JArray { new JArray("sh", "-c", "echo hello > a.txt") },
+                ["artifacts"] = new JArray
+                {
+                    new JObject { ["type"] = "file", ["path"] = "a.txt", ["name"] = longName },
+                    new JObject { ["type"] = "file", ["path"] = "a.txt", ["name"] = "public/z.txt" },
+                },
+            }.ToString());
+            // s3 storage: an object upload's credentials name the object, which a name this long does not fit in.
+            var configFile = Path.Combine(folder, "config.json");
+            await File.WriteAllTextAsync(configFile, """
+                {
+                  "engine": "native",
+                  "plugins": {"artifacts": {}, "success": {}},
+                  "worker": {"workerPoolId": "local/native", "artifactStorage": "s3"}
+                }
+                """);
+            using var process = Start(folder, "run", taskFile, "--config", configFile, "--out", Path.Combine(folder, "out"));
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+            Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {await stderr}");
+            Assert.Contains($"tc-worker: not saving the artifact '{longName[..60]}…{longName[^20..]}' (5007 characters): its name is too long for the file system", await stderr, StringComparison.Ordinal);
+            Assert.Equal("hello\n", await File.ReadAllTextAsync(Path.Combine(folder, "out", "public", "z.txt")));
+            Assert.True(File.Exists(Path.Combine(folder, "out", "public", "logs", "live_backing.log")));
+        }
+        finally
+        {
             Directory.Delete(folder, recursive: true);
         }
     }
@@ -105,6 +212,48 @@ public sealed class BinaryTests
             Assert.Contains(logLine, log, StringComparison.Ordinal);
             Assert.Equal(await stdout, log);
             Assert.Matches(@"tc-worker: task [A-Za-z0-9_-]{22} (completed|failed|exception/[a-z-]+); log and artifacts in ", await stderr);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Run_keeps_the_ambient_taskcluster_credentials_from_the_queue_and_from_tasks()
+    {
+        // A developer's shell holds a real deployment's credentials; run must neither make them the
+        // embedded queue's root nor let a task find them, in its environment or in the worker's.
+        const string Token = "real-deployment-token-e2e-0123456789abcdefgh";
+        const string Canary = "tcw-readable-worker-environment";
+        var folder = Directory.CreateTempSubdirectory("tcw-ambient-").FullName;
+        try
+        {
+            var taskFile = Path.Combine(folder, "task.json");
+            await File.WriteAllTextAsync(taskFile, """
+                {"command": [["sh", "-c", "env; echo ---; tr '\\0' '\\n' < /proc/$PPID/environ"]]}
+                """);
+            var environment = new Dictionary<string, string>
+            {
+                ["TASKCLUSTER_CLIENT_ID"] = "static/real-deployment-e2e",
+                ["TASKCLUSTER_ACCESS_TOKEN"] = Token,
+                ["TCW_CANARY"] = Canary,
+            };
+            using var process = Start(folder, environment, "run", taskFile, "--out", Path.Combine(folder, "out"));
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+            Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {await stderr}");
+            var log = await File.ReadAllTextAsync(Path.Combine(folder, "out", "public", "logs", "live_backing.log"));
+            // The task did read the worker's environment (it runs with the worker's authority)...
+            Assert.Contains("TCW_CANARY=" + Canary, log, StringComparison.Ordinal);
+            // ...but the token is in none of it.
+            foreach (var text in new[] { log, await stdout, await stderr })
+            {
+                Assert.DoesNotContain(Token, text, StringComparison.Ordinal);
+                Assert.DoesNotContain("static/real-deployment-e2e", text, StringComparison.Ordinal);
+            }
         }
         finally
         {

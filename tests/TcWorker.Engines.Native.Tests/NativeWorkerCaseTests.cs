@@ -102,6 +102,7 @@ public sealed class NativeWorkerCaseTests : WorkerCaseTests
             ],
         },
         WorkerCaseFile.Load(Path.Combine(AppContext.BaseDirectory, "worker-cases", "depends-on.yml")),
+        WorkerCaseFile.Load(Path.Combine(AppContext.BaseDirectory, "worker-cases", "artifact-names.yml")),
         new WorkerCase
         {
             // s3 storage stores text gzip-encoded; the harness reads back what the task wrote.

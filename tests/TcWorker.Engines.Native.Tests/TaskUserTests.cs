@@ -55,6 +55,46 @@ public sealed class TaskUserTests() : EngineTestBase(
     }
 
     [SkippableFact]
+    public async Task A_fork_chain_that_ignores_sigterm_dies_with_its_task_and_its_uid_goes_to_no_later_task()
+    {
+        Skip.IfNot(HostProcesses.IsRoot, NeedsRoot);
+
+        // Each link notes its hop, starts the next link and exits, ignoring SIGTERM: faster than a scan of /proc,
+        // which may never see a live link. It ends on its own after 10000 hops, so a failing run does not leave it for long.
+        var (result, log) = await Harness.RunAsync(NativeEngineTests.Shell("""
+            cat > hop.sh <<'EOF'
+            trap '' TERM
+            n=${1:-0}
+            echo $n >> hops
+            if [ "$n" -lt 10000 ]; then sh "$0" $((n+1)) & fi
+            EOF
+            sh hop.sh; sleep 0.3; echo "uid=$(id -u) user=$(id -un) home=$HOME"
+            """));
+        var match = System.Text.RegularExpressions.Regex.Match(log.LogText, @"^uid=(\d+) user=(\S+) home=(.+)$", System.Text.RegularExpressions.RegexOptions.Multiline);
+        Assert.True(match.Success, log.LogText);
+        var uid = int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var user = match.Groups[2].Value;
+        await using (result)
+        {
+            // The artifacts would be read now: nothing of the task may still run.
+            Assert.True(result.Success);
+            var hops = Path.Combine(match.Groups[3].Value, "hops");
+            var before = new FileInfo(hops).Length;
+            await Task.Delay(300);
+            Assert.Equal(before, new FileInfo(hops).Length);
+            Assert.Empty(HostProcesses.OfUser(uid));
+        }
+
+        Assert.False(HostProcesses.UserExists(user), $"{user} was not deleted");
+        var (next, nextLog) = await Harness.RunAsync(NativeEngineTests.Shell("echo \"uid=$(id -u)\""));
+        await using (next)
+        {
+            Assert.True(next.Success);
+            Assert.DoesNotContain($"uid={uid}\n", nextLog.LogText, StringComparison.Ordinal);
+        }
+    }
+
+    [SkippableFact]
     public async Task Users_and_directories_left_by_a_crash_are_removed_at_start()
     {
         Skip.IfNot(HostProcesses.IsRoot, NeedsRoot);

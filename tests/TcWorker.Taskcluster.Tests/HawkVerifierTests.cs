@@ -142,6 +142,24 @@ public sealed class HawkVerifierTests
     }
 
     [Fact]
+    public async Task Payload_hash_can_be_checked_after_the_header_when_deferred()
+    {
+        var body = "{\"a\":1}"u8.ToArray();
+        var hash = HawkCrypto.PayloadHash("application/json", body);
+        var header = HawkSigner.CreateAuthorizationHeader(Canned.Worker, "PUT", Url, _time.GetUtcNow(), hash);
+        var request = Request(header) with { Method = "PUT", ContentType = "application/json", DeferPayloadHash = true };
+        var result = await Verifier().VerifyAsync(request);
+        Assert.True(result.IsAuthenticated, result.Message);
+        Assert.Equal(hash, result.PayloadHash);
+        Assert.True(result.PayloadMatches("application/json", body));
+        Assert.False(result.PayloadMatches("application/json", "{\"a\":2}"u8));
+        Assert.Equal("Bad mac", (await Verifier().VerifyAsync(request with { Authorization = header.Replace(hash, HawkCrypto.PayloadHash("application/json", "{}"u8), StringComparison.Ordinal) })).Message);
+        var unhashed = await Verifier().VerifyAsync(Request(Sign(Canned.Worker)) with { DeferPayloadHash = true });
+        Assert.Null(unhashed.PayloadHash);
+        Assert.True(unhashed.PayloadMatches("text/plain", body));
+    }
+
+    [Fact]
     public async Task Bewits_authenticate_get_until_they_expire()
     {
         var temp = Canned.Worker.CreateTemporary(["queue:get-artifact:*"], TimeSpan.FromHours(2), timeProvider: _time);

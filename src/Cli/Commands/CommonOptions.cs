@@ -27,21 +27,26 @@ internal static class CommonOptions
         Description = "Started by Taskcluster's worker-runner: read its generic-worker-style config and speak its protocol on stdin/stdout.",
     };
 
-    public static WorkerConfig LoadConfig(FileInfo file, bool fromWorkerRunner = false)
+    /// <summary>Loads a worker config; warns on <paramref name="error"/> when other users can read an access token in it.</summary>
+    public static WorkerConfig LoadConfig(FileInfo file, TextWriter error, bool fromWorkerRunner = false)
     {
         if (!file.Exists)
         {
             throw new CliException(ExitCodes.NoInput, $"the config file {file.FullName} does not exist");
         }
 
+        WorkerConfig config;
         try
         {
-            return WorkerConfig.Load(file.FullName, fromWorkerRunner: fromWorkerRunner);
+            config = WorkerConfig.Load(file.FullName, fromWorkerRunner: fromWorkerRunner);
         }
         catch (ConfigException e)
         {
             throw new CliException(ExitCodes.Config, e.Message);
         }
+
+        ConfigFileExposure.Warn(file.FullName, fromWorkerRunner, error);
+        return config;
     }
 
     public static ComponentRegistry BuildRegistry(IEnumerable<string> pluginDirectories, WorkerConfig? config = null, Action<ITcWorkerBuilder>? register = null)

@@ -16,7 +16,7 @@ internal static class ConfigCommand
         };
         check.SetAction(parse =>
         {
-            var loaded = CommonOptions.LoadConfig(parse.GetValue(config)!);
+            var loaded = CommonOptions.LoadConfig(parse.GetValue(config)!, error);
             var registry = CommonOptions.BuildRegistry(parse.GetValue(directories) ?? [], loaded);
             try
             {

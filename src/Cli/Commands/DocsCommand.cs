@@ -21,7 +21,7 @@ internal static class DocsCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var workerConfig = CommonOptions.LoadConfig(parse.GetValue(config)!);
+            var workerConfig = CommonOptions.LoadConfig(parse.GetValue(config)!, error);
             var registry = CommonOptions.BuildRegistry(parse.GetValue(directories) ?? [], workerConfig);
             string markdown;
             await using (var sandbox = await ThrowawayEnvironment.CreateAsync(workerConfig, cancellationToken).ConfigureAwait(false))

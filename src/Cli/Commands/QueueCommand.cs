@@ -24,7 +24,7 @@ internal static class QueueCommand
     private static Command Serve(TextWriter output)
     {
         var listen = new Option<string>("--listen") { Description = "Address and port to listen on (default 127.0.0.1:0, a free port).", DefaultValueFactory = _ => "127.0.0.1:0" };
-        var data = new Option<DirectoryInfo>("--data") { Description = "The data folder (SQLite database and artifacts); kept across restarts.", Required = true };
+        var data = new Option<DirectoryInfo>("--data") { Description = "The data folder (SQLite database and artifacts); kept across restarts, and made private to this user (700, its files 600).", Required = true };
         var clients = new Option<FileInfo?>("--clients") { Description = "A JSON file of more clients: [{clientId, accessToken, scopes}]." };
         var claimTimeout = new Option<int?>("--claim-timeout") { Description = "Seconds a claim lasts without a reclaim (default 1200)." };
         var s3Endpoint = new Option<string?>("--s3-endpoint") { Description = "Keep artifacts in this S3-compatible endpoint (e.g. http://127.0.0.1:9000) instead of the data folder; uploads and downloads use presigned URLs." };
@@ -33,6 +33,12 @@ internal static class QueueCommand
         var s3SecretKey = new Option<string?>("--s3-secret-key") { Description = "The S3 secret access key (default: AWS_SECRET_ACCESS_KEY)." };
         var s3Region = new Option<string>("--s3-region") { Description = "The region requests are signed for.", DefaultValueFactory = _ => "us-east-1" };
         var s3PathStyle = new Option<bool>("--s3-path-style") { Description = "Path-style addressing (endpoint/bucket/key), as most S3-compatible servers want." };
+        var trustedProxy = new Option<string[]>("--trusted-proxy")
+        {
+            Description = "The address of a reverse proxy in front of the queue, whose X-Forwarded-Proto and X-Forwarded-Port are believed (repeatable; none by default).",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var maxConnections = new Option<int?>("--max-connections") { Description = "The most connections served at once (default 1000); more wait in the listen backlog." };
         var command = new Command("serve", "Serve a Taskcluster-compatible queue until SIGTERM or SIGINT. Prints its root URL; the root client's credentials go to <data>/credentials.env (mode 600), ready to be sourced.")
         {
             listen,
@@ -45,6 +51,8 @@ internal static class QueueCommand
             s3SecretKey,
             s3Region,
             s3PathStyle,
+            trustedProxy,
+            maxConnections,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -84,16 +92,25 @@ internal static class QueueCommand
                 ClientsFile = parse.GetValue(clients)?.FullName,
                 ClaimTimeout = TimeSpan.FromSeconds(parse.GetValue(claimTimeout) ?? 1200),
                 S3 = s3,
+                TrustedProxies = TrustedProxies(parse.GetValue(trustedProxy) ?? []),
+                MaxConnections = parse.GetValue(maxConnections) is { } max and > 0 ? max
+                    : parse.GetValue(maxConnections) is null ? 1000 : throw new CliException(ExitCodes.Usage, "--max-connections must be a positive number"),
             };
             using var loggerFactory = WorkCommand.CreateLoggerFactory();
             await using var server = await LocalQueueServer.StartAsync(options, loggerFactory, cancellationToken).ConfigureAwait(false);
             var credentials = Path.Combine(folder, "credentials.env");
-            await File.WriteAllTextAsync(credentials, string.Empty, cancellationToken).ConfigureAwait(false);
+            var settings = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
             if (!OperatingSystem.IsWindows())
             {
-                File.SetUnixFileMode(credentials, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                // 600 from the start; an older file was made 600 with the rest of the data folder.
+                settings.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             }
-            await File.WriteAllTextAsync(credentials, $"export TASKCLUSTER_ROOT_URL={server.RootUrl}\nexport TASKCLUSTER_CLIENT_ID={server.RootCredentials.ClientId}\nexport TASKCLUSTER_ACCESS_TOKEN={server.RootCredentials.AccessToken}\n", cancellationToken).ConfigureAwait(false);
+
+            await using (var writer = new StreamWriter(credentials, settings))
+            {
+                await writer.WriteAsync($"export TASKCLUSTER_ROOT_URL={server.RootUrl}\nexport TASKCLUSTER_CLIENT_ID={server.RootCredentials.ClientId}\nexport TASKCLUSTER_ACCESS_TOKEN={server.RootCredentials.AccessToken}\n").ConfigureAwait(false);
+            }
+
             await output.WriteLineAsync(server.RootUrl).ConfigureAwait(false);
             await output.WriteLineAsync($"root client {server.RootCredentials.ClientId}; source {credentials} to use it").ConfigureAwait(false);
             await output.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -141,7 +158,7 @@ internal static class QueueCommand
     {
         var taskId = new Argument<string>("TASKID");
         var download = new Option<DirectoryInfo?>("--download") { Description = "Download the latest run's uploaded artifacts into this folder." };
-        var command = new Command("artifacts", "List the artifacts of a task's latest run, and optionally download them.") { taskId, download };
+        var command = new Command("artifacts", "List the artifacts of a task's latest run, and optionally download them. An artifact that cannot be saved (its name is too long for the file system, leads outside the folder or through a symbolic link in it, or its download fails) is named on stderr and skipped; the others are saved, and the exit code is then 73.") { taskId, download };
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var client = ClientFromEnvironment();
@@ -155,8 +172,10 @@ internal static class QueueCommand
 
             if (parse.GetValue(download) is { } folder)
             {
-                var saved = await ArtifactDownloader.DownloadAsync(client.Queue, id, run.RunId, folder.FullName, error).ConfigureAwait(false);
-                await output.WriteLineAsync($"downloaded {saved.Count} artifact(s) into {folder.FullName}").ConfigureAwait(false);
+                var result = await ArtifactDownloader.DownloadAsync(client.Queue, id, run.RunId, folder.FullName, error).ConfigureAwait(false);
+                var notSaved = result.NotSaved == 0 ? string.Empty : $"; {result.NotSaved} not saved (see above)";
+                await output.WriteLineAsync($"downloaded {result.Saved.Count} artifact(s) into {folder.FullName}{notSaved}").ConfigureAwait(false);
+                return result.NotSaved == 0 ? ExitCodes.Success : ExitCodes.CannotCreate;
             }
 
             return ExitCodes.Success;
@@ -185,4 +204,7 @@ internal static class QueueCommand
             throw new CliException(e.StatusCode is { } s && (int)s < 500 ? ExitCodes.DataError : ExitCodes.Software, $"{e.Code}: {e.Message}");
         }
     }
+
+    private static IPAddress[] TrustedProxies(string[] addresses) =>
+        addresses.Select(a => IPAddress.TryParse(a, out var address) ? address : throw new CliException(ExitCodes.Usage, $"--trusted-proxy must be an IP address, e.g. 127.0.0.1 (got '{a}')")).ToArray();
 }

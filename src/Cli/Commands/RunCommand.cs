@@ -26,7 +26,7 @@ internal static class RunCommand
             if (parse.GetValue(withWorkerRunner))
             {
                 var runnerConfig = parse.GetValue(config) ?? throw new CliException(ExitCodes.Usage, "run --with-worker-runner needs --config, the file worker-runner wrote");
-                return await WorkCommand.RunAsync(runnerConfig, parse.GetValue(directories) ?? [], withWorkerRunner: true).ConfigureAwait(false);
+                return await WorkCommand.RunAsync(runnerConfig, parse.GetValue(directories) ?? [], withWorkerRunner: true, error).ConfigureAwait(false);
             }
 
             var file = parse.GetValue(taskFile) ?? throw new CliException(ExitCodes.Usage, "run needs a TASKFILE (or --with-worker-runner)");

@@ -21,7 +21,7 @@ internal static class SchemaCommand
         configCommand.SetAction(parse =>
         {
             var file = parse.GetValue(configOption);
-            var config = file is null ? null : CommonOptions.LoadConfig(file);
+            var config = file is null ? null : CommonOptions.LoadConfig(file, error);
             var registry = CommonOptions.BuildRegistry(parse.GetValue(directories) ?? [], config);
             var schema = config is null
                 ? ConfigSchemaComposer.Compose(registry)
@@ -38,7 +38,7 @@ internal static class SchemaCommand
         };
         payloadCommand.SetAction(async (parse, cancellationToken) =>
         {
-            var config = CommonOptions.LoadConfig(parse.GetValue(payloadConfig)!);
+            var config = CommonOptions.LoadConfig(parse.GetValue(payloadConfig)!, error);
             var registry = CommonOptions.BuildRegistry(parse.GetValue(payloadDirectories) ?? [], config);
             await using var sandbox = await ThrowawayEnvironment.CreateAsync(config, cancellationToken).ConfigureAwait(false);
             try

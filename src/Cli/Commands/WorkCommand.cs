@@ -20,14 +20,14 @@ internal static class WorkCommand
             directories,
             withWorkerRunner,
         };
-        command.SetAction((parse, cancellationToken) => RunAsync(parse.GetValue(config)!, parse.GetValue(directories) ?? [], parse.GetValue(withWorkerRunner)));
+        command.SetAction((parse, cancellationToken) => RunAsync(parse.GetValue(config)!, parse.GetValue(directories) ?? [], parse.GetValue(withWorkerRunner), error));
         return command;
     }
 
     /// <summary>Runs a worker from a config file; shared by <c>work</c> and worker-runner's <c>run --with-worker-runner</c>.</summary>
-    public static async Task<int> RunAsync(FileInfo config, string[] directories, bool withWorkerRunner)
+    public static async Task<int> RunAsync(FileInfo config, string[] directories, bool withWorkerRunner, TextWriter error)
     {
-        var loaded = CommonOptions.LoadConfig(config, withWorkerRunner);
+        var loaded = CommonOptions.LoadConfig(config, error, withWorkerRunner);
         var registry = CommonOptions.BuildRegistry(directories, loaded);
         using var loggerFactory = CreateLoggerFactory();
         using var lifetime = new WorkerLifetime();

@@ -38,9 +38,16 @@ internal static class LocalSession
     {
         var tasks = taskFiles.Select(f => (File: f, Task: TaskFile.Load(f))).ToList();
         var session = Directory.CreateTempSubdirectory("tc-worker-local-").FullName;
+        if (!OperatingSystem.IsWindows())
+        {
+            // 711, not the 700 it is created with: per-task users (createUser) pass through it to their
+            // task folders; the queue and worker folders inside are private again.
+            File.SetUnixFileMode(session, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        }
         try
         {
-            var config = configFile is null ? null : CommonOptions.LoadConfig(configFile);
+            var config = configFile is null ? null : CommonOptions.LoadConfig(configFile, error);
+            AmbientCredentials.Forget();
             var registry = CommonOptions.BuildRegistry(pluginDirectories, config, builder =>
             {
                 if (liveLog is not null)
@@ -127,7 +134,8 @@ internal static class LocalSession
         var status = (await queue.StatusAsync(taskId).ConfigureAwait(false)).Status;
         var run = status.Runs.LastOrDefault(r => r.State is not ("pending" or "running")) ?? status.Runs.LastOrDefault();
         var duration = run?.Started is { } started && run.Resolved is { } resolved ? resolved - started : (TimeSpan?)null;
-        var artifacts = run is null ? [] : await ArtifactDownloader.DownloadAsync(queue, taskId, run.RunId, folder, error).ConfigureAwait(false);
+        // An artifact that cannot be saved is named on the error writer; the exit code stays the task's.
+        var artifacts = run is null ? [] : (await ArtifactDownloader.DownloadAsync(queue, taskId, run.RunId, folder, error).ConfigureAwait(false)).Saved;
         return new LocalResult(file, taskId, run?.State ?? status.State, run?.ReasonResolved, duration, artifacts, folder);
     }
 

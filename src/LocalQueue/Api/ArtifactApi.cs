@@ -252,15 +252,24 @@ internal sealed class ArtifactApi
         {
             case "s3" or "object":
                 request.Strict("storageType", "expires", "contentType", "contentLength");
-                return (ApiRequest.RequiredString(body, "contentType"), []);
+                ApiRequest.RequiredString(body, "contentType");
+                ApiRequest.Integer(body["contentLength"], "data/contentLength", 0);
+                return (ContentType(body)!, []);
             case "reference":
                 request.Strict("storageType", "expires", "url", "contentType");
-                return ((string?)body["contentType"] ?? "application/binary", new JObject { ["url"] = ApiRequest.RequiredString(body, "url") });
+                var url = ApiRequest.RequiredString(body, "url");
+                if (!IsHttpUrl(url))
+                {
+                    // the URL becomes a Location header: no control characters, and nothing a browser would run
+                    throw QueueError.Validation("Schema Validation Failed!\ndata/url must be an absolute http or https URL of printable ASCII characters without spaces");
+                }
+
+                return (ContentType(body) ?? "application/binary", new JObject { ["url"] = url });
             case "link":
                 request.Strict("storageType", "expires", "artifact", "contentType");
                 var target = ApiRequest.RequiredString(body, "artifact");
                 ArtifactName.CheckField("data/artifact", target);
-                return ((string?)body["contentType"] ?? "application/binary", new JObject { ["artifact"] = target });
+                return (ContentType(body) ?? "application/binary", new JObject { ["artifact"] = target });
             case "error":
                 request.Strict("storageType", "expires", "reason", "message");
                 var reason = ApiRequest.RequiredString(body, "reason");
@@ -275,6 +284,14 @@ internal sealed class ArtifactApi
                 throw QueueError.Validation($"Schema Validation Failed!\ndata/storageType `{storageType}` must be one of s3, object, reference, link, error");
         }
     }
+
+    private static string? ContentType(JObject body) => ApiRequest.String(body["contentType"], "data/contentType", 255);
+
+    private static bool IsHttpUrl(string url) =>
+        url.All(c => c is > ' ' and < '\x7f')
+        && Uri.TryCreate(url, UriKind.Absolute, out var uri)
+        && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+        && uri.Host.Length > 0;
 
     private static void CheckWritable(TaskEntry task, JObject run, int runId, DateTimeOffset now)
     {

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using TcWorker.LocalQueue.Http;
 using TcWorker.LocalQueue.Storage;
 
 namespace TcWorker.LocalQueue.Api;
@@ -6,7 +7,8 @@ namespace TcWorker.LocalQueue.Api;
 /// <summary>
 /// Serves the signed artifact URLs: PUT stores the bytes as sent with their Content-Type and
 /// Content-Encoding, GET/HEAD returns them with the same headers (as S3 does; the bytes are never
-/// decoded here).
+/// decoded here). A PUT's signature is checked before its body is read, and the body is held to
+/// the minimum data rate but to no length or deadline: uploads may be GiBs.
 /// </summary>
 internal sealed class BlobEndpoint
 {
@@ -27,7 +29,21 @@ internal sealed class BlobEndpoint
 
         if (method == "PUT")
         {
-            var length = await _queue.Blobs.WriteAsync(key, request.BodyReader, context.RequestAborted).ConfigureAwait(false);
+            var options = _queue.Options;
+            long length;
+            using (var body = new PacedBodyReader(context, options.MinRequestBodyDataRate, options.MinRequestBodyDataRateWindow, deadline: null, options.TimeProvider))
+            {
+                try
+                {
+                    length = await _queue.Blobs.WriteAsync(key, body, context.RequestAborted).ConfigureAwait(false);
+                }
+                catch (QueueError e)
+                {
+                    context.Response.StatusCode = (int)e.Status;
+                    return;
+                }
+            }
+
             var contentType = request.ContentType ?? "application/octet-stream";
             var contentEncoding = request.Headers.ContentEncoding.ToString() is { Length: > 0 } encoding ? encoding : null;
             await _queue.Store.RunAsync((db, _) => { db.SaveBlob(key, contentType, length, contentEncoding); return true; }, context.RequestAborted).ConfigureAwait(false);

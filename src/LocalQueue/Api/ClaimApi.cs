@@ -38,12 +38,8 @@ internal sealed class ClaimApi
         var workerId = ApiRequest.RequiredString(body, "workerId");
         TaskDefinition.CheckIdentifier("workerGroup", workerGroup);
         TaskDefinition.CheckIdentifier("workerId", workerId);
-        if (body["tasks"] is not { Type: JTokenType.Integer } countToken || (int)countToken < 1 || (int)countToken > 32)
-        {
-            throw QueueError.Validation("Schema Validation Failed!\ndata/tasks must be an integer from 1 to 32");
-        }
-
-        var count = (int)countToken;
+        var count = (int)(ApiRequest.Integer(body["tasks"], "data/tasks", 1, 32)
+            ?? throw QueueError.Validation("Schema Validation Failed!\ndata must have required property 'tasks' (an integer from 1 to 32)"));
         request.Authorize(new Dictionary<string, object> { ["workerGroup"] = workerGroup, ["workerId"] = workerId });
         var key = WorkerKey(queue, workerGroup, workerId);
         var timeProvider = _queue.Options.TimeProvider;
@@ -122,19 +118,16 @@ internal sealed class ClaimApi
 
     private async Task<ApiReply> DeclareWorkerAsync(ApiRequest request)
     {
-        var body = request.Object;
+        // update-worker-request.json requires expires: with it the caller always needs a declare-worker scope
+        var body = request.Strict("expires");
+        var expires = ApiRequest.RequiredDate(body, "expires");
         request.Authorize(new Dictionary<string, object> { ["properties"] = body.Properties().Select(p => p.Name).ToArray() });
-        body = request.Strict("expires");
         var queue = request["provisionerId"] + "/" + request["workerType"];
         var worker = await _queue.Store.RunAsync((db, _) =>
         {
             var key = WorkerKey(queue, request["workerGroup"], request["workerId"]);
             var doc = db.GetDocument("workers", key) ?? NewWorker(request["provisionerId"], request["workerType"], request["workerGroup"], request["workerId"], request.Now);
-            if (body["expires"] is not null)
-            {
-                doc["expires"] = QueueJson.Date(ApiRequest.RequiredDate(body, "expires"));
-            }
-
+            doc["expires"] = QueueJson.Date(expires);
             db.SaveDocument("workers", key, doc);
             return doc;
         }, request.Aborted).ConfigureAwait(false);
@@ -145,6 +138,7 @@ internal sealed class ClaimApi
     {
         var body = request.Strict("quarantineUntil", "quarantineInfo");
         var until = ApiRequest.RequiredDate(body, "quarantineUntil");
+        var info = ApiRequest.String(body["quarantineInfo"], "data/quarantineInfo", 4000) ?? string.Empty;
         var queue = request["provisionerId"] + "/" + request["workerType"];
         var worker = await _queue.Store.RunAsync((db, _) =>
         {
@@ -152,7 +146,7 @@ internal sealed class ClaimApi
             var doc = db.GetDocument("workers", key) ?? throw QueueError.NotFound($"Worker {request["workerGroup"]}/{request["workerId"]} not found");
             doc["quarantineUntil"] = QueueJson.Date(until);
             var details = doc["quarantineDetails"] as JArray ?? [];
-            details.Add(new JObject { ["updatedAt"] = QueueJson.Date(request.Now), ["quarantineUntil"] = QueueJson.Date(until), ["quarantineInfo"] = (string?)body["quarantineInfo"] ?? string.Empty, ["clientId"] = "local" });
+            details.Add(new JObject { ["updatedAt"] = QueueJson.Date(request.Now), ["quarantineUntil"] = QueueJson.Date(until), ["quarantineInfo"] = info, ["clientId"] = "local" });
             doc["quarantineDetails"] = details;
             db.SaveDocument("workers", key, doc);
             return doc;

@@ -31,33 +31,11 @@ internal sealed class ObjectApi
         ArtifactName.CheckParameter(name);
 
         var body = request.Strict("projectId", "uploadId", "expires", "proposedUploadMethods", "hashes");
-        var projectId = ApiRequest.RequiredString(body, "projectId");
-        if (!TaskDefinition.IsProjectId(projectId))
-        {
-            throw QueueError.Validation($"Schema Validation Failed!\ndata/projectId {TcWorker.Taskcluster.TaskclusterIdentifiers.Quote(projectId)} must match ^([a-zA-Z0-9._/-]*)$");
-        }
-
-        var uploadId = ApiRequest.RequiredString(body, "uploadId");
+        var (projectId, uploadId) = Identify(body);
         var expires = ApiRequest.RequiredDate(body, "expires");
+        Hashes(body["hashes"]);
+        var (inline, inlineType, put) = ProposedMethods(body);
         request.Authorize(new Dictionary<string, object> { ["projectId"] = projectId });
-        var methods = body["proposedUploadMethods"] as JObject ?? throw QueueError.Validation("Schema Validation Failed!\ndata must have required property 'proposedUploadMethods'");
-        byte[]? inline = null;
-        string? inlineType = null;
-        if (methods["dataInline"] is JObject dataInline)
-        {
-            inlineType = ApiRequest.RequiredString(dataInline, "contentType");
-            try
-            {
-                inline = Convert.FromBase64String(ApiRequest.RequiredString(dataInline, "objectData"));
-            }
-            catch (FormatException)
-            {
-                throw QueueError.Validation("Schema Validation Failed!\ndata/proposedUploadMethods/dataInline/objectData must be base64");
-            }
-
-            inline = inline.Length <= MaxInlineBytes ? inline : null;
-        }
-
         var upload = await _queue.Store.RunAsync((db, _) =>
         {
             var doc = db.GetDocument("uploads", name) ?? new JObject
@@ -94,10 +72,8 @@ internal sealed class ObjectApi
 
             method = new JObject { ["dataInline"] = true };
         }
-        else if (methods["putUrl"] is JObject putUrl)
+        else if (put is var (contentType, contentLength))
         {
-            var contentType = ApiRequest.RequiredString(putUrl, "contentType");
-            var contentLength = putUrl["contentLength"]?.Value<long>() ?? throw QueueError.Validation("Schema Validation Failed!\ndata/proposedUploadMethods/putUrl must have required property 'contentLength'");
             var urlExpires = request.Now + UrlLifetime;
             method = new JObject
             {
@@ -121,8 +97,8 @@ internal sealed class ObjectApi
     {
         var name = request["name"];
         var body = request.Strict("projectId", "uploadId", "hashes");
-        var projectId = ApiRequest.RequiredString(body, "projectId");
-        var uploadId = ApiRequest.RequiredString(body, "uploadId");
+        var (projectId, uploadId) = Identify(body);
+        var hashes = Hashes(body["hashes"]);
         request.Authorize(new Dictionary<string, object> { ["projectId"] = projectId });
         var inBucket = false;
         if (_queue.S3 is { } s3)
@@ -145,7 +121,7 @@ internal sealed class ObjectApi
             }
 
             doc["finished"] = true;
-            if (body["hashes"] is JObject hashes)
+            if (hashes is not null)
             {
                 doc["hashes"] = hashes;
             }
@@ -154,6 +130,76 @@ internal sealed class ObjectApi
             return true;
         }, request.Aborted).ConfigureAwait(false);
         return ApiReply.Json(new JObject());
+    }
+
+    /// <summary>The proposed upload methods, checked: inline data (null when absent or over 8 KiB, so that putUrl is used) and putUrl's content type and length.</summary>
+    private static (byte[]? Inline, string? InlineType, (string ContentType, long ContentLength)? Put) ProposedMethods(JObject body)
+    {
+        var methods = body["proposedUploadMethods"] is null
+            ? throw QueueError.Validation("Schema Validation Failed!\ndata must have required property 'proposedUploadMethods'")
+            : ApiRequest.StrictObject(body["proposedUploadMethods"], "data/proposedUploadMethods", "dataInline", "putUrl");
+        byte[]? inline = null;
+        string? inlineType = null;
+        if (methods["dataInline"] is { } dataInlineToken)
+        {
+            var dataInline = ApiRequest.StrictObject(dataInlineToken, "data/proposedUploadMethods/dataInline", "contentType", "objectData");
+            inlineType = ApiRequest.RequiredString(dataInline, "contentType");
+            try
+            {
+                inline = Convert.FromBase64String(ApiRequest.RequiredString(dataInline, "objectData"));
+            }
+            catch (FormatException)
+            {
+                throw QueueError.Validation("Schema Validation Failed!\ndata/proposedUploadMethods/dataInline/objectData must be base64");
+            }
+
+            inline = inline.Length <= MaxInlineBytes ? inline : null;
+        }
+
+        (string ContentType, long ContentLength)? put = null;
+        if (methods["putUrl"] is { } putUrlToken)
+        {
+            var putUrl = ApiRequest.StrictObject(putUrlToken, "data/proposedUploadMethods/putUrl", "contentType", "contentLength");
+            put = (ApiRequest.RequiredString(putUrl, "contentType"),
+                ApiRequest.Integer(putUrl["contentLength"], "data/proposedUploadMethods/putUrl/contentLength", 0)
+                    ?? throw QueueError.Validation("Schema Validation Failed!\ndata/proposedUploadMethods/putUrl must have required property 'contentLength'"));
+        }
+
+        return (inline, inlineType, put);
+    }
+
+    /// <summary>The projectId and uploadId of an upload request, checked against the object service's patterns.</summary>
+    private static (string ProjectId, string UploadId) Identify(JObject body)
+    {
+        var projectId = ApiRequest.RequiredString(body, "projectId");
+        if (projectId.Length is 0 or > 500 || !TaskDefinition.IsProjectId(projectId))
+        {
+            throw QueueError.Validation($"Schema Validation Failed!\ndata/projectId {TcWorker.Taskcluster.TaskclusterIdentifiers.Quote(projectId)} must be 1 to 500 characters matching ^([a-zA-Z0-9._/-]*)$");
+        }
+
+        var uploadId = ApiRequest.RequiredString(body, "uploadId");
+        TaskDefinition.CheckSlug("data/uploadId", uploadId);
+        return (projectId, uploadId);
+    }
+
+    /// <summary>The hashes of an upload, checked as the object service's schema does: sha256 and sha512 as lower-case text of their length, other algorithms as given.</summary>
+    private static JObject? Hashes(JToken? token)
+    {
+        if (token is null)
+        {
+            return null;
+        }
+
+        var hashes = token as JObject ?? throw QueueError.Validation("Schema Validation Failed!\ndata/hashes must be an object of {algorithm: hash}");
+        foreach (var (algorithm, length) in new[] { ("sha256", 64), ("sha512", 128) })
+        {
+            if (hashes[algorithm] is { } hash && !(hash.Type == JTokenType.String && ((string)hash!).Length == length && ((string)hash!).All(c => char.IsAsciiDigit(c) || char.IsAsciiLetterLower(c))))
+            {
+                throw QueueError.Validation($"Schema Validation Failed!\ndata/hashes/{algorithm} must be {length} lower-case letters or digits");
+            }
+        }
+
+        return hashes;
     }
 
     private async Task<ApiReply> StartDownloadAsync(ApiRequest request)

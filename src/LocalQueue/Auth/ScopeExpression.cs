@@ -65,10 +65,16 @@ internal sealed partial class ScopeExpression
     private static string Describe(JToken expression, IReadOnlyDictionary<string, object> parameters) => expression switch
     {
         JValue { Type: JTokenType.String } value => Fill((string)value!, parameters),
-        JObject o when o["AllOf"] is JArray all => "{AllOf: [" + string.Join(", ", all.SelectMany(e => Expand(e, parameters)).Select(e => Describe(e, parameters))) + "]}",
-        JObject o when o["AnyOf"] is JArray any => "{AnyOf: [" + string.Join(", ", any.SelectMany(e => Expand(e, parameters)).Select(e => Describe(e, parameters))) + "]}",
+        JObject o when o["AllOf"] is JArray all => "{AllOf: [" + string.Join(", ", all.SelectMany(e => DescribeElement(e, parameters))) + "]}",
+        JObject o when o["AnyOf"] is JArray any => "{AnyOf: [" + string.Join(", ", any.SelectMany(e => DescribeElement(e, parameters))) + "]}",
         _ => expression.ToString(),
     };
+
+    /// <summary>An element described; an <c>each</c> whose list is not known yet (it comes from the body) is shown as its template.</summary>
+    private static IEnumerable<string> DescribeElement(JToken element, IReadOnlyDictionary<string, object> parameters) =>
+        element is JObject { } o && o["each"] is JValue each && !parameters.ContainsKey((string)o["in"]!)
+            ? [$"{Fill((string)each!, parameters)} for each {o["for"]} in {o["in"]}"]
+            : Expand(element, parameters).Select(e => Describe(e, parameters));
 
     [GeneratedRegex("<([a-zA-Z]+)>")]
     private static partial Regex Placeholder();

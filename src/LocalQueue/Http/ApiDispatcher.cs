@@ -12,22 +12,23 @@ namespace TcWorker.LocalQueue.Http;
 /// Matches <c>/api/&lt;service&gt;/v1/...</c> against the raw request target (so <c>%2F</c> stays a
 /// parameter character), authenticates with Hawk, checks scopes, runs the handler and writes the
 /// reply or the error body <c>{code, message, requestInfo}</c>. Never answers 500 for bad input.
+/// The caller is authenticated, and the route's own scopes checked, from the headers alone: a body
+/// is read only for a caller who may send it, at most 10 MB, paced (see <see cref="PacedBodyReader"/>),
+/// and then compared with the header's payload hash.
 /// </summary>
 internal sealed partial class ApiDispatcher
 {
     private const int MaxBodyBytes = 10 * 1024 * 1024;
     private readonly Dictionary<string, IReadOnlyList<Route>> _services;
     private readonly HawkVerifier _verifier;
-    private readonly bool _allowAnonymous;
-    private readonly TimeProvider _timeProvider;
+    private readonly LocalQueueOptions _options;
     private readonly ILogger _logger;
 
-    public ApiDispatcher(Dictionary<string, IReadOnlyList<Route>> services, HawkVerifier verifier, bool allowAnonymous, TimeProvider timeProvider, ILogger logger)
+    public ApiDispatcher(Dictionary<string, IReadOnlyList<Route>> services, HawkVerifier verifier, LocalQueueOptions options, ILogger logger)
     {
         _services = services;
         _verifier = verifier;
-        _allowAnonymous = allowAnonymous;
-        _timeProvider = timeProvider;
+        _options = options;
         _logger = logger;
     }
 
@@ -36,7 +37,7 @@ internal sealed partial class ApiDispatcher
 
     public async Task HandleAsync(HttpContext context)
     {
-        var now = _timeProvider.GetUtcNow();
+        var now = _options.TimeProvider.GetUtcNow();
         var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.ToString();
         var queryStart = rawTarget.IndexOf('?', StringComparison.Ordinal);
         var rawPath = queryStart < 0 ? rawTarget : rawTarget[..queryStart];
@@ -44,12 +45,25 @@ internal sealed partial class ApiDispatcher
         try
         {
             var (route, parameters) = Find(context.Request.Method, rawPath);
-            var body = await ReadBodyAsync(context.Request).ConfigureAwait(false);
-            request = new ApiRequest(context, route, parameters, body, now);
-            request.Scopes = route.Scopes is null ? [] : await AuthenticateAsync(context, rawTarget, body).ConfigureAwait(false);
-            if (!route.HandlerAuthorizes)
+            request = new ApiRequest(context, route, parameters, now);
+            if (route.Scopes is not null)
             {
-                request.Authorize();
+                var caller = await AuthenticateAsync(context, rawTarget).ConfigureAwait(false);
+                request.Scopes = caller.Scopes;
+                if (!route.HandlerAuthorizes)
+                {
+                    request.Authorize();
+                }
+                else if (caller.Anonymous && HasBody(context))
+                {
+                    request.RefuseAnonymousBody();
+                }
+
+                request.Body = HasBody(context) ? await ReadBodyAsync(context).ConfigureAwait(false) : [];
+                if (!caller.Verification.PayloadMatches(context.Request.ContentType, request.Body))
+                {
+                    throw QueueError.Auth("Bad payload hash");
+                }
             }
 
             var reply = await route.Handler(request).ConfigureAwait(false);
@@ -62,6 +76,11 @@ internal sealed partial class ApiDispatcher
         catch (QueueError e)
         {
             await WriteErrorAsync(context, (int)e.Status, e.Code, e.Message, request, now).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+        {
+            // the framing of the body was bad (for example a broken chunked encoding)
+            await WriteErrorAsync(context, e.StatusCode, "InputError", e.Message, request, now).ConfigureAwait(false);
         }
         catch (Exception e) when (!context.Response.HasStarted)
         {
@@ -100,29 +119,41 @@ internal sealed partial class ApiDispatcher
         throw QueueError.NotFound($"No such service: {rawPath}");
     }
 
-    private static async Task<byte[]> ReadBodyAsync(HttpRequest request)
+    /// <summary>False when the request has no body (no Content-Length above 0 and not chunked).</summary>
+    private static bool HasBody(HttpContext context) => context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false;
+
+    private async Task<byte[]> ReadBodyAsync(HttpContext context)
     {
-        if (request.ContentLength > MaxBodyBytes)
+        if (context.Request.ContentLength > MaxBodyBytes)
         {
             throw QueueError.TooLarge($"The request body is larger than {MaxBodyBytes} bytes");
         }
 
+        using var body = new PacedBodyReader(context, _options.MinRequestBodyDataRate, _options.MinRequestBodyDataRateWindow, _options.RequestBodyTimeout, _options.TimeProvider);
         using var buffer = new MemoryStream();
-        var chunk = new byte[16384];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted).ConfigureAwait(false)) > 0)
+        while (true)
         {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > MaxBodyBytes)
+            var result = await body.ReadAsync(context.RequestAborted).ConfigureAwait(false);
+            if (buffer.Length + result.Buffer.Length > MaxBodyBytes)
             {
                 throw QueueError.TooLarge($"The request body is larger than {MaxBodyBytes} bytes");
             }
-        }
 
-        return buffer.ToArray();
+            foreach (var segment in result.Buffer)
+            {
+                buffer.Write(segment.Span);
+            }
+
+            body.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted)
+            {
+                return buffer.ToArray();
+            }
+        }
     }
 
-    private async Task<IReadOnlyList<string>> AuthenticateAsync(HttpContext context, string rawTarget, byte[] body)
+    /// <summary>Verifies the Authorization header (not yet the body: its payload hash is compared once the body is read).</summary>
+    private async Task<Caller> AuthenticateAsync(HttpContext context, string rawTarget)
     {
         var request = context.Request;
         var hawk = new HawkRequest
@@ -130,18 +161,34 @@ internal sealed partial class ApiDispatcher
             Method = request.Method,
             Resource = rawTarget,
             Host = request.Host.Host,
-            Port = HawkRequest.ResolvePort(request.Host.Port ?? context.Connection.LocalPort, request.Headers["X-Forwarded-Port"], request.Headers["X-Forwarded-Proto"]),
+            Port = FromTrustedProxy(context)
+                ? HawkRequest.ResolvePort(request.Host.Port ?? context.Connection.LocalPort, request.Headers["X-Forwarded-Port"], request.Headers["X-Forwarded-Proto"])
+                : request.Host.Port ?? context.Connection.LocalPort,
             Authorization = request.Headers.Authorization.ToString() is { Length: > 0 } header ? header : null,
             ContentType = request.ContentType,
-            Payload = body,
+            DeferPayloadHash = true,
         };
         var result = await _verifier.VerifyAsync(hawk, context.RequestAborted).ConfigureAwait(false);
         return result.Status switch
         {
-            HawkVerificationStatus.Authenticated => result.Scopes,
-            HawkVerificationStatus.NoAuthentication => _allowAnonymous ? ["*"] : result.Scopes,
+            HawkVerificationStatus.Authenticated => new Caller(result, result.Scopes, Anonymous: false),
+            HawkVerificationStatus.NoAuthentication when _options.AllowAnonymous => new Caller(result, ["*"], Anonymous: false),
+            HawkVerificationStatus.NoAuthentication => new Caller(result, result.Scopes, Anonymous: true),
             _ => throw QueueError.Auth(result.Message ?? "Authentication failed"),
         };
+    }
+
+    /// <summary>True when the peer is one of <see cref="LocalQueueOptions.TrustedProxies"/>: only then are its forwarding headers believed.</summary>
+    private bool FromTrustedProxy(HttpContext context)
+    {
+        var peer = context.Connection.RemoteIpAddress;
+        if (peer is null || _options.TrustedProxies.Count == 0)
+        {
+            return false;
+        }
+
+        peer = peer.IsIPv4MappedToIPv6 ? peer.MapToIPv4() : peer;
+        return _options.TrustedProxies.Any(proxy => (proxy.IsIPv4MappedToIPv6 ? proxy.MapToIPv4() : proxy).Equals(peer));
     }
 
     private static async Task WriteAsync(HttpResponse response, ApiReply reply)
@@ -180,4 +227,7 @@ internal sealed partial class ApiDispatcher
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "Internal error answering {Method} {Path}")]
     private static partial void LogInternalError(ILogger logger, string method, string path, Exception exception);
+
+    /// <summary>An authenticated (or anonymous) caller: its scopes, and whether it is anonymous without <see cref="LocalQueueOptions.AllowAnonymous"/>.</summary>
+    private sealed record Caller(HawkVerificationResult Verification, IReadOnlyList<string> Scopes, bool Anonymous);
 }

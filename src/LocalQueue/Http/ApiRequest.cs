@@ -9,15 +9,13 @@ namespace TcWorker.LocalQueue.Http;
 /// <summary>A request matched to a route and authenticated: its parameters, its JSON body and the caller's scopes.</summary>
 internal sealed class ApiRequest
 {
-    private readonly byte[] _body;
     private JToken? _json;
 
-    public ApiRequest(HttpContext context, Route route, Dictionary<string, string> parameters, byte[] body, DateTimeOffset now)
+    public ApiRequest(HttpContext context, Route route, Dictionary<string, string> parameters, DateTimeOffset now)
     {
         Context = context;
         Route = route;
         Parameters = parameters;
-        _body = body;
         Now = now;
     }
 
@@ -26,6 +24,9 @@ internal sealed class ApiRequest
     public Route Route { get; }
 
     public Dictionary<string, string> Parameters { get; }
+
+    /// <summary>The request body, once the caller is authenticated; empty for routes that need no credentials.</summary>
+    public byte[] Body { get; set; } = [];
 
     /// <summary>The caller's scopes, once authenticated.</summary>
     public IReadOnlyList<string> Scopes { get; set; } = [];
@@ -42,11 +43,11 @@ internal sealed class ApiRequest
     {
         get
         {
-            if (_json is null && _body.Length > 0)
+            if (_json is null && Body.Length > 0)
             {
                 try
                 {
-                    _json = QueueJson.Parse(System.Text.Encoding.UTF8.GetString(_body));
+                    _json = QueueJson.Parse(System.Text.Encoding.UTF8.GetString(Body));
                 }
                 catch (JsonException e)
                 {
@@ -93,17 +94,61 @@ internal sealed class ApiRequest
         }
     }
 
-    /// <summary>Rejects body properties other than <paramref name="allowed"/> (the schemas forbid additional properties).</summary>
-    public JObject Strict(params string[] allowed)
+    /// <summary>
+    /// Refuses an anonymous caller before its body is read, on a route whose scopes depend on the
+    /// body: no body can give an anonymous caller the scopes the route's expression asks for.
+    /// </summary>
+    public void RefuseAnonymousBody()
     {
-        var body = Object;
-        var extra = body.Properties().Select(p => p.Name).Where(n => !allowed.Contains(n)).ToList();
-        return extra.Count == 0 ? body : throw QueueError.Validation("Schema Validation Failed!\ndata must NOT have additional properties: " + string.Join(", ", extra));
+        var parameters = Parameters.ToDictionary(p => p.Key, p => (object)p.Value, StringComparer.Ordinal);
+        throw QueueError.Scopes(
+            $"This request needs credentials: anonymous callers do not have the scopes it requires, and their request bodies are not read. It requires:\n\n{Route.Scopes!.Describe(parameters)}");
+    }
+
+    /// <summary>Rejects body properties other than <paramref name="allowed"/> (the schemas forbid additional properties).</summary>
+    public JObject Strict(params string[] allowed) => StrictObject(Object, "data", allowed);
+
+    /// <summary>
+    /// <paramref name="token"/> as an object with no properties but <paramref name="allowed"/>; a
+    /// validation error naming <paramref name="path"/> otherwise.
+    /// </summary>
+    public static JObject StrictObject(JToken? token, string path, params string[] allowed)
+    {
+        var value = token as JObject ?? throw QueueError.Validation($"Schema Validation Failed!\n{path} must be object");
+        var extra = value.Properties().Select(p => p.Name).Where(n => !allowed.Contains(n)).ToList();
+        return extra.Count == 0 ? value : throw QueueError.Validation($"Schema Validation Failed!\n{path} must NOT have additional properties: " + string.Join(", ", extra));
     }
 
     /// <summary>A required string property of the body.</summary>
     public static string RequiredString(JObject body, string name) =>
         body[name] is { Type: JTokenType.String } token ? (string)token! : throw QueueError.Validation($"Schema Validation Failed!\ndata must have required property '{name}' (a string)");
+
+    /// <summary>
+    /// An optional integer: null when <paramref name="token"/> is absent; a validation error naming
+    /// <paramref name="path"/> when it is not an integer from <paramref name="min"/> to <paramref name="max"/>
+    /// (numbers beyond 64 bits included).
+    /// </summary>
+    public static long? Integer(JToken? token, string path, long min, long max = long.MaxValue)
+    {
+        if (token is null)
+        {
+            return null;
+        }
+
+        return token is JValue { Type: JTokenType.Integer, Value: long value } && value >= min && value <= max
+            ? value
+            : throw QueueError.Validation($"Schema Validation Failed!\n{path} must be an integer " + (max == long.MaxValue
+                ? $"of at least {min.ToString(CultureInfo.InvariantCulture)}"
+                : $"from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}"));
+    }
+
+    /// <summary>An optional string of at most <paramref name="maxLength"/> characters: null when absent; a validation error naming <paramref name="path"/> otherwise.</summary>
+    public static string? String(JToken? token, string path, int maxLength) => token switch
+    {
+        null => null,
+        { Type: JTokenType.String } when ((string)token!).Length <= maxLength => (string)token!,
+        _ => throw QueueError.Validation($"Schema Validation Failed!\n{path} must be a string of at most {maxLength.ToString(CultureInfo.InvariantCulture)} characters"),
+    };
 
     /// <summary>A required date property of the body.</summary>
     public static DateTimeOffset RequiredDate(JObject body, string name) =>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Text;
+using TcWorker.Shared;
 
 namespace TcWorker.LocalQueue.Storage;
 
@@ -21,7 +22,7 @@ internal sealed class BlobStore
     {
         _folder = folder;
         _key = key;
-        Directory.CreateDirectory(folder);
+        OwnerOnly.CreateFolder(folder);
     }
 
     public static string NewKey() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
@@ -59,8 +60,9 @@ internal sealed class BlobStore
         long length = 0;
         try
         {
-            using (var file = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            using (var stream = OwnerOnly.OpenFile(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
             {
+                var file = stream.SafeFileHandle;
                 var segments = new List<ReadOnlyMemory<byte>>();
                 while (true)
                 {

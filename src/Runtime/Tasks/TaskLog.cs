@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Win32.SafeHandles;
+using TcWorker.Shared;
 using TcWorker.Tasks;
 
 namespace TcWorker.Runtime.Tasks;
@@ -15,19 +16,24 @@ namespace TcWorker.Runtime.Tasks;
 public sealed class TaskLog : ITaskLog, IAsyncDisposable, IDisposable
 {
     private readonly SemaphoreSlim writeLock = new(1, 1);
+    private readonly FileStream stream;
     private readonly SafeFileHandle file;
     private TaskCompletionSource changed = NewSignal();
     private long length;
     private volatile bool closed;
     private Exception? writeError;
 
-    /// <summary>Creates the log file (replacing one that exists) and opens it for writing.</summary>
+    /// <summary>
+    /// Creates the log file (replacing one that exists) and opens it for writing. On Unix the file is
+    /// 600 from its creation: tasks running as other users never read another task's log.
+    /// </summary>
     /// <param name="path">Where the file goes, normally under the worker's temporary folder.</param>
     public TaskLog(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         Path = System.IO.Path.GetFullPath(path);
-        file = File.OpenHandle(Path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete);
+        stream = OwnerOnly.OpenFile(Path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete, bufferSize: 0);
+        file = stream.SafeFileHandle;
     }
 
     /// <summary>The log file's full path. Complete once <see cref="IsClosed"/> is <see langword="true"/>.</summary>
@@ -188,7 +194,7 @@ public sealed class TaskLog : ITaskLog, IAsyncDisposable, IDisposable
 
         try
         {
-            file.Dispose();
+            stream.Dispose();
         }
         catch (IOException e)
         {

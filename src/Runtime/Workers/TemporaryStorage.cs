@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using TcWorker.Shared;
 using TcWorker.Workers;
 
 namespace TcWorker.Runtime.Workers;
@@ -7,7 +8,9 @@ namespace TcWorker.Runtime.Workers;
 /// The worker's temporary folder (task logs, per-task folders). Opening it takes an exclusive lock
 /// (two workers never share one) and removes what a crashed worker left behind, but only in a folder
 /// the worker created itself (it carries a marker file), so a misconfigured path never wipes someone
-/// else's files. Disposing it empties the folder. Thread-safe.
+/// else's files. Disposing it empties the folder. On Unix the folder is 711 (other users may pass
+/// through to a folder of their own below, not list it), the folders it creates are 700, and files
+/// written here should be created 600. Thread-safe.
 /// </summary>
 public sealed class TemporaryStorage : ITemporaryStorage, IDisposable
 {
@@ -43,12 +46,13 @@ public sealed class TemporaryStorage : ITemporaryStorage, IDisposable
                 $"The temporary folder '{full}' is not empty and was not created by tc-worker; choose an empty or new folder.");
         }
 
-        // Per-task users must be able to pass through to their own folders: 755, not 700.
-        Directory.CreateDirectory(full);
+        // 711: per-task users (an engine's createUser) must pass through to their own folders below,
+        // but no other user may list the folder or read what the worker keeps here.
+        OwnerOnly.CreateFolder(full, OwnerOnly.PassThroughFolderMode);
         FileStream marker;
         try
         {
-            marker = new FileStream(markerPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            marker = OwnerOnly.OpenFile(markerPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
         catch (IOException e)
         {
@@ -64,7 +68,7 @@ public sealed class TemporaryStorage : ITemporaryStorage, IDisposable
     }
 
     /// <inheritdoc />
-    public string CreateFolder(string prefix = "tmp") => Directory.CreateDirectory(NewFilePath(prefix)).FullName;
+    public string CreateFolder(string prefix = "tmp") => OwnerOnly.CreateFolder(NewFilePath(prefix));
 
     /// <inheritdoc />
     public string NewFilePath(string prefix = "tmp") => Path.Combine(Root, $"{Sanitize(prefix)}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}");

@@ -26,6 +26,14 @@ public sealed record HawkRequest
     /// <summary>The request body, used to check a payload hash when the header carries one; empty when there is none.</summary>
     public ReadOnlyMemory<byte> Payload { get; init; }
 
+    /// <summary>
+    /// When true, a payload hash in the header is not compared with <see cref="Payload"/>: only the
+    /// header is verified (its MAC covers the hash), and the caller compares the body it reads
+    /// afterwards with <see cref="HawkVerificationResult.PayloadMatches"/>. A server uses this to
+    /// refuse unauthenticated callers before it reads their body. False by default.
+    /// </summary>
+    public bool DeferPayloadHash { get; init; }
+
     /// <summary>Method, resource, host and port; never the Authorization header (replayable for 15 minutes) or the body.</summary>
     public override string ToString() => $"{Method} {Resource} (host {Host}, port {Port.ToString(CultureInfo.InvariantCulture)})";
 

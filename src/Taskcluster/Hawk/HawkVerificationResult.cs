@@ -46,8 +46,23 @@ public sealed class HawkVerificationResult
     /// <summary>Why verification failed, in the words of the auth service; null on success.</summary>
     public string? Message { get; }
 
+    /// <summary>
+    /// The payload hash the Authorization header carried (covered by its MAC), as the auth
+    /// service's authenticateHawk returns it; null when none was sent.
+    /// </summary>
+    public string? PayloadHash { get; private init; }
+
+    /// <summary>True when no payload hash was sent, or when it is the hash of this body with this content type.</summary>
+    /// <param name="contentType">The request's Content-Type header.</param>
+    /// <param name="payload">The request body.</param>
+    public bool PayloadMatches(string? contentType, ReadOnlySpan<byte> payload) =>
+        PayloadHash is null || HawkCrypto.FixedTimeEquals(HawkCrypto.PayloadHash(contentType, payload), PayloadHash);
+
     internal static HawkVerificationResult Success(string clientId, IReadOnlyList<string> scopes, DateTimeOffset? expires) =>
         new(HawkVerificationStatus.Authenticated, clientId, scopes, expires, null);
+
+    internal HawkVerificationResult WithPayloadHash(string? hash) =>
+        hash is null ? this : new(Status, ClientId, Scopes, Expires, Message) { PayloadHash = hash };
 
     internal static HawkVerificationResult Anonymous(IReadOnlyList<string> scopes) =>
         new(HawkVerificationStatus.NoAuthentication, null, scopes, null, null);

@@ -101,7 +101,7 @@ public sealed partial class HawkVerifier
             return HawkVerificationResult.Failure("Bad mac");
         }
 
-        if (hash is not null && !HawkCrypto.FixedTimeEquals(HawkCrypto.PayloadHash(request.ContentType, request.Payload.Span), hash))
+        if (hash is not null && !request.DeferPayloadHash && !HawkCrypto.FixedTimeEquals(HawkCrypto.PayloadHash(request.ContentType, request.Payload.Span), hash))
         {
             return HawkVerificationResult.Failure("Bad payload hash");
         }
@@ -112,7 +112,7 @@ public sealed partial class HawkVerifier
             return HawkVerificationResult.Failure("Stale timestamp");
         }
 
-        return credentials.Result!;
+        return credentials.Result!.WithPayloadHash(hash);
     }
 
     private async Task<HawkVerificationResult> VerifyBewitAsync(HawkRequest request, Match bewitMatch, CancellationToken cancellationToken)

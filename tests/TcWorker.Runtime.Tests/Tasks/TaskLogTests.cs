@@ -195,6 +195,20 @@ public sealed class TaskLogTests : IDisposable
         Assert.True(File.Exists(log.Path));
     }
 
+    [Fact]
+    public void Only_the_worker_may_read_the_log_file()
+    {
+        // Tasks of other runs may run as other users (createUser): a log is no business of theirs.
+        using var log = NewLog();
+        log.WriteLine("secret");
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(log.Path));
+    }
+
     private TaskLog NewLog() => new(folder.NewFile());
 
     private static byte[] RandomBytes(int count, Random? random = null)

@@ -62,6 +62,35 @@ public sealed class TemporaryStorageTests : IDisposable
         Assert.Equal([TemporaryStorage.MarkerFileName], Directory.EnumerateFileSystemEntries(root).Select(Path.GetFileName));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Task_users_may_pass_through_the_folder_but_not_list_it_and_what_the_worker_makes_is_its_own(bool existing)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        const UnixFileMode Owner = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        var root = Path.Combine(Parent, "modes");
+        var marker = Path.Combine(root, TemporaryStorage.MarkerFileName);
+        if (existing)
+        {
+            // A folder from before, as loose as the common umask 022 made it.
+            Directory.CreateDirectory(root);
+            File.SetUnixFileMode(root, Owner | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            File.WriteAllText(marker, "old");
+            File.SetUnixFileMode(marker, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+
+        using var storage = TemporaryStorage.Open(root);
+
+        Assert.Equal(Owner | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute, File.GetUnixFileMode(root));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(marker));
+        Assert.Equal(Owner, File.GetUnixFileMode(storage.CreateFolder("task")));
+    }
+
     [Fact]
     public void A_folder_with_foreign_files_is_refused_and_left_alone()
     {

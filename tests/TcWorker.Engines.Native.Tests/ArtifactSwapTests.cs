@@ -51,9 +51,9 @@ public sealed class ArtifactSwapTests() : EngineTestBase(() => new NativeEngineP
         await using (result)
         {
             var publisher = new RecordingPublisher();
-            await using var plugin = new ArtifactsPluginProvider().Create(new PluginOptions([], Harness.Environment.Environment, NullLogger.Instance));
+            await using var plugin = new ArtifactsPluginProvider().Create(new PluginOptions { Config = [], Environment = Harness.Environment.Environment, Logger = NullLogger.Instance });
             var payload = JObject.Parse("""{"artifacts": [{"type": "directory", "path": "out", "name": "public/out"}]}""");
-            await using var taskPlugin = await plugin.CreateTaskPluginAsync(new TaskPluginOptions(new PublishingTaskContext(log, publisher), payload));
+            await using var taskPlugin = await plugin.CreateTaskPluginAsync(new TaskPluginOptions { Task = new PublishingTaskContext(log, publisher), Payload = payload, Engine = new TcWorker.Runtime.Tasks.TaskEngine("native", Harness.Engine) });
 
             var success = await taskPlugin.StoppedAsync(new SwapAfterListing(result, () => SwapForLinksOut(TaskDirectory(log))), CancellationToken.None);
 

@@ -186,7 +186,37 @@ public sealed class CliTests
         var (exit, stdout, stderr) = await TcWorkerProcess.RunAsync("schema", "payload", "--config", config);
         Assert.True(exit == 0, stderr);
         var properties = (JObject)JObject.Parse(stdout)["properties"]!;
-        Assert.Equal(["artifacts", "command", "env", "maxRunTime", "onExitStatus"], properties.Properties().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["artifacts", "command", "env", "features", "maxRunTime", "onExitStatus"], properties.Properties().Select(p => p.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Schema_payload_of_a_config_with_two_engines_is_a_one_of_with_a_branch_per_engine()
+    {
+        using var file = new TempFile("engine: [native, mock]\nengines: {native: {createUser: false}}\nworker: {workerPoolId: proj/type}\nplugins: {env: {}, success: {}}\n");
+        var (exit, stdout, stderr) = await TcWorkerProcess.RunAsync("schema", "payload", "--config", file.Path);
+        Assert.True(exit == 0, stderr);
+        var schema = JObject.Parse(stdout);
+        Assert.Null(schema["properties"]);
+        var branches = ((JArray)schema["oneOf"]!).Cast<JObject>().ToList();
+        Assert.Equal(["Engine 'native' (generic-worker payload)", "Engine 'mock' (generic-worker payload)"], branches.Select(b => b.Value<string>("title")));
+        Assert.Equal(["command"], branches[0]["required"]!.Values<string>());
+        Assert.Equal(["function"], branches[1]["required"]!.Values<string>());
+        Assert.All(branches, b => Assert.NotNull(b.SelectToken("properties.onExitStatus.properties.retry")));
+        Assert.All(branches, b => Assert.NotNull(b.SelectToken("properties.env")));
+
+        var (checkExit, checkOut, checkErr) = await TcWorkerProcess.RunAsync("config", "check", "--config", file.Path);
+        Assert.True(checkExit == 0, checkErr);
+        Assert.EndsWith(": valid (engines native, mock; plugins env, success)\n", checkOut.Replace("\r\n", "\n", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Config_check_names_unknown_and_repeated_engines_by_their_place()
+    {
+        using var file = new TempFile("engine: [native, nosuch, native]\nworker: {workerPoolId: proj/type}\n");
+        var (exit, _, stderr) = await TcWorkerProcess.RunAsync("config", "check", "--config", file.Path);
+        Assert.Equal(78, exit);
+        Assert.Contains("$.engine[1]: there is no engine named 'nosuch'", stderr, StringComparison.Ordinal);
+        Assert.Contains("$.engine[2]: the engine 'native' is listed more than once; list each engine once", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

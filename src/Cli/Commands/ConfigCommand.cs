@@ -9,7 +9,7 @@ internal static class ConfigCommand
     {
         var config = CommonOptions.Config(required: true);
         var directories = CommonOptions.PluginDirectories();
-        var check = new Command("check", "Load a worker config, apply its transforms, and validate it against the schema composed from the runtime, the enabled engine and the enabled plugins. Lists every problem at once; exit code 78 when there is one.")
+        var check = new Command("check", "Load a worker config, apply its transforms, and validate it against the schema composed from the runtime, the enabled engines and the enabled plugins (each engine listed in engine must exist and be listed once). Lists every problem at once; exit code 78 when there is one.")
         {
             config,
             directories,
@@ -27,7 +27,8 @@ internal static class ConfigCommand
                 throw new CliException(ExitCodes.Config, e.Message);
             }
 
-            output.WriteLine($"{loaded.Source}: valid (engine {loaded.Engine}; plugins {(loaded.Plugins.Count == 0 ? "none" : string.Join(", ", loaded.Plugins))})");
+            var engines = loaded.Engines.Count == 1 ? "engine " + loaded.Engines[0] : "engines " + string.Join(", ", loaded.Engines);
+            output.WriteLine($"{loaded.Source}: valid ({engines}; plugins {(loaded.Plugins.Count == 0 ? "none" : string.Join(", ", loaded.Plugins))})");
             return ExitCodes.Success;
         });
         return new Command("config", "Work with worker config files.") { check };

@@ -2,7 +2,6 @@ using System.CommandLine;
 using TcWorker.Runtime.Configuration;
 using TcWorker.Runtime.Documentation;
 using TcWorker.Runtime.Hosting;
-using TcWorker.Runtime.Schemas;
 
 namespace TcWorker.Cli.Commands;
 
@@ -13,7 +12,7 @@ internal static class DocsCommand
         var config = CommonOptions.Config(required: true);
         var outFile = new Option<FileInfo>("--out", "-o") { Description = "Write the Markdown to this file instead of standard output." };
         var directories = CommonOptions.PluginDirectories();
-        var command = new Command("docs", "Print Markdown for task authors: the documentation of the configured engine and plugins, the payload keys each owns (type, required, description, allowed values, default), their worker config keys, and an example payload.")
+        var command = new Command("docs", "Print Markdown for task authors: the documentation of the configured engines and plugins, the payload keys each owns (type, required, description, allowed values, default), their worker config keys, and an example payload.")
         {
             config,
             outFile,
@@ -34,10 +33,6 @@ internal static class DocsCommand
                 catch (ConfigException e)
                 {
                     throw new CliException(ExitCodes.Config, e.Message);
-                }
-                catch (SchemaConflictException e)
-                {
-                    throw new CliException(ExitCodes.Config, $"the payload schemas of the enabled engine and plugins conflict: {string.Join("; ", e.Conflicts)}");
                 }
             }
 

@@ -2,8 +2,6 @@ using System.CommandLine;
 using Newtonsoft.Json;
 using TcWorker.Runtime.Configuration;
 using TcWorker.Runtime.Hosting;
-using TcWorker.Runtime.Schemas;
-using TcWorker.Runtime.Tasks;
 
 namespace TcWorker.Cli.Commands;
 
@@ -13,7 +11,7 @@ internal static class SchemaCommand
     {
         var configOption = CommonOptions.Config(required: false);
         var directories = CommonOptions.PluginDirectories();
-        var configCommand = new Command("config", "Print the JSON schema of the worker config: with --config, for the engine and plugins that file enables; without, for every engine and plugin found (point your editor at it to complete config files).")
+        var configCommand = new Command("config", "Print the JSON schema of the worker config: with --config, for the engines and plugins that file enables; without, for every engine and plugin found (point your editor at it to complete config files).")
         {
             configOption,
             directories,
@@ -25,13 +23,13 @@ internal static class SchemaCommand
             var registry = CommonOptions.BuildRegistry(parse.GetValue(directories) ?? [], config);
             var schema = config is null
                 ? ConfigSchemaComposer.Compose(registry)
-                : ConfigSchemaComposer.Compose(registry, config.Engine, config.Plugins.Where(p => registry.TryGetPlugin(p, out _, out _)));
+                : ConfigSchemaComposer.Compose(registry, config.Engines, config.Plugins.Where(p => registry.TryGetPlugin(p, out _, out _)));
             output.WriteLine(schema.ToString(Formatting.Indented));
             return ExitCodes.Success;
         });
         var payloadConfig = CommonOptions.Config(required: true);
         var payloadDirectories = CommonOptions.PluginDirectories();
-        var payloadCommand = new Command("payload", "Print the JSON schema of task payloads for a worker config: the payload schemas of its engine and enabled plugins, composed (what a task author may write).")
+        var payloadCommand = new Command("payload", "Print the JSON schema of task payloads for a worker config: the payload schemas of its engine and enabled plugins, composed (what a task author may write). With several engines, a oneOf with one branch per engine.")
         {
             payloadConfig,
             payloadDirectories,
@@ -44,15 +42,11 @@ internal static class SchemaCommand
             try
             {
                 await using var components = await WorkerComponents.CreateAsync(config, registry, sandbox.Environment).ConfigureAwait(false);
-                output.WriteLine(TaskPayloadSchema.Compose(components.Components).Schema.ToString(Formatting.Indented));
+                output.WriteLine(components.Components.PayloadSchema.Schema.ToString(Formatting.Indented));
             }
             catch (ConfigException e)
             {
                 throw new CliException(ExitCodes.Config, e.Message);
-            }
-            catch (SchemaConflictException e)
-            {
-                throw new CliException(ExitCodes.Config, $"the payload schemas of the enabled engine and plugins conflict: {string.Join("; ", e.Conflicts)}");
             }
 
             return ExitCodes.Success;

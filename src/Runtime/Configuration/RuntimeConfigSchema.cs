@@ -30,10 +30,15 @@ public static class RuntimeConfigSchema
       "required": ["engine", "worker"],
       "properties": {
         "$schema": { "type": "string", "description": "The schema of this file, for editors." },
-        "engine": { "type": "string", "pattern": "^[a-z][a-z0-9-]{0,63}$", "description": "The engine tasks run in, e.g. native." },
+        "engine": {
+          "type": ["string", "array"],
+          "pattern": "^[a-z][a-z0-9-]{0,63}$",
+          "items": { "type": "string", "pattern": "^[a-z][a-z0-9-]{0,63}$" },
+          "description": "The engine tasks run in, e.g. native; or a list of engines, e.g. [native, docker], and each task runs on the one whose payload form it matches."
+        },
         "engines": {
           "type": "object",
-          "description": "Config of each engine, by name. Only the enabled engine's is validated.",
+          "description": "Config of each engine, by name. Only the enabled engines' are validated.",
           "additionalProperties": { "type": ["object", "null"] }
         },
         "plugins": {
@@ -48,7 +53,7 @@ public static class RuntimeConfigSchema
             "workerPoolId": { "type": "string", "pattern": "^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$", "description": "The worker pool (task queue) id: <provisionerId>/<workerType>." },
             "workerGroup": { "type": "string", "pattern": "^[a-zA-Z0-9-_]{1,38}$", "default": "default", "description": "The worker group, e.g. a region." },
             "workerId": { "type": "string", "pattern": "^[a-zA-Z0-9-_]{1,38}$", "description": "The worker id; defaults to the host name." },
-            "capacity": { "type": "integer", "minimum": 1, "maximum": 1024, "default": 1, "description": "How many tasks run at once (bounded by the engine's own limit)." },
+            "capacity": { "type": "integer", "minimum": 1, "maximum": 1024, "default": 1, "description": "How many tasks run at once (bounded by the engines' own limits together; each engine also keeps its own limit for its own tasks)." },
             "reclaimOffset": { "type": "number", "minimum": 0, "default": 180, "description": "Seconds before takenUntil to reclaim a task." },
             "minimumReclaimDelay": { "type": "number", "minimum": 0, "default": 30, "description": "Seconds to wait at least between a claim or reclaim and the next reclaim." },
             "pollingInterval": { "type": "number", "minimum": 0, "default": 0, "description": "Seconds to wait after a claimWork call that returned no task (the queue long-polls for 20 s already)." },

@@ -20,8 +20,16 @@ public sealed class WorkerConfig
     /// <summary>Where the config came from (a file path, or a description).</summary>
     public string Source { get; }
 
-    /// <summary>The enabled engine's name, or an empty string when missing.</summary>
-    public string Engine => Document.Value<string>("engine") ?? string.Empty;
+    /// <summary>
+    /// The enabled engines' names, in config order: <c>engine: native</c> enables one, <c>engine: [native, docker]</c>
+    /// several. Empty when the key is missing or is neither a name nor a list of names.
+    /// </summary>
+    public IReadOnlyList<string> Engines => Document["engine"] switch
+    {
+        JValue { Type: JTokenType.String } one => [(string)one!],
+        JArray list => list.Where(t => t.Type == JTokenType.String).Select(t => (string)t!).ToList(),
+        _ => [],
+    };
 
     /// <summary>The enabled plugins' names, in the order the config lists them.</summary>
     public IReadOnlyList<string> Plugins => (Document["plugins"] as JObject)?.Properties().Select(p => p.Name).ToList() ?? [];
@@ -29,8 +37,15 @@ public sealed class WorkerConfig
     /// <summary>The plugin directories the config adds.</summary>
     public IReadOnlyList<string> PluginDirectories => (Document["pluginDirectories"] as JArray)?.Values<string>().OfType<string>().ToList() ?? [];
 
-    /// <summary>The enabled engine's config (an empty object when none is given).</summary>
-    public JObject EngineConfig => Document["engines"]?[Engine] as JObject ?? [];
+    /// <summary>An engine's config, <c>engines.&lt;name&gt;</c> (an empty object when none is given).</summary>
+    /// <param name="name">The engine's name.</param>
+    /// <returns>Its config.</returns>
+    public JObject EngineConfig(string name) => Document["engines"]?[name] as JObject ?? [];
+
+    /// <summary>The JSON path of the engine at <paramref name="index"/> in <c>engine</c>: <c>$.engine</c> for a single name, <c>$.engine[1]</c> in a list.</summary>
+    /// <param name="index">The engine's position in <see cref="Engines"/>.</param>
+    /// <returns>The path, for messages.</returns>
+    public string EnginePath(int index) => Document["engine"] is JArray ? $"$.engine[{index}]" : "$.engine";
 
     /// <summary>A plugin's config (an empty object when none is given).</summary>
     /// <param name="name">The plugin's name.</param>

@@ -6,32 +6,101 @@ namespace TcWorker.Runtime.Schemas;
 /// <summary>
 /// Builds NJsonSchema's object model straight from a <see cref="JObject"/> for the common keywords,
 /// without the library's JSON parser, whose first use costs a worker most of its start-up in
-/// reflection and code generation. A schema using any keyword this builder does not know (references,
-/// <c>const</c>, conditionals, tuple items, ...) is left to the library's parser: <see cref="TryBuild"/>
+/// reflection and code generation. A schema using any keyword this builder does not know (references
+/// other than <c>#/definitions/name</c>, <c>const</c>, conditionals, tuple items, ...) is left to the library's parser: <see cref="TryBuild"/>
 /// returns <see langword="null"/>, so the result never validates differently from the parser's.
 /// </summary>
-internal static class SchemaModelBuilder
+internal sealed class SchemaModelBuilder
 {
+    private const string DefinitionsPointer = "#/definitions/";
+
     /// <summary>Keywords that only annotate a schema, never change what validates, and are not kept on the model.</summary>
     private static readonly HashSet<string> Annotations = new(StringComparer.Ordinal)
     {
         "$schema", "$comment", "examples", "readOnly", "writeOnly",
     };
 
-    /// <summary>Builds the model, or returns <see langword="null"/> when the schema uses a keyword this builder leaves to the parser.</summary>
+    /// <summary>The root's definitions, by name: the targets of <c>#/definitions/name</c> references.</summary>
+    private readonly Dictionary<string, JsonSchema> definitions = new(StringComparer.Ordinal);
+
+    private SchemaModelBuilder()
+    {
+    }
+
+    /// <summary>
+    /// Builds the model, or returns <see langword="null"/> when the schema uses a keyword this builder leaves to the parser.
+    /// References are built only in their simplest form: <c>definitions</c> at the root, and a <c>$ref</c> of the form
+    /// <c>#/definitions/name</c> with nothing beside it but a title or description.
+    /// </summary>
     /// <param name="schema">The schema.</param>
     /// <returns>The model, or <see langword="null"/>.</returns>
     public static JsonSchema? TryBuild(JObject schema)
     {
         ArgumentNullException.ThrowIfNull(schema);
+        var builder = new SchemaModelBuilder();
         var model = new JsonSchema();
-        return Fill(model, schema) ? model : null;
+        if (schema["definitions"] is { } definitions)
+        {
+            if (definitions is not JObject named || named.Properties().Any(p => p.Value is not JObject))
+            {
+                return null;
+            }
+
+            // Every target exists before any reference to it is built, so definitions may refer to each other.
+            foreach (var property in named.Properties())
+            {
+                builder.definitions[property.Name] = new JsonSchema();
+            }
+
+            foreach (var property in named.Properties())
+            {
+                var definition = builder.definitions[property.Name];
+                if (!builder.Fill(definition, (JObject)property.Value))
+                {
+                    return null;
+                }
+
+                model.Definitions[property.Name] = definition;
+            }
+
+            if (builder.definitions.Values.Any(ReferencesItself))
+            {
+                return null;
+            }
+        }
+
+        return builder.Fill(model, schema, root: true) ? model : null;
     }
 
-    private static bool Fill(JsonSchema model, JObject schema)
+    /// <summary>A chain of references that comes back to where it started has no schema at its end; the parser reports it.</summary>
+    private static bool ReferencesItself(JsonSchema definition)
     {
+        var seen = new HashSet<JsonSchema>(ReferenceEqualityComparer.Instance);
+        for (var current = definition; current.Reference is { } next; current = next)
+        {
+            if (!seen.Add(current))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool Fill(JsonSchema model, JObject schema, bool root = false)
+    {
+        if (schema["$ref"] is not null && schema.Properties().Any(p => p.Name is not ("$ref" or "title" or "description" or "$comment")))
+        {
+            return false;
+        }
+
         foreach (var (keyword, value) in schema)
         {
+            if (root && keyword == "definitions")
+            {
+                continue;
+            }
+
             if (value is null || !Apply(model, keyword, value))
             {
                 return false;
@@ -41,7 +110,7 @@ internal static class SchemaModelBuilder
         return true;
     }
 
-    private static bool Apply(JsonSchema model, string keyword, JToken value)
+    private bool Apply(JsonSchema model, string keyword, JToken value)
     {
         switch (keyword)
         {
@@ -98,6 +167,8 @@ internal static class SchemaModelBuilder
                 return AddAll(value, model.AllOf);
             case "not":
                 return value is JObject not && Sub(not, s => model.Not = s);
+            case "$ref":
+                return SetReference(model, value);
             default:
                 return Annotations.Contains(keyword);
         }
@@ -154,7 +225,7 @@ internal static class SchemaModelBuilder
         return true;
     }
 
-    private static bool SetProperties(JsonSchema model, JObject properties)
+    private bool SetProperties(JsonSchema model, JObject properties)
     {
         foreach (var (name, value) in properties)
         {
@@ -172,6 +243,24 @@ internal static class SchemaModelBuilder
             model.Properties[name] = property;
         }
 
+        return true;
+    }
+
+    private bool SetReference(JsonSchema model, JToken value)
+    {
+        // Only names a pointer carries as they are: anything escaped is left to the parser.
+        if (value.Type != JTokenType.String || value.Value<string>() is not { } reference || !reference.StartsWith(DefinitionsPointer, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var name = reference[DefinitionsPointer.Length..];
+        if (name.IndexOfAny(['/', '~', '%']) >= 0 || !definitions.TryGetValue(name, out var target))
+        {
+            return false;
+        }
+
+        model.Reference = target;
         return true;
     }
 
@@ -193,7 +282,7 @@ internal static class SchemaModelBuilder
         return true;
     }
 
-    private static bool SetAdditionalProperties(JsonSchema model, JToken value)
+    private bool SetAdditionalProperties(JsonSchema model, JToken value)
     {
         switch (value)
         {
@@ -226,7 +315,7 @@ internal static class SchemaModelBuilder
 
     private static object? Plain(JToken value) => value is JValue scalar ? scalar.Value : value.DeepClone();
 
-    private static bool AddAll(JToken value, ICollection<JsonSchema> into)
+    private bool AddAll(JToken value, ICollection<JsonSchema> into)
     {
         if (value is not JArray schemas || schemas.Count == 0)
         {
@@ -244,7 +333,7 @@ internal static class SchemaModelBuilder
         return true;
     }
 
-    private static bool Sub(JObject schema, Action<JsonSchema> set)
+    private bool Sub(JObject schema, Action<JsonSchema> set)
     {
         var model = new JsonSchema();
         if (!Fill(model, schema))

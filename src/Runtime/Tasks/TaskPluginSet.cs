@@ -17,17 +17,17 @@ internal sealed class TaskPluginSet
     public TaskPluginSet(HookGuard guard) => this.guard = guard;
 
     /// <summary>
-    /// Creates the task plugins concurrently; a plugin whose own payload keys are invalid gets a
-    /// do-nothing task plugin, so it still sees the exception stage.
+    /// Creates the task plugins of the engine branch concurrently; a plugin whose own payload keys are
+    /// invalid gets a do-nothing task plugin, so it still sees the exception stage.
     /// </summary>
     public async Task<IReadOnlyList<HookFailure>> CreateAsync(
-        IReadOnlyList<NamedPlugin> plugins, TaskPayloadSchema schema, JObject payload, bool payloadValid, ITaskContext context, ITaskEngine engine, CancellationToken token)
+        IReadOnlyList<BranchPlugin> plugins, JObject payload, bool payloadValid, ITaskContext context, ITaskEngine engine, CancellationToken token)
     {
-        async Task<(Entry? Entry, HookFailure? Failure)> CreateOneAsync(NamedPlugin plugin, int index)
+        async Task<(Entry? Entry, HookFailure? Failure)> CreateOneAsync(BranchPlugin plugin)
         {
             var component = Component(plugin.Name);
-            var own = schema.PluginPayload(index, payload);
-            if (!payloadValid && !schema.IsValidPluginPayload(index, own))
+            var own = plugin.Payload(payload);
+            if (!payloadValid && !plugin.IsValid(own))
             {
                 return (new Entry(component, NoOpTaskPlugin.Instance), null);
             }

@@ -15,8 +15,8 @@ namespace TcWorker.Runtime.Tasks;
 /// </summary>
 public sealed class TaskRun : IAsyncDisposable
 {
-    private readonly TaskRunComponents components;
     private readonly TaskPayloadSchema schema;
+    private readonly IReadOnlyDictionary<string, EngineSlots> slots;
     private readonly HookGuard guard;
     private readonly ILogger logger;
     private readonly CancellationTokenSource abort = new();
@@ -26,6 +26,8 @@ public sealed class TaskRun : IAsyncDisposable
     private readonly TaskPluginSet plugins;
     private readonly List<HookFailure> lateFailures = [];
     private readonly RunFailures failures;
+    private EngineBranch branch;
+    private EngineSlots? slot;
     private ISandboxBuilder? builder;
     private ISandbox? sandbox;
     private IResultSet? result;
@@ -34,11 +36,12 @@ public sealed class TaskRun : IAsyncDisposable
     private int started;
 
     internal TaskRun(
-        ClaimedTask claim, string logPath, IArtifactPublisher artifacts, TaskRunComponents components, TaskPayloadSchema schema,
+        ClaimedTask claim, string logPath, IArtifactPublisher artifacts, TaskPayloadSchema schema, IReadOnlyDictionary<string, EngineSlots> slots,
         TaskRunOptions options, ILogger logger, TimeProvider time)
     {
-        this.components = components;
         this.schema = schema;
+        this.slots = slots;
+        branch = schema.Branches[0];
         this.logger = logger;
         guard = new HookGuard(options.HookTimeout, time, logger);
         plugins = new TaskPluginSet(guard);
@@ -62,7 +65,8 @@ public sealed class TaskRun : IAsyncDisposable
     /// <summary>The context engines and plugins see.</summary>
     public ITaskContext Context => context;
 
-    private string Engine => $"engine '{components.EngineName}'";
+    /// <summary>The engine that runs the task (the first one until the payload has chosen), for messages.</summary>
+    private string Engine => $"engine '{branch.EngineName}'";
 
     /// <summary>
     /// Aborts the run: fires <see cref="ITaskContext.Aborted"/> and pins the resolution to
@@ -114,7 +118,7 @@ public sealed class TaskRun : IAsyncDisposable
             aborted.ThrowIfCancellationRequested();
             Log.WriteLine($"Task {TaskId} run {RunId} starting on {Engine}");
             sandbox = await EngineAsync("start", t => builder!.StartAsync(t), aborted).ConfigureAwait(false);
-            TaskRunLog.Started(logger, TaskId, RunId, components.EngineName);
+            TaskRunLog.Started(logger, TaskId, RunId, branch.EngineName);
             StageFailedException.ThrowIfAny(await plugins.RunAsync("started", (p, t) => p.StartedAsync(sandbox, t), aborted).ConfigureAwait(false));
             await WaitAsync(aborted).ConfigureAwait(false);
             var success = await StoppedAsync(aborted).ConfigureAwait(false);
@@ -170,17 +174,22 @@ public sealed class TaskRun : IAsyncDisposable
     {
         aborted.ThrowIfCancellationRequested();
         var payloadToken = context.Task["payload"];
-        var violations = schema.Validate(payloadToken);
+        var match = schema.Match(payloadToken);
+        branch = match.Branch;
         var payload = payloadToken as JObject ?? [];
-        var valid = violations.Count == 0;
+        var valid = match.Violations.Count == 0;
         var prepareFailures = new List<HookFailure>();
         if (!valid)
         {
-            prepareFailures.Add(new HookFailure("the task payload", "prepare", new MalformedPayloadException(violations)));
+            prepareFailures.Add(new HookFailure("the task payload", "prepare", new MalformedPayloadException(match.Violations)));
+        }
+        else
+        {
+            await EnterEngineAsync(aborted).ConfigureAwait(false);
         }
 
         var creatingBuilder = valid ? CreateBuilderAsync(payload, aborted) : Task.FromResult<HookFailure?>(null);
-        prepareFailures.AddRange(await plugins.CreateAsync(components.Plugins, schema, payload, valid, context, new TaskEngine(components.EngineName, components.Engine), aborted).ConfigureAwait(false));
+        prepareFailures.AddRange(await plugins.CreateAsync(branch.Plugins, payload, valid, context, new TaskEngine(branch.EngineName, branch.Engine.Engine), aborted).ConfigureAwait(false));
         if (await creatingBuilder.ConfigureAwait(false) is { } builderFailure)
         {
             prepareFailures.Add(builderFailure);
@@ -190,12 +199,30 @@ public sealed class TaskRun : IAsyncDisposable
         aborted.ThrowIfCancellationRequested();
     }
 
+    /// <summary>Takes a slot of the chosen engine, waiting (and saying so) while it runs as many tasks as it can.</summary>
+    private async Task EnterEngineAsync(CancellationToken aborted)
+    {
+        if (!slots.TryGetValue(branch.EngineName, out var engineSlots))
+        {
+            return;
+        }
+
+        if (!engineSlots.TryEnter())
+        {
+            Log.WriteLine($"Waiting for {Engine}: it runs at most {engineSlots.MaxConcurrency} task(s) at once");
+            await engineSlots.EnterAsync(aborted).ConfigureAwait(false);
+        }
+
+        slot = engineSlots;
+    }
+
     private async Task<HookFailure?> CreateBuilderAsync(JObject payload, CancellationToken aborted)
     {
         try
         {
-            var options = new SandboxOptions { Task = context, Payload = schema.EnginePayload(payload) };
-            builder = await EngineAsync("prepare", t => components.Engine.CreateSandboxBuilderAsync(options, t), aborted).ConfigureAwait(false);
+            var options = new SandboxOptions { Task = context, Payload = branch.EnginePayload(payload) };
+            var engine = branch.Engine.Engine;
+            builder = await EngineAsync("prepare", t => engine.CreateSandboxBuilderAsync(options, t), aborted).ConfigureAwait(false);
             return null;
         }
         catch (StageFailedException failed)
@@ -312,6 +339,9 @@ public sealed class TaskRun : IAsyncDisposable
             }
         }
 
+        // The engine's part of the run is over: another task may have its slot.
+        slot?.Exit();
+        slot = null;
         disposeFailures.AddRange(await plugins.DisposeAsync().ConfigureAwait(false));
         failures.ReportLate(disposeFailures);
     }

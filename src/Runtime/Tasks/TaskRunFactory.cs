@@ -5,8 +5,9 @@ using TcWorker.Tasks;
 namespace TcWorker.Runtime.Tasks;
 
 /// <summary>
-/// Creates the task runs of one worker. Build it once, when the engine and plugins are ready: it
-/// composes the payload schema once for all runs. Thread-safe.
+/// Creates the task runs of one worker. Build it once, when the engines and plugins are ready: the
+/// payload schema is composed once for all runs, and each engine's
+/// <see cref="Engines.EngineCapabilities.MaxConcurrency"/> is enforced across them. Thread-safe.
 /// </summary>
 public sealed class TaskRunFactory
 {
@@ -14,13 +15,15 @@ public sealed class TaskRunFactory
     private readonly TaskRunOptions options;
     private readonly ILogger logger;
     private readonly TimeProvider time;
+    private readonly Dictionary<string, EngineSlots> slots;
 
     /// <summary>
-    /// Creates the factory. Throws <see cref="Schemas.SchemaConflictException"/> when the engine and
-    /// the plugins claim the same payload key, and <see cref="ArgumentException"/> for options without a
-    /// root URL or with a hook timeout that is not positive.
+    /// Creates the factory. Throws <see cref="Schemas.SchemaCompositionException"/> when the payload
+    /// schemas of the engines and plugins do not compose (<see cref="Schemas.SchemaConflictException"/> when
+    /// two claim the same payload key), and <see cref="ArgumentException"/> for options without a root URL
+    /// or with a hook timeout that is not positive.
     /// </summary>
-    /// <param name="components">The engine and the enabled plugins, in order. The caller owns and disposes them.</param>
+    /// <param name="components">The engines and the enabled plugins, in order. The caller owns and disposes them.</param>
     /// <param name="options">Run settings.</param>
     /// <param name="loggerFactory">For the worker's log; none by default.</param>
     /// <param name="timeProvider">For hook timeouts; the system clock by default.</param>
@@ -38,7 +41,8 @@ public sealed class TaskRunFactory
         this.options = options;
         logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<TaskRun>();
         time = timeProvider ?? TimeProvider.System;
-        PayloadSchema = TaskPayloadSchema.Compose(components);
+        PayloadSchema = components.PayloadSchema;
+        slots = components.Engines.ToDictionary(e => e.Name, e => new EngineSlots(e.Engine.Capabilities.MaxConcurrency), StringComparer.Ordinal);
     }
 
     /// <summary>The composed payload schema every run validates against.</summary>
@@ -53,6 +57,6 @@ public sealed class TaskRunFactory
     {
         ArgumentNullException.ThrowIfNull(claim);
         ArgumentNullException.ThrowIfNull(artifacts);
-        return new TaskRun(claim, logPath, artifacts, components, PayloadSchema, options, logger, time);
+        return new TaskRun(claim, logPath, artifacts, PayloadSchema, slots, options, logger, time);
     }
 }

@@ -26,7 +26,7 @@ public enum WorkerStopReason
 }
 
 /// <summary>
-/// The worker loop: claims exactly the free capacity (bounded by the engine's MaxConcurrency) with
+/// The worker loop: claims exactly the free capacity (bounded by the engines' MaxConcurrency) with
 /// long polls, runs each claim with its own credentials, reclaims, resolves, and stops gracefully or
 /// now through <see cref="WorkerLifetime"/>. The same loop serves <c>work</c>, <c>run</c> and <c>local</c>.
 /// </summary>
@@ -49,7 +49,10 @@ public sealed class TaskclusterWorker
     /// <summary>Creates the worker.</summary>
     /// <param name="queue">A queue client with the worker's own credentials.</param>
     /// <param name="factory">Creates task runs with the configured engine and plugins.</param>
-    /// <param name="engineMaxConcurrency">The engine's MaxConcurrency (0 for unbounded).</param>
+    /// <param name="engineMaxConcurrency">
+    /// The most tasks the engines run at once together (0 for unbounded): with several engines, the sum of
+    /// their MaxConcurrency (<see cref="TaskRunComponents.MaxConcurrency"/>); each engine's own limit is kept by the runs.
+    /// </param>
     /// <param name="storage">Where task logs go.</param>
     /// <param name="lifetime">Stops the worker.</param>
     /// <param name="options">Identity, capacity and timing.</param>
@@ -82,7 +85,7 @@ public sealed class TaskclusterWorker
     /// <summary>The number of tasks running now.</summary>
     public int Running => running.Count;
 
-    /// <summary>The effective capacity: the configured one, bounded by the engine.</summary>
+    /// <summary>The effective capacity: the configured one, bounded by the engines.</summary>
     public int Capacity => capacity;
 
     /// <summary>Runs until asked to stop; then lets running tasks finish (within the grace period) or aborts them.</summary>

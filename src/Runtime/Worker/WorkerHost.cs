@@ -124,7 +124,7 @@ public static class WorkerHost
             TaskclusterWorker created;
             lock (gate)
             {
-                created = new TaskclusterWorker(client.Queue.WithCredentials(current), factory, components.Components.Engine.Capabilities.MaxConcurrency, storage, lifetime, options, loggerFactory, metrics, time);
+                created = new TaskclusterWorker(client.Queue.WithCredentials(current), factory, components.Components.MaxConcurrency, storage, lifetime, options, loggerFactory, metrics, time);
                 worker = created;
             }
 

@@ -14,7 +14,7 @@ public sealed class ConfigSchemaComposerTests
         {
             o.IncludeDefaultPluginDirectory = false;
             o.PluginDirectories.Add(TestAssetFolders.Root);
-        }).AddPlugin<StrictPluginProvider>();
+        }).AddPlugin<StrictPluginProvider>().AddEngine<OtherEngineProvider>();
         return services.BuildServiceProvider().GetRequiredService<ComponentRegistry>();
     });
 
@@ -89,10 +89,62 @@ public sealed class ConfigSchemaComposerTests
     public void The_published_schema_without_a_config_covers_every_loaded_component()
     {
         var schema = ConfigSchemaComposer.Compose(Registry.Value);
-        Assert.Equal(new[] { "echo" }, schema["properties"]!["engine"]!["enum"]!.Values<string>());
+        var forms = (JArray)schema["properties"]!["engine"]!["anyOf"]!;
+        Assert.Equal(["echo", "other"], forms[0]["enum"]!.Values<string>().Order(StringComparer.Ordinal));
+        Assert.Equal(["echo", "other"], forms[1]["items"]!["enum"]!.Values<string>().Order(StringComparer.Ordinal));
         var plugins = (JObject)schema["properties"]!["plugins"]!["properties"]!;
         Assert.Equal(["strict", "yaml-new", "yaml-old"], plugins.Properties().Select(p => p.Name).Order());
         Assert.NotNull(schema["properties"]!["engines"]!["properties"]!["echo"]!["properties"]!["greeting"]);
+    }
+
+    [Fact]
+    public void Several_engines_are_enabled_by_a_list_and_each_gets_its_config_validated()
+    {
+        var problems = Validate("""
+            engine: [echo, other]
+            engines:
+              echo: {greeting: hi}
+              other: {size: big}
+            worker: {workerPoolId: proj/type}
+            """);
+        Assert.Equal(["$.engines.other.size: expected an integer, found \"big\""], problems);
+        Assert.Empty(Validate("engine: [echo, other]\nengines: {other: {size: 2}}\nworker: {workerPoolId: proj/type}\n"));
+    }
+
+    [Fact]
+    public void Unknown_engines_engines_listed_twice_and_an_empty_list_are_named_by_their_place()
+    {
+        var problems = Validate("""
+            engine: [echo, nosuch, echo]
+            worker: {workerPoolId: proj/type}
+            """);
+        Assert.Equal(2, problems.Count);
+        Assert.StartsWith("$.engine[1]: there is no engine named 'nosuch'", problems[0], StringComparison.Ordinal);
+        Assert.Equal("$.engine[2]: the engine 'echo' is listed more than once; list each engine once", problems[1]);
+
+        Assert.Equal(
+            ["$.engine: the list of engines is empty; name at least one engine, e.g. engine: native"],
+            Validate("engine: []\nworker: {workerPoolId: proj/type}\n"));
+    }
+
+    [Theory]
+    [InlineData("engine: native", new[] { "native" }, "$.engine")]
+    [InlineData("engine: [native, docker]", new[] { "native", "docker" }, "$.engine[1]")]
+    [InlineData("engines: {}", new string[0], "$.engine")]
+    public void The_config_names_its_engines_in_order(string yaml, string[] engines, string secondPath)
+    {
+        var config = WorkerConfig.FromDocument(JsonDocumentReader.Parse(yaml, "t.yml"), "t.yml", _ => null);
+        Assert.Equal(engines, config.Engines);
+        Assert.Equal(secondPath, config.EnginePath(1));
+    }
+
+    public sealed class OtherEngineProvider : TcWorker.Engines.IEngineProvider
+    {
+        public string Name => "other";
+
+        public JObject ConfigSchema => JObject.Parse("""{"type": "object", "additionalProperties": false, "properties": {"size": {"type": "integer"}}}""");
+
+        public TcWorker.Engines.IEngine Create(TcWorker.Engines.EngineOptions options) => throw new NotSupportedException();
     }
 
     public sealed class StrictPluginProvider : TcWorker.Plugins.IPluginProvider

@@ -57,15 +57,54 @@ public sealed class SchemaModelBuilderTests
 
     [Theory]
     [MemberData(nameof(Documents))]
-    public void The_built_model_validates_exactly_as_the_parsed_one(string document)
+    public void The_built_model_validates_exactly_as_the_parsed_one(string document) => AssertBuiltAgreesWithParsed(Rich, document);
+
+    private static void AssertBuiltAgreesWithParsed(string schemaJson, string document)
     {
-        var schema = JObject.Parse(Rich);
+        var schema = JObject.Parse(schemaJson);
         Assert.NotNull(SchemaModelBuilder.TryBuild(schema));
         var doc = JToken.Parse(document);
         var built = SchemaValidator.Create(schema).Validate(doc).Select(v => v.ToString()).ToList();
         var parsed = SchemaValidator.CreateWithParser(schema).Validate(doc).Select(v => v.ToString()).ToList();
         Assert.Equal(parsed, built);
     }
+
+    /// <summary>References into root definitions, as composed payload schemas hold them: chains, recursion, a description beside a reference.</summary>
+    private const string WithReferences = """
+        {
+          "type": "object",
+          "additionalProperties": false,
+          "required": ["mounts"],
+          "properties": {
+            "mounts": {"type": "array", "items": {"$ref": "#/definitions/plugin-a.mount"}},
+            "name": {"$ref": "#/definitions/plugin-b.name", "description": "the name"},
+            "alias": {"$ref": "#/definitions/plugin-b.alias"},
+            "either": {"anyOf": [{"$ref": "#/definitions/plugin-b.name"}, {"type": "integer"}]}
+          },
+          "definitions": {
+            "plugin-a.mount": {
+              "type": "object", "required": ["path"], "additionalProperties": false,
+              "properties": {"path": {"$ref": "#/definitions/plugin-b.name"}, "inner": {"$ref": "#/definitions/plugin-a.mount"}, "mode": {"enum": ["ro", "rw"]}}
+            },
+            "plugin-b.name": {"type": "string", "minLength": 2, "pattern": "^[a-z/]+$"},
+            "plugin-b.alias": {"$ref": "#/definitions/plugin-b.name"}
+          }
+        }
+        """;
+
+    public static TheoryData<string> ReferencingDocuments => new()
+    {
+        """{"mounts": []}""",
+        """{}""",
+        """{"mounts": [{"path": "/a", "inner": {"path": "b", "mode": "rx", "inner": {"path": 5}}}], "name": "X", "alias": "", "either": 2.5}""",
+        """{"mounts": [{"mode": "ro", "extra": true}], "name": 3, "alias": "ok", "either": "a"}""",
+        """{"mounts": {}, "unknown": 1}""",
+    };
+
+    [Theory]
+    [MemberData(nameof(ReferencingDocuments))]
+    public void A_model_with_references_into_definitions_validates_exactly_as_the_parsed_one(string document) =>
+        AssertBuiltAgreesWithParsed(WithReferences, document);
 
     [Fact]
     public void The_worker_config_schema_is_built_without_the_parser_and_agrees_with_it()
@@ -86,6 +125,10 @@ public sealed class SchemaModelBuilderTests
     [InlineData("""{"properties": {"a": {"x-custom": 1}}}""")]
     [InlineData("""{"enum": [{"a": 1}]}""")]
     [InlineData("""{"type": "decimal"}""")]
+    [InlineData("""{"properties": {"a": {"$ref": "#/definitions/a/properties/b"}}, "definitions": {"a": {"properties": {"b": {}}}}}""")]
+    [InlineData("""{"properties": {"a": {"$ref": "#/definitions/a", "type": "string"}}, "definitions": {"a": {"type": "string"}}}""")]
+    [InlineData("""{"properties": {"a": {"$ref": "#/definitions/a"}}, "definitions": {"a": {"$ref": "#/definitions/b"}, "b": {"$ref": "#/definitions/a"}}}""")]
+    [InlineData("""{"properties": {"a": {"properties": {}, "definitions": {"x": {}}}}}""")]
     public void Keywords_it_does_not_know_are_left_to_the_parser(string schema) =>
         Assert.Null(SchemaModelBuilder.TryBuild(JObject.Parse(schema)));
 

@@ -5,6 +5,7 @@ using TcWorker.Engines;
 using TcWorker.Engines.Mock;
 using TcWorker.Errors;
 using TcWorker.Plugins;
+using TcWorker.Runtime.Worker;
 using TcWorker.Workers;
 
 namespace TcWorker.Testing.Tests;
@@ -96,6 +97,19 @@ public sealed class WorkerLifecycleTests
         {
             Assert.Contains(message, start.Message, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task A_case_whose_engine_does_not_start_fails_with_the_engines_message()
+    {
+        var error = await Assert.ThrowsAsync<EngineStartException>(() => Harness(new WatchedEngineProvider()).RunAsync(new WorkerCase
+        {
+            Name = "no-start",
+            Config = "engines: {watched: {start: crash}}",
+            Tasks = [new WorkerCaseTask { Name = "never", Payload = "function: write-log\nargument: never" }],
+        }));
+
+        Assert.Equal("The engine 'watched' failed to start: InvalidOperationException: the engine broke", error.Message);
     }
 
     /// <summary>The mock engine behind a front whose start, creation and health the config and the test decide.</summary>

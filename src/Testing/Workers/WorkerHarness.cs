@@ -69,7 +69,8 @@ public sealed partial class WorkerHarness
     /// <summary>
     /// Runs a case: creates its tasks, runs a worker until each has resolved or <see cref="WorkerCase.Timeout"/>
     /// has passed, and checks every expectation. Throws <see cref="ArgumentException"/> for an inconsistent case and
-    /// <see cref="ConfigException"/> when the merged worker config is invalid.
+    /// <see cref="ConfigException"/> when the merged worker config is invalid (or the engine cannot use it when it
+    /// starts), and <see cref="EngineStartException"/> when the engine does not start.
     /// </summary>
     /// <param name="workerCase">The case.</param>
     /// <param name="cancellationToken">Stops the case early (the worker is stopped and nothing is checked).</param>
@@ -269,9 +270,9 @@ public sealed partial class WorkerHarness
             await Task.WhenAny(worker, Task.Delay(TimeSpan.FromSeconds(30))).ConfigureAwait(false);
         }
 
-        if (worker is { IsFaulted: true, Exception.InnerException: ConfigException config })
+        if (worker is { IsFaulted: true, Exception.InnerException: ConfigException or EngineStartException })
         {
-            throw config;
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(worker.Exception.InnerException);
         }
 
         if (worker.IsFaulted)

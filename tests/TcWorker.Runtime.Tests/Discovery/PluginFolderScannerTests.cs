@@ -169,7 +169,7 @@ public sealed class PluginFolderScannerTests
     public void An_unknown_name_lists_what_is_available_and_the_folders_that_failed()
     {
         Assert.False(Registry.Value.TryGetEngine("docker", out _, out var error));
-        Assert.Contains("there is no engine named 'docker'; available engines: echo", error, StringComparison.Ordinal);
+        Assert.Contains("there is no engine named 'docker'; available engines: echo, lifecycle", error, StringComparison.Ordinal);
         Assert.Contains("ContractV2Plugin", error, StringComparison.Ordinal);
     }
 

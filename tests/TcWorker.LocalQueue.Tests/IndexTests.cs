@@ -129,6 +129,12 @@ public sealed class IndexTests
         var until = DateTimeOffset.UtcNow.AddDays(2);
         await RunAsync(h, "completed", t => (t["routes"], t["extra"]) = (new JArray("index.done.until"), new JObject { ["index"] = new JObject { ["expires"] = until.ToString("O") } }));
         Assert.Equal(until.ToUnixTimeMilliseconds(), (await h.Root.Index.FindTaskAsync("done.until")).Expires.ToUnixTimeMilliseconds());
+
+        // extremes beyond 64 bits and at the end of the calendar still complete, and are indexed
+        await RunAsync(h, "completed", t => (t["routes"], t["extra"]) = (new JArray("index.done.far"),
+            new JObject { ["index"] = new JObject { ["rank"] = JToken.Parse("100000000000000000000000000000"), ["expires"] = "9999-12-31T23:59:59.000Z" } }));
+        var far = await h.Root.Index.FindTaskAsync("done.far");
+        Assert.Equal((1e29, 9999), (far.Rank, far.Expires.Year));
     }
 
     [Fact]

@@ -68,7 +68,8 @@ internal static partial class TaskIndex
         db.SaveIndexedTask(row);
 
         // Namespaces live until the end of the day their latest task expires (UTC), so most inserts leave them as they are.
-        var namespaceExpires = new DateTimeOffset(expires.UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
+        var day = expires.UtcDateTime.Date;
+        var namespaceExpires = day < DateTime.MaxValue.Date ? new DateTimeOffset(day.AddDays(1), TimeSpan.Zero) : DateTimeOffset.MaxValue;
         for (var prefix = ns; prefix.Length > 0;)
         {
             var (parent, key) = Split(prefix);
@@ -123,8 +124,12 @@ internal static partial class TaskIndex
     }
 
     /// <summary>A JSON number as a double; null for anything else.</summary>
-    public static double? Number(JToken token) =>
-        token.Type is JTokenType.Integer or JTokenType.Float ? Convert.ToDouble(((JValue)token).Value, CultureInfo.InvariantCulture) : null;
+    public static double? Number(JToken token) => (token as JValue)?.Value switch
+    {
+        System.Numerics.BigInteger big => (double)big,
+        long or decimal or double => Convert.ToDouble(((JValue)token).Value, CultureInfo.InvariantCulture),
+        _ => null,
+    };
 
     /// <summary>The indexed-task structure of the API (indexed-task-response, and each item of list-tasks-response).</summary>
     public static JObject ToJson(IndexedTaskRow row) => new()

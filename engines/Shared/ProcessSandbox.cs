@@ -31,6 +31,7 @@ internal abstract class ProcessSandbox : ISandbox
     private readonly CancellationTokenSource abandonPipes = new();
     private readonly List<Task> pumps = [];
     private readonly List<Process> processes = [];
+    private SandboxAttachments? attachments;
 
     protected ProcessSandbox(ProcessSandboxOptions options)
     {
@@ -51,7 +52,12 @@ internal abstract class ProcessSandbox : ISandbox
     private TimeSpan StopGracePeriod => lifecycle.KillGracePeriod ?? Options.GracePeriod;
 
     /// <summary>Starts the run in the background.</summary>
-    public void Start() => lifecycle.Start(RunAndCleanUpAsync);
+    /// <param name="attached">The mounted volumes and attached proxies, which the sandbox takes over; null when there are none.</param>
+    public void Start(SandboxAttachments? attached = null)
+    {
+        attachments = attached;
+        lifecycle.Start(RunAndCleanUpAsync);
+    }
 
     public Task<IResultSet> WaitForResultAsync(CancellationToken cancellationToken = default) => lifecycle.WaitAsync(cancellationToken);
 
@@ -68,6 +74,11 @@ internal abstract class ProcessSandbox : ISandbox
     public async ValueTask DisposeAsync()
     {
         var ownsWorkspace = await lifecycle.StopForDisposalAsync().ConfigureAwait(false);
+        if (attachments is not null)
+        {
+            await attachments.DisposeAsync().ConfigureAwait(false);
+        }
+
         lock (processes)
         {
             foreach (var process in processes)
@@ -169,6 +180,9 @@ internal abstract class ProcessSandbox : ISandbox
                 Log.WriteErrorLine("Some of the task's processes could not be killed (they may be stuck in the kernel); they are killed again when the task's files are deleted.");
             }
             await DrainPipesAsync().ConfigureAwait(false);
+
+            // Before the result set (and with it the task user) can go: the volumes are handed back while the user exists.
+            attachments?.EndRun(Log);
         }
 
         var killed = lifecycle.Finish();

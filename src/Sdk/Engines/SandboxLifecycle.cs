@@ -1,19 +1,35 @@
 using TcWorker.Errors;
 
-namespace TcWorker.Engines.Shared;
+namespace TcWorker.Engines;
 
 /// <summary>
-/// The states of a sandbox and the races between its end, <c>KillAsync</c> and <c>AbortAsync</c>:
-/// whichever comes first wins, and every later call sees that one outcome. Thread-safe.
+/// The state machine of a sandbox whose task runs in the background: the races between the task's own
+/// end, <see cref="KillAsync"/> and <see cref="AbortAsync"/>, decided the way <see cref="ISandbox"/>
+/// requires. Whichever comes first wins, and every later call sees that one outcome. An engine's
+/// sandbox holds one, starts its run with <see cref="Start"/>, and forwards <see cref="ISandbox.WaitForResultAsync"/>,
+/// <see cref="ISandbox.AbortAsync"/> and <see cref="ISandbox.KillAsync(TimeSpan)"/> to it.
 /// </summary>
-/// <typeparam name="TResult">The run's result.</typeparam>
-internal sealed class SandboxLifecycle<TResult> : IDisposable
+/// <remarks>
+/// <para>
+/// The run is a function that stops when <see cref="Stopping"/> fires (on a kill or an abort) and calls
+/// <see cref="Finish"/> once the task has ended, just before it makes its result: <see cref="Finish"/>
+/// tells it whether a kill came first, in which case its result must be unsuccessful and carry no exit code.
+/// A kill after <see cref="Finish"/> is a no-op; an abort after it throws <see cref="SandboxTerminatedException"/>.
+/// </para>
+/// <para>
+/// Every member is thread-safe. The sandbox that holds the lifecycle disposes it, after
+/// <see cref="StopForDisposalAsync"/>.
+/// </para>
+/// </remarks>
+/// <typeparam name="TResult">The run's result, usually the engine's <see cref="IResultSet"/>.</typeparam>
+public sealed class SandboxLifecycle<TResult> : IDisposable
 {
     private readonly Lock gate = new();
     private readonly CancellationTokenSource stop = new();
-    private Task<TResult> run = Task.FromException<TResult>(new InvalidOperationException("Not started."));
+    private Task<TResult>? run;
     private State state;
     private TimeSpan killGracePeriod;
+    private bool handedOut;
 
     private enum State
     {
@@ -23,25 +39,13 @@ internal sealed class SandboxLifecycle<TResult> : IDisposable
         Aborted,
     }
 
-    /// <summary>Fires on kill and abort: the run should stop then.</summary>
+    /// <summary>Fires on a kill and on an abort: the run should stop then. Throws <see cref="ObjectDisposedException"/> once disposed.</summary>
     public CancellationToken Stopping => stop.Token;
 
-    /// <summary>Whether a caller received the result (then it owns it).</summary>
-    public bool HandedOut { get; private set; }
-
-    /// <summary>Whether the run was aborted (its result, if any, is thrown away).</summary>
-    public bool Aborted
-    {
-        get
-        {
-            lock (gate)
-            {
-                return state == State.Aborted;
-            }
-        }
-    }
-
-    /// <summary>The grace period of the kill that stopped the run; null unless it was killed.</summary>
+    /// <summary>
+    /// The grace period of the kill that stopped the run, <see langword="null"/> unless a kill came before
+    /// <see cref="Finish"/>: how long the run should give the task to stop on its own before killing it.
+    /// </summary>
     public TimeSpan? KillGracePeriod
     {
         get
@@ -53,10 +57,37 @@ internal sealed class SandboxLifecycle<TResult> : IDisposable
         }
     }
 
-    /// <summary>Starts the run in the background. The run calls <see cref="Finish"/> before making its result.</summary>
-    public void Start(Func<Task<TResult>> body) => run = Task.Run(body);
+    /// <summary>
+    /// Starts the run in the background, on the thread pool. Call it once, before the sandbox is handed to
+    /// anyone (in its constructor or its builder's <c>StartAsync</c>).
+    /// </summary>
+    /// <param name="body">
+    /// The run. Its token is <see cref="Stopping"/>. It calls <see cref="Finish"/> when the task has ended and
+    /// then makes its result, which <see cref="WaitAsync"/> hands out; an exception it throws is what
+    /// <see cref="WaitAsync"/> throws (unless the run was aborted).
+    /// </param>
+    /// <exception cref="ArgumentNullException"><paramref name="body"/> is <see langword="null"/>.</exception>
+    /// <exception cref="InvalidOperationException">The run was already started.</exception>
+    public void Start(Func<CancellationToken, Task<TResult>> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var token = stop.Token;
+        lock (gate)
+        {
+            if (run is not null)
+            {
+                throw new InvalidOperationException("The sandbox's run was already started.");
+            }
 
-    /// <summary>Marks the run as ended; returns whether it was killed (its result must then be unsuccessful).</summary>
+            run = Task.Run(() => body(token), CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Marks the run as ended; the run calls it once its task has ended, before it makes its result. From then on
+    /// a kill is a no-op and an abort throws <see cref="SandboxTerminatedException"/>.
+    /// </summary>
+    /// <returns>Whether a kill came first: the result must then be unsuccessful, without an exit code.</returns>
     public bool Finish()
     {
         lock (gate)
@@ -70,15 +101,25 @@ internal sealed class SandboxLifecycle<TResult> : IDisposable
         }
     }
 
-    /// <summary>Waits for the result; throws <see cref="SandboxAbortedException"/> after an abort, or the run's error.</summary>
-    public async Task<TResult> WaitAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for the run's result (<see cref="ISandbox.WaitForResultAsync"/>). Every call returns the same result;
+    /// the first caller to receive it owns it (it no longer belongs to the sandbox, see <see cref="StopForDisposalAsync"/>).
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting; the run goes on.</param>
+    /// <returns>The run's result.</returns>
+    /// <exception cref="SandboxAbortedException">The run was aborted (its own error, if any, is thrown away).</exception>
+    /// <exception cref="InvalidOperationException">The run was never started.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    /// <remarks>Otherwise it throws what the run threw.</remarks>
+    public async Task<TResult> WaitAsync(CancellationToken cancellationToken = default)
     {
+        var running = Run ?? throw new InvalidOperationException("The sandbox's run was not started.");
         TResult result;
         try
         {
-            result = await run.WaitAsync(cancellationToken).ConfigureAwait(false);
+            result = await running.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (Aborted && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (IsAborted && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
             // The run's own error after an abort (a script ending on SIGTERM) is thrown away with its result.
             throw new SandboxAbortedException();
@@ -91,15 +132,21 @@ internal sealed class SandboxLifecycle<TResult> : IDisposable
                 throw new SandboxAbortedException();
             }
 
-            HandedOut = true;
+            handedOut = true;
             return result;
         }
     }
 
     /// <summary>
-    /// Aborts; throws <see cref="SandboxTerminatedException"/> when the run already ended on its own or was killed:
-    /// a killed run's result is kept, and whoever holds it keeps owning it.
+    /// Aborts the run (<see cref="ISandbox.AbortAsync"/>): fires <see cref="Stopping"/> and waits for the run to end.
+    /// Its result is thrown away: <see cref="WaitAsync"/> then throws <see cref="SandboxAbortedException"/>.
+    /// Aborting again is a no-op that waits for the run too.
     /// </summary>
+    /// <returns>When the run has ended.</returns>
+    /// <exception cref="SandboxTerminatedException">
+    /// The run already ended on its own (<see cref="Finish"/>) or was killed: a killed run's result is kept, and
+    /// whoever holds it keeps owning it. Thrown synchronously, before any waiting.
+    /// </exception>
     public Task AbortAsync()
     {
         lock (gate)
@@ -115,9 +162,17 @@ internal sealed class SandboxLifecycle<TResult> : IDisposable
         return StopAsync();
     }
 
-    /// <summary>Kills, giving the run <paramref name="gracePeriod"/> to stop on its own (see <see cref="KillGracePeriod"/>); a no-op when the run already ended.</summary>
+    /// <summary>
+    /// Kills the run but keeps its result (<see cref="ISandbox.KillAsync(TimeSpan)"/>): fires <see cref="Stopping"/>,
+    /// records <paramref name="gracePeriod"/> in <see cref="KillGracePeriod"/>, and waits for the run to end.
+    /// A no-op when the run already ended, was killed or aborted.
+    /// </summary>
+    /// <param name="gracePeriod">How long the run should give the task to stop on its own; <see cref="TimeSpan.Zero"/> (the default) for none.</param>
+    /// <returns>When the run has ended.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="gracePeriod"/> is negative.</exception>
     public Task KillAsync(TimeSpan gracePeriod = default)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(gracePeriod, TimeSpan.Zero);
         lock (gate)
         {
             if (state != State.Running)
@@ -132,7 +187,14 @@ internal sealed class SandboxLifecycle<TResult> : IDisposable
         return StopAsync();
     }
 
-    /// <summary>Aborts a run that still goes on and waits for it; returns whether the caller still owns the result's resources.</summary>
+    /// <summary>
+    /// For the sandbox's <c>DisposeAsync</c>: aborts the run if it still goes on, and waits for it to end. Never
+    /// throws the run's error.
+    /// </summary>
+    /// <returns>
+    /// Whether the sandbox still owns what the result holds (and must free it): <see langword="true"/> when no
+    /// caller of <see cref="WaitAsync"/> received the result, or the run was aborted.
+    /// </returns>
     public async Task<bool> StopForDisposalAsync()
     {
         bool ownsResult;
@@ -143,14 +205,37 @@ internal sealed class SandboxLifecycle<TResult> : IDisposable
                 state = State.Aborted;
             }
 
-            ownsResult = !HandedOut || state == State.Aborted;
+            ownsResult = !handedOut || state == State.Aborted;
         }
 
         await StopAsync().ConfigureAwait(false);
         return ownsResult;
     }
 
+    /// <summary>Frees the source of <see cref="Stopping"/>. Call it after <see cref="StopForDisposalAsync"/>: it does not stop the run.</summary>
     public void Dispose() => stop.Dispose();
+
+    private Task<TResult>? Run
+    {
+        get
+        {
+            lock (gate)
+            {
+                return run;
+            }
+        }
+    }
+
+    private bool IsAborted
+    {
+        get
+        {
+            lock (gate)
+            {
+                return state == State.Aborted;
+            }
+        }
+    }
 
     private async Task StopAsync()
     {
@@ -162,9 +247,14 @@ internal sealed class SandboxLifecycle<TResult> : IDisposable
         {
         }
 
+        if (Run is not { } running)
+        {
+            return;
+        }
+
         try
         {
-            await run.ConfigureAwait(false);
+            await running.ConfigureAwait(false);
         }
         catch (Exception)
         {

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Reflection;
+using System.Text.RegularExpressions;
 
 namespace TcWorker.Cli.Tests;
 
@@ -17,24 +18,17 @@ public sealed class PackageTests
     [InlineData("TcWorker.Taskcluster")]
     [InlineData("TcWorker.Testing")]
     [InlineData("TcWorker.LocalQueue")]
+    [InlineData("TcWorker.Sdk")]
     [InlineData("TcWorker.Engines.Native")]
     [InlineData("TcWorker.Plugins.LiveLog")]
     public void Packages_carry_the_assembly_its_xml_docs_and_a_readme(string id)
     {
-        var package = Directory.Exists(Packages) ? Directory.EnumerateFiles(Packages, id + ".*.nupkg").SingleOrDefault(p => !p.EndsWith(".snupkg", StringComparison.Ordinal)) : null;
-        if (package is null)
-        {
-            Assert.False(Environment.GetEnvironmentVariable("CI") == "true", $"{id} was not packed into {Packages}; test.sh packs before testing");
-            Skip.If(true, $"{id} is not packed; run ./test.sh (or dotnet pack TcWorker.slnx) first");
-        }
-
-        using var zip = ZipFile.OpenRead(package!);
+        using var zip = OpenPackage(id);
         var entries = zip.Entries.Select(e => e.FullName).ToList();
         Assert.Contains($"lib/net10.0/{id}.dll", entries);
         Assert.Contains($"lib/net10.0/{id}.xml", entries);
         Assert.Contains("README.md", entries);
-        using var nuspec = new StreamReader(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
-        var text = nuspec.ReadToEnd();
+        var text = Nuspec(zip);
         Assert.Contains("<readme>README.md</readme>", text, StringComparison.Ordinal);
         Assert.Contains("<license type=\"expression\">MPL-2.0</license>", text, StringComparison.Ordinal);
     }
@@ -42,16 +36,54 @@ public sealed class PackageTests
     [SkippableFact]
     public void The_testing_kit_carries_the_mock_engine_instead_of_depending_on_an_unpacked_package()
     {
-        var package = Directory.Exists(Packages) ? Directory.EnumerateFiles(Packages, "TcWorker.Testing.*.nupkg").SingleOrDefault(p => !p.EndsWith(".snupkg", StringComparison.Ordinal)) : null;
-        Skip.If(package is null && Environment.GetEnvironmentVariable("CI") != "true", "TcWorker.Testing is not packed; run ./test.sh first");
-        Assert.NotNull(package);
-
-        using var zip = ZipFile.OpenRead(package);
+        using var zip = OpenPackage("TcWorker.Testing");
         Assert.Contains("lib/net10.0/TcWorker.Engines.Mock.dll", zip.Entries.Select(e => e.FullName));
-        using var nuspec = new StreamReader(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
-        var text = nuspec.ReadToEnd();
+        var text = Nuspec(zip);
         Assert.DoesNotContain("TcWorker.Engines.Mock", text, StringComparison.Ordinal);
         Assert.Contains("id=\"TcWorker.Runtime\"", text, StringComparison.Ordinal);
         Assert.Contains("id=\"TcWorker.LocalQueue\"", text, StringComparison.Ordinal);
+        // What the mock engine's assembly needs besides the contracts.
+        Assert.Contains("id=\"TcWorker.Sdk\"", text, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void The_sdk_is_a_preview_that_brings_no_copy_of_the_contracts_and_the_engines_depend_on_it()
+    {
+        string sdk;
+        using (var zip = OpenPackage("TcWorker.Sdk"))
+        {
+            sdk = Nuspec(zip);
+            Assert.DoesNotContain(zip.Entries, e => e.FullName.EndsWith("TcWorker.Abstractions.dll", StringComparison.Ordinal));
+        }
+
+        Assert.Matches("<version>0\\.[0-9]+\\.[0-9]+</version>", sdk);
+        Assert.Contains("outside the 1.0 contract promise", sdk, StringComparison.Ordinal);
+        var contracts = Assert.Single(Regex.Matches(sdk, "<dependency id=\"TcWorker.Abstractions\"[^>]*>"));
+        Assert.Matches("exclude=\"[^\"]*\\bRuntime\\b", contracts.Value);
+
+        using var native = OpenPackage("TcWorker.Engines.Native");
+        var engine = Assert.Single(Regex.Matches(Nuspec(native), "<dependency id=\"TcWorker.Sdk\"[^>]*>"));
+        Assert.DoesNotContain("exclude=\"Runtime", engine.Value, StringComparison.Ordinal);
+    }
+
+    /// <summary>Opens a packed package; skips when it was not packed (a plain dotnet test), fails on CI, where test.sh always packs.</summary>
+    private static ZipArchive OpenPackage(string id)
+    {
+        var package = Directory.Exists(Packages)
+            ? Directory.EnumerateFiles(Packages, id + ".*.nupkg").SingleOrDefault(p => !p.EndsWith(".snupkg", StringComparison.Ordinal) && Regex.IsMatch(Path.GetFileName(p), "^" + Regex.Escape(id) + "\\.[0-9]"))
+            : null;
+        if (package is null)
+        {
+            Assert.False(Environment.GetEnvironmentVariable("CI") == "true", $"{id} was not packed into {Packages}; test.sh packs before testing");
+            Skip.If(true, $"{id} is not packed; run ./test.sh (or dotnet pack TcWorker.slnx) first");
+        }
+
+        return ZipFile.OpenRead(package!);
+    }
+
+    private static string Nuspec(ZipArchive zip)
+    {
+        using var nuspec = new StreamReader(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
+        return nuspec.ReadToEnd();
     }
 }

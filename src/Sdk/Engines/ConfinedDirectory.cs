@@ -79,6 +79,7 @@ public sealed class ConfinedDirectory
     /// <exception cref="UnauthorizedAccessException">The worker may not read it.</exception>
     /// <exception cref="IOException">It cannot be opened for another reason.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    /// <remarks>The file is opened on the calling thread: errors are thrown by the call itself, and the task it returns is complete.</remarks>
     public Task<Stream> OpenFileAsync(string path, CancellationToken cancellationToken = default)
     {
         if (byPath is not null)

@@ -1,5 +1,3 @@
-using TcWorker.Engines.Shared;
-
 namespace TcWorker.Engines.Mock;
 
 /// <summary>A running mock function. Kill and abort cancel it; later calls see one consistent outcome.</summary>
@@ -28,14 +26,14 @@ internal sealed class MockSandbox : ISandbox
         mockRun.ReleaseVolumes();
     }
 
-    private async Task<IResultSet> RunAsync()
+    private async Task<IResultSet> RunAsync(CancellationToken stopping)
     {
         IResultSet result;
         try
         {
-            result = await mockRun.ExecuteAsync(lifecycle.Stopping).ConfigureAwait(false);
+            result = await mockRun.ExecuteAsync(stopping).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (lifecycle.Stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
             result = new MockResultSet(false, null, mockRun.Files);
         }

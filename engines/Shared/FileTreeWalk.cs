@@ -22,7 +22,7 @@ internal static class FileTreeWalk
     /// <param name="cancellationToken">Stops the walk.</param>
     public static void Walk(string root, Action<SafeFileHandle, string, EntryStatus> visit, CancellationToken cancellationToken)
     {
-        using var top = Posix.OpenTrustedDirectory(root);
+        using var top = UnixFiles.OpenFolder(root);
         Walk(top, visit, cancellationToken);
     }
 
@@ -42,8 +42,8 @@ internal static class FileTreeWalk
                 continue;
             }
 
-            using var child = Posix.OpenAt(folder, name, out _);
-            if (child is not null && Posix.KindOf(child) == Posix.FileKind.Directory)
+            using var child = UnixFiles.TryOpenFolderAt(folder, name);
+            if (child is not null)
             {
                 Walk(child, visit, cancellationToken);
             }

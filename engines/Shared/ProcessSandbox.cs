@@ -165,12 +165,12 @@ internal abstract class ProcessSandbox : ISandbox
         return process.ExitCode;
     }
 
-    private async Task<IResultSet> RunAndCleanUpAsync()
+    private async Task<IResultSet> RunAndCleanUpAsync(CancellationToken stopping)
     {
         ProcessOutcome outcome;
         try
         {
-            outcome = await RunAsync(lifecycle.Stopping).ConfigureAwait(false);
+            outcome = await RunAsync(stopping).ConfigureAwait(false);
         }
         finally
         {

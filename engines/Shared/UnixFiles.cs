@@ -38,7 +38,7 @@ internal readonly record struct EntryStatus(EntryKind Kind, UnixFileMode Mode, i
 /// <summary>
 /// The file calls volumes need and .NET does not offer (Linux): status without following a link
 /// (owner, inode, blocks), hard links, owners and times that never follow a link, all also relative
-/// to a directory handle.
+/// to a directory handle, and folders opened as handles without following a link.
 /// </summary>
 internal static partial class UnixFiles
 {
@@ -47,6 +47,14 @@ internal static partial class UnixFiles
     private const uint StatxBasicStats = 0x7ff;
     private const int StatxSize = 256;
     private const int LinuxNoEntry = 2;
+    private const int CloseOnExec = 0x80000;
+
+    // O_DIRECTORY and O_NOFOLLOW: the generic values, and those of ARM and PowerPC.
+    private static bool ArmOrPowerPc => RuntimeInformation.ProcessArchitecture is Architecture.Arm or Architecture.Arm64 or Architecture.Ppc64le;
+
+    private static int OnlyFolder => ArmOrPowerPc ? 0x4000 : 0x10000;
+
+    private static int NoFollowFinal => ArmOrPowerPc ? 0x8000 : 0x20000;
 
     /// <summary>The status of <paramref name="path"/>, not following a final symbolic link; null when it does not exist.</summary>
     /// <exception cref="IOException">The status cannot be read for another reason.</exception>
@@ -62,6 +70,24 @@ internal static partial class UnixFiles
     {
         var buffer = new byte[StatxSize];
         return SysStatxAt(directory, name, NoFollow, StatxBasicStats, ref buffer[0]) == 0 ? Parse(buffer) : Missing(name);
+    }
+
+    /// <summary>Opens a folder the worker trusts as a handle, for reading (links on its own path are followed).</summary>
+    /// <exception cref="IOException">It cannot be opened, or it is no folder.</exception>
+    public static SafeFileHandle OpenFolder(string path)
+    {
+        var fd = SysOpenAt(CurrentDirectory, path, OnlyFolder | CloseOnExec);
+        return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : throw new IOException($"Cannot open the folder '{path}' (errno {Marshal.GetLastPInvokeError()}).");
+    }
+
+    /// <summary>
+    /// Opens the folder <paramref name="name"/> in <paramref name="directory"/> as a handle, never following a
+    /// symbolic link; null when it is no folder (a link, a file) or is gone.
+    /// </summary>
+    public static SafeFileHandle? TryOpenFolderAt(SafeFileHandle directory, string name)
+    {
+        var fd = SysOpenAtHandle(directory, name, OnlyFolder | NoFollowFinal | CloseOnExec);
+        return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : null;
     }
 
     /// <summary>Makes <paramref name="path"/> a new hard link to the file <paramref name="existing"/> (neither is followed if a link).</summary>
@@ -188,6 +214,12 @@ internal static partial class UnixFiles
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SysStatxAt(SafeFileHandle directory, string path, int flags, uint mask, ref byte buffer);
+
+    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int SysOpenAt(int directory, string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int SysOpenAtHandle(SafeFileHandle directory, string path, int flags);
 
     [LibraryImport("libc", EntryPoint = "linkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SysLinkAt(int oldDirectory, string oldPath, int newDirectory, string newPath, int flags);

@@ -51,8 +51,9 @@ public sealed class CliTests
             Assert.Equal("loaded", (string)c["status"]!);
             Assert.StartsWith(bundled, (string)c["source"]!, StringComparison.Ordinal);
         });
-        // A plugin folder never carries a copy of the contracts.
+        // A plugin folder never carries a copy of the contracts; the engines carry their own copy of the SDK, which the scanner takes for a library.
         Assert.Empty(System.IO.Directory.EnumerateFiles(bundled, "TcWorker.Abstractions.dll", SearchOption.AllDirectories));
+        Assert.All(["Mock", "Native", "Script"], engine => Assert.True(File.Exists(Path.Combine(bundled, engine, "TcWorker.Sdk.dll")), $"plugins/{engine} lacks TcWorker.Sdk.dll"));
     }
 
     [Theory]

@@ -1,5 +1,7 @@
 using System.IO.Compression;
 using Newtonsoft.Json.Linq;
+using System.Reflection;
+using System.Text.RegularExpressions;
 
 namespace TcWorker.Cli.Tests;
 
@@ -8,13 +10,6 @@ public sealed class PackageTests
 {
     private static string Packages => PackageBuild.Packages;
 
-    /// <summary>The package test.sh packed, or <see langword="null"/>.</summary>
-    private static string? Packed(string id)
-    {
-        var path = Path.Combine(Packages, $"{id}.{PackageBuild.Version}.nupkg");
-        return File.Exists(path) ? path : null;
-    }
-
     [SkippableTheory]
     [InlineData("TcWorker.Abstractions")]
     [InlineData("TcWorker.Runtime")]
@@ -22,24 +17,17 @@ public sealed class PackageTests
     [InlineData("TcWorker.Testing")]
     [InlineData("TcWorker.Testing.XunitV3")]
     [InlineData("TcWorker.LocalQueue")]
+    [InlineData("TcWorker.Sdk")]
     [InlineData("TcWorker.Engines.Native")]
     [InlineData("TcWorker.Plugins.LiveLog")]
     public void Packages_carry_the_assembly_its_xml_docs_and_a_readme(string id)
     {
-        var package = Packed(id);
-        if (package is null)
-        {
-            Assert.False(Environment.GetEnvironmentVariable("CI") == "true", $"{id} was not packed into {Packages}; test.sh packs before testing");
-            Skip.If(true, $"{id} is not packed; run ./test.sh (or dotnet pack TcWorker.slnx) first");
-        }
-
-        using var zip = ZipFile.OpenRead(package!);
+        using var zip = OpenPackage(id);
         var entries = zip.Entries.Select(e => e.FullName).ToList();
         Assert.Contains($"lib/net10.0/{id}.dll", entries);
         Assert.Contains($"lib/net10.0/{id}.xml", entries);
         Assert.Contains("README.md", entries);
-        using var nuspec = new StreamReader(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
-        var text = nuspec.ReadToEnd();
+        var text = Nuspec(zip);
         Assert.Contains("<readme>README.md</readme>", text, StringComparison.Ordinal);
         Assert.Contains("<license type=\"expression\">MPL-2.0</license>", text, StringComparison.Ordinal);
     }
@@ -49,20 +37,17 @@ public sealed class PackageTests
     [InlineData("TcWorker.Testing.XunitV3", "xunit.v3.assert", "xunit.assert")]
     public void The_testing_kits_carry_the_mock_engine_and_depend_on_their_own_xunit(string id, string xunit, string otherXunit)
     {
-        var package = Packed(id);
-        Skip.If(package is null && Environment.GetEnvironmentVariable("CI") != "true", $"{id} is not packed; run ./test.sh first");
-        Assert.NotNull(package);
-
-        using var zip = ZipFile.OpenRead(package);
+        using var zip = OpenPackage(id);
         Assert.Contains("lib/net10.0/TcWorker.Engines.Mock.dll", zip.Entries.Select(e => e.FullName));
-        using var nuspec = new StreamReader(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
-        var text = nuspec.ReadToEnd();
+        var text = Nuspec(zip);
         Assert.DoesNotContain("TcWorker.Engines.Mock", text, StringComparison.Ordinal);
         Assert.Contains("id=\"TcWorker.Runtime\"", text, StringComparison.Ordinal);
         Assert.Contains("id=\"TcWorker.LocalQueue\"", text, StringComparison.Ordinal);
         Assert.Contains($"id=\"{xunit}\"", text, StringComparison.Ordinal);
         Assert.DoesNotContain($"id=\"{otherXunit}\"", text, StringComparison.Ordinal);
         Assert.DoesNotContain(id == "TcWorker.Testing" ? "xunit.v3" : "Xunit.SkippableFact", text, StringComparison.Ordinal);
+        // What the mock engine's assembly needs besides the contracts.
+        Assert.Contains("id=\"TcWorker.Sdk\"", text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -83,5 +68,46 @@ public sealed class PackageTests
         }
 
         Assert.Contains($"<PackageReference Include=\"TcWorker.Abstractions\" Version=\"{version}\"", File.ReadAllText(Path.Combine(root, "README.md")), StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void The_sdk_is_a_preview_that_brings_no_copy_of_the_contracts_and_the_engines_depend_on_it()
+    {
+        string sdk;
+        using (var zip = OpenPackage("TcWorker.Sdk"))
+        {
+            sdk = Nuspec(zip);
+            Assert.DoesNotContain(zip.Entries, e => e.FullName.EndsWith("TcWorker.Abstractions.dll", StringComparison.Ordinal));
+        }
+
+        Assert.Matches("<version>0\\.[0-9]+\\.[0-9]+</version>", sdk);
+        Assert.Contains("outside the 1.0 contract promise", sdk, StringComparison.Ordinal);
+        var contracts = Assert.Single(Regex.Matches(sdk, "<dependency id=\"TcWorker.Abstractions\"[^>]*>"));
+        Assert.Matches("exclude=\"[^\"]*\\bRuntime\\b", contracts.Value);
+
+        using var native = OpenPackage("TcWorker.Engines.Native");
+        var engine = Assert.Single(Regex.Matches(Nuspec(native), "<dependency id=\"TcWorker.Sdk\"[^>]*>"));
+        Assert.DoesNotContain("exclude=\"Runtime", engine.Value, StringComparison.Ordinal);
+    }
+
+    /// <summary>Opens a packed package; skips when it was not packed (a plain dotnet test), fails on CI, where test.sh always packs.</summary>
+    private static ZipArchive OpenPackage(string id)
+    {
+        var package = Directory.Exists(Packages)
+            ? Directory.EnumerateFiles(Packages, id + ".*.nupkg").SingleOrDefault(p => !p.EndsWith(".snupkg", StringComparison.Ordinal) && Regex.IsMatch(Path.GetFileName(p), "^" + Regex.Escape(id) + "\\.[0-9]"))
+            : null;
+        if (package is null)
+        {
+            Assert.False(Environment.GetEnvironmentVariable("CI") == "true", $"{id} was not packed into {Packages}; test.sh packs before testing");
+            Skip.If(true, $"{id} is not packed; run ./test.sh (or dotnet pack TcWorker.slnx) first");
+        }
+
+        return ZipFile.OpenRead(package!);
+    }
+
+    private static string Nuspec(ZipArchive zip)
+    {
+        using var nuspec = new StreamReader(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
+        return nuspec.ReadToEnd();
     }
 }

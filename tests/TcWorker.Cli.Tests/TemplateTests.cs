@@ -47,6 +47,7 @@ public sealed class TemplateTests(ITestOutputHelper output)
                 var folder = Path.Combine(plugins, component);
                 await PackageBuild.DotnetAsync(project, home, "publish", Path.Combine("src", name), "--no-restore", "-c", "Release", "-o", folder);
                 Assert.False(File.Exists(Path.Combine(folder, "TcWorker.Abstractions.dll")), "The plugin folder carries a copy of the contracts.");
+                Assert.Equal(template == "tcworker-engine", File.Exists(Path.Combine(folder, "TcWorker.Sdk.dll")));
                 var (exit, stdout, stderr) = await TcWorkerProcess.RunAsync("plugins", "--plugin-dir", plugins, "--json");
                 Assert.True(exit == 0, stderr);
                 var loaded = JArray.Parse(stdout).Cast<JObject>().Single(c => (string)c["name"]! == component);

@@ -27,6 +27,7 @@ public sealed class ThirdPartyEngineTests
 
         await PackageBuild.DotnetAsync(sample, null, "publish", "src/Acme.TcWorker.Engines.Echo", "--no-restore", "-c", "Release", "-o", folder);
         Assert.False(File.Exists(Path.Combine(folder, "TcWorker.Abstractions.dll")), "The plugin folder carries a copy of the contracts.");
+        Assert.True(File.Exists(Path.Combine(folder, "TcWorker.Sdk.dll")), "The plugin folder lacks the SDK the engine uses.");
 
         var (exit, stdout, stderr) = await TcWorkerProcess.RunAsync("plugins", "--plugin-dir", plugins, "--json");
         Assert.True(exit == 0, stderr);

@@ -1,11 +1,11 @@
 using System.Runtime.CompilerServices;
 using TcWorker.Errors;
 
-namespace TcWorker.Engines.Shared;
+namespace TcWorker.Engines;
 
 /// <summary>
 /// <see cref="ConfinedDirectory"/> where it cannot open relative to a directory handle (macOS and
-/// Windows, untested): every symlink of a path is resolved by path and the resolved path must stay
+/// Windows; its tests run it on Linux): every symlink of a path is resolved by path and the resolved path must stay
 /// inside, then the file is opened by that path. A process of the task that outlived it could swap a
 /// checked file for a symlink before the open; safe only if none does.
 /// </summary>

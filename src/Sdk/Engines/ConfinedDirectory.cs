@@ -3,23 +3,32 @@ using System.Runtime.CompilerServices;
 using Microsoft.Win32.SafeHandles;
 using TcWorker.Errors;
 
-namespace TcWorker.Engines.Shared;
+namespace TcWorker.Engines;
 
 /// <summary>
-/// Reads files of a finished task from one directory and never from outside it. Paths are relative
-/// to the directory (or absolute inside it), with <c>/</c> separators; symlinks inside are followed,
-/// and one that leads outside is refused with <see cref="PathEscapesSandboxException"/>.
+/// Reads the files a task left in one directory of the host, and never anything outside it: the building
+/// block of an <see cref="IResultSet"/> whose files lie on the worker's own file system (a task directory,
+/// a container's bind-mounted output folder). Paths are relative to the directory, or absolute inside it,
+/// with <c>/</c> separators; symlinks inside are followed, and one that leads outside is refused with
+/// <see cref="PathEscapesSandboxException"/>.
 /// </summary>
 /// <remarks>
-/// The worker reads as root, and a process of the task may still be alive to swap a checked file or
+/// <para>
+/// The worker may read as root while a process of the task is still alive to swap a checked file or
 /// folder for a symlink. So on Linux nothing is opened by path: from the directory's handle each
 /// component is opened with <c>openat(O_NOFOLLOW)</c> relative to the handle of the one before; a
 /// symlink met on the way is read (<c>readlinkat</c>) and resolved here, against the handles already
 /// open, never by the kernel; <c>..</c> goes back to a handle already open. A file is checked with
-/// fstat on its open handle and read from that handle only. Elsewhere <see cref="PathConfinedDirectory"/>
-/// resolves by path instead.
+/// fstat on its open handle and read from that handle only. On other systems every symlink of a path is
+/// resolved by path and the file opened by the resolved path, which is safe only if no process of the
+/// task outlives it.
+/// </para>
+/// <para>
+/// An instance holds no handle between calls: it needs no disposing, and any number of calls may run at
+/// once from any threads. Only regular files are opened or listed: a FIFO, socket or device counts as missing.
+/// </para>
 /// </remarks>
-internal sealed class ConfinedDirectory
+public sealed class ConfinedDirectory
 {
     private const int MaxLinks = 40;
     private const int BufferSize = 81920;
@@ -28,20 +37,50 @@ internal sealed class ConfinedDirectory
     private readonly string? boundary;
     private readonly PathConfinedDirectory? byPath;
 
-    /// <param name="root">The folder to read from.</param>
-    /// <param name="boundary">A folder <paramref name="root"/> must really be in (when the task could have replaced it by a symlink); null when it is trusted.</param>
+    /// <summary>Confines reads to <paramref name="root"/>. Nothing is opened yet: a missing root makes each read throw <see cref="ResourceNotFoundException"/>.</summary>
+    /// <param name="root">The directory to read from, as a host path (relative ones are taken from the current directory).</param>
+    /// <param name="boundary">
+    /// A directory <paramref name="root"/> must really lie in, when the task could have replaced <paramref name="root"/>
+    /// (or a folder on the way to it) by a symlink: the engine's task directory when <paramref name="root"/> is a folder
+    /// inside it. <see langword="null"/> when the path to <paramref name="root"/> is trusted (the worker made it and the
+    /// task cannot change it).
+    /// </param>
+    /// <exception cref="ArgumentException"><paramref name="root"/> or <paramref name="boundary"/> is empty or not a valid path.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="root"/> is <see langword="null"/>.</exception>
     public ConfinedDirectory(string root, string? boundary = null)
+        : this(root, boundary, byHandle: OperatingSystem.IsLinux())
     {
+    }
+
+    /// <summary>Confines reads to <paramref name="root"/>, choosing the way: through handles (Linux only) or by path.</summary>
+    internal ConfinedDirectory(string root, string? boundary, bool byHandle)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(root);
+        if (boundary is not null)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(boundary);
+        }
+
         this.root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         this.boundary = boundary is null ? null : Path.TrimEndingDirectorySeparator(Path.GetFullPath(boundary));
-        if (!OperatingSystem.IsLinux())
+        if (!byHandle)
         {
             byPath = new PathConfinedDirectory(root, boundary);
         }
     }
 
-    /// <summary>Opens a regular file. Throws ResourceNotFound, PathEscapesSandbox, MalformedPayload or UnauthorizedAccess.</summary>
-    public Task<Stream> OpenFileAsync(string path, CancellationToken cancellationToken)
+    /// <summary>Opens a regular file for reading (<see cref="IResultSet.OpenFileAsync"/>).</summary>
+    /// <param name="path">The file, relative to the directory or absolute inside it, with <c>/</c> separators.</param>
+    /// <param name="cancellationToken">Cancels opening.</param>
+    /// <returns>A readable stream on the file as it was checked; the caller disposes it.</returns>
+    /// <exception cref="ResourceNotFoundException">The file does not exist, is no regular file, or the directory does not exist.</exception>
+    /// <exception cref="PathEscapesSandboxException">The path, or a symlink on it, leads outside the directory (or the directory outside its boundary).</exception>
+    /// <exception cref="MalformedPayloadException">The path is empty or holds a NUL character.</exception>
+    /// <exception cref="UnauthorizedAccessException">The worker may not read it.</exception>
+    /// <exception cref="IOException">It cannot be opened for another reason.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    /// <remarks>The file is opened on the calling thread: errors are thrown by the call itself, and the task it returns is complete.</remarks>
+    public Task<Stream> OpenFileAsync(string path, CancellationToken cancellationToken = default)
     {
         if (byPath is not null)
         {
@@ -67,11 +106,24 @@ internal sealed class ConfinedDirectory
     }
 
     /// <summary>
-    /// Lists the regular files under a folder, recursively. Folders are entered only where they really
-    /// are (a symlink to a folder is not followed); a symlink to a file inside is listed, one that leads
-    /// outside is flagged. Each entry opens its file again from the directory's handle, as <see cref="OpenFileAsync"/> does.
+    /// Lists the regular files under a folder, recursively (<see cref="IResultSet.EnumerateFolderAsync"/>). Folders
+    /// are entered only where they really are (a symlink to a folder is not followed); a symlink to a file inside is
+    /// listed, one that leads outside is listed with <see cref="SandboxFile.EscapesSandbox"/> set. Each entry opens
+    /// its file again, as <see cref="OpenFileAsync"/> does, so a file swapped for a symlink after the listing is
+    /// refused then.
     /// </summary>
-    public async IAsyncEnumerable<SandboxFile> EnumerateFolderAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <param name="path">The folder, relative to the directory or absolute inside it, with <c>/</c> separators.</param>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    /// <returns>The files, with paths relative to the folder, in no particular order.</returns>
+    /// <exception cref="ResourceNotFoundException">The folder does not exist or is no folder.</exception>
+    /// <exception cref="PathEscapesSandboxException">The path, or a symlink on it, leads outside the directory.</exception>
+    /// <exception cref="MalformedPayloadException">The path is empty or holds a NUL character.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    /// <remarks>The errors are thrown when the enumeration starts. Folders the worker may not read are skipped.</remarks>
+    public IAsyncEnumerable<SandboxFile> EnumerateFolderAsync(string path, CancellationToken cancellationToken = default) =>
+        ListFolderAsync(path, cancellationToken);
+
+    private async IAsyncEnumerable<SandboxFile> ListFolderAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (byPath is not null)
         {

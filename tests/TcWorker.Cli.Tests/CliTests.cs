@@ -23,7 +23,7 @@ public sealed class CliTests
         Assert.Equal("error", Status("TwinA"));
         Assert.Equal("error", Status("TwinB"));
         Assert.Equal("error", Status("NoProvider"));
-        Assert.Equal(9, list.Count);
+        Assert.Equal(10, list.Count);
         Assert.Equal("2.0", (string)list.Single(c => (string)c["name"]! == "contractv2plugin")["contract"]!);
         Assert.Equal("1.1", (string)list.Single(c => (string)c["name"]! == "contractv11plugin")["contract"]!);
     }

@@ -59,7 +59,8 @@ internal sealed partial class RetryExecutor(TaskclusterClientOptions options)
 
                 LogRetry(options.Logger, attempt + 1, "timeout");
             }
-            catch (Exception e) when (e is HttpRequestException or IOException)
+            // A reset can surface as a bare SocketException when it races the request's send.
+            catch (Exception e) when (e is HttpRequestException or IOException or System.Net.Sockets.SocketException)
             {
                 if (last)
                 {

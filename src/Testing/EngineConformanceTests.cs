@@ -115,6 +115,9 @@ public abstract partial class EngineConformanceTests : IAsyncLifetime
 
         environment = await EngineTestEnvironment.CreateAsync().ConfigureAwait(false);
         engine = CreateProvider().Create(new EngineOptions { Config = EngineConfig, Environment = environment.Environment, Logger = NullLogger.Instance });
+
+        // As the runtime does: started once, before anything else.
+        await engine.StartAsync().WaitAsync(Timeout).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

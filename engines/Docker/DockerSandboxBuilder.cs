@@ -1,0 +1,152 @@
+using System.Text.RegularExpressions;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using TcWorker.Errors;
+using TcWorker.Tasks;
+
+namespace TcWorker.Engines.Docker;
+
+/// <summary>Collects a task's environment, then creates, attaches to and starts its container. Thread-safe.</summary>
+internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskContext task, DockerPayload payload, string imageId, string workingDirectory) : ISandboxBuilder
+{
+    private readonly Dictionary<string, string> environment = new(StringComparer.Ordinal);
+    private int started;
+
+    public string? WorkingDirectory => workingDirectory;
+
+    public void SetEnvironmentVariable(string name, string value)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(value);
+        if (!VariableName().IsMatch(name))
+        {
+            throw new MalformedPayloadException($"'{name}' is not a valid environment variable name (letters, digits and underscores, not starting with a digit).");
+        }
+
+        lock (environment)
+        {
+            if (!environment.TryAdd(name, value))
+            {
+                throw new NamingConflictException("environment variable", name);
+            }
+        }
+    }
+
+    public async Task<ISandbox> StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref started, 1) != 0)
+        {
+            throw new InvalidOperationException("The sandbox builder was already started.");
+        }
+
+        var client = engine.Client;
+        string id;
+        try
+        {
+            id = (await client.Containers.CreateContainerAsync(CreateParameters(), cancellationToken).ConfigureAwait(false)).ID;
+        }
+        catch (DockerApiException e)
+        {
+            throw new NonFatalInternalException($"The Docker daemon refused to create the task's container: {ImageStore.MessageOf(e)}", e);
+        }
+        catch (Exception e) when (DockerConnection.IsUnreachable(e) && !cancellationToken.IsCancellationRequested)
+        {
+            throw engine.DaemonLost(e, "while the task's container was created");
+        }
+
+        try
+        {
+            var attached = await client.Containers.AttachContainerAsync(id, new ContainerAttachParameters { Stream = true, Stdout = true, Stderr = true }, cancellationToken).ConfigureAwait(false);
+            var sandbox = new DockerSandbox(engine, task.Log, id, workingDirectory, attached);
+            sandbox.Start();
+            return sandbox;
+        }
+        catch (Exception e)
+        {
+            await engine.RemoveContainerAsync(id).ConfigureAwait(false);
+            if (DockerConnection.IsUnreachable(e) && !cancellationToken.IsCancellationRequested)
+            {
+                throw engine.DaemonLost(e, "while the task's container was attached");
+            }
+
+            throw;
+        }
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private CreateContainerParameters CreateParameters()
+    {
+        var settings = engine.Settings;
+        List<string> variables;
+        lock (environment)
+        {
+            variables = [.. environment.Select(kv => $"{kv.Key}={kv.Value}")];
+        }
+
+        var host = new HostConfig
+        {
+            NetworkMode = settings.Network,
+            Privileged = payload.Privileged,
+            // The task's output reaches the log through the attached terminal; a log driver would only
+            // keep a second copy on the daemon's disk.
+            LogConfig = new LogConfig { Type = "none" },
+            Devices = [],
+            Binds = [],
+        };
+        if (settings.MemoryBytes is { } memory)
+        {
+            host.Memory = memory;
+            host.MemorySwap = memory;
+        }
+
+        if (settings.Cpus is { } cpus)
+        {
+            host.NanoCPUs = (long)(cpus * 1e9);
+        }
+
+        if (settings.PidsLimit is { } pids)
+        {
+            host.PidsLimit = pids;
+        }
+
+        foreach (var device in payload.Devices)
+        {
+            switch (device)
+            {
+                case "hostSharedMemory":
+                    host.Binds.Add("/dev/shm:/dev/shm");
+                    break;
+                case "kvm":
+                    host.Devices.Add(Device("/dev/kvm"));
+                    break;
+                case "loopbackAudio":
+                    host.Devices.Add(Device("/dev/snd"));
+                    break;
+                case "loopbackVideo":
+                    host.Devices.Add(Device(settings.LoopbackVideoDevice));
+                    break;
+            }
+        }
+
+        return new CreateContainerParameters
+        {
+            Name = $"tcw-{task.TaskId}-{task.RunId}-{Guid.NewGuid().ToString("N")[..8]}",
+            Image = imageId,
+            Cmd = payload.Command.Count > 0 ? [.. payload.Command] : null,
+            Env = variables,
+            WorkingDir = settings.WorkingDirectory ?? string.Empty,
+            Labels = DockerLabels.ForTask(engine.Identity, task.TaskId, task.RunId),
+            Tty = true,
+            AttachStdout = true,
+            AttachStderr = true,
+            OpenStdin = false,
+            HostConfig = host,
+        };
+    }
+
+    private static DeviceMapping Device(string path) => new() { PathOnHost = path, PathInContainer = path, CgroupPermissions = "rwm" };
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex VariableName();
+}

@@ -1,0 +1,35 @@
+using Newtonsoft.Json.Linq;
+
+namespace TcWorker.Engines.Docker.Tests;
+
+[Collection(DockerCollection.Name)]
+public sealed class DockerEngineConformanceTests(DockerDaemon daemon) : EngineConformanceTests
+{
+    protected override string? SkipReason => daemon.SkipReason;
+
+    protected override IEngineProvider CreateProvider() => new DockerEngineProvider();
+
+    protected override JObject EngineConfig => DockerTests.Config();
+
+    protected override JObject LogPayload(string text) => Shell($"echo \"{text[..5]}\"\"{text[5..]}\"");
+
+    protected override JObject FailingLogPayload(string text) => Shell($"echo \"{text[..5]}\"\"{text[5..]}\"; exit 1");
+
+    protected override JObject SilentPayload() => Shell("true");
+
+    protected override string SleepStartedText => "kit-sleeping-2";
+
+    protected override JObject SleepPayload() => Shell("echo kit-sleeping-$((1+1)); exec sleep 600");
+
+    protected override JObject? PrintEnvironmentVariablePayload(string name) => Shell($"echo \"${name}\"");
+
+    protected override ArtifactsCase? Artifacts => new(
+        Shell("mkdir -p /out/nested && printf 'kit text' > /out/a.txt && echo b > /out/nested/b.txt && ln -s /etc/passwd /leak"),
+        "/out/a.txt", "kit text", "/out", ["a.txt", "nested/b.txt"])
+    {
+        EscapingSymlinkPath = "/leak",
+        WriteThenSleepPayload = Shell("mkdir -p /out && printf 'kit text' > /out/a.txt && echo kit-sleeping-$((1+1)); exec sleep 600"),
+    };
+
+    private static JObject Shell(string script) => DockerTests.Shell(script);
+}

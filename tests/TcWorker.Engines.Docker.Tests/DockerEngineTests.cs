@@ -1,0 +1,279 @@
+using System.Security.Cryptography;
+using System.Text;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Newtonsoft.Json.Linq;
+using TcWorker.Errors;
+
+namespace TcWorker.Engines.Docker.Tests;
+
+/// <summary>The docker engine against the test daemon: images, resources, clean-up, output and artifacts.</summary>
+[Collection(DockerCollection.Name)]
+public sealed class DockerEngineTests(DockerDaemon daemon)
+{
+    private DockerClient Docker
+    {
+        get
+        {
+            Skip.If(daemon.SkipReason is not null, daemon.SkipReason);
+            return daemon.RequiredClient;
+        }
+    }
+
+    [SkippableFact]
+    public async Task An_image_runs_by_name_and_as_a_docker_image_object_and_no_command_runs_the_image_default()
+    {
+        _ = Docker;
+        await using var engine = await EngineFixture.StartAsync();
+        var (byName, byNameTask) = await engine.RunAsync(DockerTests.Shell("echo by-$((1+1))-name"));
+        await using (byName)
+        {
+            Assert.True(byName.Success, byNameTask.LogText);
+            Assert.Equal(0, byName.ExitCode);
+            Assert.Contains("by-2-name", byNameTask.LogText, StringComparison.Ordinal);
+        }
+
+        var (byObject, byObjectTask) = await engine.RunAsync(new JObject { ["image"] = new JObject { ["type"] = "docker-image", ["name"] = DockerDaemon.Image } });
+        await using (byObject)
+        {
+            Assert.True(byObject.Success, byObjectTask.LogText);
+            Assert.Contains(DockerDaemon.DefaultCommandOutput, byObjectTask.LogText, StringComparison.Ordinal);
+        }
+    }
+
+    [SkippableFact]
+    public async Task The_exit_code_becomes_the_result_and_the_task_environment_and_labels_are_set()
+    {
+        _ = Docker;
+        await using var engine = await EngineFixture.StartAsync();
+        var task = engine.NewTask();
+        await using var builder = await engine.Engine.CreateSandboxBuilderAsync(new SandboxOptions { Task = task, Payload = DockerTests.Shell("echo \"value=$TCW_VALUE pwd=$(pwd)\"; exit 7") });
+        builder.SetEnvironmentVariable("TCW_VALUE", "a b=c");
+        Assert.Equal("/", builder.WorkingDirectory);
+        await using var sandbox = await builder.StartAsync();
+        var container = await Docker.Containers.InspectContainerAsync(((DockerSandbox)sandbox).ContainerId);
+        Assert.Equal(task.TaskId, container.Config!.Labels!["org.tcworker.task-id"]);
+        Assert.Equal("test-worker", container.Config!.Labels!["org.tcworker.worker-id"]);
+        Assert.True(container.Config!.Tty);
+        Assert.Equal("none", container.HostConfig!.NetworkMode);
+        await using var result = await sandbox.WaitForResultAsync();
+        Assert.False(result.Success);
+        Assert.Equal(7, result.ExitCode);
+        Assert.Contains("value=a b=c pwd=/", task.LogText, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task Images_are_pulled_from_a_registry_and_digest_pins_are_honoured()
+    {
+        await using var registry = await LocalRegistry.StartAsync(Docker);
+        await RemoveImageAsync(registry.Repository + ":1");
+        await using var engine = await EngineFixture.StartAsync();
+
+        // Missing: pulled, with progress in the log.
+        var (pulled, pulledTask) = await engine.RunAsync(DockerTests.Shell("echo pulled-$((2+2))", registry.Repository + ":1"));
+        await using (pulled)
+        {
+            Assert.True(pulled.Success, pulledTask.LogText);
+            Assert.Contains($"Pulling the image {registry.Repository}:1 from {registry.Host}", pulledTask.LogText, StringComparison.Ordinal);
+            Assert.Contains("pulled-4", pulledTask.LogText, StringComparison.Ordinal);
+        }
+
+        // Pinned to its digest: that image runs.
+        var (pinned, pinnedTask) = await engine.RunAsync(DockerTests.Shell("echo pinned-ok", $"{registry.Repository}@{registry.Digest}"));
+        await using (pinned)
+        {
+            Assert.True(pinned.Success, pinnedTask.LogText);
+        }
+
+        // Pinned to another digest: the local image with the same name is not used, and the registry has none.
+        var wrong = "sha256:" + new string('0', 64);
+        var mismatch = await Assert.ThrowsAsync<MalformedPayloadException>(() => engine.Engine.CreateSandboxBuilderAsync(new SandboxOptions { Task = engine.NewTask(), Payload = DockerTests.Shell("true", $"{registry.Repository}:1@{wrong}") }));
+        Assert.Contains(wrong, mismatch.Message, StringComparison.Ordinal);
+        Assert.Contains("manifest unknown", mismatch.Message, StringComparison.Ordinal);
+
+        // Unknown: malformed, naming the image and the registry's answer.
+        var unknown = await Assert.ThrowsAsync<MalformedPayloadException>(() => engine.Engine.CreateSandboxBuilderAsync(new SandboxOptions { Task = engine.NewTask(), Payload = DockerTests.Shell("true", registry.Host + "/tcw/no-such-image:1") }));
+        Assert.Contains(registry.Host + "/tcw/no-such-image:1", unknown.Message, StringComparison.Ordinal);
+        Assert.Contains("manifest unknown", unknown.Message, StringComparison.Ordinal);
+        await RemoveImageAsync(registry.Repository + ":1");
+    }
+
+    [SkippableFact]
+    public async Task An_out_of_memory_kill_fails_the_task_with_out_of_memory_in_the_log()
+    {
+        _ = Docker;
+        await using var engine = await EngineFixture.StartAsync(DockerTests.Config(new JObject { ["memory"] = "16m" }));
+        var (result, task) = await engine.RunAsync(DockerTests.Shell("echo filling; x=0123456789abcdef; while true; do x=$x$x; done"));
+        await using (result)
+        {
+            Assert.False(result.Success, task.LogText);
+            Assert.Contains("out of memory", task.LogText, StringComparison.Ordinal);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Abort_removes_the_container_and_kill_keeps_it_until_the_result_is_disposed()
+    {
+        _ = Docker;
+        await using var engine = await EngineFixture.StartAsync();
+        var (aborted, abortedTask) = await engine.StartAsync(DockerTests.Shell("echo sleeping-$((3*3)); exec sleep 600"));
+        await using (aborted)
+        {
+            await abortedTask.WaitForLogAsync("sleeping-9");
+            await aborted.AbortAsync();
+            await Assert.ThrowsAsync<DockerContainerNotFoundException>(() => Docker.Containers.InspectContainerAsync(((DockerSandbox)aborted).ContainerId));
+        }
+
+        var (killed, killedTask) = await engine.StartAsync(DockerTests.Shell("echo sleeping-$((3*3)); exec sleep 600"));
+        var id = ((DockerSandbox)killed).ContainerId;
+        IResultSet result;
+        await using (killed)
+        {
+            await killedTask.WaitForLogAsync("sleeping-9");
+            await killed.KillAsync(TimeSpan.FromSeconds(1));
+            result = await killed.WaitForResultAsync();
+        }
+
+        Assert.False(result.Success);
+        Assert.Null(result.ExitCode);
+        Assert.False((await Docker.Containers.InspectContainerAsync(id)).State!.Running);
+        await result.DisposeAsync();
+        await Assert.ThrowsAsync<DockerContainerNotFoundException>(() => Docker.Containers.InspectContainerAsync(id));
+        Assert.Empty(await Docker.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = WorkerFilter("test-worker") }));
+    }
+
+    [SkippableFact]
+    public async Task Leftovers_labelled_with_this_worker_are_removed_at_start_and_counted()
+    {
+        var docker = Docker;
+        var mine = new[] { await CreateLabelledAsync("test-worker", start: true), await CreateLabelledAsync("test-worker", start: false) };
+        var other = await CreateLabelledAsync("another-worker", start: false);
+        try
+        {
+            await using var engine = await EngineFixture.StartAsync();
+            foreach (var id in mine)
+            {
+                await Assert.ThrowsAsync<DockerContainerNotFoundException>(() => docker.Containers.InspectContainerAsync(id));
+            }
+
+            await docker.Containers.InspectContainerAsync(other);
+            Assert.Contains(engine.Logger.Messages, m => m.Contains("2 containers", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await docker.Containers.RemoveContainerAsync(other, new ContainerRemoveParameters { Force = true });
+        }
+    }
+
+    [SkippableFact]
+    public async Task Two_MiB_of_output_arrive_intact()
+    {
+        _ = Docker;
+        await using var engine = await EngineFixture.StartAsync();
+        var (result, task) = await engine.RunAsync(DockerTests.Shell(
+            "dd if=/dev/urandom bs=1024 count=1536 2>/dev/null | base64 -w0 > /tmp/d; printf '#BEGIN#'; cat /tmp/d; printf '#END#'; sha256sum /tmp/d"));
+        await using (result)
+        {
+            Assert.True(result.Success, task.LogText[..Math.Min(2000, task.LogText.Length)]);
+            var log = task.LogText;
+            // '#' is not in base64's alphabet.
+            var begin = log.IndexOf("#BEGIN#", StringComparison.Ordinal) + 7;
+            var end = log.IndexOf("#END#", begin, StringComparison.Ordinal);
+            var data = Encoding.ASCII.GetBytes(log[begin..end]);
+            Assert.Equal(2 * 1024 * 1024, data.Length);
+            var expected = log[(end + 5)..].Trim().Split(' ')[0];
+            Assert.Equal(expected, Convert.ToHexStringLower(SHA256.HashData(data)));
+        }
+    }
+
+    [SkippableFact]
+    public async Task Artifact_links_are_followed_inside_the_requested_folder_and_refused_outside()
+    {
+        _ = Docker;
+        await using var engine = await EngineFixture.StartAsync(DockerTests.Config(new JObject { ["workingDirectory"] = "/work" }));
+        var (result, task) = await engine.RunAsync(DockerTests.Shell(
+            "mkdir -p /work/out/sub /work/out/dir && cd /work/out && printf A > a.txt && printf B > sub/b.txt && " +
+            "ln -s a.txt in && ln -s /work/out/sub/b.txt absolute-in && ln -s ../secret up && ln -s /etc/passwd out && " +
+            "ln -s /etc dir-out && ln -s dir-out/passwd via && ln -s sub sub-link && ln -s sub-link/b.txt through && echo s > /work/secret"));
+        await using (result)
+        {
+            Assert.True(result.Success, task.LogText);
+            var listed = new Dictionary<string, SandboxFile>();
+            await foreach (var file in result.EnumerateFolderAsync("out"))
+            {
+                listed[file.RelativePath] = file;
+            }
+
+            Assert.Equal(["a.txt", "absolute-in", "dir-out", "in", "out", "sub/b.txt", "through", "up", "via"], listed.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal("A", await ReadAsync(await listed["in"].OpenAsync()));
+            Assert.Equal("B", await ReadAsync(await listed["absolute-in"].OpenAsync()));
+            Assert.Equal("B", await ReadAsync(await listed["through"].OpenAsync()));
+            foreach (var escaping in new[] { "up", "out", "via", "dir-out" })
+            {
+                Assert.True(listed[escaping].EscapesSandbox, escaping);
+                await Assert.ThrowsAsync<PathEscapesSandboxException>(() => listed[escaping].OpenAsync());
+            }
+
+            Assert.Equal("A", await ReadAsync(await result.OpenFileAsync("/work/out/a.txt")));
+            Assert.Equal("B", await ReadAsync(await result.OpenFileAsync("out/sub/b.txt")));
+            await Assert.ThrowsAsync<PathEscapesSandboxException>(() => result.OpenFileAsync("out/in"));
+            await Assert.ThrowsAsync<PathEscapesSandboxException>(() => result.OpenFileAsync("../etc/passwd"));
+            await Assert.ThrowsAsync<PathEscapesSandboxException>(() => ListAsync(result, "out/sub-link"));
+            await Assert.ThrowsAsync<ResourceNotFoundException>(() => result.OpenFileAsync("out/sub"));
+        }
+    }
+
+    private static IDictionary<string, IDictionary<string, bool>> WorkerFilter(string workerId) => new Dictionary<string, IDictionary<string, bool>>
+    {
+        ["label"] = new Dictionary<string, bool> { [$"org.tcworker.worker-id={workerId}"] = true },
+    };
+
+    private static async Task<string> ReadAsync(Stream stream)
+    {
+        await using (stream)
+        {
+            using var reader = new StreamReader(stream);
+            return await reader.ReadToEndAsync();
+        }
+    }
+
+    private static async Task ListAsync(IResultSet result, string path)
+    {
+        await foreach (var _ in result.EnumerateFolderAsync(path))
+        {
+        }
+    }
+
+    private async Task<string> CreateLabelledAsync(string workerId, bool start)
+    {
+        var created = await Docker.Containers.CreateContainerAsync(new CreateContainerParameters
+        {
+            Image = DockerDaemon.Image,
+            Cmd = ["sleep", "600"],
+            Labels = new Dictionary<string, string>
+            {
+                ["org.tcworker.worker-pool"] = "test-provisioner/test-worker-type",
+                ["org.tcworker.worker-group"] = "test-group",
+                ["org.tcworker.worker-id"] = workerId,
+            },
+            HostConfig = new HostConfig { NetworkMode = "none" },
+        });
+        if (start)
+        {
+            await Docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters());
+        }
+
+        return created.ID;
+    }
+
+    private async Task RemoveImageAsync(string name)
+    {
+        try
+        {
+            await Docker.Images.DeleteImageAsync(name, new ImageDeleteParameters { Force = true });
+        }
+        catch (DockerImageNotFoundException)
+        {
+        }
+    }
+}

@@ -8,7 +8,7 @@ internal static class CliApp
 {
     public static RootCommand BuildRootCommand(TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("tc-worker: a plugin-extensible Taskcluster worker. Exit codes: 0 success, 1 task failed, 2 task exception, 64 usage error, 65 invalid input file, 66 missing input file, 70 internal error, 73 some artifacts not saved, 78 invalid config.");
+        var root = new RootCommand("tc-worker: a plugin-extensible Taskcluster worker. Exit codes: 0 success, 1 task failed, 2 task exception, 64 usage error, 65 invalid input file, 66 missing input file, 69 engine unavailable, 70 internal error, 73 some artifacts not saved, 78 invalid config.");
         root.Subcommands.Add(RunCommand.Create(output, error));
         root.Subcommands.Add(LocalCommand.Create(output, error));
         root.Subcommands.Add(WorkCommand.Create(output, error));

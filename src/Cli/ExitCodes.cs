@@ -1,3 +1,5 @@
+using TcWorker.Runtime.Worker;
+
 namespace TcWorker.Cli;
 
 /// <summary>
@@ -23,6 +25,9 @@ internal static class ExitCodes
 
     /// <summary>An input file does not exist or cannot be read (EX_NOINPUT).</summary>
     public const int NoInput = 66;
+
+    /// <summary>An engine is unavailable: a dependency never came up at start, or it stayed unhealthy for worker.unhealthyTimeout (EX_UNAVAILABLE).</summary>
+    public const int Unavailable = WorkerExitCodes.Unavailable;
 
     /// <summary>An internal error (EX_SOFTWARE).</summary>
     public const int Software = 70;

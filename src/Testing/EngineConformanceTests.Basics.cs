@@ -27,6 +27,19 @@ public abstract partial class EngineConformanceTests
         }
     }
 
+    /// <summary>
+    /// A started engine on a host that can run its tasks answers healthy, within the 10 s a worker
+    /// allows a health check: an unhealthy answer would keep the worker from claiming.
+    /// </summary>
+    /// <returns>When checked.</returns>
+    [SkippableFact]
+    public async Task AStartedEngineIsHealthy()
+    {
+        var health = await Engine.CheckHealthAsync().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        Assert.NotNull(health);
+        Assert.True(health.IsHealthy, $"The engine answered {health}.");
+    }
+
     /// <summary>The marker is in the log of a successful run.</summary>
     /// <returns>When checked.</returns>
     [SkippableFact]

@@ -116,7 +116,7 @@ public abstract partial class EngineConformanceTests : IAsyncLifetime
         environment = await EngineTestEnvironment.CreateAsync().ConfigureAwait(false);
         engine = CreateProvider().Create(new EngineOptions { Config = EngineConfig, Environment = environment.Environment, Logger = NullLogger.Instance });
 
-        // As the runtime does: started once, before anything else.
+        // As a worker does before its first claim; a start that fails fails every case with its message.
         await engine.StartAsync().WaitAsync(Timeout).ConfigureAwait(false);
     }
 

@@ -40,20 +40,26 @@ public interface IEngine : IAsyncDisposable
     /// once, before the first task, and awaited before the worker claims anything. Throw
     /// <see cref="ConfigurationException"/> for a config the engine cannot use (the worker stops
     /// with exit code 78) and <see cref="DependencyUnavailableException"/> while something the engine
-    /// needs is not up yet (the worker retries for a bounded time, then stops with exit code 69).
-    /// The default does nothing.
+    /// needs is not up yet (the worker retries with backoff until <c>worker.startTimeout</c>, then stops
+    /// with exit code 69). Any other exception stops the worker with exit code 70. Each message is
+    /// shown to the operator with the engine's name: say what is wrong and where. The default does nothing.
     /// </summary>
-    /// <param name="cancellationToken">Fires when the worker stops before the start has finished.</param>
+    /// <param name="cancellationToken">
+    /// Fires when the worker stops before the start has finished, or when <c>worker.startTimeout</c> has
+    /// passed (the start then counts as a dependency that never came up).
+    /// </param>
     /// <returns>When the engine is ready to create sandboxes.</returns>
     Task StartAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 
     /// <summary>
     /// Tells whether the engine can take tasks now. The runtime asks before it claims and every
     /// <c>worker.healthCheckInterval</c>; while the answer is unhealthy the worker claims nothing,
-    /// says why, and stops after <c>worker.unhealthyTimeout</c>. It should answer quickly and never
-    /// throw (an exception counts as unhealthy, with its message). The default is always healthy.
+    /// says why, and stops after <c>worker.unhealthyTimeout</c>; running tasks go on. It should answer
+    /// quickly and never throw (an exception counts as unhealthy, with its message, and so does an
+    /// answer that takes longer than 10 s, or than the interval when that is shorter). May be called
+    /// concurrently with task runs, never concurrently with itself. The default is always healthy.
     /// </summary>
-    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <param name="cancellationToken">Fires when the check has taken too long, or the worker stops.</param>
     /// <returns>The engine's health.</returns>
     Task<EngineHealth> CheckHealthAsync(CancellationToken cancellationToken = default) => Task.FromResult(EngineHealth.Healthy);
 

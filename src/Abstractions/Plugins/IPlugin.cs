@@ -45,7 +45,8 @@ public interface IPlugin : IAsyncDisposable
 
     /// <summary>
     /// Told about once a minute while the worker runs no task, e.g. to stop an idle machine. Called
-    /// from the worker loop: return quickly and never throw (an exception is logged and ignored).
+    /// from the worker loop, for every enabled plugin in turn: return quickly and never throw (an
+    /// exception is logged and ignored).
     /// </summary>
     /// <param name="idleFor">How long the worker has been without a task.</param>
     void ReportIdle(TimeSpan idleFor)
@@ -54,7 +55,9 @@ public interface IPlugin : IAsyncDisposable
 
     /// <summary>
     /// Told when a run ended with a non-fatal internal error (<c>exception/internal-error</c> caused by
-    /// the engine, a plugin or the runtime), e.g. to count them. Return quickly and never throw.
+    /// the engine, a plugin or the runtime), e.g. to count them: once per such run, after it resolved,
+    /// for every enabled plugin. Not told about fatal errors, which stop the worker. Return quickly and
+    /// never throw (an exception is logged and ignored).
     /// </summary>
     /// <param name="error">The error.</param>
     void ReportNonFatalError(Exception error)

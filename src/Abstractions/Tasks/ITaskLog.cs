@@ -38,10 +38,14 @@ public interface ITaskLog
     /// <summary>
     /// Adds a filter that every later write passes through (task output and system lines alike),
     /// before the bytes reach the file, live readers and the uploaded log. Filters run in the order
-    /// they were added. Add them when the task plugin is created, so they see everything the task
-    /// prints; writes made before are not filtered. Ignored after the log is closed.
+    /// they were added, one write at a time; at close each is flushed in that order. Add them when
+    /// the task plugin is created, so they see everything the task prints; writes made before are not
+    /// filtered. Ignored after the log is closed. A filter that fails closes the log (see
+    /// <see cref="ILogFilter"/>).
     /// </summary>
-    /// <param name="filter">The filter; used for this log only.</param>
+    /// <param name="filter">The filter; used for this log only, never disposed by the log.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="filter"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Its <see cref="ILogFilter.MaxHoldBack"/> is negative.</exception>
     void AddFilter(ILogFilter filter);
 
     /// <summary>The number of bytes written so far (after filters).</summary>

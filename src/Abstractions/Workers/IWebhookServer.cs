@@ -17,7 +17,11 @@ public interface IWebhookServer
     /// </summary>
     /// <param name="handler">The handler.</param>
     /// <param name="cancellationToken">Cancels attaching.</param>
-    /// <returns>The registration; disposing it detaches the hook, which then answers 404.</returns>
+    /// <returns>
+    /// The registration; disposing it detaches the hook, which then answers 404, and aborts the
+    /// hook's open WebSockets (close them first for a clean close frame). Plain requests in flight
+    /// run to their end.
+    /// </returns>
     Task<WebhookRegistration> AttachAsync(RequestDelegate handler, CancellationToken cancellationToken = default);
 }
 
@@ -40,6 +44,6 @@ public sealed class WebhookRegistration : IAsyncDisposable
     public Uri Url { get; }
 
     /// <summary>Detaches the hook; idempotent.</summary>
-    /// <returns>When the hook answers 404.</returns>
+    /// <returns>When the hook answers 404 and its open WebSockets are aborted.</returns>
     public ValueTask DisposeAsync() => Interlocked.Exchange(ref detached, 1) == 0 ? detach() : ValueTask.CompletedTask;
 }

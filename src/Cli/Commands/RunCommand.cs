@@ -13,7 +13,7 @@ internal static class RunCommand
         var outDir = new Option<DirectoryInfo>("--out", "-o") { Description = "Where to write the task log and artifacts (default: ./tc-worker-out)." };
         var directories = CommonOptions.PluginDirectories();
         var withWorkerRunner = CommonOptions.WithWorkerRunner();
-        var command = new Command("run", "Run one task on this machine: starts the local queue on a free loopback port, submits the task, runs the worker against it, streams the log, and writes the log and artifacts into --out. Exit codes: 0 completed, 1 failed, 2 exception (reason printed), 64 usage error, 65 invalid task file, 66 missing file, 78 invalid config. With --with-worker-runner (as Taskcluster's worker-runner starts generic-worker), runs as 'work' instead.")
+        var command = new Command("run", "Run one task on this machine: starts the local queue on a free loopback port, submits the task, runs the worker against it, streams the log, and writes the log and artifacts into --out. Exit codes: 0 completed, 1 failed, 2 exception (reason printed), 64 usage error, 65 invalid task file, 66 missing file, 69 engine unavailable, 78 invalid config. With --with-worker-runner (as Taskcluster's worker-runner starts generic-worker), runs as 'work' instead.")
         {
             taskFile,
             config,

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using TcWorker.Runtime.Configuration;
+using TcWorker.Runtime.Discovery;
 using TcWorker.Runtime.Worker;
 using TcWorker.Runtime.Workers;
 
@@ -14,7 +15,7 @@ internal static class WorkCommand
         var config = CommonOptions.Config(required: true);
         var directories = CommonOptions.PluginDirectories();
         var withWorkerRunner = CommonOptions.WithWorkerRunner();
-        var command = new Command("work", "Claim and run tasks from the Taskcluster deployment the config names, until stopped. SIGTERM or SIGINT stops gracefully (no more claims; running tasks get the grace period, then resolve worker-shutdown); a second signal stops now. Exit codes: 0 stopped, 70 fatal error, 78 invalid config.")
+        var command = new Command("work", "Claim and run tasks from the Taskcluster deployment the config names, until stopped. SIGTERM or SIGINT stops gracefully (no more claims; running tasks get the grace period, then resolve worker-shutdown); a second signal stops now. Exit codes: 0 stopped, 69 engine unavailable (at start, or unhealthy for worker.unhealthyTimeout), 70 fatal error, 78 invalid config.")
         {
             config,
             directories,
@@ -32,16 +33,29 @@ internal static class WorkCommand
         using var loggerFactory = CreateLoggerFactory();
         using var lifetime = new WorkerLifetime();
         using var signals = StopOnSignals(lifetime);
+        var runner = withWorkerRunner ? (Console.In, Console.Out) : ((TextReader, TextWriter)?)null;
+        return WorkerExitCodes.For(await RunHostAsync(loaded, registry, lifetime, loggerFactory, runner).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Runs the worker host for <c>work</c>, <c>run</c> and <c>local</c>: a config it cannot use, an engine that
+    /// does not start, and engines unhealthy for too long become errors with their exit codes and messages.
+    /// </summary>
+    public static async Task<WorkerStopReason> RunHostAsync(WorkerConfig config, ComponentRegistry registry, WorkerLifetime lifetime, ILoggerFactory loggerFactory, (TextReader Input, TextWriter Output)? runner = null)
+    {
+        WorkerStopReason reason;
         try
         {
-            var runner = withWorkerRunner ? (Console.In, Console.Out) : ((TextReader, TextWriter)?)null;
-            var reason = await WorkerHost.RunAsync(loaded, registry, lifetime, loggerFactory, runner: runner).ConfigureAwait(false);
-            return reason == WorkerStopReason.FatalError ? ExitCodes.Software : ExitCodes.Success;
+            reason = await WorkerHost.RunAsync(config, registry, lifetime, loggerFactory, runner: runner).ConfigureAwait(false);
         }
-        catch (ConfigException e)
+        catch (Exception e) when (e is ConfigException or EngineStartException)
         {
-            throw new CliException(ExitCodes.Config, e.Message);
+            throw new CliException(WorkerExitCodes.For(e), e.Message);
         }
+
+        return reason == WorkerStopReason.Unhealthy
+            ? throw new CliException(ExitCodes.Unavailable, "stopped: the engines stayed unhealthy for worker.unhealthyTimeout; the log above says which and why")
+            : reason;
     }
 
     /// <summary>The worker's own log: one line per event on standard error, scoped by task and run.</summary>

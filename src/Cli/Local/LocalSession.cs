@@ -65,6 +65,9 @@ internal static class LocalSession
             var worker = (JObject)(document["worker"] ??= new JObject());
             worker["workerPoolId"] ??= DefaultWorkerPoolId;
             worker["numberOfTasksToRun"] = tasks.Count;
+
+            // One-off runs on a developer's machine: no stall for want of worker.minimumDiskSpace unless the config asks.
+            worker["minimumDiskSpace"] ??= 0;
             if (capacity is { } value)
             {
                 worker["capacity"] = value;
@@ -96,14 +99,7 @@ internal static class LocalSession
             using var lifetime = new WorkerLifetime();
             using (WorkCommand.StopOnSignals(lifetime))
             {
-                try
-                {
-                    await WorkerHost.RunAsync(workerConfig, registry, lifetime, loggerFactory).ConfigureAwait(false);
-                }
-                catch (ConfigException e)
-                {
-                    throw new CliException(ExitCodes.Config, e.Message);
-                }
+                await WorkCommand.RunHostAsync(workerConfig, registry, lifetime, loggerFactory).ConfigureAwait(false);
             }
 
             var results = new List<LocalResult>();

@@ -60,7 +60,10 @@ public static class RuntimeConfigSchema
             "numberOfTasksToRun": { "type": "integer", "minimum": 1, "description": "Stop gracefully after claiming this many tasks." },
             "idleTimeout": { "type": "number", "minimum": 1, "description": "Stop gracefully after this many seconds without a task." },
             "shutdownGracePeriod": { "type": "number", "minimum": 0, "default": 300, "description": "On a graceful stop, seconds running tasks may go on before they are aborted as worker-shutdown." },
-            "minimumDiskSpace": { "type": "integer", "minimum": 0, "default": 0, "description": "Bytes of free space the temporary folder's drive must have before the worker claims a task." },
+            "minimumDiskSpace": { "type": "integer", "minimum": 0, "default": 10737418240, "description": "Bytes of free space the temporary folder's drive must have before the worker claims a task; below it, unused caches and images are evicted first. 0 disables the check." },
+            "startTimeout": { "type": "number", "minimum": 1, "default": 300, "description": "Seconds an engine may keep reporting a dependency as unavailable at start (retried with backoff) before the worker stops with exit code 69." },
+            "healthCheckInterval": { "type": "number", "exclusiveMinimum": 0, "default": 30, "description": "Seconds between checks of the engines' health (they are also checked before each claim)." },
+            "unhealthyTimeout": { "type": "number", "exclusiveMinimum": 0, "default": 600, "description": "Seconds the engines may stay unhealthy (no claims meanwhile) before the worker stops gracefully with exit code 69." },
             "artifactStorage": { "enum": ["object", "s3"], "default": "object", "description": "How artifacts (the task log included) are uploaded." },
             "stopOnFatalError": { "type": "boolean", "default": true, "description": "Stop gracefully when an engine or plugin reports a fatal error." },
             "hookTimeout": { "type": "number", "minimum": 1, "default": 1800, "description": "Seconds a plugin hook may take before the run resolves internal-error." }

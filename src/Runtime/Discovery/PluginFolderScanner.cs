@@ -70,6 +70,7 @@ internal sealed class PluginFolderScanner
         }
 
         var results = new List<ComponentDescriptor>();
+        var libraries = new List<ComponentDescriptor>();
         foreach (var (assemblyPath, contract) in candidates)
         {
             var file = Path.GetFileName(assemblyPath);
@@ -82,13 +83,16 @@ internal sealed class PluginFolderScanner
                 continue;
             }
 
-            results.AddRange(LoadProviders(folder, assemblyPath, contract, Failed));
+            results.AddRange(LoadProviders(folder, assemblyPath, contract, Failed, libraries));
         }
 
-        return results;
+        // An assembly that references the contracts but provides nothing is a library of the folder
+        // (a helper package built on the contracts); it is an error only when nothing else provides.
+        return results.Count > 0 ? results : libraries;
     }
 
-    private IEnumerable<ComponentDescriptor> LoadProviders(string folder, string assemblyPath, Version contract, Func<string, string?, Version?, ComponentDescriptor> failed)
+    private IEnumerable<ComponentDescriptor> LoadProviders(
+        string folder, string assemblyPath, Version contract, Func<string, string?, Version?, ComponentDescriptor> failed, List<ComponentDescriptor> libraries)
     {
         var file = Path.GetFileName(assemblyPath);
         Type[] types;
@@ -108,7 +112,8 @@ internal sealed class PluginFolderScanner
             .ToList();
         if (providerTypes.Count == 0)
         {
-            return [failed($"{file} has no public class implementing {nameof(IEngineProvider)} or {nameof(IPluginProvider)}", assemblyPath, contract)];
+            libraries.Add(failed($"{file} has no public class implementing {nameof(IEngineProvider)} or {nameof(IPluginProvider)}", assemblyPath, contract));
+            return [];
         }
 
         var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? assembly.GetName().Version?.ToString();

@@ -45,7 +45,7 @@ public sealed class TaskRun : IAsyncDisposable
         this.logger = logger;
         guard = new HookGuard(options.HookTimeout, time, logger);
         plugins = new TaskPluginSet(guard);
-        Log = new TaskLog(logPath);
+        Log = new TaskLog(logPath, LogFailed);
         context = new TaskContext(claim, options.RootUrl, Log, artifacts, abort.Token);
         failures = new RunFailures(claim, Log, logger, resolution, abort.Token);
     }
@@ -161,6 +161,17 @@ public sealed class TaskRun : IAsyncDisposable
     /// <summary>Closes the log if <see cref="RunAsync"/> never ran. The log file stays.</summary>
     /// <returns>When done.</returns>
     public async ValueTask DisposeAsync() => await Log.CloseAsync().ConfigureAwait(false);
+
+    /// <summary>The task log broke (a full disk, a failing log filter): the task's output has nowhere to go, so the run ends now.</summary>
+    private void LogFailed(Exception error)
+    {
+        if (resolution.TryPinException(ExceptionReason.InternalError, error))
+        {
+            TaskRunLog.Aborted(logger, TaskId, RunId, $"{ExceptionReason.InternalError.ToWireString()} (the task log failed: {error.Message})");
+        }
+
+        Cancel(abort);
+    }
 
     /// <summary>
     /// Cancels without running the token's callbacks on the caller's thread: the caller (a reclaim

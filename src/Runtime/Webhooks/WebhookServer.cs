@@ -14,11 +14,14 @@ namespace TcWorker.Runtime.Webhooks;
 
 /// <summary>
 /// Serves handlers under unguessable URLs: <c>&lt;base&gt;/&lt;43 characters, 256 random bits&gt;/</c>.
-/// A detached hook answers 404 like one that never existed. Thread-safe.
+/// A detached hook answers 404 like one that never existed. Handlers may accept WebSockets, with
+/// or without TLS; the server pings open sockets (<see cref="WebhookServerOptions.WebSocketKeepAliveInterval"/>).
+/// Detaching a hook aborts its open WebSockets; its plain requests in flight run to their end (a live
+/// log being read ends when the log closes). Thread-safe.
 /// </summary>
 public sealed class WebhookServer : IWebhookServer, IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, RequestDelegate> hooks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Hook> hooks = new(StringComparer.Ordinal);
     private readonly WebApplication app;
 
     private WebhookServer(WebApplication app, Uri baseUrl)
@@ -58,6 +61,7 @@ public sealed class WebhookServer : IWebhookServer, IAsyncDisposable
         });
         var app = builder.Build();
         WebhookServer? server = null;
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = options.WebSocketKeepAliveInterval, KeepAliveTimeout = options.WebSocketKeepAliveTimeout });
         app.Run(context => server!.DispatchAsync(context));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         if (advertised is null)
@@ -74,17 +78,19 @@ public sealed class WebhookServer : IWebhookServer, IAsyncDisposable
     public Task<WebhookRegistration> AttachAsync(RequestDelegate handler, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(handler);
+        var hook = new Hook(handler);
         string id;
         do
         {
             id = NewId();
         }
-        while (!hooks.TryAdd(id, handler));
+        while (!hooks.TryAdd(id, hook));
 
         var url = new Uri($"{BaseUrl.ToString().TrimEnd('/')}/{id}/");
         return Task.FromResult(new WebhookRegistration(url, () =>
         {
             hooks.TryRemove(id, out _);
+            hook.Detach();
             return ValueTask.CompletedTask;
         }));
     }
@@ -102,7 +108,8 @@ public sealed class WebhookServer : IWebhookServer, IAsyncDisposable
         var path = context.Request.Path.Value ?? string.Empty;
         var end = path.IndexOf('/', 1);
         var id = end < 0 ? path.TrimStart('/') : path[1..end];
-        if (!hooks.TryGetValue(id, out var handler))
+        var webSocket = context.WebSockets.IsWebSocketRequest;
+        if (!hooks.TryGetValue(id, out var hook) || (webSocket && !hook.TryTrack(context)))
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return;
@@ -110,7 +117,52 @@ public sealed class WebhookServer : IWebhookServer, IAsyncDisposable
 
         context.Request.PathBase = context.Request.PathBase.Add("/" + id);
         context.Request.Path = end < 0 ? "/" : path[end..];
-        await handler(context).ConfigureAwait(false);
+        try
+        {
+            await hook.Handler(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (webSocket)
+            {
+                hook.Untrack(context);
+            }
+        }
+    }
+
+    /// <summary>An attached handler and the WebSocket requests it is serving, so that detaching can abort them.</summary>
+    private sealed class Hook(RequestDelegate handler)
+    {
+        private readonly ConcurrentDictionary<HttpContext, byte> sockets = new();
+        private int detached;
+
+        public RequestDelegate Handler => handler;
+
+        /// <summary>Tracks a WebSocket request; false once detached.</summary>
+        public bool TryTrack(HttpContext context)
+        {
+            // Added, then the flag read with a full fence; Detach sets the flag, then aborts what is
+            // added: a request either sees the flag or is aborted.
+            sockets.TryAdd(context, 0);
+            if (Interlocked.CompareExchange(ref detached, 0, 0) == 0)
+            {
+                return true;
+            }
+
+            sockets.TryRemove(context, out _);
+            return false;
+        }
+
+        public void Untrack(HttpContext context) => sockets.TryRemove(context, out _);
+
+        public void Detach()
+        {
+            Interlocked.Exchange(ref detached, 1);
+            foreach (var context in sockets.Keys)
+            {
+                context.Abort();
+            }
+        }
     }
 
     // 256 random bits, URL-safe base64 without padding.

@@ -20,4 +20,16 @@ public sealed class WebhookServerOptions
 
     /// <summary>The password of <see cref="CertificatePath"/>, if any.</summary>
     public string? CertificatePassword { get; set; }
+
+    /// <summary>
+    /// How often the server pings an open WebSocket, so that an idle session outlives the idle timeouts
+    /// of proxies and NATs on the way; 30 s by default.
+    /// </summary>
+    public TimeSpan WebSocketKeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a WebSocket client may take to answer a ping before the server drops the connection,
+    /// so that a vanished client does not hold a session open; 60 s by default.
+    /// </summary>
+    public TimeSpan WebSocketKeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -23,12 +23,18 @@ public enum WorkerStopReason
 
     /// <summary>A run ended with a fatal error.</summary>
     FatalError,
+
+    /// <summary>The engines stayed unhealthy for <c>worker.unhealthyTimeout</c>; running tasks finished or were aborted as on a graceful stop.</summary>
+    Unhealthy,
 }
 
 /// <summary>
 /// The worker loop: claims exactly the free capacity (bounded by the engines' MaxConcurrency) with
 /// long polls, runs each claim with its own credentials, reclaims, resolves, and stops gracefully or
-/// now through <see cref="WorkerLifetime"/>. The same loop serves <c>work</c>, <c>run</c> and <c>local</c>.
+/// now through <see cref="WorkerLifetime"/>. Before each claim it checks the engines' health and the
+/// free disk space (collecting garbage when it is low) and claims nothing while either is wanting;
+/// engines unhealthy for <c>worker.unhealthyTimeout</c> stop it gracefully. While it runs no task,
+/// the plugins hear about it once a minute. The same loop serves <c>work</c>, <c>run</c> and <c>local</c>.
 /// </summary>
 public sealed class TaskclusterWorker
 {
@@ -44,7 +50,12 @@ public sealed class TaskclusterWorker
     private readonly int capacity;
     private readonly ConcurrentDictionary<ClaimedRun, Task> running = new();
     private readonly SemaphoreSlim finished = new(0);
+    private readonly EngineHealthMonitor health;
+    private readonly DiskSpaceGuard disk;
+    private readonly PluginReports reports;
+    private long idleSinceTicks;
     private volatile bool fatal;
+    private volatile bool unhealthy;
 
     /// <summary>Creates the worker.</summary>
     /// <param name="queue">A queue client with the worker's own credentials.</param>
@@ -60,9 +71,16 @@ public sealed class TaskclusterWorker
     /// <param name="metrics">The worker's metrics.</param>
     /// <param name="time">The clock.</param>
     public TaskclusterWorker(QueueClient queue, TaskRunFactory factory, int engineMaxConcurrency, ITemporaryStorage storage, WorkerLifetime lifetime, WorkerOptions options, ILoggerFactory loggerFactory, WorkerMetrics metrics, TimeProvider? time = null)
+        : this(queue, factory, engineMaxConcurrency, storage, lifetime, options, loggerFactory, metrics, time, null)
+    {
+    }
+
+    /// <summary>Creates the worker with the engines to watch, the plugins to tell and the garbage collector to run before claims.</summary>
+    internal TaskclusterWorker(QueueClient queue, TaskRunFactory factory, int engineMaxConcurrency, ITemporaryStorage storage, WorkerLifetime lifetime, WorkerOptions options, ILoggerFactory loggerFactory, WorkerMetrics metrics, TimeProvider? time, WorkerUpkeep? upkeep)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
+        ArgumentNullException.ThrowIfNull(storage);
         this.queue = queue;
         this.factory = factory;
         this.storage = storage;
@@ -72,6 +90,11 @@ public sealed class TaskclusterWorker
         this.time = time ?? TimeProvider.System;
         logger = loggerFactory.CreateLogger<TaskclusterWorker>();
         capacity = engineMaxConcurrency > 0 ? Math.Min(options.Capacity, engineMaxConcurrency) : options.Capacity;
+        upkeep ??= new WorkerUpkeep([], [], new GarbageCollector(() => GarbageCollector.FreeBytes(storage.Root), options.MinimumDiskSpace, logger), null);
+        health = new EngineHealthMonitor(upkeep.Engines, options.HealthCheckInterval, options.UnhealthyTimeout, this.time, logger, upkeep.ReportError);
+        disk = new DiskSpaceGuard(upkeep.Collector, storage.Root, logger);
+        reports = new PluginReports(upkeep.Plugins, this.time, logger);
+        idleSinceTicks = this.time.GetUtcNow().UtcTicks;
     }
 
     /// <summary>Uses new worker credentials for later claims (worker-runner renews them); runs keep their own.</summary>
@@ -93,15 +116,42 @@ public sealed class TaskclusterWorker
     public async Task<WorkerStopReason> RunAsync()
     {
         WorkerLog.Started(logger, options.Identity.WorkerGroup, options.Identity.WorkerId, options.Identity.WorkerPoolId, queue.Client.Options.RootUrl, capacity);
-        var reason = await ClaimLoopAsync().ConfigureAwait(false);
-        if (reason != WorkerStopReason.Stopped)
+        using var stopUpkeep = new CancellationTokenSource();
+        var upkeep = Task.WhenAll(health.RunAsync(stopUpkeep.Token), reports.RunAsync(IdleSince, stopUpkeep.Token), StopWhenUnhealthyTooLongAsync(stopUpkeep.Token));
+        try
         {
-            // Done claiming, not asked to stop: let the running tasks finish, unless a stop comes.
-            await WaitAsync(Task.WhenAny(Task.WhenAll(running.Values), Task.Delay(Timeout.Infinite, lifetime.StoppingGracefully))).ConfigureAwait(false);
-        }
+            var reason = await ClaimLoopAsync().ConfigureAwait(false);
+            if (reason != WorkerStopReason.Stopped)
+            {
+                // Done claiming, not asked to stop: let the running tasks finish, unless a stop comes.
+                await WaitAsync(Task.WhenAny(Task.WhenAll(running.Values), Task.Delay(Timeout.Infinite, lifetime.StoppingGracefully))).ConfigureAwait(false);
+            }
 
-        await DrainAsync().ConfigureAwait(false);
-        return fatal ? WorkerStopReason.FatalError : reason;
+            await DrainAsync().ConfigureAwait(false);
+            return fatal ? WorkerStopReason.FatalError : unhealthy ? WorkerStopReason.Unhealthy : reason;
+        }
+        finally
+        {
+            await stopUpkeep.CancelAsync().ConfigureAwait(false);
+            await upkeep.ConfigureAwait(false);
+            health.Dispose();
+        }
+    }
+
+    /// <summary>Since when the worker runs no task; null while it runs one.</summary>
+    private DateTimeOffset? IdleSince() => running.IsEmpty ? new DateTimeOffset(Interlocked.Read(ref idleSinceTicks), TimeSpan.Zero) : null;
+
+    private void NoteBusy() => Interlocked.Exchange(ref idleSinceTicks, time.GetUtcNow().UtcTicks);
+
+    private async Task StopWhenUnhealthyTooLongAsync(CancellationToken stopping)
+    {
+        await WaitAsync(health.Expired.WaitAsync(stopping)).ConfigureAwait(false);
+        if (health.Expired.IsCompleted)
+        {
+            // As a graceful stop: no more claims, running tasks get the grace period.
+            unhealthy = true;
+            lifetime.StopGracefully();
+        }
     }
 
     private async Task<WorkerStopReason> ClaimLoopAsync()
@@ -109,7 +159,6 @@ public sealed class TaskclusterWorker
         var stopping = lifetime.StoppingGracefully;
         var claimed = 0;
         var failures = 0;
-        var idleSince = time.GetUtcNow();
         while (!stopping.IsCancellationRequested)
         {
             if (options.NumberOfTasksToRun is { } limit && claimed >= limit)
@@ -119,9 +168,9 @@ public sealed class TaskclusterWorker
 
             if (!running.IsEmpty)
             {
-                idleSince = time.GetUtcNow();
+                NoteBusy();
             }
-            else if (options.IdleTimeout is { } idle && time.GetUtcNow() - idleSince >= idle)
+            else if (options.IdleTimeout is { } idle && time.GetUtcNow() - IdleSince() >= idle)
             {
                 return Stop(WorkerStopReason.IdleTimeout, $"idle for {idle}");
             }
@@ -138,9 +187,9 @@ public sealed class TaskclusterWorker
                 continue;
             }
 
-            if (!HasDiskSpace())
+            if (!await MayClaimAsync(stopping).ConfigureAwait(false))
             {
-                await WaitAsync(Task.Delay(TimeSpan.FromSeconds(30), time, stopping)).ConfigureAwait(false);
+                await WaitAsync(Task.Delay(health.Interval, time, stopping)).ConfigureAwait(false);
                 continue;
             }
 
@@ -148,7 +197,7 @@ public sealed class TaskclusterWorker
             ClaimWorkResponse response;
             try
             {
-                using var claimToken = IdleToken(idleSince, stopping);
+                using var claimToken = IdleToken(IdleSince() ?? time.GetUtcNow(), stopping);
                 response = await queue.ClaimWorkAsync(
                     options.Identity.WorkerPoolId,
                     new ClaimWorkRequest { WorkerGroup = options.Identity.WorkerGroup, WorkerId = options.Identity.WorkerId, Tasks = Math.Min(free, 32) },
@@ -186,7 +235,7 @@ public sealed class TaskclusterWorker
             }
         }
 
-        return Stop(WorkerStopReason.Stopped, fatal ? "a run ended with a fatal error" : "asked to stop");
+        return Stop(WorkerStopReason.Stopped, fatal ? "a run ended with a fatal error" : unhealthy ? "the engines stayed unhealthy for worker.unhealthyTimeout" : "asked to stop");
     }
 
     // A claimWork long poll also ends when the idle timeout would pass, so the worker does not overstay it.
@@ -214,6 +263,7 @@ public sealed class TaskclusterWorker
             try
             {
                 var outcome = await run.RunAsync().ConfigureAwait(false);
+                reports.RunEnded(outcome);
                 if (outcome?.Fatal == true && options.StopOnFatalError)
                 {
                     fatal = true;
@@ -223,6 +273,7 @@ public sealed class TaskclusterWorker
             finally
             {
                 await stopNow.DisposeAsync().ConfigureAwait(false);
+                NoteBusy();
                 running.TryRemove(run, out _);
                 finished.Release();
             }
@@ -259,21 +310,17 @@ public sealed class TaskclusterWorker
         return reason;
     }
 
-    private bool HasDiskSpace()
+    /// <summary>Healthy engines first (a cheap question), then enough disk space (which may collect garbage).</summary>
+    private async Task<bool> MayClaimAsync(CancellationToken stopping)
     {
-        if (options.MinimumDiskSpace <= 0)
+        try
         {
-            return true;
+            return await health.CheckAsync(stopping).ConfigureAwait(false) && await disk.HasSpaceAsync(stopping).ConfigureAwait(false);
         }
-
-        var free = GarbageCollector.FreeBytes(storage.Root);
-        if (free >= options.MinimumDiskSpace)
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            return true;
+            return false;
         }
-
-        WorkerLog.LowDisk(logger, free, storage.Root, options.MinimumDiskSpace);
-        return false;
     }
 
     private static TimeSpan Backoff(int failures)
@@ -294,3 +341,10 @@ public sealed class TaskclusterWorker
         }
     }
 }
+
+/// <summary>What the worker loop looks after besides claiming: the engines' health, the plugins' reports, the garbage collector.</summary>
+/// <param name="Engines">The engines with their configured names.</param>
+/// <param name="Plugins">The enabled plugins.</param>
+/// <param name="Collector">The garbage collector engines and plugins register with; it also knows the free disk space and its minimum.</param>
+/// <param name="ReportError">Reports to worker-runner; null when not run by it.</param>
+internal sealed record WorkerUpkeep(IReadOnlyList<NamedEngine> Engines, IReadOnlyList<NamedPlugin> Plugins, GarbageCollector Collector, Func<WorkerError, Task>? ReportError);

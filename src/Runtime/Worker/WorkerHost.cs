@@ -18,7 +18,10 @@ public static class WorkerHost
 {
     /// <summary>
     /// Runs a worker until it stops. Throws <see cref="ConfigException"/> listing every config problem
-    /// before anything starts.
+    /// before anything starts (or naming the engine that cannot use its config when it starts), and
+    /// <see cref="EngineStartException"/> when an engine does not start; <see cref="WorkerExitCodes"/>
+    /// maps both, and the stop reason, to the process's exit code. Nothing is claimed before every
+    /// engine has started; a stop asked for meanwhile ends the start and returns <see cref="WorkerStopReason.Stopped"/>.
     /// </summary>
     /// <param name="config">The loaded config.</param>
     /// <param name="registry">The known engines and plugins.</param>
@@ -42,6 +45,7 @@ public static class WorkerHost
         try
         {
             protocol.Start();
+            session.ReportError = error => protocol.ReportErrorAsync("worker-error", error.Title, error.Description, error.Extra);
             var reason = await session.RunAsync().ConfigureAwait(false);
             if (reason == WorkerStopReason.FatalError)
             {
@@ -49,6 +53,11 @@ public static class WorkerHost
             }
 
             return reason;
+        }
+        catch (Exception e) when (e is ConfigException or EngineStartException)
+        {
+            await protocol.ReportErrorAsync("worker-error", e is ConfigException ? "Worker config cannot be used" : "Engine did not start", e.Message).ConfigureAwait(false);
+            throw;
         }
         finally
         {
@@ -88,6 +97,9 @@ public static class WorkerHost
         private TaskclusterCredentials current = credentials;
         private TaskclusterWorker? worker;
 
+        /// <summary>Reports to worker-runner, when run by it.</summary>
+        public Func<WorkerError, Task>? ReportError { get; set; }
+
         public void ReplaceCredentials(TaskclusterCredentials renewed)
         {
             lock (gate)
@@ -104,17 +116,16 @@ public static class WorkerHost
             using var storage = TemporaryStorage.Open(temporaryFolder);
             var (webhooks, disposableWebhooks) = await StartWebhooksAsync().ConfigureAwait(false);
             await using var disposeWebhooks = disposableWebhooks.ConfigureAwait(false);
-            var environment = new WorkerEnvironment(
-                options.Identity,
-                rootUrl,
-                storage,
-                webhooks,
-                new GarbageCollector(() => GarbageCollector.FreeBytes(storage.Root), options.MinimumDiskSpace),
-                loggerFactory,
-                lifetime,
-                time);
+            var logger = loggerFactory.CreateLogger<TaskclusterWorker>();
+            var collector = new GarbageCollector(() => GarbageCollector.FreeBytes(storage.Root), options.MinimumDiskSpace, logger);
+            var environment = new WorkerEnvironment(options.Identity, rootUrl, storage, webhooks, collector, loggerFactory, lifetime, time);
             var components = await WorkerComponents.CreateAsync(config, registry, environment).ConfigureAwait(false);
             await using var disposeComponents = components.ConfigureAwait(false);
+            if (!await EngineStarter.StartAsync(components.Components.Engines, options.StartTimeout, config.Source, time, logger, lifetime.StoppingGracefully).ConfigureAwait(false))
+            {
+                return WorkerStopReason.Stopped;
+            }
+
             var hookTimeout = config.Document["worker"]?["hookTimeout"] is JValue { Type: JTokenType.Integer or JTokenType.Float } seconds
                 ? TimeSpan.FromSeconds((double)seconds)
                 : TaskRunOptions.DefaultHookTimeout;
@@ -124,7 +135,8 @@ public static class WorkerHost
             TaskclusterWorker created;
             lock (gate)
             {
-                created = new TaskclusterWorker(client.Queue.WithCredentials(current), factory, components.Components.MaxConcurrency, storage, lifetime, options, loggerFactory, metrics, time);
+                var upkeep = new WorkerUpkeep(components.Components.Engines, components.Components.Plugins, collector, ReportError);
+                created = new TaskclusterWorker(client.Queue.WithCredentials(current), factory, components.Components.MaxConcurrency, storage, lifetime, options, loggerFactory, metrics, time, upkeep);
                 worker = created;
             }
 

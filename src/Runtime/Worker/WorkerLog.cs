@@ -35,7 +35,7 @@ internal static partial class WorkerLog
     [LoggerMessage(1009, LogLevel.Information, "Stopping: {Why}")]
     public static partial void Stopping(ILogger logger, string why);
 
-    [LoggerMessage(1010, LogLevel.Warning, "Not claiming: {FreeBytes} bytes free in {Folder}, below the minimum of {MinimumBytes}")]
+    [LoggerMessage(1010, LogLevel.Warning, "Not claiming: {FreeBytes} bytes free in {Folder} after collecting garbage, below worker.minimumDiskSpace ({MinimumBytes} bytes)")]
     public static partial void LowDisk(ILogger logger, long freeBytes, string folder, long minimumBytes);
 
     [LoggerMessage(1011, LogLevel.Error, "Task {TaskId} run {RunId} ended with a fatal error: {Message}")]
@@ -52,4 +52,37 @@ internal static partial class WorkerLog
 
     [LoggerMessage(1015, LogLevel.Information, "Using new worker credentials for {ClientId}")]
     public static partial void NewCredentials(ILogger logger, string clientId);
+
+    [LoggerMessage(1016, LogLevel.Information, "Engine '{Engine}' started")]
+    public static partial void EngineStarted(ILogger logger, string engine);
+
+    [LoggerMessage(1017, LogLevel.Warning, "Engine '{Engine}' is waiting for a dependency: {Message}; retrying in {DelaySeconds:0.###} s (gives up at {GiveUpAt:u}, worker.startTimeout)")]
+    public static partial void EngineWaiting(ILogger logger, string engine, string message, double delaySeconds, DateTimeOffset giveUpAt);
+
+    [LoggerMessage(1019, LogLevel.Warning, "Not claiming: {Reasons}")]
+    public static partial void Unhealthy(ILogger logger, string reasons);
+
+    [LoggerMessage(1020, LogLevel.Information, "The engines are healthy again after {Seconds:0.###} s; claiming resumes")]
+    public static partial void HealthyAgain(ILogger logger, double seconds);
+
+    [LoggerMessage(1021, LogLevel.Error, "Unhealthy for {Seconds:0.###} s, worker.unhealthyTimeout: {Reasons}")]
+    public static partial void UnhealthyTooLong(ILogger logger, double seconds, string reasons);
+
+    [LoggerMessage(1022, LogLevel.Warning, "Plugin '{Plugin}' threw from {Member}: {Message}")]
+    public static partial void PluginReportFailed(ILogger logger, string plugin, string member, string message);
+
+    [LoggerMessage(1023, LogLevel.Information, "{FreeBytes} bytes free in {Folder}, below worker.minimumDiskSpace ({MinimumBytes} bytes): collecting garbage")]
+    public static partial void CollectingGarbage(ILogger logger, long freeBytes, string folder, long minimumBytes);
+
+    [LoggerMessage(1024, LogLevel.Information, "{FreeBytes} bytes free in {Folder} again; claiming resumes")]
+    public static partial void DiskSpaceBack(ILogger logger, long freeBytes, string folder);
+
+    [LoggerMessage(1025, LogLevel.Information, "Evicted a {Resource} last used at {LastUsed:O} that held {Bytes} bytes (-1: unknown)")]
+    public static partial void Evicted(ILogger logger, string resource, DateTimeOffset lastUsed, long bytes);
+
+    [LoggerMessage(1026, LogLevel.Warning, "Disposing a {Resource} failed; the garbage collector forgets it: {Message}")]
+    public static partial void EvictionFailed(ILogger logger, string resource, string message);
+
+    [LoggerMessage(1027, LogLevel.Warning, "Collecting garbage failed: {Message}")]
+    public static partial void CollectionFailed(ILogger logger, string message);
 }

@@ -32,14 +32,29 @@ public sealed record WorkerOptions
     /// <summary>On a graceful stop, how long running tasks may go on before they are aborted as worker-shutdown (default 5 minutes).</summary>
     public TimeSpan ShutdownGracePeriod { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Do not claim while the temporary folder's drive has less free space than this (bytes; 0 disables the check).</summary>
-    public long MinimumDiskSpace { get; init; }
+    /// <summary>
+    /// Before a claim, collect garbage while the temporary folder's drive has less free space than this,
+    /// and do not claim while it still has (bytes; 0 disables both; default 10 GiB, generic-worker's default).
+    /// </summary>
+    public long MinimumDiskSpace { get; init; } = DefaultMinimumDiskSpace;
+
+    /// <summary>How long engines may keep saying a dependency is unavailable at start before the worker gives up (default 5 minutes).</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often the engines' health is checked, besides before each claim (default 30 s).</summary>
+    public TimeSpan HealthCheckInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Stop (gracefully) after the engines have been unhealthy for this long without a break (default 10 minutes).</summary>
+    public TimeSpan UnhealthyTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>How uploaded artifacts (the task log included) are stored.</summary>
     public ArtifactStorageType ArtifactStorage { get; init; } = ArtifactStorageType.Object;
 
     /// <summary>Stop gracefully when a run ends with a fatal error (default true).</summary>
     public bool StopOnFatalError { get; init; } = true;
+
+    /// <summary>The default of <see cref="MinimumDiskSpace"/>: 10 GiB.</summary>
+    public const long DefaultMinimumDiskSpace = 10L << 30;
 
     /// <summary>Reads the options from a loaded config (validated beforehand).</summary>
     /// <param name="config">The config.</param>
@@ -63,7 +78,10 @@ public sealed record WorkerOptions
             NumberOfTasksToRun = worker.Value<int?>("numberOfTasksToRun"),
             IdleTimeout = Seconds("idleTimeout"),
             ShutdownGracePeriod = Seconds("shutdownGracePeriod") ?? defaults.ShutdownGracePeriod,
-            MinimumDiskSpace = worker.Value<long?>("minimumDiskSpace") ?? 0,
+            MinimumDiskSpace = worker.Value<long?>("minimumDiskSpace") ?? defaults.MinimumDiskSpace,
+            StartTimeout = Seconds("startTimeout") ?? defaults.StartTimeout,
+            HealthCheckInterval = Seconds("healthCheckInterval") ?? defaults.HealthCheckInterval,
+            UnhealthyTimeout = Seconds("unhealthyTimeout") ?? defaults.UnhealthyTimeout,
             ArtifactStorage = worker.Value<string>("artifactStorage") == "s3" ? ArtifactStorageType.S3 : ArtifactStorageType.Object,
             StopOnFatalError = worker.Value<bool?>("stopOnFatalError") ?? true,
         };

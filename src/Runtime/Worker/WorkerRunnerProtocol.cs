@@ -49,13 +49,24 @@ public sealed class WorkerRunnerProtocol : IAsyncDisposable
     /// <summary>Starts reading the runner's messages in the background.</summary>
     public void Start() => reading = Task.Run(() => ReadAsync(stop.Token));
 
-    /// <summary>Sends an error report for worker-manager's worker pool errors, if the runner supports it.</summary>
-    /// <param name="kind">E.g. <c>worker-error</c>.</param>
+    /// <summary>
+    /// Sends an error report for worker-manager's worker pool errors, if the runner supports it. The
+    /// title is cut to 128 characters and the description to 10240, worker-manager's limits.
+    /// </summary>
+    /// <param name="kind">E.g. <c>worker-error</c>: lowercase letters, digits and dashes.</param>
     /// <param name="title">A short title.</param>
     /// <param name="description">What happened.</param>
+    /// <param name="extra">Structured details, as strings; none when null.</param>
     /// <returns>When sent (or skipped).</returns>
-    public Task ReportErrorAsync(string kind, string title, string description) =>
-        SendIfAgreedAsync("error-report", new JObject { ["type"] = "error-report", ["kind"] = kind, ["title"] = title, ["description"] = description, ["extra"] = new JObject() });
+    public Task ReportErrorAsync(string kind, string title, string description, IReadOnlyDictionary<string, string>? extra = null) =>
+        SendIfAgreedAsync("error-report", new JObject
+        {
+            ["type"] = "error-report",
+            ["kind"] = kind,
+            ["title"] = Cut(title, 128),
+            ["description"] = Cut(description, 10240),
+            ["extra"] = new JObject((extra ?? new Dictionary<string, string>()).Select(e => new JProperty(e.Key, e.Value))),
+        });
 
     /// <summary>Asks the runner to remove the worker and shut the machine down, if it supports it.</summary>
     /// <returns>When sent (or skipped).</returns>
@@ -141,6 +152,8 @@ public sealed class WorkerRunnerProtocol : IAsyncDisposable
                 break;
         }
     }
+
+    private static string Cut(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
 
     private async Task SendIfAgreedAsync(string capability, JObject message)
     {

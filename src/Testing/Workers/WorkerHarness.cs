@@ -20,7 +20,7 @@ namespace TcWorker.Testing;
 /// and checked. Modelled on taskcluster-worker's <c>worker/workertest</c>. Cases run one after the
 /// other; an instance may run any number of them, but not at once.
 /// </summary>
-public sealed class WorkerHarness
+public sealed partial class WorkerHarness
 {
     /// <summary>The worker pool the harness's workers claim from.</summary>
     public const string WorkerPoolId = "tcw-harness/worker";
@@ -69,7 +69,8 @@ public sealed class WorkerHarness
     /// <summary>
     /// Runs a case: creates its tasks, runs a worker until each has resolved or <see cref="WorkerCase.Timeout"/>
     /// has passed, and checks every expectation. Throws <see cref="ArgumentException"/> for an inconsistent case and
-    /// <see cref="ConfigException"/> when the merged worker config is invalid.
+    /// <see cref="ConfigException"/> when the merged worker config is invalid (or the engine cannot use it when it
+    /// starts), and <see cref="EngineStartException"/> when the engine does not start.
     /// </summary>
     /// <param name="workerCase">The case.</param>
     /// <param name="cancellationToken">Stops the case early (the worker is stopped and nothing is checked).</param>
@@ -82,13 +83,11 @@ public sealed class WorkerHarness
         try
         {
             var registry = BuildRegistry();
-            var queue = await LocalQueueServer.StartAsync(
-                new LocalQueueOptions { DataFolder = Path.Combine(folder, "queue"), ClaimWorkWait = TimeSpan.FromSeconds(2) },
-                LoggerFactory,
-                cancellationToken).ConfigureAwait(false);
+            var queue = await StartQueueAsync(folder, TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
             await using (queue.ConfigureAwait(false))
             {
-                var config = WorkerConfig.FromDocument(BuildConfig(workerCase, queue, Path.Combine(folder, "worker")), $"the worker config of the case '{workerCase.Name}'");
+                var source = $"the config of the case '{workerCase.Name}'";
+                var config = WorkerConfig.FromDocument(BuildConfig(workerCase.Config, source, workerCase.Capacity, queue, Path.Combine(folder, "worker")), $"the worker config of the case '{workerCase.Name}'");
                 using var client = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = queue.RootUrl, Credentials = queue.RootCredentials });
                 var taskIds = await CreateTasksAsync(client.Queue, workerCase, payloads, cancellationToken).ConfigureAwait(false);
                 var problems = await RunWorkerAsync(config, registry, client.Queue, workerCase, taskIds, cancellationToken).ConfigureAwait(false);
@@ -107,6 +106,9 @@ public sealed class WorkerHarness
         }
     }
 
+    private Task<LocalQueueServer> StartQueueAsync(string folder, TimeSpan claimWorkWait, CancellationToken cancellationToken) =>
+        LocalQueueServer.StartAsync(new LocalQueueOptions { DataFolder = Path.Combine(folder, "queue"), ClaimWorkWait = claimWorkWait }, LoggerFactory, cancellationToken);
+
     private ComponentRegistry BuildRegistry()
     {
         var services = new ServiceCollection();
@@ -123,22 +125,25 @@ public sealed class WorkerHarness
         return provider.GetRequiredService<ComponentRegistry>();
     }
 
-    private JObject BuildConfig(WorkerCase workerCase, LocalQueueServer queue, string temporaryFolder)
+    private JObject BuildConfig(string? fragment, string fragmentSource, int? capacity, LocalQueueServer queue, string temporaryFolder)
     {
         var document = Object(Config, "the harness's worker config");
-        if (workerCase.Config is { } fragment)
+        if (fragment is not null)
         {
-            document.Merge(Object(fragment, $"the config of the case '{workerCase.Name}'"), new JsonMergeSettings { MergeArrayHandling = MergeArrayHandling.Replace, MergeNullValueHandling = MergeNullValueHandling.Merge });
+            document.Merge(Object(fragment, fragmentSource), new JsonMergeSettings { MergeArrayHandling = MergeArrayHandling.Replace, MergeNullValueHandling = MergeNullValueHandling.Merge });
         }
 
         var worker = document["worker"] as JObject ?? [];
         worker["workerPoolId"] = WorkerPoolId;
         worker["workerGroup"] ??= "harness";
         worker["workerId"] ??= "harness-worker";
-        if (workerCase.Capacity is { } capacity)
+        if (capacity is not null)
         {
             worker["capacity"] = capacity;
         }
+
+        // A test machine's free space says nothing about the engine under test.
+        worker["minimumDiskSpace"] ??= 0;
 
         document["worker"] = worker;
         document["rootUrl"] = queue.RootUrl;
@@ -265,9 +270,9 @@ public sealed class WorkerHarness
             await Task.WhenAny(worker, Task.Delay(TimeSpan.FromSeconds(30))).ConfigureAwait(false);
         }
 
-        if (worker is { IsFaulted: true, Exception.InnerException: ConfigException config })
+        if (worker is { IsFaulted: true, Exception.InnerException: ConfigException or EngineStartException })
         {
-            throw config;
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(worker.Exception.InnerException);
         }
 
         if (worker.IsFaulted)

@@ -90,8 +90,8 @@ public sealed class ConfigSchemaComposerTests
     {
         var schema = ConfigSchemaComposer.Compose(Registry.Value);
         var forms = (JArray)schema["properties"]!["engine"]!["anyOf"]!;
-        Assert.Equal(["echo", "other"], forms[0]["enum"]!.Values<string>().Order(StringComparer.Ordinal));
-        Assert.Equal(["echo", "other"], forms[1]["items"]!["enum"]!.Values<string>().Order(StringComparer.Ordinal));
+        Assert.Equal(["echo", "lifecycle", "other"], forms[0]["enum"]!.Values<string>().Order(StringComparer.Ordinal));
+        Assert.Equal(["echo", "lifecycle", "other"], forms[1]["items"]!["enum"]!.Values<string>().Order(StringComparer.Ordinal));
         var plugins = (JObject)schema["properties"]!["plugins"]!["properties"]!;
         Assert.Equal(["strict", "yaml-new", "yaml-old"], plugins.Properties().Select(p => p.Name).Order());
         Assert.NotNull(schema["properties"]!["engines"]!["properties"]!["echo"]!["properties"]!["greeting"]);

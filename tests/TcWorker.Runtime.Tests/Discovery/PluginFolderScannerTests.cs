@@ -99,6 +99,28 @@ public sealed class PluginFolderScannerTests
     }
 
     [Fact]
+    public void A_library_built_on_the_contracts_beside_a_provider_is_no_error_even_without_a_deps_file()
+    {
+        var root = Directory.CreateTempSubdirectory("tcw-scan-");
+        try
+        {
+            var folder = Directory.CreateDirectory(Path.Combine(root.FullName, "Echo"));
+            foreach (var (asset, file) in new[] { ("EchoEngine", "TestAssets.EchoEngine.dll"), ("NoProvider", "TestAssets.NoProvider.dll") })
+            {
+                File.Copy(Path.Combine(TestAssetFolders.Folder(asset), file), Path.Combine(folder.FullName, file));
+            }
+
+            var component = Assert.Single(new PluginFolderScanner(new McMasterPluginAssemblyLoader()).Scan([root.FullName]));
+            Assert.True(component.IsLoaded, component.Error);
+            Assert.Equal(ComponentKind.Engine, component.Kind);
+        }
+        finally
+        {
+            root.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_folder_with_no_assembly_referencing_the_contracts_is_reported()
     {
         var root = Directory.CreateTempSubdirectory("tcw-scan-");
@@ -147,7 +169,7 @@ public sealed class PluginFolderScannerTests
     public void An_unknown_name_lists_what_is_available_and_the_folders_that_failed()
     {
         Assert.False(Registry.Value.TryGetEngine("docker", out _, out var error));
-        Assert.Contains("there is no engine named 'docker'; available engines: echo", error, StringComparison.Ordinal);
+        Assert.Contains("there is no engine named 'docker'; available engines: echo, lifecycle", error, StringComparison.Ordinal);
         Assert.Contains("ContractV2Plugin", error, StringComparison.Ordinal);
     }
 

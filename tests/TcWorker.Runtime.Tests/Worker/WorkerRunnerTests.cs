@@ -112,6 +112,21 @@ public sealed class WorkerRunnerProtocolTests : IAsyncLifetime
         var shutdown = await ReadMessageAsync();
         Assert.Equal("shutdown", (string)shutdown["type"]!);
     }
+
+    [Fact]
+    public async Task An_error_report_carries_its_details_within_worker_managers_limits()
+    {
+        await runnerOut.WriteLineAsync("""~{"type": "welcome", "capabilities": ["error-report"]}""");
+        await ReadMessageAsync();
+        await protocol.ReportErrorAsync("worker-error", new string('t', 200), new string('d', 20000), new Dictionary<string, string> { ["reasons"] = "engine 'docker': disk full" });
+
+        var report = await ReadMessageAsync();
+        Assert.Equal("error-report", (string)report["type"]!);
+        Assert.Equal("worker-error", (string)report["kind"]!);
+        Assert.Equal(128, ((string)report["title"]!).Length);
+        Assert.Equal(10240, ((string)report["description"]!).Length);
+        Assert.Equal("engine 'docker': disk full", (string)report["extra"]!["reasons"]!);
+    }
 }
 
 public sealed class WorkerRunnerConfigTests

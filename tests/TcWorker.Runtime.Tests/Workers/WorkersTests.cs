@@ -1,5 +1,5 @@
 using TcWorker.Runtime.Workers;
-using TcWorker.Workers;
+using TcWorker.Runtime.Tests.Worker;
 
 namespace TcWorker.Runtime.Tests.Workers;
 
@@ -29,10 +29,10 @@ public sealed class GarbageCollectorTests
         var collector = new GarbageCollector(() => free, minimumDiskSpace: 250);
         var disposed = new List<string>();
         var now = DateTimeOffset.UtcNow;
-        var busy = new Resource("busy", now.AddMinutes(-10), 500, inUse: true, disposed, b => free += b);
-        var old = new Resource("old", now.AddMinutes(-5), 100, inUse: false, disposed, b => free += b);
-        var middle = new Resource("middle", now.AddMinutes(-3), 100, inUse: false, disposed, b => free += b);
-        var recent = new Resource("recent", now, 100, inUse: false, disposed, b => free += b);
+        var busy = new FakeResource("busy", now.AddMinutes(-10), 500, inUse: true, disposed, b => free += b);
+        var old = new FakeResource("old", now.AddMinutes(-5), 100, inUse: false, disposed, b => free += b);
+        var middle = new FakeResource("middle", now.AddMinutes(-3), 100, inUse: false, disposed, b => free += b);
+        var recent = new FakeResource("recent", now, 100, inUse: false, disposed, b => free += b);
         foreach (var r in new[] { recent, busy, middle, old })
         {
             collector.Register(r);
@@ -41,26 +41,5 @@ public sealed class GarbageCollectorTests
         await collector.CollectAsync();
         Assert.Equal(["old", "middle"], disposed);
         Assert.Equal(300, free);
-    }
-
-    private sealed class Resource(string name, DateTimeOffset lastUsed, long size, bool inUse, List<string> disposed, Action<long> free) : ICollectableResource
-    {
-        public long DiskSize => size;
-
-        public long MemorySize => 0;
-
-        public DateTimeOffset LastUsed => lastUsed;
-
-        public Task<bool> TryDisposeAsync(CancellationToken cancellationToken = default)
-        {
-            if (inUse)
-            {
-                return Task.FromResult(false);
-            }
-
-            disposed.Add(name);
-            free(size);
-            return Task.FromResult(true);
-        }
     }
 }

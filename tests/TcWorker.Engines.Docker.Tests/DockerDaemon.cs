@@ -21,6 +21,9 @@ public sealed class DockerDaemon : IAsyncLifetime
 
     private static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>The fixture of the running test collection, for test classes that cannot take it in their constructor.</summary>
+    public static DockerDaemon? Current { get; private set; }
+
     /// <summary>Why the daemon tests skip; null when the daemon answers (in CI a missing daemon fails them instead).</summary>
     public string? SkipReason { get; private set; }
 
@@ -31,6 +34,7 @@ public sealed class DockerDaemon : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        Current = this;
         var client = new DockerClientBuilder().WithEndpoint(new Uri(Endpoint)).Build();
         try
         {

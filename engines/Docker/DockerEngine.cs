@@ -34,7 +34,7 @@ internal sealed partial class DockerEngine : IEngine
     public EngineCapabilities Capabilities { get; } = new()
     {
         MaxConcurrency = 0,
-        Features = EngineFeatures.EnvironmentVariables | EngineFeatures.Artifacts | EngineFeatures.Kill,
+        Features = EngineFeatures.EnvironmentVariables | EngineFeatures.Artifacts | EngineFeatures.Kill | EngineFeatures.Shells,
     };
 
     public string PayloadDialect => PayloadDialects.DockerWorker;

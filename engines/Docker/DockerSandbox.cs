@@ -23,6 +23,7 @@ internal sealed class DockerSandbox : ISandbox
     private readonly Lock gate = new();
     private Task<DockerResultSet> run = Task.FromException<DockerResultSet>(new InvalidOperationException("Not started."));
     private State state;
+    private readonly List<DockerShell> shells = [];
     private bool handedOut;
     private int removed;
 
@@ -103,6 +104,23 @@ internal sealed class DockerSandbox : ISandbox
         return StopAsync(gracePeriod);
     }
 
+    public async Task<IShell> OpenShellAsync(IReadOnlyList<string> command, bool tty, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (run.IsCompleted)
+        {
+            throw new InvalidOperationException("The task has ended; a shell opens only while it runs.");
+        }
+
+        var shell = await DockerShell.StartAsync(engine.Client, containerId, command, tty, engine.Settings.Endpoint.Scheme == "unix", cancellationToken).ConfigureAwait(false);
+        lock (shells)
+        {
+            shells.Add(shell);
+        }
+
+        return shell;
+    }
+
     public async ValueTask DisposeAsync()
     {
         bool ownsContainer;
@@ -117,6 +135,17 @@ internal sealed class DockerSandbox : ISandbox
         }
 
         await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+        DockerShell[] open;
+        lock (shells)
+        {
+            open = [.. shells];
+        }
+
+        foreach (var shell in open)
+        {
+            await shell.DisposeAsync().ConfigureAwait(false);
+        }
+
         terminal.Dispose();
         if (ownsContainer)
         {

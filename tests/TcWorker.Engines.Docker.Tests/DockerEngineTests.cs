@@ -223,6 +223,42 @@ public sealed class DockerEngineTests(DockerDaemon daemon)
         }
     }
 
+    [SkippableFact]
+    public async Task A_terminal_shell_takes_input_and_an_aborted_shell_stops()
+    {
+        _ = Docker;
+        await using var engine = await EngineFixture.StartAsync();
+        var (sandbox, task) = await engine.StartAsync(DockerTests.Shell("echo sleeping-$((3*3)); exec sleep 600"));
+        await using (sandbox)
+        {
+            await task.WaitForLogAsync("sleeping-9");
+            await using (var shell = await sandbox.OpenShellAsync([], tty: true))
+            {
+                await shell.SetSizeAsync(120, 40);
+                await shell.StandardInput.WriteAsync("echo typed-$((2*3)); stty size; exit 3\n"u8.ToArray());
+                var output = await new StreamReader(shell.StandardOutput).ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
+                Assert.Equal(3, await shell.WaitAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+                Assert.Contains("typed-6", output, StringComparison.Ordinal);
+                Assert.Contains("40 120", output, StringComparison.Ordinal);
+            }
+
+            await using (var sleeper = await sandbox.OpenShellAsync(["sleep", "600"], tty: false))
+            {
+                await sleeper.AbortAsync().WaitAsync(TimeSpan.FromSeconds(30));
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sleeper.WaitAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+            }
+
+            // Only the task's own sleep is left (the kill may take a moment to be reaped).
+            var count = 0;
+            for (var i = 0; i < 100 && (count = (await Docker.Containers.ListProcessesAsync(((DockerSandbox)sandbox).ContainerId, new ContainerListProcessesParameters())).Processes!.Count) != 1; i++)
+            {
+                await Task.Delay(100);
+            }
+
+            Assert.Equal(1, count);
+        }
+    }
+
     private static IDictionary<string, IDictionary<string, bool>> WorkerFilter(string workerId) => new Dictionary<string, IDictionary<string, bool>>
     {
         ["label"] = new Dictionary<string, bool> { [$"org.tcworker.worker-id={workerId}"] = true },

@@ -34,7 +34,7 @@ internal sealed partial class DockerEngine : IEngine
     public EngineCapabilities Capabilities { get; } = new()
     {
         MaxConcurrency = 0,
-        Features = EngineFeatures.EnvironmentVariables | EngineFeatures.Artifacts | EngineFeatures.Kill | EngineFeatures.Shells,
+        Features = EngineFeatures.EnvironmentVariables | EngineFeatures.Artifacts | EngineFeatures.Kill | EngineFeatures.Shells | EngineFeatures.Volumes,
     };
 
     public string PayloadDialect => PayloadDialects.DockerWorker;
@@ -129,6 +129,12 @@ internal sealed partial class DockerEngine : IEngine
 
         var workingDirectory = Settings.WorkingDirectory ?? (string.IsNullOrEmpty(image.Config?.WorkingDir) ? "/" : image.Config.WorkingDir);
         return new DockerSandboxBuilder(this, options.Task, payload, image.ID, workingDirectory);
+    }
+
+    public async Task<IVolume> CreateVolumeAsync(VolumeOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return await DockerVolume.CreateAsync(this, options, cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync()

@@ -27,8 +27,11 @@ internal sealed class DockerSandbox : ISandbox
     private bool handedOut;
     private int removed;
 
-    public DockerSandbox(DockerEngine engine, ITaskLog log, string containerId, string workingDirectory, MultiplexedStream terminal)
+    private readonly IReadOnlyList<DockerVolume> volumes;
+
+    public DockerSandbox(DockerEngine engine, ITaskLog log, string containerId, string workingDirectory, MultiplexedStream terminal, IReadOnlyList<DockerVolume> volumes)
     {
+        this.volumes = volumes;
         this.engine = engine;
         this.log = log;
         this.containerId = containerId;
@@ -150,6 +153,12 @@ internal sealed class DockerSandbox : ISandbox
         if (ownsContainer)
         {
             await RemoveAsync().ConfigureAwait(false);
+        }
+
+        // The container may outlive the sandbox (the result set holds it), but it never runs again: the volumes are free.
+        foreach (var volume in volumes)
+        {
+            volume.Release(this);
         }
     }
 

@@ -10,6 +10,7 @@ namespace TcWorker.Engines.Docker;
 internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskContext task, DockerPayload payload, string imageId, string workingDirectory) : ISandboxBuilder
 {
     private readonly Dictionary<string, string> environment = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (DockerVolume Volume, bool ReadOnly)> mounts = new(StringComparer.Ordinal);
     private int started;
 
     public string? WorkingDirectory => workingDirectory;
@@ -29,6 +30,32 @@ internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskCon
             {
                 throw new NamingConflictException("environment variable", name);
             }
+        }
+    }
+
+    public void AttachVolume(VolumeMount mount)
+    {
+        ArgumentNullException.ThrowIfNull(mount);
+        if (mount.Volume is not DockerVolume volume || volume.Engine != engine)
+        {
+            throw new ArgumentException("The volume was not created by this docker engine.", nameof(mount));
+        }
+
+        if (mount.SubPath is not null)
+        {
+            throw new MalformedPayloadException($"Mounting a part of a volume ('{mount.SubPath}' at '{mount.MountPoint}') is not supported by the docker engine.");
+        }
+
+        var target = MountTarget(mount.MountPoint);
+        lock (mounts)
+        {
+            if (mounts.ContainsKey(target))
+            {
+                throw new NamingConflictException("mount point", target);
+            }
+
+            volume.Acquire(this);
+            mounts[target] = (volume, mount.ReadOnly);
         }
     }
 
@@ -57,7 +84,13 @@ internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskCon
         try
         {
             var attached = await client.Containers.AttachContainerAsync(id, new ContainerAttachParameters { Stream = true, Stdout = true, Stderr = true }, cancellationToken).ConfigureAwait(false);
-            var sandbox = new DockerSandbox(engine, task.Log, id, workingDirectory, attached);
+            var volumes = HandOverVolumes();
+            var sandbox = new DockerSandbox(engine, task.Log, id, workingDirectory, attached, volumes);
+            foreach (var volume in volumes)
+            {
+                volume.Transfer(this, sandbox);
+            }
+
             sandbox.Start();
             return sandbox;
         }
@@ -73,7 +106,38 @@ internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskCon
         }
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        // Volumes handed to a sandbox are no longer this builder's to release.
+        foreach (var volume in HandOverVolumes())
+        {
+            volume.Release(this);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private List<DockerVolume> HandOverVolumes()
+    {
+        lock (mounts)
+        {
+            var volumes = mounts.Values.Select(m => m.Volume).ToList();
+            return volumes;
+        }
+    }
+
+    /// <summary>An absolute, normalised container path for a mount point (relative ones are in the working directory).</summary>
+    private string MountTarget(string mountPoint)
+    {
+        var path = mountPoint.StartsWith('/') ? mountPoint : workingDirectory.TrimEnd('/') + "/" + mountPoint;
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(p => p != ".").ToList();
+        if (parts.Count == 0 || parts.Contains("..") || path.Contains('\0', StringComparison.Ordinal) || path.Contains(':', StringComparison.Ordinal))
+        {
+            throw new MalformedPayloadException($"'{mountPoint}' is not a mount point the docker engine can use (an absolute path in the container, or one in the working directory, not '/' and without '..').");
+        }
+
+        return "/" + string.Join('/', parts);
+    }
 
     private CreateContainerParameters CreateParameters()
     {
@@ -93,7 +157,16 @@ internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskCon
             LogConfig = new LogConfig { Type = "none" },
             Devices = [],
             Binds = [],
+            Mounts = [],
         };
+        lock (mounts)
+        {
+            foreach (var (target, (volume, readOnly)) in mounts)
+            {
+                host.Mounts.Add(new Mount { Type = "volume", Source = volume.Name, Target = target, ReadOnly = readOnly });
+            }
+        }
+
         if (settings.MemoryBytes is { } memory)
         {
             host.Memory = memory;

@@ -31,6 +31,8 @@ public sealed class DockerEngineConformanceTests(DockerDaemon daemon) : EngineCo
         WriteThenSleepPayload = Shell("mkdir -p /out && printf 'kit text' > /out/a.txt && echo kit-sleeping-$((1+1)); exec sleep 600"),
     };
 
+    protected override VolumesCase? Volumes => new("/cache", Shell("echo kept > /cache/kept.txt"), Shell("test \"$(cat /cache/kept.txt)\" = kept"));
+
     protected override ShellsCase? Shells => new(SleepPayload(), ["sh", "-c", "echo shell-$((5*5))"], "shell-25\n");
 
     private static JObject Shell(string script) => DockerTests.Shell(script);

@@ -148,9 +148,16 @@ public sealed class DockerEngineTests(DockerDaemon daemon)
         var docker = Docker;
         var mine = new[] { await CreateLabelledAsync("test-worker", start: true), await CreateLabelledAsync("test-worker", start: false) };
         var other = await CreateLabelledAsync("another-worker", start: false);
+        var volume = await docker.Volumes.CreateAsync(new VolumesCreateParameters
+        {
+            Name = "tcw-leftover-" + Guid.NewGuid().ToString("N")[..8],
+            Labels = new Dictionary<string, string> { ["org.tcworker.worker-pool"] = "test-provisioner/test-worker-type", ["org.tcworker.worker-group"] = "test-group", ["org.tcworker.worker-id"] = "test-worker" },
+        });
         try
         {
             await using var engine = await EngineFixture.StartAsync();
+            await Assert.ThrowsAsync<DockerApiException>(() => docker.Volumes.InspectAsync(volume.Name));
+            Assert.Contains(engine.Logger.Messages, m => m.Contains("1 volumes", StringComparison.Ordinal));
             foreach (var id in mine)
             {
                 await Assert.ThrowsAsync<DockerContainerNotFoundException>(() => docker.Containers.InspectContainerAsync(id));
@@ -257,6 +264,37 @@ public sealed class DockerEngineTests(DockerDaemon daemon)
 
             Assert.Equal(1, count);
         }
+    }
+
+    [SkippableFact]
+    public async Task A_volume_is_held_by_one_sandbox_at_a_time_and_removed_when_disposed()
+    {
+        _ = Docker;
+        await using var engine = await EngineFixture.StartAsync();
+        var volume = (DockerVolume)await engine.Engine.CreateVolumeAsync(new VolumeOptions { Id = "cache-kit" });
+        Assert.Equal("cache-kit", volume.Id);
+        var firstTask = engine.NewTask();
+        await using (var first = await engine.Engine.CreateSandboxBuilderAsync(new SandboxOptions { Task = firstTask, Payload = DockerTests.Shell("head -c 300000 /dev/zero > /c/zeros; echo held-$((1+1)); exec sleep 600") }))
+        {
+            first.AttachVolume(new VolumeMount { MountPoint = "/c", Volume = volume });
+            Assert.Throws<NamingConflictException>(() => first.AttachVolume(new VolumeMount { MountPoint = "/c/", Volume = volume }));
+            await using var holding = await first.StartAsync();
+            await firstTask.WaitForLogAsync("held-2");
+            await using var second = await engine.Engine.CreateSandboxBuilderAsync(new SandboxOptions { Task = engine.NewTask(), Payload = DockerTests.Shell("true") });
+            Assert.Throws<InvalidOperationException>(() => second.AttachVolume(new VolumeMount { MountPoint = "/c", Volume = volume }));
+        }
+
+        Assert.True(await volume.GetSizeAsync() >= 300000);
+        await using (var again = await engine.Engine.CreateSandboxBuilderAsync(new SandboxOptions { Task = engine.NewTask(), Payload = DockerTests.Shell("test -s /c/zeros") }))
+        {
+            again.AttachVolume(new VolumeMount { MountPoint = "/c", Volume = volume, ReadOnly = true });
+            await using var sandbox = await again.StartAsync();
+            await using var result = await sandbox.WaitForResultAsync();
+            Assert.True(result.Success);
+        }
+
+        await volume.DisposeAsync();
+        await Assert.ThrowsAsync<DockerApiException>(() => Docker.Volumes.InspectAsync(volume.Name));
     }
 
     private static IDictionary<string, IDictionary<string, bool>> WorkerFilter(string workerId) => new Dictionary<string, IDictionary<string, bool>>

@@ -137,6 +137,40 @@ internal sealed partial class DockerEngine : IEngine
         return await DockerVolume.CreateAsync(this, options, cancellationToken).ConfigureAwait(false);
     }
 
+    public Task<IVolumeBuilder> CreateVolumeBuilderAsync(VolumeOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _ = Client;
+        return Task.FromResult<IVolumeBuilder>(new DockerVolumeBuilder(this, options, environment.Storage.NewFilePath("docker-volume")));
+    }
+
+    /// <summary>
+    /// The engine's empty helper image (a root folder and nothing else), imported once: volume builders
+    /// create a container of it that never runs, to have the daemon extract files into a volume.
+    /// </summary>
+    internal async Task<string> HelperImageAsync(CancellationToken cancellationToken)
+    {
+        const string name = "tcworker/empty:1";
+        try
+        {
+            return (await Client.Images.InspectImageAsync(name, cancellationToken).ConfigureAwait(false)).ID;
+        }
+        catch (DockerImageNotFoundException)
+        {
+        }
+
+        using var empty = new MemoryStream();
+        var tar = new System.Formats.Tar.TarWriter(empty, leaveOpen: true);
+        await using (tar.ConfigureAwait(false))
+        {
+            await tar.WriteEntryAsync(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.Directory, "./") { Mode = (UnixFileMode)0x1ed }, cancellationToken).ConfigureAwait(false);
+        }
+
+        empty.Position = 0;
+        await Client.Images.CreateImageAsync(new ImagesCreateParameters { Repo = "tcworker/empty", Tag = "1" }, empty, null, new Progress<JSONMessage>(), cancellationToken).ConfigureAwait(false);
+        return (await Client.Images.InspectImageAsync(name, cancellationToken).ConfigureAwait(false)).ID;
+    }
+
     public ValueTask DisposeAsync()
     {
         Interlocked.Exchange(ref client, null)?.Dispose();

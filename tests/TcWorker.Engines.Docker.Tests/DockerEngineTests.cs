@@ -297,6 +297,46 @@ public sealed class DockerEngineTests(DockerDaemon daemon)
         await Assert.ThrowsAsync<DockerApiException>(() => Docker.Volumes.InspectAsync(volume.Name));
     }
 
+    [SkippableFact]
+    public async Task A_volume_builder_writes_folders_files_links_modes_and_times()
+    {
+        _ = Docker;
+        await using var engine = await EngineFixture.StartAsync();
+        var builder = await engine.Engine.CreateVolumeBuilderAsync(new VolumeOptions { Id = "built" });
+        IVolume volume;
+        await using (builder)
+        {
+            await builder.WriteFileAsync("a/b/data.txt", new MemoryStream("payload"u8.ToArray()), new VolumeEntryOptions { Mode = (UnixFileMode)0x1c0, OwnerId = 1234, GroupId = 4321 });
+            await builder.WriteFolderAsync("a/empty", new VolumeEntryOptions { LastWriteTime = new DateTimeOffset(2020, 1, 2, 3, 4, 5, TimeSpan.Zero) });
+            await builder.WriteSymbolicLinkAsync("a/link", "/etc");
+            await builder.WriteHardLinkAsync("a/hard.txt", "a/b/data.txt");
+            await Assert.ThrowsAsync<PathEscapesSandboxException>(() => builder.WriteFileAsync("a/link/passwd", new MemoryStream()));
+            await Assert.ThrowsAsync<PathEscapesSandboxException>(() => builder.WriteFolderAsync("../up"));
+            volume = await builder.BuildAsync();
+        }
+
+        await using (volume)
+        {
+            var task = engine.NewTask();
+            await using var sandboxBuilder = await engine.Engine.CreateSandboxBuilderAsync(new SandboxOptions
+            {
+                Task = task,
+                Payload = DockerTests.Shell("cd /v/a && cat b/data.txt hard.txt && stat -c '%a %u %g' b/data.txt && date -u -r empty +%Y && readlink link"),
+            });
+            sandboxBuilder.AttachVolume(new VolumeMount { MountPoint = "/v", Volume = volume });
+            await using var sandbox = await sandboxBuilder.StartAsync();
+            await using var result = await sandbox.WaitForResultAsync();
+            Assert.True(result.Success, task.LogText);
+            Assert.Contains("payloadpayload", task.LogText, StringComparison.Ordinal);
+            // Owners are ignored: the engine does not declare EngineFeatures.VolumeOwners.
+            Assert.True(task.LogText.Contains("700 0 0", StringComparison.Ordinal), task.LogText);
+            Assert.Contains("2020", task.LogText, StringComparison.Ordinal);
+            Assert.Contains("/etc", task.LogText, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(await Docker.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = WorkerFilter("test-worker") }));
+    }
+
     private static IDictionary<string, IDictionary<string, bool>> WorkerFilter(string workerId) => new Dictionary<string, IDictionary<string, bool>>
     {
         ["label"] = new Dictionary<string, bool> { [$"org.tcworker.worker-id={workerId}"] = true },

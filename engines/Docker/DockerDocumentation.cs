@@ -44,6 +44,12 @@ internal static class DockerDocumentation
             requested path is refused: a file path that is itself a link, or a link in an artifact folder
             that leads out of that folder.
             """),
+        new("Volumes and shells", """
+            Caches and other volumes are Docker named volumes labelled with the worker's identity, mounted
+            at an absolute path (or one in the working directory), read-only when asked, and held by one
+            task at a time. Interactive shells run with `docker exec` in the task's container, with or
+            without a terminal; they end when the task ends.
+            """),
         new("Capabilities and security", """
             A container is not a strong boundary against a task that is root in it; use a dedicated machine
             per trust level. `capabilities.privileged: true` (full access to the host) needs both

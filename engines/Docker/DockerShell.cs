@@ -69,9 +69,9 @@ internal sealed class DockerShell : IShell
         {
             try
             {
-                // Just after the start the daemon may not have started the process yet.
+                // Just after the start the daemon may not have started the process yet, or not know its pid.
                 var inspected = await client.Exec.InspectContainerExecAsync(execId).ConfigureAwait(false);
-                for (var i = 0; i < 40 && !inspected.Running && inspected.ExitCode is null; i++)
+                for (var i = 0; i < 200 && inspected.ExitCode is null && !(inspected.Running && inspected.Pid > 0); i++)
                 {
                     await Task.Delay(50).ConfigureAwait(false);
                     inspected = await client.Exec.InspectContainerExecAsync(execId).ConfigureAwait(false);
@@ -79,8 +79,16 @@ internal sealed class DockerShell : IShell
 
                 if (inspected.Running && inspected.Pid > 0)
                 {
-                    using var process = System.Diagnostics.Process.GetProcessById((int)inspected.Pid);
-                    process.Kill();
+                    using (var process = System.Diagnostics.Process.GetProcessById((int)inspected.Pid))
+                    {
+                        process.Kill();
+                    }
+
+                    for (var i = 0; i < 200 && inspected.Running; i++)
+                    {
+                        await Task.Delay(25).ConfigureAwait(false);
+                        inspected = await client.Exec.InspectContainerExecAsync(execId).ConfigureAwait(false);
+                    }
                 }
             }
             catch (Exception e) when (e is DockerApiException or ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception or HttpRequestException or IOException)

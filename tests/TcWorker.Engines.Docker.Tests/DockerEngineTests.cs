@@ -63,6 +63,21 @@ public sealed class DockerEngineTests(DockerDaemon daemon)
     }
 
     [SkippableFact]
+    public async Task A_command_missing_from_the_image_fails_the_task_with_the_daemons_reason()
+    {
+        _ = Docker;
+        await using var engine = await EngineFixture.StartAsync();
+        var (result, task) = await engine.RunAsync(new JObject { ["image"] = DockerDaemon.Image, ["command"] = new JArray("/no/such/command") });
+        await using (result)
+        {
+            Assert.False(result.Success, task.LogText);
+            Assert.NotEqual(0, result.ExitCode);
+            Assert.Contains("The container could not start", task.LogText, StringComparison.Ordinal);
+            Assert.Contains("/no/such/command", task.LogText, StringComparison.Ordinal);
+        }
+    }
+
+    [SkippableFact]
     public async Task Images_are_pulled_from_a_registry_and_digest_pins_are_honoured()
     {
         await using var registry = await LocalRegistry.StartAsync(Docker);
@@ -256,13 +271,13 @@ public sealed class DockerEngineTests(DockerDaemon daemon)
             }
 
             // Only the task's own sleep is left (the kill may take a moment to be reaped).
-            var count = 0;
-            for (var i = 0; i < 100 && (count = (await Docker.Containers.ListProcessesAsync(((DockerSandbox)sandbox).ContainerId, new ContainerListProcessesParameters())).Processes!.Count) != 1; i++)
+            IList<IList<string>> processes = [];
+            for (var i = 0; i < 100 && (processes = (await Docker.Containers.ListProcessesAsync(((DockerSandbox)sandbox).ContainerId, new ContainerListProcessesParameters())).Processes!).Count != 1; i++)
             {
                 await Task.Delay(100);
             }
 
-            Assert.Equal(1, count);
+            Assert.True(processes.Count == 1, string.Join("\n", processes.Select(p => string.Join(' ', p))));
         }
     }
 

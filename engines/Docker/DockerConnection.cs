@@ -49,6 +49,11 @@ internal static class DockerConnection
         {
             version = await probe.System.GetVersionAsync(timeout.Token).ConfigureAwait(false);
         }
+        catch (Exception e) when (Find<System.Security.Authentication.AuthenticationException>(e) is { } tls)
+        {
+            // A handshake that fails stays failing: the certificates, not the daemon's state, are wrong.
+            throw new ConfigurationException($"engines.docker.tls: the TLS handshake with the Docker daemon at {settings.Endpoint} failed: {Describe(tls)}", e);
+        }
         catch (Exception e) when (IsUnreachable(e) && !cancellationToken.IsCancellationRequested)
         {
             throw new DependencyUnavailableException($"The Docker daemon at {settings.Endpoint} does not answer: {Describe(e)}", e);
@@ -85,6 +90,20 @@ internal static class DockerConnection
         AggregateException a => a.InnerExceptions.Any(IsUnreachable),
         _ => e.InnerException is { } inner && IsUnreachable(inner),
     };
+
+    private static T? Find<T>(Exception? e)
+        where T : Exception
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>A one-line description of a connection error, innermost cause included.</summary>
     public static string Describe(Exception e)

@@ -18,7 +18,16 @@ internal sealed class PrivateDaemon : IAsyncDisposable
     private Process? process;
     private int generation;
 
-    private PrivateDaemon(string folder) => this.folder = folder;
+    private readonly IReadOnlyList<string> extraArguments;
+
+    private PrivateDaemon(string folder, IReadOnlyList<string> extraArguments)
+    {
+        this.folder = folder;
+        this.extraArguments = extraArguments;
+    }
+
+    /// <summary>The daemon's own folder (for certificates and the like).</summary>
+    public string Folder => folder;
 
     public string Endpoint => $"unix://{folder}/docker.sock";
 
@@ -27,10 +36,12 @@ internal sealed class PrivateDaemon : IAsyncDisposable
         : !File.Exists("/usr/sbin/dockerd") && !File.Exists("/usr/bin/dockerd") ? "dockerd is not installed"
         : null;
 
-    public static async Task<PrivateDaemon> StartAsync()
+    /// <param name="extraArguments">More dockerd arguments, given the daemon's folder (say, a TLS listener and its certificates).</param>
+    public static async Task<PrivateDaemon> StartAsync(Func<string, IReadOnlyList<string>>? extraArguments = null)
     {
         // Short: containerd's sockets live under the exec root, and socket paths are limited to 108 bytes.
-        var daemon = new PrivateDaemon(Directory.CreateTempSubdirectory("tcw-dd-").FullName);
+        var folder = Directory.CreateTempSubdirectory("tcw-dd-").FullName;
+        var daemon = new PrivateDaemon(folder, extraArguments?.Invoke(folder) ?? []);
         try
         {
             await daemon.StartProcessAsync();
@@ -129,6 +140,7 @@ internal sealed class PrivateDaemon : IAsyncDisposable
             "--bridge=none", "--iptables=false", "--ip6tables=false",
             "--data-root", Path.Combine(folder, $"data{generation}"), "--exec-root", Path.Combine(folder, $"x{generation}"),
             "--pidfile", Path.Combine(folder, $"pid{generation}"), "-H", Endpoint,
+            .. extraArguments,
         ])
         {
             RedirectStandardOutput = true,

@@ -76,7 +76,7 @@ internal sealed partial class DockerEngine : IEngine
         }
 
         ApiVersion = version;
-        images = new ImageStore(started, Settings, environment.Time);
+        images = new ImageStore(started, Settings, environment.Collector, environment.Time);
         Interlocked.Exchange(ref client, started)?.Dispose();
     }
 
@@ -118,9 +118,10 @@ internal sealed partial class DockerEngine : IEngine
         var payload = DockerPayload.Parse(options.Payload, options.Task, Settings, environment.Identity);
         var store = images ?? throw new InvalidOperationException("The docker engine has not been started (IEngine.StartAsync).");
         ImageInspectResponse image;
+        IDisposable lease;
         try
         {
-            image = await store.EnsureAsync(payload.Image, options.Task.Log, cancellationToken).ConfigureAwait(false);
+            (image, lease) = await store.EnsureLeasedAsync(payload.Image, options.Task.Log, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (DockerConnection.IsUnreachable(e) && !cancellationToken.IsCancellationRequested)
         {
@@ -128,7 +129,7 @@ internal sealed partial class DockerEngine : IEngine
         }
 
         var workingDirectory = Settings.WorkingDirectory ?? (string.IsNullOrEmpty(image.Config?.WorkingDir) ? "/" : image.Config.WorkingDir);
-        return new DockerSandboxBuilder(this, options.Task, payload, image.ID, workingDirectory);
+        return new DockerSandboxBuilder(this, options.Task, payload, image.ID, workingDirectory, lease);
     }
 
     public async Task<IVolume> CreateVolumeAsync(VolumeOptions options, CancellationToken cancellationToken = default)
@@ -173,6 +174,7 @@ internal sealed partial class DockerEngine : IEngine
 
     public ValueTask DisposeAsync()
     {
+        images?.UnregisterAll();
         Interlocked.Exchange(ref client, null)?.Dispose();
         return ValueTask.CompletedTask;
     }

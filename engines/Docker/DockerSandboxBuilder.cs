@@ -7,7 +7,8 @@ using TcWorker.Tasks;
 namespace TcWorker.Engines.Docker;
 
 /// <summary>Collects a task's environment, then creates, attaches to and starts its container. Thread-safe.</summary>
-internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskContext task, DockerPayload payload, string imageId, string workingDirectory) : ISandboxBuilder
+// imageLease keeps the image from eviction until the container exists; the builder disposes it.
+internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskContext task, DockerPayload payload, string imageId, string workingDirectory, IDisposable imageLease) : ISandboxBuilder
 {
     private readonly Dictionary<string, string> environment = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (DockerVolume Volume, bool ReadOnly)> mounts = new(StringComparer.Ordinal);
@@ -72,6 +73,10 @@ internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskCon
         {
             id = (await client.Containers.CreateContainerAsync(CreateParameters(), cancellationToken).ConfigureAwait(false)).ID;
         }
+        catch (DockerImageNotFoundException e)
+        {
+            throw new NonFatalInternalException($"The task's image {payload.Image} was removed from the daemon before its container was created: {e.Message}", e);
+        }
         catch (DockerApiException e)
         {
             throw new NonFatalInternalException($"The Docker daemon refused to create the task's container: {ImageStore.MessageOf(e)}", e);
@@ -79,6 +84,11 @@ internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskCon
         catch (Exception e) when (DockerConnection.IsUnreachable(e) && !cancellationToken.IsCancellationRequested)
         {
             throw engine.DaemonLost(e, "while the task's container was created");
+        }
+        finally
+        {
+            // From here on the daemon keeps an image its container uses.
+            imageLease.Dispose();
         }
 
         try
@@ -108,6 +118,8 @@ internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskCon
 
     public ValueTask DisposeAsync()
     {
+        imageLease.Dispose();
+
         // Volumes handed to a sandbox are no longer this builder's to release.
         foreach (var volume in HandOverVolumes())
         {

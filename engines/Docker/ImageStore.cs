@@ -3,6 +3,7 @@ using Docker.DotNet;
 using Docker.DotNet.Models;
 using TcWorker.Errors;
 using TcWorker.Tasks;
+using TcWorker.Workers;
 
 namespace TcWorker.Engines.Docker;
 
@@ -11,14 +12,43 @@ namespace TcWorker.Engines.Docker;
 /// the pinned digest), pulled from its registry otherwise, with the pull's progress in the task log,
 /// retries on transient registry errors, and a time limit for the whole pull.
 /// </summary>
-internal sealed class ImageStore(DockerClient client, DockerSettings settings, TimeProvider time)
+internal sealed class ImageStore(DockerClient client, DockerSettings settings, IGarbageCollector collector, TimeProvider time)
 {
+    private readonly Dictionary<string, PulledImage> pulled = new(StringComparer.Ordinal);
+
     // Answers of a registry that no retry changes: the image is not there, or the worker may not have it.
     private static readonly string[] PermanentErrors =
     [
         "manifest unknown", "not found", "pull access denied", "unauthorized", "denied", "invalid reference",
         "does not exist", "repository name must", "no matching manifest", "name unknown", "authentication required",
     ];
+
+    /// <summary>
+    /// Returns the image and a lease that keeps the garbage collector from evicting it (a no-op for an
+    /// image the engine did not pull); dispose the lease once the task's container exists.
+    /// </summary>
+    public async Task<(ImageInspectResponse Image, IDisposable Lease)> EnsureLeasedAsync(ImageReference image, ITaskLog log, CancellationToken cancellationToken)
+    {
+        var found = await EnsureAsync(image, log, cancellationToken).ConfigureAwait(false);
+        lock (pulled)
+        {
+            return (found, pulled.TryGetValue(found.ID, out var tracked) ? tracked.Lease() : NoLease.Instance);
+        }
+    }
+
+    /// <summary>Stops tracking every pulled image (the engine is going away; the images stay).</summary>
+    public void UnregisterAll()
+    {
+        lock (pulled)
+        {
+            foreach (var image in pulled.Values)
+            {
+                collector.Unregister(image);
+            }
+
+            pulled.Clear();
+        }
+    }
 
     /// <summary>
     /// Returns the image, pulling it when needed. Throws <see cref="MalformedPayloadException"/> for an
@@ -34,11 +64,33 @@ internal sealed class ImageStore(DockerClient client, DockerSettings settings, T
         }
 
         await PullAsync(image, log, cancellationToken).ConfigureAwait(false);
-        var pulled = await TryInspectAsync(image, cancellationToken).ConfigureAwait(false)
+        var fetched = await TryInspectAsync(image, cancellationToken).ConfigureAwait(false)
             ?? throw new MalformedPayloadException($"payload.image: the image {image} was pulled from {image.Registry} but the daemon does not find it.");
-        return Matches(pulled, image)
-            ? pulled
-            : throw new MalformedPayloadException($"payload.image: the image {image} from {image.Registry} has the digests [{string.Join(", ", pulled.RepoDigests ?? [])}], not the pinned {image.Digest}.");
+        if (!Matches(fetched, image))
+        {
+            throw new MalformedPayloadException($"payload.image: the image {image} from {image.Registry} has the digests [{string.Join(", ", fetched.RepoDigests ?? [])}], not the pinned {image.Digest}.");
+        }
+
+        lock (pulled)
+        {
+            if (!pulled.ContainsKey(fetched.ID))
+            {
+                var tracked = new PulledImage(client, fetched.ID, image.Reference, time);
+                pulled[fetched.ID] = tracked;
+                collector.Register(tracked);
+            }
+        }
+
+        return fetched;
+    }
+
+    private sealed class NoLease : IDisposable
+    {
+        public static readonly NoLease Instance = new();
+
+        public void Dispose()
+        {
+        }
     }
 
     private static bool Matches(ImageInspectResponse found, ImageReference image) =>

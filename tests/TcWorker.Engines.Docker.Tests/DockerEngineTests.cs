@@ -114,6 +114,31 @@ public sealed class DockerEngineTests(DockerDaemon daemon)
     }
 
     [SkippableFact]
+    public async Task A_pulled_image_is_evicted_when_disk_runs_low_once_no_task_uses_it()
+    {
+        await using var registry = await LocalRegistry.StartAsync(Docker);
+        var image = registry.Repository + ":1";
+        await RemoveImageAsync(image);
+        // No free space and a floor of one byte: everything unused goes.
+        var collector = new TcWorker.Runtime.Workers.GarbageCollector(() => 0, 1);
+        await using var engine = await EngineFixture.StartAsync(collector: collector);
+        var task = engine.NewTask();
+        await using (var builder = await engine.Engine.CreateSandboxBuilderAsync(new SandboxOptions { Task = task, Payload = DockerTests.Shell("true", image) }))
+        {
+            await collector.CollectAsync();
+            await Docker.Images.InspectImageAsync(image);
+            await using var sandbox = await builder.StartAsync();
+            await using var result = await sandbox.WaitForResultAsync();
+            Assert.True(result.Success, task.LogText);
+        }
+
+        await collector.CollectAsync();
+        await Assert.ThrowsAsync<DockerImageNotFoundException>(() => Docker.Images.InspectImageAsync(image));
+        // An image the engine did not pull is the operator's: never evicted.
+        await Docker.Images.InspectImageAsync(DockerDaemon.Image);
+    }
+
+    [SkippableFact]
     public async Task An_out_of_memory_kill_fails_the_task_with_out_of_memory_in_the_log()
     {
         _ = Docker;

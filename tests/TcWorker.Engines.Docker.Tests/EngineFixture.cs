@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Newtonsoft.Json.Linq;
+using TcWorker.Runtime.Workers;
+using TcWorker.Workers;
 
 namespace TcWorker.Engines.Docker.Tests;
 
@@ -21,11 +23,14 @@ internal sealed class EngineFixture : IAsyncDisposable
 
     public ListLogger Logger { get; }
 
-    public static async Task<EngineFixture> StartAsync(JObject? config = null, bool start = true)
+    /// <param name="collector">A garbage collector to give the engine instead of the environment's (which never collects).</param>
+    public static async Task<EngineFixture> StartAsync(JObject? config = null, bool start = true, IGarbageCollector? collector = null)
     {
         var environment = await EngineTestEnvironment.CreateAsync();
         var logger = new ListLogger();
-        var engine = new DockerEngineProvider().Create(new EngineOptions { Config = config ?? DockerTests.Config(), Environment = environment.Environment, Logger = logger });
+        var e = environment.Environment;
+        var workerEnvironment = collector is null ? e : new WorkerEnvironment(e.Identity, e.RootUrl, e.Storage, e.Webhooks, collector, e.LoggerFactory, e.Lifetime, e.Time);
+        var engine = new DockerEngineProvider().Create(new EngineOptions { Config = config ?? DockerTests.Config(), Environment = workerEnvironment, Logger = logger });
         if (start)
         {
             await engine.StartAsync().WaitAsync(TimeSpan.FromSeconds(60));

@@ -114,6 +114,22 @@ public sealed class DockerEngineTests(DockerDaemon daemon)
     }
 
     [SkippableFact]
+    public async Task A_registry_that_does_not_answer_is_retried_then_the_run_is_resource_unavailable()
+    {
+        _ = Docker;
+        using var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        await using var engine = await EngineFixture.StartAsync(DockerTests.Config(new JObject { ["pullRetries"] = 1 }));
+        var task = engine.NewTask();
+        var e = await Assert.ThrowsAsync<TaskException>(() => engine.Engine.CreateSandboxBuilderAsync(new SandboxOptions { Task = task, Payload = DockerTests.Shell("true", $"127.0.0.1:{port}/tcw/busybox:1") }));
+        Assert.Equal(ExceptionReason.ResourceUnavailable, e.Reason);
+        Assert.Contains("after 2 attempts", e.Message, StringComparison.Ordinal);
+        Assert.Contains("retrying in", task.LogText, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
     public async Task A_pulled_image_is_evicted_when_disk_runs_low_once_no_task_uses_it()
     {
         await using var registry = await LocalRegistry.StartAsync(Docker);

@@ -99,6 +99,7 @@ internal sealed class Harness : IAsyncDisposable
             ["workerGroup"] = "bench",
             ["workerId"] = "worker-" + Guid.NewGuid().ToString("N")[..8],
             ["capacity"] = capacity,
+            ["minimumDiskSpace"] = 0,
         };
         if (tasks is int n)
         {

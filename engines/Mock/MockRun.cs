@@ -50,12 +50,14 @@ internal sealed class MockRun(string function, string argument, TimeSpan delay, 
             "fatal-internal-error" => throw new FatalInternalException("The mock engine failed fatally, as asked."),
             "nonfatal-internal-error" => throw new NonFatalInternalException("The mock engine failed for this task, as asked."),
             "print-env" => await PrintEnvironmentAsync().ConfigureAwait(false),
-            "ping-proxy" => await PingProxyAsync(stop).ConfigureAwait(false),
+            "ping-proxy" => await PingProxyAsync(argument, stop).ConfigureAwait(false),
+            "ping-proxy-url" => await PingProxyUrlAsync(stop).ConfigureAwait(false),
             "write-files" => WriteFiles(),
             "write-files-then-sleep" => await SleepForeverAsync(WriteFiles(), stop).ConfigureAwait(false),
             "exit-code" => int.TryParse(argument, NumberStyles.Integer, CultureInfo.InvariantCulture, out var code) ? code : throw new MalformedPayloadException("payload.argument must be an integer for exit-code."),
             "write-volume" => WriteVolume(),
             "read-volume" => Volume(argument) is { } v && v.Volume.Files.ContainsKey(VolumeMarker) ? 0 : 1,
+            "check-volume-files" => CheckVolumeFiles(),
             _ => throw new MalformedPayloadException($"Unknown function '{function}'."),
         };
         return new MockResultSet(exitCode == 0, exitCode, Files);
@@ -94,11 +96,22 @@ internal sealed class MockRun(string function, string argument, TimeSpan delay, 
         return await WriteAsync(string.Concat(Environment.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Key}={e.Value}\n"))).ConfigureAwait(false);
     }
 
-    private async Task<int> PingProxyAsync(CancellationToken stop)
+    private Task<int> PingProxyUrlAsync(CancellationToken stop)
     {
-        var slash = argument.IndexOf('/', StringComparison.Ordinal);
-        var name = slash < 0 ? argument : argument[..slash];
-        var path = slash < 0 ? "/v1/ping" : argument[slash..];
+        if (!Environment.TryGetValue(argument, out var url) || !url.StartsWith(MockSandboxBuilder.ProxyUrlBase, StringComparison.Ordinal))
+        {
+            log.WriteErrorLine($"The variable '{argument}' does not hold the URL of a mock proxy.");
+            return Task.FromResult(1);
+        }
+
+        return PingProxyAsync(url[MockSandboxBuilder.ProxyUrlBase.Length..] + "v1/ping", stop);
+    }
+
+    private async Task<int> PingProxyAsync(string target, CancellationToken stop)
+    {
+        var slash = target.IndexOf('/', StringComparison.Ordinal);
+        var name = slash < 0 ? target : target[..slash];
+        var path = slash < 0 ? "/v1/ping" : target[slash..];
         if (!Proxies.TryGetValue(name, out var handler))
         {
             log.WriteErrorLine($"No proxy named '{name}' is attached.");
@@ -120,16 +133,7 @@ internal sealed class MockRun(string function, string argument, TimeSpan delay, 
 
     private int WriteFiles()
     {
-        JObject files;
-        try
-        {
-            files = JObject.Parse(argument);
-        }
-        catch (JsonReaderException e)
-        {
-            throw new MalformedPayloadException($"payload.argument must be a JSON object of path to content for write-files: {e.Message}");
-        }
-
+        var files = ArgumentObject("of path to content for write-files");
         foreach (var (path, content) in files)
         {
             Files[MockResultSet.Normalize(path)] = Encoding.UTF8.GetBytes(content?.ToString() ?? string.Empty);
@@ -153,6 +157,39 @@ internal sealed class MockRun(string function, string argument, TimeSpan delay, 
 
         mounted.Volume.Files[VolumeMarker] = Encoding.UTF8.GetBytes("written");
         return 0;
+    }
+
+    private int CheckVolumeFiles()
+    {
+        var check = ArgumentObject("{mountPoint, files} for check-volume-files");
+        if (Volume(check["mountPoint"]?.ToString() ?? string.Empty) is not { } mounted)
+        {
+            return 1;
+        }
+
+        var missing = (check["files"] as JObject ?? []).Properties()
+            .Where(f => !mounted.Volume.Files.TryGetValue(f.Name, out var bytes) || Encoding.UTF8.GetString(bytes) != f.Value.ToString())
+            .Select(f => f.Name)
+            .ToList();
+        foreach (var path in missing)
+        {
+            log.WriteErrorLine($"The volume lacks '{path}' with the expected content.");
+        }
+
+        return missing.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>The argument as a JSON object; a <see cref="MalformedPayloadException"/> naming <paramref name="what"/> when it is none.</summary>
+    private JObject ArgumentObject(string what)
+    {
+        try
+        {
+            return JObject.Parse(argument);
+        }
+        catch (JsonReaderException e)
+        {
+            throw new MalformedPayloadException($"payload.argument must be a JSON object {what}: {e.Message}");
+        }
     }
 
     private (MockVolume Volume, bool ReadOnly)? Volume(string mountPoint)

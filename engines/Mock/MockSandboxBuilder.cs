@@ -7,6 +7,9 @@ namespace TcWorker.Engines.Mock;
 /// <summary>Collects environment variables, proxies and volumes for a mock run. Thread-safe.</summary>
 internal sealed partial class MockSandboxBuilder(MockRun run) : ISandboxBuilder
 {
+    /// <summary>What the URL of every mock proxy starts with; the proxy's name and a slash follow.</summary>
+    public const string ProxyUrlBase = "http://mock-proxy/";
+
     private int started;
 
     public void SetEnvironmentVariable(string name, string value)
@@ -39,7 +42,7 @@ internal sealed partial class MockSandboxBuilder(MockRun run) : ISandboxBuilder
         }
 
         // The mock's tasks call proxies in memory; the URL names the proxy the way they address it.
-        return Task.FromResult(new ProxyEndpoint(new Uri($"http://mock-proxy/{name}/")));
+        return Task.FromResult(new ProxyEndpoint(new Uri($"{ProxyUrlBase}{name}/")));
     }
 
     public void AttachVolume(VolumeMount mount)

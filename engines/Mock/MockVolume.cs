@@ -33,9 +33,15 @@ internal sealed class MockVolume(string id) : IVolume
     }
 }
 
-/// <summary>Writes the initial content of an in-memory volume. Folders, modes, times and links are accepted; only file bytes are kept.</summary>
+/// <summary>
+/// Writes the initial content of an in-memory volume. Folders, modes and times are accepted; only file bytes
+/// are kept. Symbolic links are remembered while building, so that a path through one that points outside
+/// the volume is refused as a host engine would.
+/// </summary>
 internal sealed class MockVolumeBuilder(string id) : IVolumeBuilder
 {
+    private const int MaxLinks = 40;
+    private readonly Dictionary<string, string> links = new(StringComparer.Ordinal);
     private MockVolume? volume = new(id);
 
     public Task WriteFolderAsync(string path, VolumeEntryOptions? options = null, CancellationToken cancellationToken = default)
@@ -50,13 +56,16 @@ internal sealed class MockVolumeBuilder(string id) : IVolumeBuilder
         var relative = Relative(path);
         using var buffer = new MemoryStream();
         await content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        links.Remove(relative);
         Volume.Files[relative] = buffer.ToArray();
     }
 
     public Task WriteSymbolicLinkAsync(string path, string target, VolumeEntryOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
-        _ = Relative(path);
+        var relative = Relative(path);
+        Volume.Files.TryRemove(relative, out _);
+        links[relative] = target;
         return Task.CompletedTask;
     }
 
@@ -82,6 +91,7 @@ internal sealed class MockVolumeBuilder(string id) : IVolumeBuilder
 
     private MockVolume Volume => volume ?? throw new ObjectDisposedException(nameof(MockVolumeBuilder));
 
+    /// <summary>The path with the links on the way to its last component resolved, inside the volume.</summary>
     private string Relative(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -91,6 +101,37 @@ internal sealed class MockVolumeBuilder(string id) : IVolumeBuilder
             throw new PathEscapesSandboxException(path);
         }
 
-        return path.Trim('/');
+        var resolved = new List<string>();
+        var pending = new Stack<string>(Parts(path).Reverse());
+        var hops = 0;
+        while (pending.TryPop(out var part))
+        {
+            if (part == "..")
+            {
+                resolved.RemoveAt(resolved.Count > 0 ? resolved.Count - 1 : throw new PathEscapesSandboxException(path));
+                continue;
+            }
+
+            if (pending.Count > 0 && links.TryGetValue(string.Join('/', [.. resolved, part]), out var target))
+            {
+                if (target.StartsWith('/') || ++hops > MaxLinks)
+                {
+                    throw new PathEscapesSandboxException(path);
+                }
+
+                foreach (var next in Parts(target).Reverse())
+                {
+                    pending.Push(next);
+                }
+
+                continue;
+            }
+
+            resolved.Add(part);
+        }
+
+        return resolved.Count > 0 ? string.Join('/', resolved) : throw new ArgumentException($"'{path}' names no entry.", nameof(path));
     }
+
+    private static IEnumerable<string> Parts(string path) => path.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(p => p != ".");
 }

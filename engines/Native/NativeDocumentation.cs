@@ -31,9 +31,11 @@ internal static class NativeDocumentation
             (`env` in the payload, `TASK_ID`, ...), and `TCW_SANDBOX_ID`, which marks the task's processes.
             """),
         new("Processes", """
-            When the task ends, is killed (max run time) or aborted, every process it started gets SIGTERM
-            and, after `killGracePeriodSeconds` (default 5), SIGKILL: background jobs, `setsid` and
-            double-forked daemons included. Processes are found by the `TCW_SANDBOX_ID` marker in their
+            When the task ends or is aborted, every process it started gets SIGTERM and, after
+            `killGracePeriodSeconds` (default 5), SIGKILL: background jobs, `setsid` and double-forked
+            daemons included. A kill (max run time) does the same with the grace period its caller gives
+            (none for max run time); a task that traps SIGTERM may use it to save its work, but its result
+            stays unsuccessful, without an exit code. Processes are found by the `TCW_SANDBOX_ID` marker in their
             initial environment and, with `createUser`, by their user id. A process that clears its
             environment on exec (`env -i`) escapes the marker, and a chain of processes that fork and exit
             faster than /proc can be scanned escapes the scans; use `createUser` to catch both: then every
@@ -46,6 +48,33 @@ internal static class NativeDocumentation
             worker, inside the task directory), checked on its open handle and read from that handle, so a
             process that swaps a file or folder for a symlink while artifacts are read cannot make the
             worker read outside. Folders are listed where they really are: a symlink to a folder is not entered.
+            """),
+        new("Volumes", """
+            Volumes (caches, preloaded content) are folders of the worker's temporary folder (Linux). They
+            mount inside the task directory only: at a path relative to it, or at an absolute path below
+            it; anywhere else is a malformed payload, as are nested mount points. A writable mount is a
+            symbolic link to the volume's folder (or, with a sub-path, to one file or folder in it), so
+            what the task writes is in the volume for the next task; `pwd -P` and `realpath` show the
+            volume's own path, and artifacts are not read through the link (it leads outside the task
+            directory). A read-only mount is a copy made when the task starts (modes, times, links and
+            hard links kept; the time and disk of a copy): nothing the task does reaches the volume.
+            With `createUser` the copy belongs to the worker's user, readable by the task and writable by
+            no one else, so a write fails. Without `createUser` the task runs as the worker's user, which
+            owns the copy: its writes succeed but stay in the copy, and nothing stops it from changing the
+            volume's folder itself if it finds it (read-only cannot be enforced against the worker's own
+            user). With `createUser` a writable volume's content is handed to the task user when the task
+            starts and back to the worker's user (set-id bits dropped, the folder made 700) when it ends,
+            before the user is deleted; at rest no task user can enter it. A file hard-linked from outside
+            the volume is never handed over nor copied. A volume builder's files default to 644, folders
+            to 755; owners given to a builder are ignored (a volume's content changes owner with each task).
+            """),
+        new("Proxies", """
+            A proxy attached for the task (such as a taskcluster-proxy) is served on a loopback port of the
+            worker, started with the first proxy, below a path of 256 random bits:
+            `http://127.0.0.1:PORT/SECRET/`, which is the URL a plugin hands to the task. Any local process
+            can connect to a loopback port, so the path is what keeps other users' processes out; a task
+            that prints its environment to a public log gives the path away until it ends. WebSockets pass
+            through. The proxy answers 404 once the task's sandbox is disposed.
             """),
         new("Per-task users", """
             With `createUser: true` (the worker must run as root) each task runs as a new user `tcw-<random>`

@@ -13,20 +13,26 @@ internal sealed partial class NativeEngine : IEngine
     private readonly string tasksFolder;
     private readonly TaskUsers? users;
     private readonly TimeSpan gracePeriod;
+    private readonly VolumeStore? volumes;
+    private readonly ProxyListener proxies;
 
-    private NativeEngine(IWorkerEnvironment environment, string tasksFolder, TaskUsers? users, TimeSpan gracePeriod)
+    private NativeEngine(IWorkerEnvironment environment, string tasksFolder, TaskUsers? users, TimeSpan gracePeriod, VolumeStore? volumes, ILogger logger)
     {
         this.environment = environment;
         this.tasksFolder = tasksFolder;
         this.users = users;
         this.gracePeriod = gracePeriod;
+        this.volumes = volumes;
+        proxies = new ProxyListener(logger);
+        Capabilities = new()
+        {
+            MaxConcurrency = 0,
+            Features = EngineFeatures.EnvironmentVariables | EngineFeatures.Artifacts | EngineFeatures.Kill | EngineFeatures.Proxies
+                | (volumes is null ? EngineFeatures.None : EngineFeatures.Volumes),
+        };
     }
 
-    public EngineCapabilities Capabilities { get; } = new()
-    {
-        MaxConcurrency = 0,
-        Features = EngineFeatures.EnvironmentVariables | EngineFeatures.Artifacts | EngineFeatures.Kill,
-    };
+    public EngineCapabilities Capabilities { get; }
 
     public JObject PayloadSchema => new()
     {
@@ -51,6 +57,8 @@ internal sealed partial class NativeEngine : IEngine
 
     public IReadOnlyList<DocSection> Documentation => NativeDocumentation.Sections;
 
+    public JObject VolumeSchema => VolumeStore.ConfigSchema;
+
     public static NativeEngine Create(EngineOptions options)
     {
         var createUser = options.Config["createUser"]?.Value<bool>() ?? false;
@@ -68,7 +76,9 @@ internal sealed partial class NativeEngine : IEngine
             LogNotTraversable(options.Logger, tasksFolder);
         }
 
-        return new NativeEngine(options.Environment, tasksFolder, createUser ? users : null, ProcessEngineSettings.GracePeriod(options.Config));
+        // Volumes are folders of the worker's temporary storage, handed between task users by owner changes (Linux).
+        var volumes = OperatingSystem.IsLinux() ? new VolumeStore(options.Environment.Storage.CreateFolder("native-volumes")) : null;
+        return new NativeEngine(options.Environment, tasksFolder, createUser ? users : null, ProcessEngineSettings.GracePeriod(options.Config), volumes, options.Logger);
     }
 
     public async Task<ISandboxBuilder> CreateSandboxBuilderAsync(SandboxOptions options, CancellationToken cancellationToken = default)
@@ -87,10 +97,23 @@ internal sealed partial class NativeEngine : IEngine
         return new ProcessSandboxBuilder(
             workspace,
             taskEnvironment,
-            env => new NativeSandbox(commands, new ProcessSandboxOptions(workspace, env, options.Task.Log, gracePeriod, environment.Time)));
+            env => new NativeSandbox(commands, new ProcessSandboxOptions(workspace, env, options.Task.Log, gracePeriod, environment.Time)),
+            new SandboxAttachments(workspace, volumes, proxies));
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public Task<IVolume> CreateVolumeAsync(VolumeOptions options, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult<IVolume>((volumes ?? throw new FeatureNotSupportedException("volumes")).Create(options));
+    }
+
+    public Task<IVolumeBuilder> CreateVolumeBuilderAsync(VolumeOptions options, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult<IVolumeBuilder>((volumes ?? throw new FeatureNotSupportedException("volumes")).CreateBuilder(options));
+    }
+
+    public ValueTask DisposeAsync() => proxies.DisposeAsync();
 
     private static List<string[]> ParseCommands(JObject payload)
     {

@@ -13,7 +13,7 @@ internal static class ProcessEngineSettings
         ["type"] = "number",
         ["minimum"] = 0,
         ["default"] = 5,
-        ["description"] = "Seconds a task's processes get between SIGTERM and SIGKILL when the task is killed, aborted, or leaves processes behind.",
+        ["description"] = "Seconds a task's processes get between SIGTERM and SIGKILL when the task is aborted (canceled, deadline, worker shutdown) or leaves processes behind. A kill (max run time) brings its own grace period.",
     };
 
     public static TimeSpan GracePeriod(JObject config) =>

@@ -9,7 +9,7 @@ namespace TcWorker.Engines.Shared;
 /// <param name="Workspace">The task directory and user; the sandbox takes ownership.</param>
 /// <param name="Environment">The task's complete environment.</param>
 /// <param name="Log">The task log.</param>
-/// <param name="GracePeriod">How long processes get between SIGTERM and SIGKILL.</param>
+/// <param name="GracePeriod">How long processes get between SIGTERM and SIGKILL on an abort, and when the task leaves some behind.</param>
 /// <param name="Time">The clock.</param>
 internal sealed record ProcessSandboxOptions(TaskWorkspace Workspace, IReadOnlyDictionary<string, string> Environment, ITaskLog Log, TimeSpan GracePeriod, TimeProvider Time);
 
@@ -20,7 +20,8 @@ internal sealed record ProcessOutcome(int? ExitCode);
 /// <summary>
 /// A sandbox that runs host processes in a task directory. It owns the run: commands are run by
 /// <see cref="RunAsync"/>; afterwards, and on kill or abort, every process the task started is
-/// terminated (see <see cref="ProcessReaper"/>), so a task never leaves a process behind.
+/// terminated (see <see cref="ProcessReaper"/>), so a task never leaves a process behind. A kill asks
+/// them to stop (SIGTERM) and waits up to its grace period before killing what is left.
 /// </summary>
 internal abstract class ProcessSandbox : ISandbox
 {
@@ -30,6 +31,7 @@ internal abstract class ProcessSandbox : ISandbox
     private readonly CancellationTokenSource abandonPipes = new();
     private readonly List<Task> pumps = [];
     private readonly List<Process> processes = [];
+    private SandboxAttachments? attachments;
 
     protected ProcessSandbox(ProcessSandboxOptions options)
     {
@@ -46,20 +48,37 @@ internal abstract class ProcessSandbox : ISandbox
 
     protected ITaskLog Log => Options.Log;
 
+    /// <summary>How long the task's processes get between SIGTERM and SIGKILL: a kill brings its own grace period, anything else uses the engine's.</summary>
+    private TimeSpan StopGracePeriod => lifecycle.KillGracePeriod ?? Options.GracePeriod;
+
     /// <summary>Starts the run in the background.</summary>
-    public void Start() => lifecycle.Start(RunAndCleanUpAsync);
+    /// <param name="attached">The mounted volumes and attached proxies, which the sandbox takes over; null when there are none.</param>
+    public void Start(SandboxAttachments? attached = null)
+    {
+        attachments = attached;
+        lifecycle.Start(RunAndCleanUpAsync);
+    }
 
     public Task<IResultSet> WaitForResultAsync(CancellationToken cancellationToken = default) => lifecycle.WaitAsync(cancellationToken);
 
     public Task AbortAsync() => lifecycle.AbortAsync();
 
-    public Task KillAsync() => lifecycle.KillAsync();
+    public Task KillAsync() => KillAsync(TimeSpan.Zero);
 
-    public Task KillAsync(TimeSpan gracePeriod) => lifecycle.KillAsync();
+    public Task KillAsync(TimeSpan gracePeriod)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(gracePeriod, TimeSpan.Zero);
+        return lifecycle.KillAsync(gracePeriod);
+    }
 
     public async ValueTask DisposeAsync()
     {
         var ownsWorkspace = await lifecycle.StopForDisposalAsync().ConfigureAwait(false);
+        if (attachments is not null)
+        {
+            await attachments.DisposeAsync().ConfigureAwait(false);
+        }
+
         lock (processes)
         {
             foreach (var process in processes)
@@ -129,7 +148,7 @@ internal abstract class ProcessSandbox : ISandbox
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            await Reaper.TerminateAllAsync(Options.GracePeriod).ConfigureAwait(false);
+            await Reaper.TerminateAllAsync(StopGracePeriod).ConfigureAwait(false);
             await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
         }
 
@@ -156,11 +175,14 @@ internal abstract class ProcessSandbox : ISandbox
         finally
         {
             // Whatever the task left running (background jobs, daemons) goes now.
-            if (!await Reaper.TerminateAllAsync(Options.GracePeriod).ConfigureAwait(false))
+            if (!await Reaper.TerminateAllAsync(StopGracePeriod).ConfigureAwait(false))
             {
                 Log.WriteErrorLine("Some of the task's processes could not be killed (they may be stuck in the kernel); they are killed again when the task's files are deleted.");
             }
             await DrainPipesAsync().ConfigureAwait(false);
+
+            // Before the result set (and with it the task user) can go: the volumes are handed back while the user exists.
+            attachments?.EndRun(Log);
         }
 
         var killed = lifecycle.Finish();

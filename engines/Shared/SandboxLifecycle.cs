@@ -13,6 +13,7 @@ internal sealed class SandboxLifecycle<TResult> : IDisposable
     private readonly CancellationTokenSource stop = new();
     private Task<TResult> run = Task.FromException<TResult>(new InvalidOperationException("Not started."));
     private State state;
+    private TimeSpan killGracePeriod;
 
     private enum State
     {
@@ -36,6 +37,18 @@ internal sealed class SandboxLifecycle<TResult> : IDisposable
             lock (gate)
             {
                 return state == State.Aborted;
+            }
+        }
+    }
+
+    /// <summary>The grace period of the kill that stopped the run; null unless it was killed.</summary>
+    public TimeSpan? KillGracePeriod
+    {
+        get
+        {
+            lock (gate)
+            {
+                return state == State.Killed ? killGracePeriod : null;
             }
         }
     }
@@ -102,8 +115,8 @@ internal sealed class SandboxLifecycle<TResult> : IDisposable
         return StopAsync();
     }
 
-    /// <summary>Kills; a no-op when the run already ended.</summary>
-    public Task KillAsync()
+    /// <summary>Kills, giving the run <paramref name="gracePeriod"/> to stop on its own (see <see cref="KillGracePeriod"/>); a no-op when the run already ended.</summary>
+    public Task KillAsync(TimeSpan gracePeriod = default)
     {
         lock (gate)
         {
@@ -113,6 +126,7 @@ internal sealed class SandboxLifecycle<TResult> : IDisposable
             }
 
             state = State.Killed;
+            killGracePeriod = gracePeriod;
         }
 
         return StopAsync();

@@ -27,7 +27,7 @@ var config = WorkerConfig.FromDocument(JObject.FromObject(new
     engine = "native",
     engines = new { native = new { createUser = false } },
     plugins = new { env = new { }, success = new { } },
-    worker = new { workerPoolId = "custom/worker", workerGroup = "local", workerId = "custom-1", capacity = 1, numberOfTasksToRun = 1 },
+    worker = new { workerPoolId = "custom/worker", workerGroup = "local", workerId = "custom-1", capacity = 1, numberOfTasksToRun = 1, minimumDiskSpace = 0 },
     rootUrl = queue.RootUrl,
     credentials = new { clientId = queue.RootCredentials.ClientId, accessToken = queue.RootCredentials.AccessToken },
     temporaryFolder = Path.Combine(data, "worker"),

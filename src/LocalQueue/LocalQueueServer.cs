@@ -19,9 +19,9 @@ using TcWorker.Taskcluster.Hawk;
 namespace TcWorker.LocalQueue;
 
 /// <summary>
-/// A Taskcluster-compatible queue on Kestrel: the worker- and author-facing Queue API and the
-/// object service calls object artifacts need, with Hawk authentication, per-claim temporary
-/// credentials and SQLite state that survives restarts. Start it with <see cref="StartAsync"/>;
+/// A Taskcluster-compatible queue on Kestrel: the worker- and author-facing Queue API, the
+/// object service calls object artifacts need and the index service, with Hawk authentication,
+/// per-claim temporary credentials and SQLite state that survives restarts. Start it with <see cref="StartAsync"/>;
 /// dispose it to stop. Thread-safe.
 /// </summary>
 public sealed partial class LocalQueueServer : IAsyncDisposable
@@ -85,6 +85,7 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
             {
                 ["/api/queue/v1/"] = [.. new TaskApi(context).Routes(), .. new ClaimApi(context).Routes(), .. new ArtifactApi(context).Routes()],
                 ["/api/object/v1/"] = [.. new ObjectApi(context).Routes()],
+                ["/api/index/v1/"] = [.. new IndexApi(context).Routes()],
             };
             var dispatcher = new ApiDispatcher(services, verifier, options, logger);
             var blobs = new BlobEndpoint(context);

@@ -7,7 +7,7 @@ using Xunit;
 
 namespace TcWorker.Testing;
 
-/// <content>The cases of the optional features: environment variables, artifacts, volumes, proxies and shells.</content>
+/// <content>The cases of the optional features: environment variables, artifacts, proxies and shells.</content>
 public abstract partial class EngineConformanceTests
 {
     /// <summary>A variable set on the builder is seen by the task.</summary>
@@ -122,41 +122,27 @@ public abstract partial class EngineConformanceTests
         }
     }
 
-    /// <summary>What one task writes to a volume another task reads; reading an empty volume fails.</summary>
+    /// <summary>
+    /// A task reaches an attached proxy at the URL <c>AttachProxyAsync</c> returned, passed to it in an environment
+    /// variable: <c>GET</c> on the URL followed by <c>v1/ping</c> reaches the handler with the path <c>/v1/ping</c>
+    /// (the proxy's prefix moved to <c>PathBase</c>), and the reply reaches the log.
+    /// </summary>
     /// <returns>When checked.</returns>
     [SkippableFact]
-    public Task AVolumeKeepsWhatATaskWrote() => AssertVolumeStepsAsync(
-        (v => v.CheckPayload, false, false, "Checking an empty volume succeeded."),
-        (v => v.WritePayload, false, true, "Writing to the volume failed."),
-        (v => v.CheckPayload, false, true, "What was written is not in the volume."));
-
-    /// <summary>A read-only volume can be read but not written.</summary>
-    /// <returns>When checked.</returns>
-    [SkippableFact]
-    public Task AReadOnlyVolumeRefusesWrites() => AssertVolumeStepsAsync(
-        (v => v.WritePayload, true, false, "Writing to a read-only volume succeeded."),
-        (v => v.WritePayload, false, true, "Writing to the volume failed."),
-        (v => v.CheckPayload, true, true, "Reading a read-only volume failed."));
-
-    /// <summary>A task reaches an attached proxy with <c>GET /v1/ping</c> and logs the reply.</summary>
-    /// <returns>When checked.</returns>
-    [SkippableFact]
-    public async Task ATaskReachesAProxy()
+    public async Task ATaskReachesAProxyAtItsUrl()
     {
-        var payload = Required(EngineFeatures.Proxies, PingProxyPayload(ProxyName), nameof(PingProxyPayload));
+        var payload = RequiredProxyPayload();
         var reply = Marker();
         string? seen = null;
-        var (result, task) = await RunAsync(payload, b => b.AttachProxyAsync(ProxyName, async context =>
+        var (result, task) = await RunAsync(payload, b => AttachProxyForTaskAsync(b, async context =>
         {
-            seen = context.Request.Method + " " + context.Request.PathBase + context.Request.Path;
+            seen = context.Request.Method + " " + context.Request.Path;
             await context.Response.WriteAsync(reply).ConfigureAwait(false);
         })).ConfigureAwait(false);
         await using (result.ConfigureAwait(false))
         {
             Assert.True(result.Success, "The ping payload did not succeed:\n" + task.LogText);
-            Assert.NotNull(seen);
-            Assert.StartsWith("GET ", seen, StringComparison.Ordinal);
-            Assert.EndsWith("/v1/ping", seen, StringComparison.Ordinal);
+            Assert.Equal("GET /v1/ping", seen);
             Assert.Contains(reply, task.LogText, StringComparison.Ordinal);
         }
     }
@@ -166,8 +152,8 @@ public abstract partial class EngineConformanceTests
     [SkippableFact]
     public async Task AProxyAnswering404FailsThePing()
     {
-        var payload = Required(EngineFeatures.Proxies, PingProxyPayload(ProxyName), nameof(PingProxyPayload));
-        var (result, task) = await RunAsync(payload, b => b.AttachProxyAsync(ProxyName, context =>
+        var payload = RequiredProxyPayload();
+        var (result, task) = await RunAsync(payload, b => AttachProxyForTaskAsync(b, context =>
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return Task.CompletedTask;
@@ -175,6 +161,24 @@ public abstract partial class EngineConformanceTests
         await using (result.ConfigureAwait(false))
         {
             Assert.False(result.Success, "The ping payload succeeded on a 404:\n" + task.LogText);
+        }
+    }
+
+    /// <summary>Two proxies get two URLs, each ending in <c>/</c>; a name attached twice is a <see cref="NamingConflictException"/>.</summary>
+    /// <returns>When checked.</returns>
+    [SkippableFact]
+    public async Task EachProxyHasItsOwnUrlAndName()
+    {
+        RequireFeature(EngineFeatures.Proxies);
+        var builder = await CreateBuilderAsync(SilentPayload()).ConfigureAwait(false);
+        await using (builder.ConfigureAwait(false))
+        {
+            var first = await builder.AttachProxyAsync(ProxyName, _ => Task.CompletedTask).WaitAsync(Timeout).ConfigureAwait(false);
+            var second = await builder.AttachProxyAsync(ProxyName + "two", _ => Task.CompletedTask).WaitAsync(Timeout).ConfigureAwait(false);
+            Assert.EndsWith("/", first.Url.AbsoluteUri, StringComparison.Ordinal);
+            Assert.EndsWith("/", second.Url.AbsoluteUri, StringComparison.Ordinal);
+            Assert.NotEqual(first.Url, second.Url);
+            await Assert.ThrowsAsync<NamingConflictException>(() => builder.AttachProxyAsync(ProxyName, _ => Task.CompletedTask).WaitAsync(Timeout)).ConfigureAwait(false);
         }
     }
 
@@ -198,21 +202,18 @@ public abstract partial class EngineConformanceTests
         }
     }
 
-    /// <summary>Runs the steps one after the other on one new volume, each in a sandbox of its own.</summary>
-    private async Task AssertVolumeStepsAsync(params (Func<VolumesCase, JObject> Payload, bool ReadOnly, bool Succeeds, string Otherwise)[] steps)
+    /// <summary>The ping payload, once the engine declares proxies and environment variables (the URL reaches the task in a variable).</summary>
+    private JObject RequiredProxyPayload()
     {
-        var volumes = Required(EngineFeatures.Volumes, Volumes, nameof(Volumes));
-        var volume = await Engine.CreateVolumeAsync(new VolumeOptions { Config = volumes.VolumeOptions }).WaitAsync(Timeout).ConfigureAwait(false);
-        await using (volume.ConfigureAwait(false))
-        {
-            foreach (var (payload, readOnly, succeeds, otherwise) in steps)
-            {
-                var (result, task) = await RunAsync(payload(volumes), b => b.AttachVolume(new VolumeMount { MountPoint = volumes.MountPoint, Volume = volume, ReadOnly = readOnly })).ConfigureAwait(false);
-                await using (result.ConfigureAwait(false))
-                {
-                    Assert.True(result.Success == succeeds, otherwise + "\n" + task.LogText);
-                }
-            }
-        }
+        RequireFeature(EngineFeatures.Proxies | EngineFeatures.EnvironmentVariables);
+        return Required(EngineFeatures.Proxies, PingProxyUrlPayload(ProxyUrlVariable), nameof(PingProxyUrlPayload));
+    }
+
+    /// <summary>Attaches <paramref name="handler"/> as the proxy <see cref="ProxyName"/> and hands its URL to the task in <see cref="ProxyUrlVariable"/>.</summary>
+    private async Task AttachProxyForTaskAsync(ISandboxBuilder builder, RequestDelegate handler)
+    {
+        var endpoint = await builder.AttachProxyAsync(ProxyName, handler).ConfigureAwait(false);
+        Assert.EndsWith("/", endpoint.Url.AbsoluteUri, StringComparison.Ordinal);
+        builder.SetEnvironmentVariable(ProxyUrlVariable, endpoint.Url.AbsoluteUri);
     }
 }

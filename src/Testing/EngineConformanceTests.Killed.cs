@@ -8,6 +8,9 @@ namespace TcWorker.Testing;
 /// <content>The cases of a killed sandbox, and of displays.</content>
 public abstract partial class EngineConformanceTests
 {
+    /// <summary>The grace period of the graceful kill: long enough for any task to stop, short enough to end within <see cref="Timeout"/>.</summary>
+    private TimeSpan GracefulKillPeriod => Timeout / 2;
+
     /// <summary>
     /// After a kill, the log keeps what the task wrote before it, and the files the task wrote before it
     /// can still be read from the result set: a task killed for exceeding its time still yields artifacts.
@@ -36,6 +39,33 @@ public abstract partial class EngineConformanceTests
                 }
 
                 Assert.Equal(artifacts.FileText, await ReadAsync(await result.OpenFileAsync(artifacts.FilePath).WaitAsync(Timeout).ConfigureAwait(false)).ConfigureAwait(false));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A kill with a grace period asks the task to stop and lets it: a task that ends on its own when asked writes its
+    /// last words to the log, and the result is still unsuccessful without an exit code. Skipped unless the subclass
+    /// supplies <see cref="StopOnTerminationPayload"/>.
+    /// </summary>
+    /// <returns>When checked.</returns>
+    [SkippableFact]
+    public async Task AKillWithAGracePeriodLetsTheTaskStopOnItsOwn()
+    {
+        RequireFeature(EngineFeatures.Kill);
+        var text = Marker();
+        var payload = StopOnTerminationPayload(text);
+        Skip.If(payload is null, $"{GetType().Name} does not override StopOnTerminationPayload");
+        var (sandbox, task) = await StartRunningAsync(payload!).ConfigureAwait(false);
+        await using (sandbox.ConfigureAwait(false))
+        {
+            await sandbox.KillAsync(GracefulKillPeriod).WaitAsync(Timeout).ConfigureAwait(false);
+            var result = await sandbox.WaitForResultAsync().WaitAsync(Timeout).ConfigureAwait(false);
+            await using (result.ConfigureAwait(false))
+            {
+                Assert.False(result.Success, "A killed sandbox reported success:\n" + task.LogText);
+                Assert.Null(result.ExitCode);
+                Assert.True(task.LogText.Contains(text, StringComparison.Ordinal), "The task had no chance to stop on its own: its last words are not in the log:\n" + task.LogText);
             }
         }
     }

@@ -55,8 +55,11 @@ public abstract partial class EngineConformanceTests : IAsyncLifetime
     /// <summary>The variable the environment variable cases set.</summary>
     protected virtual string EnvironmentVariableName => "TCW_KIT_VARIABLE";
 
-    /// <summary>The proxy name the proxy cases attach.</summary>
+    /// <summary>The proxy name the proxy cases attach (lowercase letters).</summary>
     protected virtual string ProxyName => "kitproxy";
+
+    /// <summary>The variable in which the proxy cases hand the proxy's URL to the task.</summary>
+    protected virtual string ProxyUrlVariable => "TCW_KIT_PROXY_URL";
 
     /// <summary>The artifact case, required when the engine declares <see cref="EngineFeatures.Artifacts"/>.</summary>
     protected virtual ArtifactsCase? Artifacts => null;
@@ -98,12 +101,25 @@ public abstract partial class EngineConformanceTests : IAsyncLifetime
     protected virtual JObject? PrintEnvironmentVariablePayload(string name) => null;
 
     /// <summary>
-    /// A payload that sends <c>GET /v1/ping</c> to the proxy named <paramref name="proxyName"/>, writes the
-    /// reply's body to the log and fails unless the status is 2xx; required with <see cref="EngineFeatures.Proxies"/>.
+    /// A payload that sends <c>GET</c> to the URL in the variable <paramref name="variableName"/> followed by
+    /// <c>v1/ping</c> (the URL ends in <c>/</c>: <c>curl -fsS "${VAR}v1/ping"</c>), writes the reply's body to the log
+    /// and fails unless the status is 2xx; required with <see cref="EngineFeatures.Proxies"/> and
+    /// <see cref="EngineFeatures.EnvironmentVariables"/>. The kit attaches the proxy and sets the variable to the URL
+    /// <c>AttachProxyAsync</c> returned.
     /// </summary>
-    /// <param name="proxyName">The proxy's name.</param>
+    /// <param name="variableName">The variable that holds the proxy's URL.</param>
     /// <returns>The payload, or <see langword="null"/> when the engine does not support proxies.</returns>
-    protected virtual JObject? PingProxyPayload(string proxyName) => null;
+    protected virtual JObject? PingProxyUrlPayload(string variableName) => null;
+
+    /// <summary>
+    /// A payload that logs <see cref="SleepStartedText"/> (when set) once it is ready to be asked to stop, then runs
+    /// until stopped; asked to stop (SIGTERM, or the engine's equivalent), it writes <paramref name="text"/> to the log
+    /// and exits. Optional with <see cref="EngineFeatures.Kill"/>: the case that kills with a grace period is skipped
+    /// without it.
+    /// </summary>
+    /// <param name="text">Letters, digits and dashes; print it so that the engine's own log lines do not hold it whole.</param>
+    /// <returns>The payload, or <see langword="null"/> when the engine cannot ask a task to stop.</returns>
+    protected virtual JObject? StopOnTerminationPayload(string text) => null;
 
     /// <inheritdoc />
     public async Task InitializeAsync()
@@ -212,12 +228,14 @@ public abstract partial class EngineConformanceTests : IAsyncLifetime
         var optional = new (string, JObject?)[]
         {
             (nameof(PrintEnvironmentVariablePayload), PrintEnvironmentVariablePayload(EnvironmentVariableName)),
-            (nameof(PingProxyPayload), PingProxyPayload(ProxyName)),
+            (nameof(PingProxyUrlPayload), PingProxyUrlPayload(ProxyUrlVariable)),
+            (nameof(StopOnTerminationPayload), StopOnTerminationPayload(Marker())),
             (nameof(Artifacts), Artifacts?.Payload),
             (nameof(Artifacts) + ".WriteThenSleepPayload", Artifacts?.WriteThenSleepPayload),
             (nameof(Displays), Displays?.Payload),
             (nameof(Volumes) + ".WritePayload", Volumes?.WritePayload),
             (nameof(Volumes) + ".CheckPayload", Volumes?.CheckPayload),
+            (nameof(Volumes) + ".CheckBuiltPayload", Volumes?.CheckBuiltPayload),
             (nameof(Shells), Shells?.Payload),
         };
         foreach (var (member, payload) in optional)

@@ -58,6 +58,23 @@ internal sealed class EngineHarness : IAsyncDisposable
         }
     }
 
+    /// <summary>Builds a sandbox with <paramref name="build"/> (volumes, proxies), runs its task to its end and disposes it; the caller disposes the result.</summary>
+    public async Task<(IResultSet Result, TestTaskContext Log)> RunAsync(JObject payload, Func<ISandboxBuilder, Task> build)
+    {
+        var task = NewTask();
+        ISandbox sandbox;
+        await using (var builder = await Engine.CreateSandboxBuilderAsync(new SandboxOptions { Task = task, Payload = payload }))
+        {
+            await build(builder);
+            sandbox = await builder.StartAsync();
+        }
+
+        await using (sandbox)
+        {
+            return (await sandbox.WaitForResultAsync(), task);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Engine.DisposeAsync();

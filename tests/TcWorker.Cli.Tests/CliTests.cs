@@ -18,12 +18,14 @@ public sealed class CliTests
         Assert.Equal("loaded", Status("EchoEngine"));
         Assert.Equal("loaded", Status("LifecycleEngine"));
         Assert.Equal("error", Status("ContractV2Plugin"));
+        Assert.Equal("error", Status("ContractV11Plugin"));
         Assert.Equal("error", Status("ThrowingCtor"));
         Assert.Equal("error", Status("TwinA"));
         Assert.Equal("error", Status("TwinB"));
         Assert.Equal("error", Status("NoProvider"));
         Assert.Equal(9, list.Count);
         Assert.Equal("2.0", (string)list.Single(c => (string)c["name"]! == "contractv2plugin")["contract"]!);
+        Assert.Equal("1.1", (string)list.Single(c => (string)c["name"]! == "contractv11plugin")["contract"]!);
     }
 
     [Fact]

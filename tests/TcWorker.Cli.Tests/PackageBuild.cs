@@ -15,7 +15,10 @@ internal static class PackageBuild
 {
     private static readonly Lazy<bool> Cleaned = new(DropStaleTcWorkerPackages);
 
-    public static string RepoRoot { get; } = typeof(PackageBuild).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "TcWorkerRepoRoot").Value!;
+    public static string RepoRoot { get; } = Metadata("TcWorkerRepoRoot");
+
+    /// <summary>The version test.sh packs the TcWorker packages with (the repository's VersionPrefix).</summary>
+    public static string Version { get; } = Metadata("TcWorkerPackageVersion");
 
     public static string Packages { get; } = Path.Combine(RepoRoot, "artifacts", "packages");
 
@@ -25,7 +28,7 @@ internal static class PackageBuild
     /// <summary>Skips when the packages were not packed (a plain dotnet test); fails on CI, where test.sh always packs.</summary>
     public static void SkipUnlessPacked()
     {
-        if (!File.Exists(Path.Combine(Packages, "TcWorker.Testing.0.1.0.nupkg")))
+        if (!File.Exists(Path.Combine(Packages, $"TcWorker.Testing.{Version}.nupkg")))
         {
             Assert.False(Environment.GetEnvironmentVariable("CI") == "true", $"The packages were not packed into {Packages}; test.sh packs before testing");
             Skip.If(true, "The TcWorker packages are not packed; run ./test.sh (or dotnet pack TcWorker.slnx) first");
@@ -88,7 +91,9 @@ internal static class PackageBuild
         return await stdout;
     }
 
-    /// <summary>The packages keep their version (0.1.0) from one pack to the next: drop the restored copies so the fresh ones are used.</summary>
+    private static string Metadata(string key) => typeof(PackageBuild).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+
+    /// <summary>The packages keep their version from one pack to the next: drop the restored copies so the fresh ones are used.</summary>
     private static bool DropStaleTcWorkerPackages()
     {
         foreach (var stale in Directory.Exists(NuGetFolder) ? Directory.EnumerateDirectories(NuGetFolder, "tcworker.*") : [])

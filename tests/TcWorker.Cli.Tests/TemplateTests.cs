@@ -17,7 +17,7 @@ public sealed class TemplateTests(ITestOutputHelper output)
     public async Task The_engine_and_plugin_templates_pass_their_kits_and_load_as_plugin_folders()
     {
         PackageBuild.SkipUnlessPacked();
-        var package = Path.Combine(PackageBuild.Packages, "TcWorker.Templates.0.1.0.nupkg");
+        var package = Path.Combine(PackageBuild.Packages, $"TcWorker.Templates.{PackageBuild.Version}.nupkg");
         Assert.True(File.Exists(package), $"{package} was not packed");
         var root = Directory.CreateTempSubdirectory("tcw-templates-").FullName;
         try

@@ -110,6 +110,7 @@ internal sealed class Deployment : IAsyncDisposable
             ["workerId"] = "worker-" + Guid.NewGuid().ToString("N")[..8],
             ["capacity"] = capacity,
             ["numberOfTasksToRun"] = tasks,
+            ["minimumDiskSpace"] = 0,   // tests need no free-space floor: a nearly full CI disk must not stall claims
         };
         worker?.Invoke(workerSection);
         return new JObject

@@ -17,7 +17,7 @@ public sealed class MockEngineConformanceTests : EngineConformanceTests
 
     protected override JObject? PrintEnvironmentVariablePayload(string name) => Mock("print-env", name);
 
-    protected override JObject? PingProxyPayload(string proxyName) => Mock("ping-proxy", proxyName);
+    protected override JObject? PingProxyUrlPayload(string variableName) => Mock("ping-proxy-url", variableName);
 
     protected override ArtifactsCase? Artifacts => new(
         Mock("write-files", new JObject { ["public/a.txt"] = "A text", ["public/sub/b.txt"] = "B", ["other.txt"] = "O" }.ToString()),
@@ -26,7 +26,20 @@ public sealed class MockEngineConformanceTests : EngineConformanceTests
         WriteThenSleepPayload = Mock("write-files-then-sleep", new JObject { ["public/a.txt"] = "A text" }.ToString()),
     };
 
-    protected override VolumesCase? Volumes => new("/cache", Mock("write-volume", "/cache"), Mock("read-volume", "/cache"));
+    protected override VolumesCase? Volumes => new("/cache", Mock("write-volume", "/cache"), Mock("read-volume", "/cache"))
+    {
+        // The mock keeps file contents only: the built volume is checked by them.
+        CheckBuiltPayload = Mock("check-volume-files", new JObject
+        {
+            ["mountPoint"] = "/cache",
+            ["files"] = new JObject
+            {
+                [BuiltVolumeLayout.ToolPath] = BuiltVolumeLayout.ToolText,
+                [BuiltVolumeLayout.DataPath] = BuiltVolumeLayout.DataText,
+                [BuiltVolumeLayout.HardLinkPath] = BuiltVolumeLayout.DataText,
+            },
+        }.ToString()),
+    };
 
     private static JObject Mock(string function, string? argument = null) => new() { ["function"] = function, ["argument"] = argument ?? string.Empty };
 }

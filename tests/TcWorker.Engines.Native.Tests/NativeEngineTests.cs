@@ -210,7 +210,9 @@ public sealed class NativeEngineTests() : EngineTestBase(() => new NativeEngineP
         var provider = new NativeEngineProvider();
         Assert.Equal("native", provider.Name);
         Assert.Equal("boolean", provider.ConfigSchema["properties"]?["createUser"]?["type"]?.ToString());
-        Assert.True(Harness.Engine.Capabilities.Supports(EngineFeatures.EnvironmentVariables | EngineFeatures.Artifacts | EngineFeatures.Kill));
+        Assert.True(Harness.Engine.Capabilities.Supports(EngineFeatures.EnvironmentVariables | EngineFeatures.Artifacts | EngineFeatures.Kill | EngineFeatures.Proxies));
+        Assert.Equal(OperatingSystem.IsLinux(), Harness.Engine.Capabilities.Supports(EngineFeatures.Volumes));
+        Assert.False(Harness.Engine.Capabilities.Supports(EngineFeatures.VolumeOwners));
         Assert.Equal(0, Harness.Engine.Capabilities.MaxConcurrency);
         Assert.NotEmpty(Harness.Engine.Documentation);
         Assert.Equal("command", Harness.Engine.PayloadSchema["required"]?[0]?.ToString());

@@ -76,11 +76,11 @@ public sealed class PluginHarnessTests
     [Fact]
     public async Task LogPrefix_puts_the_configured_lines_first()
     {
-        await using var harness = await PluginHarness.CreateAsync(new LogPrefixPluginProvider(), JObject.Parse("""{ "worker": "tc-worker 0.1.0", "image": "ubuntu-24.04", "cores": 8 }"""));
+        await using var harness = await PluginHarness.CreateAsync(new LogPrefixPluginProvider(), JObject.Parse("""{ "worker": "tc-worker 1.0.0", "image": "ubuntu-24.04", "cores": 8 }"""));
 
         (await harness.RunAsync([], MockFunction.WriteLog("task output")))
             .AssertCompleted()
-            .AssertLogMatches(@"\A\[tc-worker\] cores: 8\n\[tc-worker\] image: ubuntu-24.04\n\[tc-worker\] worker: tc-worker 0.1.0\n\[tc-worker\] Task \S+ run 0 starting")
+            .AssertLogMatches(@"\A\[tc-worker\] cores: 8\n\[tc-worker\] image: ubuntu-24.04\n\[tc-worker\] worker: tc-worker 1.0.0\n\[tc-worker\] Task \S+ run 0 starting")
             .AssertLogMatches("^task output$");
     }
 }

@@ -17,6 +17,7 @@ public sealed class ClientCallTests
     private const string Q = "/api/queue/v1";
     private const string O = "/api/object/v1";
     private const string W = "/api/worker-manager/v1";
+    private const string I = "/api/index/v1";
     private static readonly string Run = $"{Q}/task/{TaskId}/runs/0";
     private readonly FakeTimeProvider _time = new(Now);
 
@@ -255,6 +256,59 @@ public sealed class ClientCallTests
         await ExchangeAsync("POST", $"{W}/worker-pool-errors/proj%2Fwt", "worker-manager/v1/report-worker-error-request.json", "worker-manager/v1/worker-pool-error.json",
             new JObject { ["workerPoolId"] = "proj/wt", ["errorId"] = UploadId, ["reported"] = Iso(Now), ["kind"] = "worker-error", ["title"] = "t", ["description"] = "d", ["extra"] = new JObject() },
             c => c.WorkerManager.ReportWorkerErrorAsync("proj/wt", new ReportWorkerErrorRequest { WorkerGroup = "wg", WorkerId = "wid", Kind = "worker-error", Title = "t", Description = "d" }));
+    }
+
+    [SkippableFact]
+    public async Task FindTask_and_InsertTask_escape_the_index_path_and_parse_the_indexed_task()
+    {
+        var canned = new JObject { ["namespace"] = "proj.it's(x)", ["taskId"] = TaskId, ["rank"] = 1.5, ["data"] = new JObject { ["rev"] = "a" }, ["expires"] = Iso(Now.AddDays(1)) };
+        var (found, _) = await ExchangeAsync("GET", $"{I}/task/proj.it%27s%28x%29", null, "index/v1/indexed-task-response.json", canned, c => c.Index.FindTaskAsync("proj.it's(x)"));
+        Assert.Equal(("proj.it's(x)", TaskId, 1.5, "a", Now.AddDays(1)), (found.Namespace, found.TaskId, found.Rank, (string?)found.Data["rev"], found.Expires));
+
+        var (inserted, request) = await ExchangeAsync("PUT", $"{I}/task/proj.latest", "index/v1/insert-task-request.json", "index/v1/indexed-task-response.json", canned,
+            c => c.Index.InsertTaskAsync("proj.latest", new InsertTaskRequest { TaskId = TaskId, Rank = 3, Data = new JObject { ["rev"] = "b" }, Expires = Now.AddDays(2) }));
+        Assert.Equal(TaskId, inserted.TaskId);
+        var body = JObject.Parse(request.BodyText);
+        Assert.Equal((3d, "b"), ((double)body["rank"]!, (string?)body["data"]!["rev"]));
+        Assert.Contains($"\"expires\":\"{Iso(Now.AddDays(2))}\"", request.BodyText, StringComparison.Ordinal);
+
+        await ExchangeAsync("DELETE", $"{I}/task/proj.latest", null, null, new JObject(), async c =>
+        {
+            await c.Index.DeleteTaskAsync("proj.latest");
+            return true;
+        });
+    }
+
+    [SkippableFact]
+    public async Task ListNamespaces_and_ListTasks_page_with_an_escaped_continuation_token()
+    {
+        var namespaces = new JObject
+        {
+            ["namespaces"] = new JArray(new JObject { ["namespace"] = "proj", ["name"] = "proj", ["expires"] = Iso(Now.AddDays(1)) }),
+            ["continuationToken"] = "next",
+        };
+        var (root, _) = await ExchangeAsync("GET", $"{I}/namespaces/?continuationToken=a%2Bb&limit=10", null, "index/v1/list-namespaces-response.json", namespaces,
+            c => c.Index.ListNamespacesAsync(string.Empty, "a+b", 10));
+        Assert.Equal(("proj", "proj", "next"), (root.Namespaces[0].Namespace, root.Namespaces[0].Name, root.ContinuationToken));
+
+        var tasks = new JObject { ["tasks"] = new JArray(new JObject { ["namespace"] = "proj.a", ["taskId"] = TaskId, ["rank"] = 0, ["data"] = new JObject(), ["expires"] = Iso(Now.AddDays(1)) }) };
+        var (listed, _) = await ExchangeAsync("GET", $"{I}/tasks/proj", null, "index/v1/list-tasks-response.json", tasks, c => c.Index.ListTasksAsync("proj"));
+        Assert.Equal(TaskId, Assert.Single(listed.Tasks).TaskId);
+        Assert.Null(listed.ContinuationToken);
+    }
+
+    [Fact]
+    public async Task BuildArtifactUrl_signs_the_findArtifactFromTask_url_with_a_bewit()
+    {
+        using var client = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = "https://tc.example.com", Credentials = Worker, TimeProvider = _time });
+        var url = client.Index.BuildArtifactUrl("proj.latest", "public/a b.txt", TimeSpan.FromMinutes(10));
+        Assert.StartsWith("https://tc.example.com/api/index/v1/task/proj.latest/artifacts/public%2Fa%20b.txt?bewit=", url.OriginalString, StringComparison.Ordinal);
+        var verified = await new HawkVerifier(Lookup(), _time).VerifyAsync(new HawkRequest { Method = "GET", Resource = url.PathAndQuery, Host = url.Host, Port = url.Port });
+        Assert.True(verified.IsAuthenticated, verified.Message);
+        Assert.Equal(WorkerClientId, verified.ClientId);
+
+        using var anonymous = client.WithCredentials(null);
+        Assert.Equal("https://tc.example.com/api/index/v1/task/proj.latest/artifacts/public%2Fa%20b.txt", anonymous.Index.BuildArtifactUrl("proj.latest", "public/a b.txt", TimeSpan.FromMinutes(10)).OriginalString);
     }
 
     [SkippableFact]

@@ -16,9 +16,9 @@ public sealed class KitSelfTests
     [Fact]
     public Task A_declared_feature_without_its_payload_fails_naming_the_member() => WithKitAsync(async kit =>
     {
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(kit.ATaskReachesAProxy);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(kit.ATaskReachesAProxyAtItsUrl);
         Assert.Contains("EngineFeatures.Proxies", error.Message, StringComparison.Ordinal);
-        Assert.Contains("PingProxyPayload", error.Message, StringComparison.Ordinal);
+        Assert.Contains("PingProxyUrlPayload", error.Message, StringComparison.Ordinal);
     });
 
     [Fact]

@@ -133,7 +133,7 @@ internal sealed class ArtifactApi
         var taskId = request["taskId"];
         var query = request.Context.Request.Query;
         var limit = int.TryParse(query["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out var l) && l is > 0 and <= 1000 ? l : 1000;
-        var after = query["continuationToken"].ToString() is { Length: > 0 } token ? DecodeToken(token) : string.Empty;
+        var after = query["continuationToken"].ToString() is { Length: > 0 } token ? ContinuationToken.Decode(token) : string.Empty;
         var rows = await _queue.Store.RunAsync((db, _) =>
         {
             var task = db.GetTask(taskId) ?? throw QueueError.NotFound($"Task {taskId} not found");
@@ -157,7 +157,7 @@ internal sealed class ArtifactApi
         };
         if (rows.Count > limit)
         {
-            result["continuationToken"] = System.Buffers.Text.Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(rows[limit - 1].Name));
+            result["continuationToken"] = ContinuationToken.Encode(rows[limit - 1].Name);
         }
 
         return ApiReply.Json(result);
@@ -366,18 +366,5 @@ internal sealed class ArtifactApi
         var name = $"artifact-upload/{task.TaskId}/{runId.ToString(CultureInfo.InvariantCulture)}/on/{run["workerGroup"]}/{run["workerId"]}";
         var expiry = expires < now.AddDays(1) ? expires : now.AddDays(1);
         return QueueContext.Serialize(_queue.Root.CreateTemporary([$"object:upload:{projectId}:{objectName}"], now, expiry, name));
-    }
-
-
-    private static string DecodeToken(string token)
-    {
-        try
-        {
-            return System.Text.Encoding.UTF8.GetString(System.Buffers.Text.Base64Url.DecodeFromChars(token));
-        }
-        catch (FormatException)
-        {
-            throw QueueError.Input("Invalid continuationToken");
-        }
     }
 }

@@ -28,8 +28,11 @@ internal sealed class TaskApi
     public IEnumerable<Route> Routes()
     {
         var resolve = ScopeExpression.Single("queue:resolve-task:<taskId>/<runId>");
-        yield return new Route("GET", "ping", "ping", null, _ => Task.FromResult(ApiReply.Json(new JObject { ["alive"] = true, ["uptime"] = Environment.TickCount64 / 1000.0 })));
-        yield return new Route("GET", "__version__", "version", null, _ => Task.FromResult(ApiReply.Json(new JObject { ["source"] = "https://github.com/tcworker/tcworker", ["version"] = "106.0.0", ["commit"] = "local", ["build"] = "TcWorker.LocalQueue" })));
+        foreach (var route in MonitoringRoutes.Create())
+        {
+            yield return route;
+        }
+
         yield return new Route("PUT", "task/<taskId>", "createTask", CreateTaskScopes, CreateTaskAsync, handlerAuthorizes: true);
         yield return new Route("GET", "task/<taskId>", "task", ScopeExpression.Single("queue:get-task:<taskId>"), r => ReadAsync(r, t => t.Task));
         yield return new Route("GET", "task/<taskId>/status", "status", ScopeExpression.Single("queue:status:<taskId>"), r => ReadAsync(r, t => new JObject { ["status"] = t.Status }));

@@ -105,6 +105,20 @@ internal sealed class ApiRequest
             $"This request needs credentials: anonymous callers do not have the scopes it requires, and their request bodies are not read. It requires:\n\n{Route.Scopes!.Describe(parameters)}");
     }
 
+    /// <summary>
+    /// Rejects query-string parameters other than <paramref name="allowed"/> and <c>bewit</c> (which
+    /// signs the URL) with 400 InvalidRequestArguments, as the real services do.
+    /// </summary>
+    public void CheckQuery(params string[] allowed)
+    {
+        var unknown = Context.Request.Query.Keys.Where(k => k != "bewit" && !allowed.Contains(k)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw QueueError.Arguments(string.Join("\n", unknown.Select(k =>
+                $"Query-string parameter {Taskcluster.TaskclusterIdentifiers.Quote(k)} is not taken by {Route.Name}" + (allowed.Length == 0 ? string.Empty : $" (it takes {string.Join(", ", allowed)})"))));
+        }
+    }
+
     /// <summary>Rejects body properties other than <paramref name="allowed"/> (the schemas forbid additional properties).</summary>
     public JObject Strict(params string[] allowed) => StrictObject(Object, "data", allowed);
 

@@ -4,7 +4,8 @@ namespace TcWorker.LocalQueue.Http;
 
 /// <summary>
 /// One API route: <c>&lt;param&gt;</c> segments match one percent-encoded path segment, a final
-/// <c>&lt;*param&gt;</c> matches the rest (literal <c>/</c> or <c>%2F</c>).
+/// <c>&lt;*param&gt;</c> matches the rest (literal <c>/</c> or <c>%2F</c>), and a final
+/// <c>&lt;param?&gt;</c> matches one segment that may be empty or missing (the parameter is then empty).
 /// </summary>
 internal sealed class Route
 {
@@ -23,10 +24,14 @@ internal sealed class Route
         Scopes = scopes;
         Handler = handler;
         HandlerAuthorizes = handlerAuthorizes;
+        Pattern = pattern;
         _segments = pattern.Trim('/').Split('/');
     }
 
     public string Method { get; }
+
+    /// <summary>The path pattern below the service prefix, as given.</summary>
+    public string Pattern { get; }
 
     public string Name { get; }
 
@@ -54,19 +59,26 @@ internal sealed class Route
                 return parameters;
             }
 
+            var optional = segment.EndsWith("?>", StringComparison.Ordinal) && i == _segments.Length - 1;
             if (i >= rawSegments.Length)
             {
+                if (optional)
+                {
+                    parameters[segment[1..^2]] = string.Empty;
+                    return parameters;
+                }
+
                 return null;
             }
 
             if (segment.StartsWith('<'))
             {
-                if (rawSegments[i].Length == 0)
+                if (rawSegments[i].Length == 0 && !optional)
                 {
                     return null;
                 }
 
-                parameters[segment[1..^1]] = Uri.UnescapeDataString(rawSegments[i]);
+                parameters[optional ? segment[1..^2] : segment[1..^1]] = Uri.UnescapeDataString(rawSegments[i]);
             }
             else if (segment != rawSegments[i])
             {

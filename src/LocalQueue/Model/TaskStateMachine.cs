@@ -1,5 +1,6 @@
 using Newtonsoft.Json.Linq;
 using TcWorker.LocalQueue.Http;
+using TcWorker.LocalQueue.Index;
 using TcWorker.LocalQueue.Storage;
 
 namespace TcWorker.LocalQueue.Model;
@@ -7,7 +8,8 @@ namespace TcWorker.LocalQueue.Model;
 /// <summary>
 /// The task and run state machine of the real queue ("States and times", "Resolving a run"):
 /// scheduling once dependencies allow, claims, reclaims, idempotent resolutions, retries, claim
-/// expiry and deadlines. Every method runs inside <see cref="QueueStore.RunAsync{T}"/>.
+/// expiry and deadlines; a completed task is indexed under its <c>index.</c> routes. Every method
+/// runs inside <see cref="QueueStore.RunAsync{T}"/>.
 /// </summary>
 internal sealed class TaskStateMachine
 {
@@ -212,6 +214,12 @@ internal sealed class TaskStateMachine
 
         entry.RefreshState();
         db.UpdateTask(entry, null);
+        if (state == "completed")
+        {
+            // what the index service does when it hears task-completed
+            TaskIndex.IndexCompleted(db, entry, now);
+        }
+
         foreach (var dependentId in db.Dependents(entry.TaskId))
         {
             if (db.GetTask(dependentId) is { State: "unscheduled" } dependent && dependent.Deadline > now

@@ -43,6 +43,8 @@ internal sealed partial class QueueDatabase : IDisposable
         {
             Execute("ALTER TABLE blobs ADD COLUMN content_encoding TEXT");
         }
+
+        CreateIndexTables();
     }
 
     private SqliteTransaction? _transaction;
@@ -110,6 +112,7 @@ internal sealed partial class QueueDatabase : IDisposable
         Execute("DELETE FROM uploads WHERE json_extract(details, '$.expires') < $a", nowText);
         Execute("DELETE FROM deps WHERE task_id IN (SELECT task_id FROM tasks WHERE expires < $a)", nowMs);
         Execute("DELETE FROM tasks WHERE expires < $a", nowMs);
+        DeleteExpiredIndexEntries(nowMs);
         foreach (var blob in blobs)
         {
             Execute("DELETE FROM blobs WHERE blob_key = $a", blob);

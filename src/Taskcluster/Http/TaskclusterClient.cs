@@ -47,6 +47,7 @@ public sealed class TaskclusterClient : IDisposable
         Queue = new QueueClient(this);
         Object = new ObjectClient(this);
         WorkerManager = new WorkerManagerClient(this);
+        Index = new IndexClient(this);
     }
 
     /// <summary>The options.</summary>
@@ -63,6 +64,9 @@ public sealed class TaskclusterClient : IDisposable
 
     /// <summary>The worker-manager service.</summary>
     public WorkerManagerClient WorkerManager { get; }
+
+    /// <summary>The index service.</summary>
+    public IndexClient Index { get; }
 
     internal HttpClient Http => _http;
 

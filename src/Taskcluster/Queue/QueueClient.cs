@@ -136,7 +136,8 @@ public sealed class QueueClient
 
     private static string ArtifactPath(string taskId, int runId, string name) => $"{RunPath(taskId, runId)}/artifacts/{Escape(name)}";
 
-    private static string Page(string? continuationToken, int? limit)
+    /// <summary>The query string of a list call's paging (empty when neither is given).</summary>
+    internal static string Page(string? continuationToken, int? limit)
     {
         var query = new List<string>();
         if (continuationToken is not null)

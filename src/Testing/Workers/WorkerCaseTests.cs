@@ -2,6 +2,9 @@ using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 using Xunit.Sdk;
+#if XUNIT_V3
+using Xunit.v3;
+#endif
 
 namespace TcWorker.Testing;
 
@@ -76,8 +79,19 @@ public abstract class WorkerCaseTests
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class WorkerCaseNamesAttribute : DataAttribute
 {
+#if XUNIT_V3
     /// <inheritdoc />
-    public override IEnumerable<object[]> GetData(MethodInfo testMethod)
+    public override ValueTask<IReadOnlyCollection<ITheoryDataRow>> GetData(MethodInfo testMethod, DisposalTracker disposalTracker) =>
+        new([.. CaseNames(testMethod).Select(name => new TheoryDataRow<string>(name))]);
+
+    /// <inheritdoc />
+    public override bool SupportsDiscoveryEnumeration() => true;
+#else
+    /// <inheritdoc />
+    public override IEnumerable<object[]> GetData(MethodInfo testMethod) => [.. CaseNames(testMethod).Select(name => new object[] { name })];
+#endif
+
+    private static IEnumerable<string> CaseNames(MethodInfo testMethod)
     {
         ArgumentNullException.ThrowIfNull(testMethod);
         var type = testMethod.ReflectedType;
@@ -86,7 +100,6 @@ public sealed class WorkerCaseNamesAttribute : DataAttribute
             return [];
         }
 
-        var tests = (WorkerCaseTests)Activator.CreateInstance(type)!;
-        return [.. tests.CaseNames().Select(name => new object[] { name })];
+        return ((WorkerCaseTests)Activator.CreateInstance(type)!).CaseNames();
     }
 }

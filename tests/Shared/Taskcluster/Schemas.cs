@@ -5,7 +5,10 @@ using NJsonSchema.Validation;
 
 namespace TcWorker.Tests.Shared;
 
-/// <summary>Validates JSON against the official Taskcluster schemas (generated/references.json.split/schemas).</summary>
+/// <summary>
+/// Validates JSON against the official Taskcluster schemas: generated/references.json.split/schemas,
+/// or for services not split out (the index), the bundle generated/references.json.
+/// </summary>
 internal static class Schemas
 {
     private static readonly ConcurrentDictionary<string, Task<JsonSchema>> Cache = new();
@@ -13,8 +16,10 @@ internal static class Schemas
     /// <param name="schema">e.g. <c>queue/v1/claim-work-request.json</c>.</param>
     public static async Task AssertValidAsync(string schema, JToken json)
     {
-        var path = TestFiles.Api(Path.Combine("generated", "references.json.split", "schemas", schema));
-        var loaded = await Cache.GetOrAdd(path, p => JsonSchema.FromFileAsync(p));
+        var split = Path.Combine(TestFiles.ApiDir, "generated", "references.json.split", "schemas", schema);
+        var loaded = File.Exists(split)
+            ? await Cache.GetOrAdd(split, p => JsonSchema.FromFileAsync(p))
+            : await Cache.GetOrAdd(schema, async s => await JsonSchema.FromJsonAsync((await TestFiles.BundleEntryAsync("schemas/" + s)).ToString()));
         var errors = loaded.Validate(json);
         Assert.True(errors.Count == 0, $"{schema} rejects {json.ToString(Newtonsoft.Json.Formatting.None)}:\n{string.Join("\n", Flatten(errors))}");
     }

@@ -38,6 +38,21 @@ internal static class TestFiles
         return await Newtonsoft.Json.Linq.JToken.ReadFromAsync(reader);
     }
 
+    /// <summary>
+    /// The content of one entry of generated/references.json (the bundle of every reference and
+    /// schema), by its <c>filename</c>, e.g. <c>references/index/v1/api.json</c>: for services whose
+    /// files were not split out. Skips (locally) or fails (CI) when the bundle or the entry is missing.
+    /// </summary>
+    public static async Task<Newtonsoft.Json.Linq.JToken> BundleEntryAsync(string filename)
+    {
+        var bundle = await BundleAsync.Value;
+        var entry = bundle.Children<Newtonsoft.Json.Linq.JObject>().FirstOrDefault(e => (string?)e["filename"] == filename);
+        Require(entry?["content"] is not null, $"generated/references.json has no entry {filename}");
+        return entry!["content"]!;
+    }
+
+    private static readonly Lazy<Task<Newtonsoft.Json.Linq.JToken>> BundleAsync = new(() => ApiJsonAsync("generated/references.json"));
+
     /// <summary>The node folder of a test project (tests/&lt;project&gt;/node).</summary>
     public static string NodeDir(string project) => Path.Combine(RepoRoot, "tests", project, "node");
 

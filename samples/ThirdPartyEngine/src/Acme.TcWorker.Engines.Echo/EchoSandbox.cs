@@ -66,6 +66,9 @@ internal sealed class EchoSandbox : ISandbox
         await run.ConfigureAwait(false);
     }
 
+    // An echo task only waits: it has nothing to finish when asked to stop, so it stops at once and
+    // the grace period is not needed. A real engine asks its task to stop (SIGTERM or the like) and
+    // gives it up to gracePeriod before killing it.
     public async Task KillAsync(TimeSpan gracePeriod)
     {
         await stop.CancelAsync().ConfigureAwait(false);

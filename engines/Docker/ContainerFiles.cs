@@ -20,8 +20,6 @@ namespace TcWorker.Engines.Docker;
 /// </remarks>
 internal sealed class ContainerFiles(DockerClient client, string containerId, string workingDirectory)
 {
-    private const int MaxLinks = 40;
-
     public async Task<Stream> OpenFileAsync(string path, CancellationToken cancellationToken)
     {
         var absolute = Resolve(path);
@@ -91,7 +89,7 @@ internal sealed class ContainerFiles(DockerClient client, string containerId, st
                 case { } target:
                     yield return new SandboxFile(relative, null, ct => OpenFileAsync(Combine(folder, target), ct));
                     break;
-                case null when !Walk(folder, relative, links).Inside:
+                case null when !LinkWalker.Resolve(relative, links, folder).Inside:
                     yield return new SandboxFile(relative, null, _ => throw new PathEscapesSandboxException(relative), escapesSandbox: true);
                     break;
                 default:
@@ -137,68 +135,7 @@ internal sealed class ContainerFiles(DockerClient client, string containerId, st
 
     /// <summary>Follows a link of the folder, component by component, through the folder's own links; null when it leaves the folder or ends elsewhere than at a file.</summary>
     private static string? ResolveLink(string folder, string relative, Dictionary<string, string> links, HashSet<string> files) =>
-        Walk(folder, relative, links) is { Inside: true, Path: var target } && files.Contains(target) ? target : null;
-
-    /// <summary>
-    /// Resolves a path relative to the folder as the kernel would, with the folder as the only world:
-    /// <c>..</c> above the folder, an absolute target elsewhere, or too many links count as leaving it.
-    /// </summary>
-    private static (bool Inside, string Path) Walk(string folder, string relative, Dictionary<string, string> links)
-    {
-        var resolved = new List<string>();
-        var pending = new Stack<string>(Split(relative).AsEnumerable().Reverse());
-        var hops = 0;
-        while (pending.TryPop(out var part))
-        {
-            if (part == ".")
-            {
-                continue;
-            }
-
-            if (part == "..")
-            {
-                if (resolved.Count == 0)
-                {
-                    return (false, relative);
-                }
-
-                resolved.RemoveAt(resolved.Count - 1);
-                continue;
-            }
-
-            resolved.Add(part);
-            if (!links.TryGetValue(string.Join('/', resolved), out var target))
-            {
-                continue;
-            }
-
-            if (++hops > MaxLinks)
-            {
-                return (false, relative);
-            }
-
-            resolved.RemoveAt(resolved.Count - 1);
-            if (target.StartsWith('/'))
-            {
-                // Absolute: inside only when it names the folder's own path first.
-                var inFolder = folder == "/" ? target : target.StartsWith(folder + "/", StringComparison.Ordinal) ? target[folder.Length..] : null;
-                if (inFolder is null)
-                {
-                    return (false, relative);
-                }
-
-                resolved.Clear();
-                target = inFolder;
-            }
-
-            foreach (var next in Split(target).AsEnumerable().Reverse())
-            {
-                pending.Push(next);
-            }
-        }
-
-        return (true, string.Join('/', resolved));
-    }
+        LinkWalker.Resolve(relative, links, folder) is { Inside: true, Path: var target } && files.Contains(target) ? target : null;
 
     private async Task<(TarReader Reader, TarEntry Entry)> OpenEntryAsync(string absolute, string requested, CancellationToken cancellationToken)
     {

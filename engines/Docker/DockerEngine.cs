@@ -20,6 +20,7 @@ internal sealed partial class DockerEngine : IEngine
     private readonly ILogger logger;
     private DockerClient? client;
     private ImageStore? images;
+    private readonly HashSet<string> volumeIds = new(StringComparer.Ordinal);
     private string? lostReason;
 
     public DockerEngine(DockerSettings settings, IWorkerEnvironment environment, ILogger logger)
@@ -138,9 +139,30 @@ internal sealed partial class DockerEngine : IEngine
         return await DockerVolume.CreateAsync(this, options, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Reserves a volume id among the engine's live volumes; throws <see cref="NamingConflictException"/> for one in use.</summary>
+    internal void ClaimVolumeId(string id)
+    {
+        lock (volumeIds)
+        {
+            if (!volumeIds.Add(id))
+            {
+                throw new NamingConflictException("volume", id);
+            }
+        }
+    }
+
+    internal void ReleaseVolumeId(string id)
+    {
+        lock (volumeIds)
+        {
+            volumeIds.Remove(id);
+        }
+    }
+
     public Task<IVolumeBuilder> CreateVolumeBuilderAsync(VolumeOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        DockerVolume.CheckOptions(options);
         _ = Client;
         return Task.FromResult<IVolumeBuilder>(new DockerVolumeBuilder(this, options, environment.Storage.NewFilePath("docker-volume")));
     }

@@ -1,5 +1,6 @@
 using Docker.DotNet;
 using Docker.DotNet.Models;
+using TcWorker.Errors;
 
 namespace TcWorker.Engines.Docker;
 
@@ -20,12 +21,42 @@ internal sealed class DockerVolume(DockerEngine engine, string id, string name) 
 
     public DockerEngine Engine { get; } = engine;
 
+    /// <summary>
+    /// Checks a volume's id and settings (they usually come from a task: a cache name): an id outside
+    /// <c>[A-Za-z0-9._-]</c> or any setting (the engine takes none) is malformed. Returns the id to use.
+    /// </summary>
+    public static string CheckOptions(VolumeOptions options)
+    {
+        if (options.Id is { } given && (given.Length is 0 or > 200 || !given.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')))
+        {
+            throw new MalformedPayloadException($"'{given}' is not a volume id the docker engine can use (letters, digits, '.', '_' and '-').");
+        }
+
+        if (options.Config.Properties().FirstOrDefault() is { } setting)
+        {
+            throw new MalformedPayloadException($"The docker engine's volumes take no settings; '{setting.Name}' is not one it knows.");
+        }
+
+        return options.Id ?? Guid.NewGuid().ToString("N")[..12];
+    }
+
     public static async Task<DockerVolume> CreateAsync(DockerEngine engine, VolumeOptions options, CancellationToken cancellationToken)
     {
-        var id = options.Id ?? Guid.NewGuid().ToString("N")[..12];
+        var id = CheckOptions(options);
         var name = $"tcw-{id}-{Guid.NewGuid().ToString("N")[..8]}";
-        await engine.Client.Volumes.CreateAsync(new VolumesCreateParameters { Name = name, Labels = DockerLabels.ForWorker(engine.Identity) }, cancellationToken).ConfigureAwait(false);
-        return new DockerVolume(engine, id, name);
+        var volume = new DockerVolume(engine, id, name);
+        engine.ClaimVolumeId(id);
+        try
+        {
+            await engine.Client.Volumes.CreateAsync(new VolumesCreateParameters { Name = name, Labels = DockerLabels.ForWorker(engine.Identity) }, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            engine.ReleaseVolumeId(id);
+            throw;
+        }
+
+        return volume;
     }
 
     /// <summary>Marks the volume as held by <paramref name="owner"/>; throws while another owner holds it.</summary>
@@ -93,6 +124,10 @@ internal sealed class DockerVolume(DockerEngine engine, string id, string name) 
         }
         catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
+        }
+        finally
+        {
+            Engine.ReleaseVolumeId(Id);
         }
     }
 }

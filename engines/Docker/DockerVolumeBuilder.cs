@@ -19,6 +19,7 @@ internal sealed class DockerVolumeBuilder : IVolumeBuilder
     private readonly FileStream file;
     private readonly TarWriter writer;
     private readonly Dictionary<string, TarEntryType> written = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> links = new(StringComparer.Ordinal);
     private bool done;
 
     public DockerVolumeBuilder(DockerEngine engine, VolumeOptions options, string tarPath)
@@ -57,11 +58,17 @@ internal sealed class DockerVolumeBuilder : IVolumeBuilder
         var name = await PrepareAsync(path, cancellationToken).ConfigureAwait(false);
         await WriteAsync(new PaxTarEntry(TarEntryType.SymbolicLink, name) { LinkName = target }, options, (UnixFileMode)0x1ff, cancellationToken).ConfigureAwait(false);
         written[name] = TarEntryType.SymbolicLink;
+        links[name] = target;
     }
 
     public async Task WriteHardLinkAsync(string path, string existingPath, CancellationToken cancellationToken = default)
     {
-        var existing = Normalize(existingPath);
+        var (inside, existing) = LinkWalker.Resolve(Normalize(existingPath), links, null);
+        if (!inside)
+        {
+            throw new PathEscapesSandboxException(existingPath);
+        }
+
         if (!written.TryGetValue(existing, out var kind) || kind != TarEntryType.RegularFile)
         {
             throw new ResourceNotFoundException(existingPath);
@@ -119,19 +126,29 @@ internal sealed class DockerVolumeBuilder : IVolumeBuilder
         File.Delete(tarPath);
     }
 
-    /// <summary>Checks a path and writes the folders above it that are not written yet.</summary>
+    /// <summary>
+    /// Resolves a path's folder through the links written so far (a link that leads out is refused),
+    /// writes the folders above it that are not written yet, and returns the name to write.
+    /// </summary>
     private async Task<string> PrepareAsync(string path, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(done, this);
-        var name = Normalize(path);
+        var normalized = Normalize(path);
+        var slash = normalized.LastIndexOf('/');
+        var folder = slash < 0 ? string.Empty : normalized[..slash];
+        var (inside, resolvedFolder) = LinkWalker.Resolve(folder, links, null);
+        if (!inside)
+        {
+            throw new PathEscapesSandboxException(path);
+        }
+
+        var name = resolvedFolder.Length == 0 ? normalized[(slash + 1)..] : resolvedFolder + "/" + normalized[(slash + 1)..];
         var parts = name.Split('/');
         for (var i = 1; i < parts.Length; i++)
         {
             var parent = string.Join('/', parts[..i]);
             switch (written.GetValueOrDefault(parent))
             {
-                case TarEntryType.SymbolicLink:
-                    throw new PathEscapesSandboxException(path);
                 case TarEntryType.RegularFile:
                     throw new InvalidOperationException($"'{parent}' is a file in the volume, not a folder.");
                 case TarEntryType.Directory:

@@ -31,7 +31,19 @@ public sealed class DockerEngineConformanceTests(DockerDaemon daemon) : EngineCo
         WriteThenSleepPayload = Shell("mkdir -p /out && printf 'kit text' > /out/a.txt && echo kit-sleeping-$((1+1)); exec sleep 600"),
     };
 
-    protected override VolumesCase? Volumes => new("/cache", Shell("echo kept > /cache/kept.txt"), Shell("test \"$(cat /cache/kept.txt)\" = kept"));
+    protected override VolumesCase? Volumes => new("/cache", Shell("echo kept > /cache/kept.txt"), Shell("test \"$(cat /cache/kept.txt)\" = kept"))
+    {
+        CheckBuiltPayload = Shell(string.Join(" && ", [
+            "cd /cache",
+            $"[ \"$(cat {BuiltVolumeLayout.ToolPath})\" = kit-built-tool ]",
+            $"[ \"$(stat -c %a {BuiltVolumeLayout.ToolPath})\" = 755 ]",
+            $"[ \"$(readlink {BuiltVolumeLayout.SymbolicLinkPath})\" = {BuiltVolumeLayout.SymbolicLinkTarget} ]",
+            $"[ {BuiltVolumeLayout.HardLinkPath} -ef {BuiltVolumeLayout.DataPath} ]",
+            $"[ \"$(cat {BuiltVolumeLayout.HardLinkPath})\" = kit-built-data ]",
+            $"[ \"$(stat -c %Y {BuiltVolumeLayout.DataPath})\" = {BuiltVolumeLayout.LastWriteTimeSeconds} ]",
+            $"[ \"$(stat -c %Y {BuiltVolumeLayout.FolderPath})\" = {BuiltVolumeLayout.LastWriteTimeSeconds} ]",
+        ])),
+    };
 
     protected override ShellsCase? Shells => new(SleepPayload(), ["sh", "-c", "echo shell-$((5*5))"], "shell-25\n");
 

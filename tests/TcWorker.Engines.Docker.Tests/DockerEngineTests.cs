@@ -349,8 +349,13 @@ public sealed class DockerEngineTests(DockerDaemon daemon)
             Assert.True(result.Success);
         }
 
+        // Ids are unique among live volumes, and ids and settings come from tasks: bad ones are malformed.
+        await Assert.ThrowsAsync<NamingConflictException>(() => engine.Engine.CreateVolumeAsync(new VolumeOptions { Id = "cache-kit" }));
+        await Assert.ThrowsAsync<MalformedPayloadException>(() => engine.Engine.CreateVolumeAsync(new VolumeOptions { Id = "../x" }));
+        await Assert.ThrowsAsync<MalformedPayloadException>(() => engine.Engine.CreateVolumeBuilderAsync(new VolumeOptions { Config = new JObject { ["size"] = 1 } }));
         await volume.DisposeAsync();
         await Assert.ThrowsAsync<DockerApiException>(() => Docker.Volumes.InspectAsync(volume.Name));
+        await (await engine.Engine.CreateVolumeAsync(new VolumeOptions { Id = "cache-kit" })).DisposeAsync();
     }
 
     [SkippableFact]

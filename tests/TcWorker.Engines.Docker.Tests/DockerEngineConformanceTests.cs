@@ -21,6 +21,10 @@ public sealed class DockerEngineConformanceTests(DockerDaemon daemon) : EngineCo
 
     protected override JObject SleepPayload() => Shell("echo kit-sleeping-$((1+1)); exec sleep 600");
 
+    // sh is the container's pid 1: with a trap it gets docker stop's SIGTERM, takes a second, and prints its last words.
+    protected override JObject? StopOnTerminationPayload(string text) =>
+        Shell($"trap 'sleep 1; echo \"{text[..5]}\"\"{text[5..]}\"; exit 0' TERM; echo kit-sleeping-$((1+1)); sleep 600 & wait");
+
     protected override JObject? PrintEnvironmentVariablePayload(string name) => Shell($"echo \"${name}\"");
 
     protected override ArtifactsCase? Artifacts => new(

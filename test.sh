@@ -23,6 +23,46 @@ while IFS= read -r lock; do
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 done < <(find "$root/tests" "$root/bench" -name package-lock.json -not -path '*/node_modules/*' 2>/dev/null | sort)
 
+# The Docker engine's tests need a daemon. Without one on the default socket (and no DOCKER_HOST),
+# start one for this run: data under the build output, sockets in a short temporary folder (socket
+# paths are limited to 108 bytes), no bridge and no iptables (containers use --network none or host);
+# stopped, and its folders removed, when the script ends.
+dockerd_pid=""
+dockerd_exec=""
+stop_dockerd() {
+  if [ -n "$dockerd_pid" ]; then
+    kill "$dockerd_pid" 2>/dev/null || true
+    for _ in $(seq 1 150); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$dockerd_pid" 2>/dev/null || true
+    dockerd_pid=""
+  fi
+  if [ -n "$dockerd_exec" ]; then
+    rm -rf "$dockerd_exec" "$root/artifacts/dockerd"
+    dockerd_exec=""
+  fi
+}
+trap stop_dockerd EXIT
+if [ -z "${DOCKER_HOST:-}" ] && command -v dockerd >/dev/null 2>&1 && [ "$(id -u)" = 0 ] \
+  && ! curl -sf --max-time 5 --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1; then
+  echo "== starting dockerd for the Docker engine's tests"
+  dockerd_exec=$(mktemp -d /tmp/tcw-dockerd.XXXXXX)
+  mkdir -p "$root/artifacts/dockerd"
+  dockerd --bridge=none --iptables=false --ip6tables=false \
+    --data-root "$root/artifacts/dockerd/data" --exec-root "$dockerd_exec/exec" \
+    --pidfile "$dockerd_exec/dockerd.pid" -H "unix://$dockerd_exec/docker.sock" \
+    >"$root/artifacts/dockerd/dockerd.log" 2>&1 &
+  dockerd_pid=$!
+  for _ in $(seq 1 150); do
+    curl -sf --max-time 2 --unix-socket "$dockerd_exec/docker.sock" http://localhost/_ping >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  if curl -sf --max-time 2 --unix-socket "$dockerd_exec/docker.sock" http://localhost/_ping >/dev/null 2>&1; then
+    export DOCKER_HOST="unix://$dockerd_exec/docker.sock"
+  else
+    echo "dockerd did not answer; its log:"; tail -n 20 "$root/artifacts/dockerd/dockerd.log" || true
+  fi
+fi
+
 echo "== building"
 dotnet restore TcWorker.slnx
 dotnet build TcWorker.slnx -c Release --no-restore

@@ -70,7 +70,11 @@ internal sealed class Harness : IAsyncDisposable
         return new Harness(folder, server);
     }
 
-    public async Task<string> CreateTaskAsync(string taskQueueId, params string[] command)
+    public Task<string> CreateTaskAsync(string taskQueueId, params string[] command) =>
+        CreateTaskAsync(taskQueueId, new JObject { ["command"] = new JArray { new JArray(command) }, ["maxRunTime"] = 600 });
+
+    /// <summary>Creates a task with the given payload (say, a docker-worker one).</summary>
+    public async Task<string> CreateTaskAsync(string taskQueueId, JObject payload)
     {
         var taskId = Slugid.Nice();
         var now = DateTimeOffset.UtcNow;
@@ -80,7 +84,7 @@ internal sealed class Harness : IAsyncDisposable
             ["created"] = now.ToString("O"),
             ["deadline"] = now.AddHours(1).ToString("O"),
             ["retries"] = 0,
-            ["payload"] = new JObject { ["command"] = new JArray { new JArray(command) }, ["maxRunTime"] = 600 },
+            ["payload"] = payload,
             ["metadata"] = new JObject { ["name"] = "bench", ["description"] = "bench", ["owner"] = "bench@example.com", ["source"] = "https://example.com/bench" },
         });
         return taskId;

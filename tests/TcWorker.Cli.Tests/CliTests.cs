@@ -45,7 +45,7 @@ public sealed class CliTests
         var (exit, stdout, stderr) = await TcWorkerProcess.RunAsync("plugins", "--json");
         Assert.True(exit == 0, stderr);
         var list = JArray.Parse(stdout).Cast<JObject>().ToList();
-        Assert.Equal(["mock", "native", "script"], list.Where(c => (string)c["kind"]! == "engine").Select(c => (string)c["name"]!));
+        Assert.Equal(["docker", "mock", "native", "script"], list.Where(c => (string)c["kind"]! == "engine").Select(c => (string)c["name"]!));
         Assert.All(list, c =>
         {
             Assert.Equal("loaded", (string)c["status"]!);
@@ -250,6 +250,18 @@ public sealed class CliTests
 
         var example = JObject.Parse(stdout[(stdout.IndexOf("```json\n", StringComparison.Ordinal) + 8)..stdout.LastIndexOf("```", StringComparison.Ordinal)]);
         Assert.Equal(["artifacts", "command", "env", "maxRunTime", "onExitStatus"], example.Properties().Select(p => p.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Docs_cover_the_docker_engine_of_the_sample_config()
+    {
+        var config = Path.Combine(RepoRoot, "samples", "configs", "docker.yml");
+        var (exit, stdout, stderr) = await TcWorkerProcess.RunAsync("docs", "--config", config);
+        Assert.True(exit == 0, stderr);
+        foreach (var text in new[] { "# Task payload: engine `docker`", "## Engine `docker`", "### Capabilities and security\n", "docker-worker:capability:privileged", "| `image` |", "| `capabilities.privileged` |", "| `allowPrivileged` |" })
+        {
+            Assert.Contains(text, stdout, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -19,6 +19,7 @@ public sealed class PackageTests
     [InlineData("TcWorker.LocalQueue")]
     [InlineData("TcWorker.Sdk")]
     [InlineData("TcWorker.Engines.Native")]
+    [InlineData("TcWorker.Engines.Docker")]
     [InlineData("TcWorker.Plugins.LiveLog")]
     public void Packages_carry_the_assembly_its_xml_docs_and_a_readme(string id)
     {

@@ -1,0 +1,289 @@
+using System.Buffers;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using TcWorker.Errors;
+using TcWorker.Tasks;
+
+namespace TcWorker.Engines.Docker;
+
+/// <summary>
+/// A task's running container. Its terminal is copied into the task log as raw bytes until the
+/// container ends; then the exit code (and an out-of-memory kill) makes the result. Kill stops the
+/// container as <c>docker stop</c> does and keeps it for its files; abort and disposal stop and remove
+/// it. Whichever of end, kill and abort comes first decides, and later calls see that outcome.
+/// </summary>
+internal sealed class DockerSandbox : ISandbox
+{
+    private const int BufferSize = 64 * 1024;
+    private readonly DockerEngine engine;
+    private readonly ITaskLog log;
+    private readonly string containerId;
+    private readonly string workingDirectory;
+    private readonly MultiplexedStream terminal;
+    private readonly Lock gate = new();
+    private Task<DockerResultSet> run = Task.FromException<DockerResultSet>(new InvalidOperationException("Not started."));
+    private State state;
+    private readonly List<DockerShell> shells = [];
+    private bool handedOut;
+    private int removed;
+
+    private readonly IReadOnlyList<DockerVolume> volumes;
+
+    public DockerSandbox(DockerEngine engine, ITaskLog log, string containerId, string workingDirectory, MultiplexedStream terminal, IReadOnlyList<DockerVolume> volumes)
+    {
+        this.volumes = volumes;
+        this.engine = engine;
+        this.log = log;
+        this.containerId = containerId;
+        this.workingDirectory = workingDirectory;
+        this.terminal = terminal;
+    }
+
+    private enum State
+    {
+        Running,
+        Finished,
+        Killed,
+        Aborted,
+    }
+
+    public string ContainerId => containerId;
+
+    /// <summary>Starts the container and follows it in the background.</summary>
+    public void Start() => run = Task.Run(RunAsync);
+
+    public async Task<IResultSet> WaitForResultAsync(CancellationToken cancellationToken = default)
+    {
+        DockerResultSet result;
+        try
+        {
+            result = await run.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsAborted && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
+        {
+            throw new SandboxAbortedException();
+        }
+
+        lock (gate)
+        {
+            if (state == State.Aborted)
+            {
+                throw new SandboxAbortedException();
+            }
+
+            handedOut = true;
+            return result;
+        }
+    }
+
+    public async Task AbortAsync()
+    {
+        lock (gate)
+        {
+            if (state is State.Finished or State.Killed)
+            {
+                throw new SandboxTerminatedException();
+            }
+
+            state = State.Aborted;
+        }
+
+        await StopAsync(engine.Settings.AbortGracePeriod).ConfigureAwait(false);
+        await RemoveAsync().ConfigureAwait(false);
+    }
+
+    public Task KillAsync(TimeSpan gracePeriod)
+    {
+        lock (gate)
+        {
+            if (state != State.Running)
+            {
+                return Task.CompletedTask;
+            }
+
+            state = State.Killed;
+        }
+
+        return StopAsync(gracePeriod);
+    }
+
+    public async Task<IShell> OpenShellAsync(IReadOnlyList<string> command, bool tty, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (run.IsCompleted)
+        {
+            throw new InvalidOperationException("The task has ended; a shell opens only while it runs.");
+        }
+
+        var shell = await DockerShell.StartAsync(engine.Client, containerId, command, tty, engine.Settings.Endpoint.Scheme == "unix", cancellationToken).ConfigureAwait(false);
+        lock (shells)
+        {
+            shells.Add(shell);
+        }
+
+        return shell;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        bool ownsContainer;
+        lock (gate)
+        {
+            if (state == State.Running)
+            {
+                state = State.Aborted;
+            }
+
+            ownsContainer = !handedOut || state == State.Aborted;
+        }
+
+        await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+        DockerShell[] open;
+        lock (shells)
+        {
+            open = [.. shells];
+        }
+
+        foreach (var shell in open)
+        {
+            await shell.DisposeAsync().ConfigureAwait(false);
+        }
+
+        terminal.Dispose();
+        if (ownsContainer)
+        {
+            await RemoveAsync().ConfigureAwait(false);
+        }
+
+        // The container may outlive the sandbox (the result set holds it), but it never runs again: the volumes are free.
+        foreach (var volume in volumes)
+        {
+            volume.Release(this);
+        }
+    }
+
+    private bool IsAborted
+    {
+        get
+        {
+            lock (gate)
+            {
+                return state == State.Aborted;
+            }
+        }
+    }
+
+    /// <summary>Stops the container (SIGTERM, then SIGKILL after the grace period; SIGKILL at once for none) and waits for the run to end.</summary>
+    private async Task StopAsync(TimeSpan gracePeriod)
+    {
+        if (!run.IsCompleted)
+        {
+            try
+            {
+                if (gracePeriod <= TimeSpan.Zero)
+                {
+                    await engine.Client.Containers.KillContainerAsync(containerId, new ContainerKillParameters { Signal = "SIGKILL" }).ConfigureAwait(false);
+                }
+                else
+                {
+                    var seconds = (uint)Math.Ceiling(gracePeriod.TotalSeconds);
+                    await engine.Client.Containers.StopContainerAsync(containerId, new ContainerStopParameters { WaitBeforeKillSeconds = seconds }).ConfigureAwait(false);
+                }
+            }
+            catch (Exception e) when (e is DockerApiException || DockerConnection.IsUnreachable(e))
+            {
+                // Not running any more (409), already gone (404), or the daemon is gone: the run reports it.
+            }
+        }
+
+        try
+        {
+            await run.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The run's own error is for WaitForResultAsync to report.
+        }
+    }
+
+    private Task RemoveAsync() => Interlocked.Exchange(ref removed, 1) == 0 ? engine.RemoveContainerAsync(containerId) : Task.CompletedTask;
+
+    private async Task<DockerResultSet> RunAsync()
+    {
+        var client = engine.Client;
+        var output = PumpAsync();
+        long exitCode;
+        bool outOfMemory;
+        try
+        {
+            try
+            {
+                await client.Containers.StartContainerAsync(containerId, new ContainerStartParameters()).ConfigureAwait(false);
+            }
+            catch (DockerApiException e)
+            {
+                // Say, the command does not exist in the image: the task's fault, so a failed result.
+                log.WriteErrorLine($"The container could not start: {ImageStore.MessageOf(e)}");
+            }
+
+            var waited = await client.Containers.WaitContainerAsync(containerId).ConfigureAwait(false);
+            exitCode = waited.StatusCode;
+            await output.ConfigureAwait(false);
+            var inspected = await client.Containers.InspectContainerAsync(containerId).ConfigureAwait(false);
+            outOfMemory = inspected.State?.OOMKilled ?? false;
+        }
+        catch (Exception e) when (DockerConnection.IsUnreachable(e) && !IsAborted)
+        {
+            var lost = engine.DaemonLost(e, "while the task ran");
+            log.WriteErrorLine(lost.Message);
+            throw lost;
+        }
+
+        bool killed;
+        lock (gate)
+        {
+            if (state == State.Running)
+            {
+                state = State.Finished;
+            }
+
+            killed = state == State.Killed;
+        }
+
+        if (outOfMemory)
+        {
+            var limit = engine.Settings.MemoryBytes is { } bytes ? $" of {bytes / (1024 * 1024)} MiB" : string.Empty;
+            log.WriteErrorLine($"The task ran out of memory: the container reached its memory limit{limit} and the kernel killed it (out of memory).");
+        }
+
+        var success = !killed && !outOfMemory && exitCode == 0;
+        return new DockerResultSet(new ContainerFiles(client, containerId, workingDirectory), success, killed ? null : (int)exitCode, RemoveAsync);
+    }
+
+    /// <summary>Copies the container's terminal into the log, as raw bytes, until the container ends.</summary>
+    private async Task PumpAsync()
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        try
+        {
+            while (true)
+            {
+                var read = await terminal.ReadOutputAsync(buffer, 0, buffer.Length, CancellationToken.None).ConfigureAwait(false);
+                if (read.EOF)
+                {
+                    return;
+                }
+
+                await log.WriteAsync(buffer.AsMemory(0, read.Count)).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // The connection broke (the daemon went away, or the sandbox was disposed): waiting tells which.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

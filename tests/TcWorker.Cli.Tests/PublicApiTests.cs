@@ -45,7 +45,7 @@ public sealed class PublicApiTests
     [MemberData(nameof(ShippedPackages))]
     public void The_public_api_of_the_package_is_approved(string packageId)
     {
-        var api = Describe(Shipped.Value[packageId]).ReplaceLineEndings("\n");
+        var api = WithoutCallerInfo(Describe(Shipped.Value[packageId]).ReplaceLineEndings("\n"));
         var approvedPath = ApprovedPath(packageId);
         var receivedPath = approvedPath[..^".approved.txt".Length] + ".received.txt";
         var approved = File.Exists(approvedPath) ? File.ReadAllText(approvedPath).ReplaceLineEndings("\n") : null;
@@ -60,6 +60,13 @@ public sealed class PublicApiTests
             ? $"{packageId} is shipped but has no approved public API. Review {receivedPath} and copy it to {approvedPath}."
             : $"The public API of {packageId} changed. Review {receivedPath} and, if intended, copy it over {approvedPath}.");
     }
+
+    /// <summary>
+    /// xunit v3 fills its test attributes' caller-info parameters (source file and line) at compile time: where
+    /// the package was built, not what it offers, so they are left out.
+    /// </summary>
+    private static string WithoutCallerInfo(string api) =>
+        System.Text.RegularExpressions.Regex.Replace(api, @"\[Xunit\.(Fact|Theory)\(""[^""]*"", \d+\)\]", "[Xunit.$1]");
 
     /// <summary>
     /// PublicApiGenerator reads the file itself and looks for what it references in the file's folder, so the

@@ -37,6 +37,14 @@ public sealed record LocalQueueOptions
     public bool AllowAnonymous { get; init; }
 
     /// <summary>
+    /// The scopes of the deployment's anonymous role, granted to every call with or without credentials
+    /// (after an <c>authorizedScopes</c> restriction), as Taskcluster grants <c>assume:anonymous</c> to
+    /// every call. By default what public deployments grant for reading: <c>queue:get-artifact:public/*</c>
+    /// and <c>index:find-task:*</c>. Empty: callers have only their own scopes.
+    /// </summary>
+    public IReadOnlyList<string> AnonymousScopes { get; init; } = ["queue:get-artifact:public/*", "index:find-task:*"];
+
+    /// <summary>
     /// Optional JSON file of further permanent clients:
     /// <c>[{"clientId": "...", "accessToken": "...", "scopes": ["..."], "expires": "ISO date"?}]</c>.
     /// </summary>

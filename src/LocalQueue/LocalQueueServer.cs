@@ -169,6 +169,7 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
     private static void Validate(LocalQueueOptions options)
     {
         ArgumentNullException.ThrowIfNull(options.TrustedProxies, "options.TrustedProxies");
+        ArgumentNullException.ThrowIfNull(options.AnonymousScopes, "options.AnonymousScopes");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxConnections, "options.MaxConnections");
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.RequestHeadersTimeout, TimeSpan.Zero, "options.RequestHeadersTimeout");
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.RequestBodyTimeout, TimeSpan.Zero, "options.RequestBodyTimeout");

@@ -39,6 +39,11 @@ internal static class QueueCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var maxConnections = new Option<int?>("--max-connections") { Description = "The most connections served at once (default 1000); more wait in the listen backlog." };
+        var anonymousScope = new Option<string[]>("--anonymous-scope")
+        {
+            Description = "A scope of the anonymous role, granted to every call (repeatable; replaces the default queue:get-artifact:public/* and index:find-task:*; give it an empty value for none).",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var command = new Command("serve", "Serve a Taskcluster-compatible queue until SIGTERM or SIGINT. Prints its root URL; the root client's credentials go to <data>/credentials.env (mode 600), ready to be sourced.")
         {
             listen,
@@ -53,6 +58,7 @@ internal static class QueueCommand
             s3PathStyle,
             trustedProxy,
             maxConnections,
+            anonymousScope,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -96,6 +102,11 @@ internal static class QueueCommand
                 MaxConnections = parse.GetValue(maxConnections) is { } max and > 0 ? max
                     : parse.GetValue(maxConnections) is null ? 1000 : throw new CliException(ExitCodes.Usage, "--max-connections must be a positive number"),
             };
+            if (parse.GetValue(anonymousScope) is { Length: > 0 } anonymous)
+            {
+                options = options with { AnonymousScopes = [.. anonymous.Where(s => s.Length > 0)] };
+            }
+
             using var loggerFactory = WorkCommand.CreateLoggerFactory();
             await using var server = await LocalQueueServer.StartAsync(options, loggerFactory, cancellationToken).ConfigureAwait(false);
             var credentials = Path.Combine(folder, "credentials.env");

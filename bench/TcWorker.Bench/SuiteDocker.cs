@@ -126,6 +126,8 @@ internal static partial class Suite
             await Harness.RunWorkerAsync(DockerConfig(harness, consumers, ids.Count), lifetime);
         }
 
+        // The engine's own name for the loaded image (the bench image itself): only this run's, by id.
+        await Spawner.TimeCheckedAsync("sh", "-c", $"id=$(docker image inspect -f '{{{{.Id}}}}' {DockerImage} | cut -c8-19); docker images --filter 'reference=tcworker/task-image:*' --format '{{{{.ID}}}} {{{{.Repository}}}}:{{{{.Tag}}}}' | awk -v id=$id '$1 == id {{print $2}}' | xargs -r docker rmi > /dev/null");
         return Stats.Median((await RunDurationsAsync(harness, ids)).Skip(1));
     }
 

@@ -1,4 +1,3 @@
-using Docker.DotNet;
 using Docker.DotNet.Models;
 using Newtonsoft.Json.Linq;
 using TcWorker.Errors;
@@ -23,27 +22,8 @@ public sealed class ArtifactImageFixture : IAsyncLifetime
     {
         if (Queue is not null)
         {
+            await Queue.RemoveLoadedAsync(DockerDaemon.Current!.RequiredClient);
             await Queue.DisposeAsync();
-            await RemoveLoadedAsync(DockerDaemon.Current!.RequiredClient);
-        }
-    }
-
-    /// <summary>Removes the images the engine loaded from artifacts, so that the next load has to bring the image's layers itself.</summary>
-    internal static async Task RemoveLoadedAsync(DockerClient docker)
-    {
-        foreach (var image in await docker.Images.ListImagesAsync(new ImagesListParameters { All = true }))
-        {
-            if (image.RepoTags?.Any(t => t.StartsWith("tcworker/task-image:", StringComparison.Ordinal)) == true)
-            {
-                try
-                {
-                    await docker.Images.DeleteImageAsync(image.ID, new ImageDeleteParameters { Force = true });
-                }
-                catch (DockerApiException)
-                {
-                    // Still used by a container being removed; the load then reuses its layers.
-                }
-            }
         }
     }
 }
@@ -70,7 +50,8 @@ public sealed class ArtifactImageTests(DockerDaemon daemon, ArtifactImageFixture
     public async Task A_task_image_runs_from_a_docker_save_tarball_in_each_compression_and_from_an_oci_layout(string path)
     {
         var queue = Queue;
-        await ArtifactImageFixture.RemoveLoadedAsync(daemon.RequiredClient);
+        // So that this load has to bring the image's layers itself.
+        await queue.RemoveLoadedAsync(daemon.RequiredClient);
         await using var engine = await EngineFixture.StartAsync();
         var task = await queue.ClaimAsync(engine.NewTask(), TaskImage(queue.ImageTaskId, path));
         var log = await RunAsync(engine, task);

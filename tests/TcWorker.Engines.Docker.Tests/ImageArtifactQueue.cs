@@ -25,11 +25,12 @@ internal sealed class ImageArtifactQueue : IAsyncDisposable
     public const string Pool = "tcw-test/images";
     private const string Repository = "tcw-test/artifact";
 
-    private ImageArtifactQueue(LocalQueueServer server, TaskclusterClient root, string imageTaskId)
+    private ImageArtifactQueue(LocalQueueServer server, TaskclusterClient root, string imageTaskId, string imageId)
     {
         Server = server;
         Root = root;
         ImageTaskId = imageTaskId;
+        ImageId = imageId;
     }
 
     public LocalQueueServer Server { get; }
@@ -39,6 +40,9 @@ internal sealed class ImageArtifactQueue : IAsyncDisposable
     /// <summary>The task whose artifacts are the images.</summary>
     public string ImageTaskId { get; }
 
+    /// <summary>The id of the published image: its own (an import of this run), whatever names the engine gives it when loaded.</summary>
+    public string ImageId { get; }
+
     /// <summary>
     /// Builds the image (a busybox whose default command prints <see cref="Output"/>), saves it, removes it
     /// from the daemon (only a load can bring it back), and publishes it.
@@ -46,6 +50,7 @@ internal sealed class ImageArtifactQueue : IAsyncDisposable
     public static async Task<ImageArtifactQueue> StartAsync(DockerClient docker)
     {
         await DockerDaemon.ImportBusyboxAsync(docker, Repository, "1", Output);
+        var imageId = (await docker.Images.InspectImageAsync($"{Repository}:1")).ID;
         byte[] saved;
         using (var memory = new MemoryStream())
         {
@@ -81,7 +86,7 @@ internal sealed class ImageArtifactQueue : IAsyncDisposable
         }
 
         await root.WithCredentials(claim.Credentials).Queue.ReportCompletedAsync(taskId, 0);
-        return new ImageArtifactQueue(server, root, taskId);
+        return new ImageArtifactQueue(server, root, taskId, imageId);
     }
 
     /// <summary>Creates a task that depends on the image task, with these scopes and payload image, and claims it.</summary>
@@ -94,6 +99,18 @@ internal sealed class ImageArtifactQueue : IAsyncDisposable
         var claim = Assert.Single((await Claim(Root)).Tasks);
         Assert.Equal(taskId, claim.Status.TaskId);
         return new ClaimedTaskContext(claim, Server.RootUrl, log);
+    }
+
+    /// <summary>Removes the published image from the daemon, with every name the engine gave it when loading it.</summary>
+    public async Task RemoveLoadedAsync(DockerClient docker)
+    {
+        try
+        {
+            await docker.Images.DeleteImageAsync(ImageId, new ImageDeleteParameters { Force = true });
+        }
+        catch (DockerImageNotFoundException)
+        {
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -126,6 +126,40 @@ public sealed class MountsTests(MountsFixture fixture) : IClassFixture<MountsFix
         Assert.Equal(other, await ListingAsync(last));
     }
 
+    [Fact]
+    public async Task A_cache_is_purged_when_its_task_exceeds_maxRunTime()
+    {
+        var name = "cache-" + Guid.NewGuid().ToString("N")[..8];
+        var cache = new JArray { new JObject { ["cacheName"] = name, ["directory"] = "cache" } };
+        string[] scopes = [$"generic-worker:cache:{name}"];
+        var slow = await CreateAsync(cache, "touch cache/slow; echo LIST $(ls cache); sleep 30", scopes, maxRunTime: 1);
+        var next = await CreateAsync(cache, "echo LIST $(ls cache)", scopes, after: [slow]);
+        await RunWorkerAsync(tasks: 2);
+
+        Assert.Equal("failed", (await Deployment.StatusAsync(slow)).Runs[0].State);
+        Assert.Equal("LIST slow", await ListingAsync(slow));
+        Assert.Equal("LIST", await ListingAsync(next));
+    }
+
+    [Fact]
+    public async Task Downloads_are_kept_by_source_and_reused_only_by_tasks_that_may_read_them()
+    {
+        var mount = new JArray { Mount("directory", "p", Artifact("private/p.tar"), "tar") };
+        const string Script = "cat p/dir/hello.txt";
+        var first = await CreateAsync(mount, Script, ["queue:get-artifact:private/p.tar"]);
+        var second = await CreateAsync(mount, Script, ["queue:get-artifact:private/p.tar"], after: [fixture.ProducerId, first]);
+        var unauthorized = await CreateAsync(mount, Script, [], after: [fixture.ProducerId, second]);
+        await RunWorkerAsync(tasks: 3);
+
+        Assert.DoesNotContain("kept from an earlier download", await fixture.LogAsync(first), StringComparison.Ordinal);
+        Assert.Contains("kept from an earlier download", await fixture.LogAsync(second), StringComparison.Ordinal);
+        Assert.Equal("completed", (await Deployment.StatusAsync(second)).Runs[0].State);
+        var refused = await fixture.LogAsync(unauthorized);
+        Assert.Equal("malformed-payload", (await Deployment.StatusAsync(unauthorized)).Runs[0].ReasonResolved);
+        Assert.Contains("it lacks the scope queue:get-artifact:private/p.tar", refused, StringComparison.Ordinal);
+        Assert.DoesNotContain("hello", refused, StringComparison.Ordinal);
+    }
+
     private async Task<string> ListingAsync(string taskId)
     {
         var log = await fixture.LogAsync(taskId);
@@ -156,13 +190,13 @@ public sealed class MountsTests(MountsFixture fixture) : IClassFixture<MountsFix
         return Convert.ToBase64String(buffer.ToArray());
     }
 
-    private Task<string> CreateAsync(JArray mounts, string script, string[] scopes, bool depend = true, string[]? after = null, int[]? purgeCodes = null)
+    private Task<string> CreateAsync(JArray mounts, string script, string[] scopes, bool depend = true, string[]? after = null, int[]? purgeCodes = null, int maxRunTime = 60)
     {
         var payload = new JObject
         {
             ["command"] = new JArray { new JArray("sh", "-c", script) },
             ["mounts"] = mounts,
-            ["maxRunTime"] = 60,
+            ["maxRunTime"] = maxRunTime,
         };
         if (purgeCodes is not null)
         {

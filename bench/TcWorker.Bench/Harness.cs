@@ -74,7 +74,7 @@ internal sealed class Harness : IAsyncDisposable
         CreateTaskAsync(taskQueueId, new JObject { ["command"] = new JArray { new JArray(command) }, ["maxRunTime"] = 600 });
 
     /// <summary>Creates a task with the given payload (say, a docker-worker one).</summary>
-    public async Task<string> CreateTaskAsync(string taskQueueId, JObject payload)
+    public async Task<string> CreateTaskAsync(string taskQueueId, JObject payload, IReadOnlyList<string>? scopes = null)
     {
         var taskId = Slugid.Nice();
         var now = DateTimeOffset.UtcNow;
@@ -85,6 +85,7 @@ internal sealed class Harness : IAsyncDisposable
             ["deadline"] = now.AddHours(1).ToString("O"),
             ["retries"] = 0,
             ["payload"] = payload,
+            ["scopes"] = new JArray(scopes ?? []),
             ["metadata"] = new JObject { ["name"] = "bench", ["description"] = "bench", ["owner"] = "bench@example.com", ["source"] = "https://example.com/bench" },
         });
         return taskId;

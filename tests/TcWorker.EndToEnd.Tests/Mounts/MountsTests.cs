@@ -65,6 +65,8 @@ public sealed class MountsTests(MountsFixture fixture) : IClassFixture<MountsFix
                 Mount("file", "url.txt", new JObject { ["url"] = new Uri(fixture.Url, "url.txt").ToString(), ["sha256"] = zeros }), [], false),
             ("[mounts] readOnlyDirectory 'dotdot': the archive's entry '../escaped.txt' leads outside the target folder",
                 Mount("directory", "dotdot", new JObject { ["base64"] = MountsFixture.TarBase64(MountsFixture.File("ok.txt", "ok"), MountsFixture.File("../escaped.txt", "x")) }, "tar"), [], false),
+            ("[mounts] readOnlyDirectory 'zip-slip': the archive's entry '../zipped.txt' leads outside the target folder",
+                Mount("directory", "zip-slip", new JObject { ["base64"] = ZipBase64("ok.txt", "../zipped.txt") }, "zip"), [], false),
             ("[mounts] readOnlyDirectory 'absolute': the archive's entry '/tmp/escaped.txt' is an absolute path",
                 Mount("directory", "absolute", new JObject { ["base64"] = MountsFixture.TarBase64(MountsFixture.File("/tmp/escaped.txt", "x")) }, "tar"), [], false),
             ("[mounts] readOnlyDirectory 'links': the archive's entry 'here/up' leads outside the target folder through a symbolic link",
@@ -177,6 +179,22 @@ public sealed class MountsTests(MountsFixture fixture) : IClassFixture<MountsFix
         }
 
         return mount;
+    }
+
+    /// <summary>A zip archive made in memory whose entries have the given names, as base64.</summary>
+    private static string ZipBase64(params string[] names)
+    {
+        using var buffer = new MemoryStream();
+        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var name in names)
+            {
+                using var writer = new StreamWriter(zip.CreateEntry(name).Open());
+                writer.Write("x");
+            }
+        }
+
+        return Convert.ToBase64String(buffer.ToArray());
     }
 
     private static string Gzip(string text)

@@ -118,7 +118,7 @@ internal static partial class Suite
         var ids = new List<string>();
         for (var i = 0; i <= options.DockerTasks; i++)
         {
-            ids.Add(await harness.CreateTaskAsync(consumers, new JObject { ["image"] = image, ["command"] = new JArray("true"), ["maxRunTime"] = 600 }, imageTask));
+            ids.Add(await harness.CreateTaskAsync(consumers, new JObject { ["image"] = image, ["command"] = new JArray("true"), ["maxRunTime"] = 600 }, dependencies: [imageTask]));
         }
 
         using (var lifetime = new WorkerLifetime())

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using Docker.DotNet;
+using Docker.DotNet.NativeHttp;
 using Docker.DotNet.X509;
 using TcWorker.Errors;
 
@@ -21,7 +22,17 @@ internal static class DockerConnection
     public static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Creates a client; <paramref name="apiVersion"/> null sends unversioned requests (the daemon's own version).</summary>
-    public static DockerClient CreateClient(DockerSettings settings, Version? apiVersion)
+    public static DockerClient CreateClient(DockerSettings settings, Version? apiVersion) => CreateClient(settings, apiVersion, forFiles: false);
+
+    /// <summary>
+    /// Creates a client for reading files out of containers (the archive API). On a Unix socket it uses .NET's
+    /// own HTTP stack: the library's default transport there closes a long streamed response (a file of more
+    /// than about a hundred kilobytes) before its end. It cannot take over a connection (attach, exec), so the
+    /// engine's main client keeps the default transport.
+    /// </summary>
+    public static DockerClient CreateFileClient(DockerSettings settings, Version? apiVersion) => CreateClient(settings, apiVersion, forFiles: true);
+
+    private static DockerClient CreateClient(DockerSettings settings, Version? apiVersion, bool forFiles)
     {
         var builder = new DockerClientBuilder()
             .WithEndpoint(settings.Endpoint.Scheme == "tcp" && settings.Tls is not null ? new UriBuilder(settings.Endpoint) { Scheme = "https" }.Uri : settings.Endpoint)
@@ -32,7 +43,7 @@ internal static class DockerConnection
             builder = builder.WithAuthProvider(CreateTlsCredentials(tls));
         }
 
-        return builder.Build();
+        return forFiles && settings.Endpoint.Scheme == "unix" ? builder.WithTransportOptions(new NativeHttpTransportOptions()).Build() : builder.Build();
     }
 
     /// <summary>

@@ -19,6 +19,7 @@ internal sealed partial class DockerEngine : IEngine
     private readonly IWorkerEnvironment environment;
     private readonly ILogger logger;
     private DockerClient? client;
+    private DockerClient? fileClient;
     private ImageStore? images;
     private ArtifactImages? artifactImages;
     private readonly HashSet<string> volumeIds = new(StringComparer.Ordinal);
@@ -47,6 +48,9 @@ internal sealed partial class DockerEngine : IEngine
 
     /// <summary>The client; throws until <see cref="StartAsync"/> has run.</summary>
     internal DockerClient Client => client ?? throw new InvalidOperationException("The docker engine has not been started (IEngine.StartAsync).");
+
+    /// <summary>The client that reads files out of containers (see <see cref="DockerConnection.CreateFileClient"/>); throws until <see cref="StartAsync"/> has run.</summary>
+    internal DockerClient FileClient => fileClient ?? throw new InvalidOperationException("The docker engine has not been started (IEngine.StartAsync).");
 
     internal WorkerIdentity Identity => environment.Identity;
 
@@ -80,6 +84,7 @@ internal sealed partial class DockerEngine : IEngine
         ApiVersion = version;
         images = new ImageStore(started, Settings, environment.Collector, environment.Time);
         artifactImages = new ArtifactImages(started, images, Settings, environment.Storage, environment.Time);
+        Interlocked.Exchange(ref fileClient, DockerConnection.CreateFileClient(Settings, version))?.Dispose();
         Interlocked.Exchange(ref client, started)?.Dispose();
     }
 
@@ -205,6 +210,7 @@ internal sealed partial class DockerEngine : IEngine
         images?.UnregisterAll();
         artifactImages?.Dispose();
         Interlocked.Exchange(ref client, null)?.Dispose();
+        Interlocked.Exchange(ref fileClient, null)?.Dispose();
         return ValueTask.CompletedTask;
     }
 

@@ -257,7 +257,7 @@ internal sealed class DockerSandbox : ISandbox
         }
 
         var success = !killed && !outOfMemory && exitCode == 0;
-        return new DockerResultSet(new ContainerFiles(client, containerId, workingDirectory), success, killed ? null : (int)exitCode, RemoveAsync);
+        return new DockerResultSet(new ContainerFiles(engine.FileClient, containerId, workingDirectory), success, killed ? null : (int)exitCode, RemoveAsync);
     }
 
     /// <summary>Copies the container's terminal into the log, as raw bytes, until the container ends.</summary>

@@ -287,6 +287,22 @@ public sealed class DockerEngineTests(DockerDaemon daemon)
     }
 
     [SkippableFact]
+    public async Task A_file_of_several_megabytes_is_read_whole_from_the_container()
+    {
+        _ = Docker;
+        await using var engine = await EngineFixture.StartAsync(DockerTests.Config(new JObject { ["workingDirectory"] = "/work" }));
+        var (result, task) = await engine.RunAsync(DockerTests.Shell("mkdir -p /work && yes 0123456789abcdef | head -c 3000000 > /work/big.txt"));
+        await using (result)
+        {
+            Assert.True(result.Success, task.LogText);
+            var text = await ReadAsync(await result.OpenFileAsync("big.txt"));
+            Assert.Equal(3_000_000, text.Length);
+            Assert.StartsWith("0123456789abcdef\n0123", text, StringComparison.Ordinal);
+            Assert.Equal(3_000_000 / 17, text.Count(c => c == '\n'));
+        }
+    }
+
+    [SkippableFact]
     public async Task A_terminal_shell_takes_input_and_an_aborted_shell_stops()
     {
         _ = Docker;

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Globalization;
 
 namespace TcWorker.Engines;
 
@@ -17,9 +18,12 @@ public sealed class TaskProcessGroup : IAsyncDisposable
 {
     /// <summary>
     /// Stops itself so that the worker can move it into the group before it runs anything of the task, then becomes
-    /// the task's command ($0 and the arguments after it).
+    /// the task's command ($0 and the arguments after it), without the variables the shell itself exports.
     /// </summary>
-    private const string Wrapper = "kill -STOP $$; exec \"$0\" \"$@\"";
+    private const string Wrapper = "kill -STOP $$; {0}exec \"$0\" \"$@\"";
+
+    /// <summary>What a POSIX shell adds to the environment of the commands it executes (bash also adds <c>_</c>, which it cannot be kept from).</summary>
+    private static readonly string[] ShellVariables = ["PWD", "OLDPWD", "SHLVL"];
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan EmptyTimeout = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan ReapTimeout = TimeSpan.FromSeconds(1);
@@ -55,7 +59,8 @@ public sealed class TaskProcessGroup : IAsyncDisposable
     /// moved it into the group and then executes <paramref name="startInfo"/>'s file with its arguments: so
     /// <paramref name="startInfo"/> is changed (its <see cref="ProcessStartInfo.FileName"/> becomes <c>/bin/sh</c> and
     /// its <see cref="ProcessStartInfo.ArgumentList"/> gains three arguments in front), and its file must be a path, not
-    /// a name to find on PATH. Everything else (user, environment, redirection) applies as set.
+    /// a name to find on PATH. Everything else (user, environment, redirection) applies as set; where <c>/bin/sh</c> is
+    /// bash, the process also finds the variable <c>_</c> in its environment.
     /// </summary>
     /// <param name="startInfo">How to start the process; <see cref="ProcessStartInfo.UseShellExecute"/> must be false and <see cref="ProcessStartInfo.Arguments"/> empty (use the argument list).</param>
     /// <returns>The started process, in the group, running; the caller disposes it.</returns>
@@ -72,9 +77,10 @@ public sealed class TaskProcessGroup : IAsyncDisposable
         }
 
         var target = startInfo.FileName;
+        var added = ShellVariables.Where(name => !startInfo.Environment.ContainsKey(name)).ToList();
         startInfo.FileName = "/bin/sh";
         startInfo.ArgumentList.Insert(0, "-c");
-        startInfo.ArgumentList.Insert(1, Wrapper);
+        startInfo.ArgumentList.Insert(1, string.Format(CultureInfo.InvariantCulture, Wrapper, added.Count == 0 ? "" : "unset " + string.Join(' ', added) + "; "));
         startInfo.ArgumentList.Insert(2, target);
         var process = Process.Start(startInfo) ?? throw new Win32Exception($"{target} did not start.");
         try

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -13,10 +12,11 @@ namespace TcWorker.Engines;
 /// <remarks>
 /// <para>
 /// On Linux the worker process also becomes a child subreaper (PR_SET_CHILD_SUBREAPER), so orphans of a task are
-/// re-parented to it rather than to init, and it reaps them: when a group is killed, every process that was in it
-/// and every zombie its members had not waited for; in between, once a second, any zombie child that stayed one
-/// since the last look and was not started through <see cref="System.Diagnostics.Process"/> by a group (whose
-/// exit code belongs to its <c>Process</c>).
+/// re-parented to it rather than to init (which may not reap them: a container's first process rarely does), and
+/// it reaps them: once a second, and when a group is killed until every process that was in it is gone. It never
+/// reaps a child that <see cref="System.Diagnostics.Process"/> started, whose exit code belongs to its <c>Process</c>:
+/// it checks the runtime's table of those children under the runtime's own lock, and where this runtime has no
+/// such table it does not become a subreaper (orphans then go to init, as without containment).
 /// </para>
 /// <para>
 /// Control groups need root (or a delegated hierarchy) and Linux. When none can be used, <see cref="Kind"/> is
@@ -31,10 +31,7 @@ public sealed class ProcessContainment : IDisposable
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(1);
     private readonly CgroupHost? host;
     private readonly TimeProvider time;
-    private readonly ConcurrentDictionary<int, byte> started = new();
-    private readonly Lock sweepGate = new();
     private readonly ITimer? sweep;
-    private Dictionary<int, ulong> zombiesSeen = [];
 
     private ProcessContainment(CgroupHost? host, string description, bool subreaper, TimeProvider time)
     {
@@ -44,7 +41,7 @@ public sealed class ProcessContainment : IDisposable
         IsSubreaper = subreaper;
         if (subreaper)
         {
-            sweep = time.CreateTimer(_ => ReapOrphans(), null, SweepInterval, SweepInterval);
+            sweep = time.CreateTimer(_ => ManagedChildren.ReapOrphans(), null, SweepInterval, SweepInterval);
         }
     }
 
@@ -86,7 +83,7 @@ public sealed class ProcessContainment : IDisposable
 
         var hashed = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(scope)))[..16];
         var host = CgroupHost.Detect(Path.Combine(RootName, hashed), preferUnified, time, out var description);
-        return new ProcessContainment(host, description, ProcessSignals.BecomeSubreaper(), time);
+        return new ProcessContainment(host, description, ManagedChildren.CanReap && ProcessSignals.BecomeSubreaper(), time);
     }
 
     /// <summary>
@@ -162,46 +159,5 @@ public sealed class ProcessContainment : IDisposable
     {
         sweep?.Dispose();
         host?.TryRemoveScope();
-    }
-
-    /// <summary>A process a group started itself: its <see cref="System.Diagnostics.Process"/> reaps it.</summary>
-    internal void AddStarted(int pid) => started.TryAdd(pid, 0);
-
-    internal void RemoveStarted(int pid) => started.TryRemove(pid, out _);
-
-    internal bool WasStarted(int pid) => started.ContainsKey(pid);
-
-    /// <summary>
-    /// Reaps the zombie children of this process that were zombies at the previous call too (same start time) and that
-    /// no group started: orphans of the tasks whose death nobody else waits for.
-    /// </summary>
-    /// <returns>How many were reaped.</returns>
-    internal int ReapOrphans()
-    {
-        lock (sweepGate)
-        {
-            var self = Environment.ProcessId;
-            var now = new Dictionary<int, ulong>();
-            var reaped = 0;
-            foreach (var entry in ProcessTable.All())
-            {
-                if (!entry.IsZombie || entry.ParentPid != self || WasStarted(entry.Pid))
-                {
-                    continue;
-                }
-
-                if (zombiesSeen.TryGetValue(entry.Pid, out var start) && start == entry.StartTime)
-                {
-                    reaped += ProcessTable.Reap(entry) ? 1 : 0;
-                }
-                else
-                {
-                    now[entry.Pid] = entry.StartTime;
-                }
-            }
-
-            zombiesSeen = now;
-            return reaped;
-        }
     }
 }

@@ -63,7 +63,7 @@ internal static partial class ProcessTable
 
     /// <summary>
     /// Reaps <paramref name="entry"/> if it still is that zombie child of this process (same start time), without
-    /// blocking. Never call it for a process that <see cref="System.Diagnostics.Process"/> started: its exit code would be lost.
+    /// blocking. Never call it for a process that <see cref="System.Diagnostics.Process"/> started (see <see cref="ManagedChildren"/>).
     /// </summary>
     /// <returns>Whether it was reaped.</returns>
     public static bool Reap(ProcessEntry entry)

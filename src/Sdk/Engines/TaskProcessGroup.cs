@@ -28,17 +28,14 @@ public sealed class TaskProcessGroup : IAsyncDisposable
     private static readonly TimeSpan EmptyTimeout = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan ReapTimeout = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(5);
-    private readonly ProcessContainment owner;
     private readonly Cgroup cgroup;
     private readonly TimeProvider time;
-    private readonly List<int> startedHere = [];
     private readonly SemaphoreSlim killing = new(1, 1);
     private readonly HashSet<ProcessEntry> noted = [];
     private int disposed;
 
     internal TaskProcessGroup(ProcessContainment owner, Cgroup cgroup, string name, int? maxProcesses, TimeProvider time)
     {
-        this.owner = owner;
         this.cgroup = cgroup;
         this.time = time;
         Name = name;
@@ -85,12 +82,6 @@ public sealed class TaskProcessGroup : IAsyncDisposable
         var process = Process.Start(startInfo) ?? throw new Win32Exception($"{target} did not start.");
         try
         {
-            owner.AddStarted(process.Id);
-            lock (startedHere)
-            {
-                startedHere.Add(process.Id);
-            }
-
             WaitUntilStopped(process.Id, target);
             cgroup.Join(process.Id);
             // Only this worker (root) or the task's own user can continue it early; if that happened it may have run
@@ -186,16 +177,6 @@ public sealed class TaskProcessGroup : IAsyncDisposable
         {
             // The hierarchy went away; nothing is left to remove.
         }
-        finally
-        {
-            lock (startedHere)
-            {
-                foreach (var pid in startedHere)
-                {
-                    owner.RemoveStarted(pid);
-                }
-            }
-        }
     }
 
     internal bool TryRemove() => cgroup.TryRemove();
@@ -207,7 +188,7 @@ public sealed class TaskProcessGroup : IAsyncDisposable
     private void Note(IReadOnlyList<int> members)
     {
         var set = members.ToHashSet();
-        var found = ProcessTable.All().Where(e => (set.Contains(e.Pid) || (e.IsZombie && set.Contains(e.ParentPid))) && !owner.WasStarted(e.Pid));
+        var found = ProcessTable.All().Where(e => set.Contains(e.Pid) || (e.IsZombie && set.Contains(e.ParentPid)));
         lock (noted)
         {
             noted.UnionWith(found);
@@ -230,7 +211,7 @@ public sealed class TaskProcessGroup : IAsyncDisposable
         return true;
     }
 
-    /// <summary>Reaps each noted process once it is a zombie child of the worker; stops when none is left to wait for.</summary>
+    /// <summary>Reaps the worker's orphans until every noted process is gone (the ones <see cref="Process"/> started are its to reap).</summary>
     private async Task ReapAsync(CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + ReapTimeout;
@@ -238,7 +219,8 @@ public sealed class TaskProcessGroup : IAsyncDisposable
         {
             lock (noted)
             {
-                noted.RemoveWhere(e => ProcessTable.Reap(e) || ProcessTable.Read(e.Pid) is not { } now || now.StartTime != e.StartTime);
+                ManagedChildren.ReapOrphans();
+                noted.RemoveWhere(e => ProcessTable.Read(e.Pid) is not { } now || now.StartTime != e.StartTime);
                 if (noted.Count == 0 || time.GetUtcNow() >= deadline)
                 {
                     return;

@@ -25,8 +25,17 @@ public sealed class ProcessContainmentTests
             using var shell = group.Start(Shell($"env -i setsid sh -c '(sleep {seconds} &) &'; echo started"));
             Assert.Equal("started", await shell.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)));
             await HostProcesses.WaitForAsync("sleep " + seconds, 1);
-            var members = group.GetProcessIds();
-            Assert.All(HostProcesses.WithCommandLine("sleep " + seconds), pid => Assert.Contains(pid, members));
+            // Read in that order, a process forked between the two reads is a member but not yet seen, never the reverse.
+            var deadline = DateTime.UtcNow.AddSeconds(5);
+            List<int> outside;
+            do
+            {
+                var running = HostProcesses.WithCommandLine("sleep " + seconds);
+                var members = group.GetProcessIds();
+                outside = [.. running.Except(members)];
+            }
+            while (outside.Count > 0 && DateTime.UtcNow < deadline);
+            Assert.Empty(outside);
 
             Assert.True(await group.KillAllAsync());
             Assert.Empty(HostProcesses.WithCommandLine("sleep " + seconds));

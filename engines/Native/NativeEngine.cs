@@ -194,7 +194,7 @@ internal sealed partial class NativeEngine : IEngine
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Each task's processes are held in its own control group ({Description})")]
     private static partial void LogControlGroups(ILogger logger, string description);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "No control group can hold the tasks' processes: {Reason}. What still holds: {Remaining}")]
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "No control group can hold the tasks' processes ({Reason}); what still holds: {Remaining}")]
     private static partial void LogNoControlGroups(ILogger logger, string reason, string remaining);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Removed {Count} control groups of tasks of a previous run, after killing their processes")]

@@ -106,12 +106,12 @@ internal sealed class CgroupHost
         }
         catch (UnauthorizedAccessException e)
         {
-            description = "the control group hierarchies are not writable (the worker must run as root, or be given a delegated hierarchy): " + e.Message;
+            description = "the control group hierarchies are not writable: the worker must run as root, or be given a delegated hierarchy; " + e.Message.TrimEnd('.');
             return null;
         }
         catch (IOException e)
         {
-            description = "cannot create the worker's control group: " + e.Message;
+            description = "cannot create the worker's control group: " + e.Message.TrimEnd('.');
             return null;
         }
 

@@ -99,6 +99,32 @@ public sealed class ContainmentTests() : EngineTestBase(() => new NativeEnginePr
         await abandoned.DisposeAsync();
     }
 
+    [SkippableFact]
+    public async Task A_task_user_cannot_move_its_processes_out_of_the_group()
+    {
+        SkipUnlessContained();
+        var engine = new NativeEngineProvider().Create(new EngineOptions
+        {
+            Config = new JObject { ["createUser"] = true, ["killGracePeriodSeconds"] = 0.5 },
+            Environment = Harness.Environment.Environment,
+            Logger = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+        });
+        await using (engine)
+        {
+            var task = Harness.NewTask();
+            await using var builder = await engine.CreateSandboxBuilderAsync(new SandboxOptions { Task = task, Payload = NativeEngineTests.Shell(
+                "grep -E ':(freezer|pids):' /proc/self/cgroup; for h in freezer pids; do echo $$ > /sys/fs/cgroup/$h/cgroup.procs 2>/dev/null && echo moved-$h; done; echo tried-$((2*2))") });
+            await using var sandbox = await builder.StartAsync();
+            await using var result = await sandbox.WaitForResultAsync();
+            Assert.True(result.Success, task.LogText);
+            Assert.Contains("tried-4", task.LogText, StringComparison.Ordinal);
+            Assert.DoesNotContain("moved-freezer", task.LogText, StringComparison.Ordinal);
+            Assert.DoesNotContain("moved-pids", task.LogText, StringComparison.Ordinal);
+            Assert.Matches(@":freezer:/tcworker/[0-9a-f]{16}/task-[0-9a-f]{16}\n", task.LogText);
+            Assert.Matches(@":pids:/tcworker/[0-9a-f]{16}/task-[0-9a-f]{16}\n", task.LogText);
+        }
+    }
+
     private static void SkipUnlessContained()
     {
         Skip.IfNot(OperatingSystem.IsLinux() && Environment.UserName == "root", "Control groups are tested on Linux as root.");

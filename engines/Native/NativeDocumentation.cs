@@ -28,18 +28,24 @@ internal static class NativeDocumentation
             all) is handed to the task; without `createUser` that is no barrier (see above). It holds
             `HOME` (the task directory), `PATH`
             (`/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`), `USER`, what plugins set
-            (`env` in the payload, `TASK_ID`, ...), and `TCW_SANDBOX_ID`, which marks the task's processes.
+            (`env` in the payload, `TASK_ID`, ...), and `TCW_SANDBOX_ID`, which marks the task's processes
+            where control groups are unavailable (see Processes).
             """),
         new("Processes", """
             When the task ends or is aborted, every process it started gets SIGTERM and, after
             `killGracePeriodSeconds` (default 5), SIGKILL: background jobs, `setsid` and double-forked
             daemons included. A kill (max run time) does the same with the grace period its caller gives
             (none for max run time); a task that traps SIGTERM may use it to save its work, but its result
-            stays unsuccessful, without an exit code. Processes are found by the `TCW_SANDBOX_ID` marker in their
-            initial environment and, with `createUser`, by their user id. A process that clears its
-            environment on exec (`env -i`) escapes the marker, and a chain of processes that fork and exit
-            faster than /proc can be scanned escapes the scans; use `createUser` to catch both: then every
-            process of the task user is killed at once (`kill(-1)` as that user), which no fork can outrun.
+            stays unsuccessful, without an exit code. On Linux with control groups (the worker runs as root)
+            each task has its own group, which every process it starts stays in whatever it does (`env -i`,
+            `setsid`, `nohup`, `disown`, double forks, daemons that close every descriptor); the SIGKILL
+            freezes, kills and thaws the whole group at once, and the group is removed. The worker reaps the
+            task's orphans: no zombie is left. `maxProcesses` (default 10000, threads included) caps the task's
+            processes: a task that reaches it (a fork bomb) is stopped and fails. Without control groups the
+            worker says so when it starts: processes are then found by the `TCW_SANDBOX_ID` marker in their
+            initial environment and, with `createUser`, by their user id; a process that clears its
+            environment (`env -i`) escapes the marker, so use `createUser`, whose kill (`kill(-1)` as the task
+            user) no fork can outrun.
             """),
         new("Artifacts", """
             Artifact paths are relative to the task directory. Symlinks inside it are followed; anything

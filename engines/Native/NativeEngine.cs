@@ -15,9 +15,13 @@ internal sealed partial class NativeEngine : IEngine
     private readonly TimeSpan gracePeriod;
     private readonly VolumeStore? volumes;
     private readonly ProxyListener proxies;
+    private readonly ProcessContainment containment;
+    private readonly int? maxProcesses;
 
-    private NativeEngine(IWorkerEnvironment environment, string tasksFolder, TaskUsers? users, TimeSpan gracePeriod, VolumeStore? volumes, ILogger logger)
+    private NativeEngine(IWorkerEnvironment environment, string tasksFolder, TaskUsers? users, TimeSpan gracePeriod, VolumeStore? volumes, ProcessContainment containment, int? maxProcesses, ILogger logger)
     {
+        this.containment = containment;
+        this.maxProcesses = maxProcesses;
         this.environment = environment;
         this.tasksFolder = tasksFolder;
         this.users = users;
@@ -78,7 +82,33 @@ internal sealed partial class NativeEngine : IEngine
 
         // Volumes are folders of the worker's temporary storage, handed between task users by owner changes (Linux).
         var volumes = OperatingSystem.IsLinux() ? new VolumeStore(options.Environment.Storage.CreateFolder("native-volumes")) : null;
-        return new NativeEngine(options.Environment, tasksFolder, createUser ? users : null, ProcessEngineSettings.GracePeriod(options.Config), volumes, options.Logger);
+        var containment = Contain(tasksFolder, createUser, options);
+        return new NativeEngine(
+            options.Environment, tasksFolder, createUser ? users : null, ProcessEngineSettings.GracePeriod(options.Config), volumes, containment,
+            ProcessEngineSettings.MaxProcesses(options.Config), options.Logger);
+    }
+
+    /// <summary>Finds the host's control groups, says what holds the tasks' processes, and removes the groups a crashed run left.</summary>
+    private static ProcessContainment Contain(string tasksFolder, bool createUser, EngineOptions options)
+    {
+        // Scoped by the task folder: another worker on this host (another storage root) keeps its groups.
+        var containment = ProcessContainment.Create(tasksFolder, options.Environment.Time);
+        if (containment.Kind == ProcessContainmentKind.None)
+        {
+            LogNoControlGroups(options.Logger, containment.Description, createUser
+                ? "every process of the task user is killed when the task ends (kill(-1) as that user), but there is no process limit"
+                : "only processes that keep the TCW_SANDBOX_ID marker in their environment are found and killed when the task ends (env -i escapes), and there is no process limit; use createUser");
+            return containment;
+        }
+
+        LogControlGroups(options.Logger, containment.Description);
+        var removed = containment.RemoveLeftoversAsync().GetAwaiter().GetResult();
+        if (removed > 0)
+        {
+            LogLeftoverGroups(options.Logger, removed);
+        }
+
+        return containment;
     }
 
     public async Task<ISandboxBuilder> CreateSandboxBuilderAsync(SandboxOptions options, CancellationToken cancellationToken = default)
@@ -97,7 +127,7 @@ internal sealed partial class NativeEngine : IEngine
         return new ProcessSandboxBuilder(
             workspace,
             taskEnvironment,
-            env => new NativeSandbox(commands, new ProcessSandboxOptions(workspace, env, options.Task.Log, gracePeriod, environment.Time)),
+            env => new NativeSandbox(commands, new ProcessSandboxOptions(workspace, env, options.Task.Log, gracePeriod, environment.Time, containment, maxProcesses)),
             new SandboxAttachments(workspace, volumes, proxies));
     }
 
@@ -113,7 +143,11 @@ internal sealed partial class NativeEngine : IEngine
         return Task.FromResult<IVolumeBuilder>((volumes ?? throw new FeatureNotSupportedException("volumes")).CreateBuilder(options));
     }
 
-    public ValueTask DisposeAsync() => proxies.DisposeAsync();
+    public ValueTask DisposeAsync()
+    {
+        containment.Dispose();
+        return proxies.DisposeAsync();
+    }
 
     private static List<string[]> ParseCommands(JObject payload)
     {
@@ -156,4 +190,13 @@ internal sealed partial class NativeEngine : IEngine
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Task users cannot reach their directories under {Folder}: a parent folder is not traversable by others (chmod o+x)")]
     private static partial void LogNotTraversable(ILogger logger, string folder);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Each task's processes are held in its own control group ({Description})")]
+    private static partial void LogControlGroups(ILogger logger, string description);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "No control group can hold the tasks' processes ({Reason}); what still holds: {Remaining}")]
+    private static partial void LogNoControlGroups(ILogger logger, string reason, string remaining);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Removed {Count} control groups of tasks of a previous run, after killing their processes")]
+    private static partial void LogLeftoverGroups(ILogger logger, int count);
 }

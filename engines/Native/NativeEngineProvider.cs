@@ -26,6 +26,7 @@ public sealed class NativeEngineProvider : IEngineProvider
                 ["description"] = "Run each task as a throwaway OS user (tcw-<random>) that owns the task directory and is deleted afterwards. Requires root. Linux is tested; macOS (dscl) and Windows are untested.",
             },
             [ProcessEngineSettings.GracePeriodKey] = ProcessEngineSettings.GracePeriodSchema,
+            [ProcessEngineSettings.MaxProcessesKey] = ProcessEngineSettings.MaxProcessesSchema,
         },
     };
 

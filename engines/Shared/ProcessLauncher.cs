@@ -39,9 +39,9 @@ internal static class ProcessLauncher
         return null;
     }
 
-    /// <summary>Starts a process with stdin, stdout and stderr redirected (stdin is never the worker's own).</summary>
-    /// <exception cref="Win32Exception">The process could not be started (not executable, user switch failed).</exception>
-    public static Process Start(string executable, IReadOnlyList<string> argv, string workingDirectory, IReadOnlyDictionary<string, string> environment, TaskUser? user)
+    /// <summary>Starts a process with stdin, stdout and stderr redirected (stdin is never the worker's own), in <paramref name="group"/> unless null.</summary>
+    /// <exception cref="Win32Exception">The process could not be started (not executable, user switch failed, not put into its group).</exception>
+    public static Process Start(string executable, IReadOnlyList<string> argv, string workingDirectory, IReadOnlyDictionary<string, string> environment, TaskUser? user, TaskProcessGroup? group = null)
     {
         var info = new ProcessStartInfo(executable)
         {
@@ -72,7 +72,7 @@ internal static class ProcessLauncher
             }
         }
 
-        return Process.Start(info) ?? throw new Win32Exception($"{executable} did not start.");
+        return group is not null ? group.Start(info) : Process.Start(info) ?? throw new Win32Exception($"{executable} did not start.");
     }
 
     private static IEnumerable<string> Candidates(string path)

@@ -10,6 +10,8 @@ namespace TcWorker.Engines.Shared;
 /// its initial environment carries the task's marker variable (inherited by every descendant that
 /// does not clear its environment on exec), or, with a per-task user, when it runs as that user.
 /// Elsewhere (untested) the started process trees are killed, and the user's processes with pkill.
+/// With the task's control group (<see cref="TaskProcessGroup"/>) its members are the task's processes, whatever
+/// their environment, and the group kills them all at once; the marker is then not used.
 /// </summary>
 /// <remarks>
 /// A scan of /proc takes longer than a fork: a chain of processes that each start the next and exit
@@ -33,13 +35,16 @@ internal sealed class ProcessReaper
     private readonly int? uid;
     private readonly TimeProvider time;
     private readonly List<Process> roots = [];
+    private readonly TaskProcessGroup? group;
 
     /// <param name="markerValue">The value of <see cref="MarkerVariable"/> in the task's environment, or null to find the user's processes only.</param>
     /// <param name="user">The task user, whose every process belongs to the task; null when the task runs as the worker's user.</param>
     /// <param name="time">The clock.</param>
-    public ProcessReaper(string? markerValue, TaskUser? user, TimeProvider time)
+    /// <param name="group">The task's control group, which then takes the marker's place; null for none.</param>
+    public ProcessReaper(string? markerValue, TaskUser? user, TimeProvider time, TaskProcessGroup? group = null)
     {
-        markerEntry = markerValue is null ? null : Encoding.UTF8.GetBytes($"{MarkerVariable}={markerValue}\0");
+        this.group = group;
+        markerEntry = markerValue is null || group is not null ? null : Encoding.UTF8.GetBytes($"{MarkerVariable}={markerValue}\0");
         this.user = user;
         uid = user?.Uid;
         this.time = time;
@@ -61,6 +66,15 @@ internal sealed class ProcessReaper
         if (!OperatingSystem.IsLinux())
         {
             return found;
+        }
+
+        if (group is not null)
+        {
+            found.AddRange(group.GetProcessIds());
+            if (uid is null)
+            {
+                return found;
+            }
         }
 
         var self = Environment.ProcessId;
@@ -116,6 +130,8 @@ internal sealed class ProcessReaper
     /// <returns>Whether no task process is left (see <see cref="KillAllAsync"/>).</returns>
     public async Task<bool> TerminateAllAsync(TimeSpan grace)
     {
+        // The group notes who its members (and their zombies) are, to reap them once they are orphans.
+        group?.TerminateAll();
         var pids = FindProcesses();
         if (pids.Count > 0)
         {
@@ -134,7 +150,7 @@ internal sealed class ProcessReaper
 
         // An empty scan proves nothing against a process that keeps forking, nor where /proc is missing:
         // then the kill always runs.
-        if (pids.Count == 0 && user is null && OperatingSystem.IsLinux())
+        if (pids.Count == 0 && user is null && group is null && OperatingSystem.IsLinux())
         {
             return true;
         }
@@ -157,6 +173,12 @@ internal sealed class ProcessReaper
         {
             await KillWithoutProcAsync().ConfigureAwait(false);
             return true;
+        }
+
+        // The group kills every member at once; the passes below then only deal with the task user's processes.
+        if (group is not null && !await group.KillAllAsync().ConfigureAwait(false))
+        {
+            return false;
         }
 
         for (var pass = 0; pass < MaxKillPasses; pass++)

@@ -11,7 +11,16 @@ namespace TcWorker.Engines.Shared;
 /// <param name="Log">The task log.</param>
 /// <param name="GracePeriod">How long processes get between SIGTERM and SIGKILL on an abort, and when the task leaves some behind.</param>
 /// <param name="Time">The clock.</param>
-internal sealed record ProcessSandboxOptions(TaskWorkspace Workspace, IReadOnlyDictionary<string, string> Environment, ITaskLog Log, TimeSpan GracePeriod, TimeProvider Time);
+/// <param name="Containment">Where the task gets its control group; null, or one without control groups, for none (the marker and the task user remain).</param>
+/// <param name="MaxProcesses">The task's limit on processes and threads at once (with a control group that has the pids controller); null for none.</param>
+internal sealed record ProcessSandboxOptions(
+    TaskWorkspace Workspace,
+    IReadOnlyDictionary<string, string> Environment,
+    ITaskLog Log,
+    TimeSpan GracePeriod,
+    TimeProvider Time,
+    ProcessContainment? Containment = null,
+    int? MaxProcesses = null);
 
 /// <summary>How the task's commands ended.</summary>
 /// <param name="ExitCode">The exit code of the last command run, or null when none could be started.</param>
@@ -21,25 +30,31 @@ internal sealed record ProcessOutcome(int? ExitCode);
 /// A sandbox that runs host processes in a task directory. It owns the run: commands are run by
 /// <see cref="RunAsync"/>; afterwards, and on kill or abort, every process the task started is
 /// terminated (see <see cref="ProcessReaper"/>), so a task never leaves a process behind. A kill asks
-/// them to stop (SIGTERM) and waits up to its grace period before killing what is left.
+/// them to stop (SIGTERM) and waits up to its grace period before killing what is left. With a control
+/// group (<see cref="ProcessSandboxOptions.Containment"/>) every process starts in the task's group, and a task
+/// that reaches its process limit is stopped and fails.
 /// </summary>
 internal abstract class ProcessSandbox : ISandbox
 {
     private static readonly TimeSpan PipeDrainTimeout = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan OutputSettleTimeout = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan LimitCheckInterval = TimeSpan.FromMilliseconds(250);
     private readonly SandboxLifecycle<IResultSet> lifecycle = new();
     private readonly CancellationTokenSource abandonPipes = new();
     private readonly List<Task> pumps = [];
     private readonly List<Process> processes = [];
+    private readonly TaskProcessGroup? group;
     private SandboxAttachments? attachments;
+    private ITimer? limitWatch;
+    private int limitReported;
 
+    /// <exception cref="IOException">The task's control group could not be created.</exception>
     protected ProcessSandbox(ProcessSandboxOptions options)
     {
         Options = options;
-        Reaper = new ProcessReaper(
-            options.Environment.TryGetValue(ProcessReaper.MarkerVariable, out var marker) ? marker : throw new ArgumentException("The environment lacks the marker.", nameof(options)),
-            options.Workspace.User,
-            options.Time);
+        var marker = options.Environment.TryGetValue(ProcessReaper.MarkerVariable, out var value) ? value : throw new ArgumentException("The environment lacks the marker.", nameof(options));
+        group = options.Containment is { Kind: not ProcessContainmentKind.None } containment ? containment.CreateGroup(options.MaxProcesses) : null;
+        Reaper = new ProcessReaper(marker, options.Workspace.User, options.Time, group);
     }
 
     protected ProcessSandboxOptions Options { get; }
@@ -56,6 +71,11 @@ internal abstract class ProcessSandbox : ISandbox
     public void Start(SandboxAttachments? attached = null)
     {
         attachments = attached;
+        if (group?.MaxProcesses is not null)
+        {
+            limitWatch = Options.Time.CreateTimer(_ => CheckProcessLimit(), null, LimitCheckInterval, LimitCheckInterval);
+        }
+
         lifecycle.Start(RunAndCleanUpAsync);
     }
 
@@ -74,6 +94,16 @@ internal abstract class ProcessSandbox : ISandbox
     public async ValueTask DisposeAsync()
     {
         var ownsWorkspace = await lifecycle.StopForDisposalAsync().ConfigureAwait(false);
+        if (limitWatch is not null)
+        {
+            await limitWatch.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (group is not null)
+        {
+            await group.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (attachments is not null)
         {
             await attachments.DisposeAsync().ConfigureAwait(false);
@@ -123,7 +153,7 @@ internal abstract class ProcessSandbox : ISandbox
         Process process;
         try
         {
-            process = ProcessLauncher.Start(executable, argv, workspace.Directory, Options.Environment, workspace.User);
+            process = ProcessLauncher.Start(executable, argv, workspace.Directory, Options.Environment, workspace.User, group);
         }
         catch (Win32Exception e)
         {
@@ -187,6 +217,18 @@ internal abstract class ProcessSandbox : ISandbox
 
         var killed = lifecycle.Finish();
         return CreateResult(outcome, killed);
+    }
+
+    /// <summary>Stops the task once a fork failed at its process limit: a fork bomb ends there, and the task fails.</summary>
+    private void CheckProcessLimit()
+    {
+        if (group is not { ProcessLimitReached: true } || Interlocked.Exchange(ref limitReported, 1) != 0)
+        {
+            return;
+        }
+
+        Log.WriteErrorLine($"The task reached its limit of {group.MaxProcesses} processes and threads (the engine's maxProcesses); it is stopped.");
+        _ = lifecycle.KillAsync(TimeSpan.Zero);
     }
 
     private async Task DrainPipesAsync()

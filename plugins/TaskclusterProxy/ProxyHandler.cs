@@ -225,21 +225,39 @@ internal sealed class ProxyHandler
     }
 
     /// <summary>The run's current credentials, restricted: rebuilt only when a reclaim has replaced them.</summary>
-    private TaskclusterCredentials Credentials()
+    private TaskclusterCredentials Credentials() => CurrentSigning().Credentials;
+
+    private Signing CurrentSigning()
     {
         var current = task.Credentials;
         var cached = Volatile.Read(ref signing);
         if (cached is null || !ReferenceEquals(cached.Source, current))
         {
-            cached = new Signing(current, new TaskclusterCredentials(current.ClientId, current.AccessToken, current.Certificate, authorizedScopes));
+            var credentials = new TaskclusterCredentials(current.ClientId, current.AccessToken, current.Certificate, authorizedScopes);
+            var scopes = credentials.Certificate is null ? null : JsonConvert.SerializeObject(TemporaryCertificate.Parse(credentials.Certificate).Scopes);
+            cached = new Signing(current, credentials, scopes);
             Volatile.Write(ref signing, cached);
         }
 
-        return cached.Credentials;
+        return cached;
     }
 
-    private void SetProxyHeaders(HttpResponse response) =>
+    /// <summary>The official proxy's headers: which client signed, with which scopes.</summary>
+    private void SetProxyHeaders(HttpResponse response)
+    {
+        var current = CurrentSigning();
+        if (current.TemporaryScopesJson is null)
+        {
+            response.Headers["X-Taskcluster-Proxy-Perm-ClientId"] = current.Credentials.ClientId;
+        }
+        else
+        {
+            response.Headers["X-Taskcluster-Proxy-Temp-ClientId"] = current.Credentials.ClientId;
+            response.Headers["X-Taskcluster-Proxy-Temp-Scopes"] = current.TemporaryScopesJson;
+        }
+
         response.Headers["X-Taskcluster-Authorized-Scopes"] = authorizedScopesJson;
+    }
 
     private static async Task AnswerAsync(HttpContext context, int status, string text)
     {
@@ -248,5 +266,5 @@ internal sealed class ProxyHandler
         await context.Response.WriteAsync(text, context.RequestAborted).ConfigureAwait(false);
     }
 
-    private sealed record Signing(TaskCredentials Source, TaskclusterCredentials Credentials);
+    private sealed record Signing(TaskCredentials Source, TaskclusterCredentials Credentials, string? TemporaryScopesJson);
 }

@@ -16,9 +16,9 @@ internal sealed class TaskclusterProxyTaskPlugin(ProxyHandler handler, string en
         {
             endpoint = await builder.AttachProxyAsync(ProxyName, handler.HandleAsync, cancellationToken).ConfigureAwait(false);
         }
-        catch (FeatureNotSupportedException)
+        catch (FeatureNotSupportedException e)
         {
-            throw new MalformedPayloadException(TaskclusterProxyPlugin.NoProxies(engine));
+            throw new MalformedPayloadException($"{TaskclusterProxyPlugin.NoProxies(engine)} ({e.Message})");
         }
 
         try

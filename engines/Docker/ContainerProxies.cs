@@ -44,11 +44,28 @@ internal sealed partial class ContainerProxies : IAsyncDisposable
         return new ProxyEndpoint(new Uri($"http://{name}/"));
     }
 
-    /// <summary>Opens the listener in the network namespace of the container's process <paramref name="pid"/>.</summary>
+    /// <summary>
+    /// Opens the listener in the network namespace of the container's process <paramref name="pid"/>.
+    /// <paramref name="stillRunsAs"/> is asked after the namespace is opened whether the container still
+    /// runs as that pid: only then was the namespace the container's, not that of a process that took over
+    /// the pid of one that had already ended.
+    /// </summary>
     /// <exception cref="InvalidOperationException">The namespace could not be entered or the port not bound (the reason says why).</exception>
-    public async Task OpenAsync(long pid, CancellationToken cancellationToken)
+    public async Task OpenAsync(long pid, Func<Task<bool>> stillRunsAs, CancellationToken cancellationToken)
     {
-        var fd = ListenInNamespace($"/proc/{pid}/ns/net");
+        var path = $"/proc/{pid}/ns/net";
+        using var target = File.OpenHandle(path);
+        if (string.Equals(new FileInfo(path).LinkTarget, new FileInfo("/proc/self/ns/net").LinkTarget, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException("the container shares the worker's network namespace");
+        }
+
+        if (!await stillRunsAs().ConfigureAwait(false))
+        {
+            throw new InvalidOperationException("the container ended before its proxies could listen");
+        }
+
+        var fd = ListenInNamespace(target, path);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
@@ -101,14 +118,13 @@ internal sealed partial class ContainerProxies : IAsyncDisposable
     /// over. A socket belongs to the namespace its creating thread was in, so a thread of its own enters
     /// the namespace, creates and binds it, and goes back before it ends.
     /// </summary>
-    private static int ListenInNamespace(string namespacePath)
+    private static int ListenInNamespace(Microsoft.Win32.SafeHandles.SafeFileHandle target, string namespacePath)
     {
         var fd = -1;
         Exception? failure = null;
         var thread = new Thread(() =>
         {
             using var own = File.OpenHandle("/proc/thread-self/ns/net");
-            using var target = File.OpenHandle(namespacePath);
             if (SetNs((int)target.DangerousGetHandle(), Clone_NewNet) != 0)
             {
                 failure = new InvalidOperationException($"setns into {namespacePath} failed with errno {Marshal.GetLastPInvokeError()} (the worker must run as root)");

@@ -58,8 +58,8 @@ internal static class DockerDocumentation
             proxy `taskcluster` at `http://taskcluster/`, which is also the URL a plugin hands to the task
             (`TASKCLUSTER_PROXY_URL`). Only processes in that container can connect. This works with
             `network: none`, `bridge` and named networks, each container having its own namespace; with
-            `network: host` there is none of its own, and a task asking for a proxy resolves
-            malformed-payload. The listener opens just after the container's process starts: a connection
+            `network: host` there is none of its own (nor with a daemon that is not at a local unix socket),
+            and a task asking for a proxy resolves malformed-payload. The listener opens just after the container's process starts: a connection
             in its first milliseconds may be refused, so a task's first call should retry (the official
             clients retry refused connections). The proxy answers 404 once the task has ended.
             """),

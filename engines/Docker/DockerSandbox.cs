@@ -226,12 +226,16 @@ internal sealed class DockerSandbox : ISandbox
         try
         {
             var inspected = await engine.Client.Containers.InspectContainerAsync(containerId).ConfigureAwait(false);
-            if (inspected.State?.Pid is > 0 and var pid)
+            if (inspected.State is { Running: true, Pid: > 0 and var pid })
             {
-                await proxies.OpenAsync(pid, CancellationToken.None).ConfigureAwait(false);
+                await proxies.OpenAsync(pid, async () =>
+                {
+                    var again = await engine.Client.Containers.InspectContainerAsync(containerId).ConfigureAwait(false);
+                    return again.State is { Running: true } && again.State.Pid == pid;
+                }, CancellationToken.None).ConfigureAwait(false);
             }
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or DockerApiException)
         {
             log.WriteErrorLine($"The task's proxies are not reachable: {e.Message}");
         }

@@ -76,6 +76,12 @@ internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskCon
             throw new FeatureNotSupportedException("proxies (the docker engine serves them inside the container's own network namespace, which network: host does not give it)");
         }
 
+        if (engine.Settings.Endpoint.Scheme != "unix")
+        {
+            // The container's namespace is entered through this machine's /proc.
+            throw new FeatureNotSupportedException("proxies (the docker engine serves them inside the container's network namespace, which it enters on this machine: the daemon must be at a local unix socket)");
+        }
+
         return Task.FromResult(proxies.Attach(name, handler));
     }
 

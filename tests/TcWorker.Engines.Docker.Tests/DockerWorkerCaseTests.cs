@@ -60,6 +60,23 @@ public sealed class DockerWorkerCaseTests : WorkerCaseTests
                 },
             }],
         },
+        // With the host's network the container has no loopback of its own to serve the proxy on.
+        new WorkerCase
+        {
+            Name = "taskcluster-proxy-host-network",
+            Config = "engines: {docker: {network: host}}",
+            Tasks = [new WorkerCaseTask
+            {
+                Name = "taskcluster-proxy-host-network",
+                Payload = $"image: {DockerDaemon.Image}\ncommand: [sh, -c, 'echo never-ran-$((6*7))']\nfeatures: {{taskclusterProxy: true}}\nmaxRunTime: 60",
+                Expect = new TaskExpectation
+                {
+                    Resolution = "exception/malformed-payload",
+                    LogContains = ["$.features.taskclusterProxy", "network: host"],
+                    LogDoesNotContain = ["never-ran-42"],
+                },
+            }],
+        },
         One("success", $$"""
             image: {{DockerDaemon.Image}}
             command: [sh, -c, 'echo hello-$((6*7)); echo "GREETING=$GREETING TASK_ID=$TASK_ID"']

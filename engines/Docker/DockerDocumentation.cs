@@ -58,6 +58,19 @@ internal static class DockerDocumentation
             task at a time. Interactive shells run with `docker exec` in the task's container, with or
             without a terminal; they end when the task ends.
             """),
+        new("Proxies", """
+            A proxy attached for the task (such as the taskcluster proxy, `features.taskclusterProxy`) is
+            served inside the container's own network namespace: when the container starts, the worker opens
+            a listener on the container's `127.0.0.1:80` (through `setns`, so it must run as root on the
+            daemon's machine) and the container's `/etc/hosts` names each proxy, so the task reaches the
+            proxy `taskcluster` at `http://taskcluster/`, which is also the URL a plugin hands to the task
+            (`TASKCLUSTER_PROXY_URL`). Only processes in that container can connect. This works with
+            `network: none`, `bridge` and named networks, each container having its own namespace; with
+            `network: host` there is none of its own (nor with a daemon that is not at a local unix socket),
+            and a task asking for a proxy resolves malformed-payload. The listener opens just after the container's process starts: a connection
+            in its first milliseconds may be refused, so a task's first call should retry (the official
+            clients retry refused connections). The proxy answers 404 once the task has ended.
+            """),
         new("Capabilities and security", """
             A container is not a strong boundary against a task that is root in it; use a dedicated machine
             per trust level. `capabilities.privileged: true` (full access to the host) needs both

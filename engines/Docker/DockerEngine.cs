@@ -37,7 +37,7 @@ internal sealed partial class DockerEngine : IEngine
     public EngineCapabilities Capabilities { get; } = new()
     {
         MaxConcurrency = 0,
-        Features = EngineFeatures.EnvironmentVariables | EngineFeatures.Artifacts | EngineFeatures.Kill | EngineFeatures.Shells | EngineFeatures.Volumes,
+        Features = EngineFeatures.EnvironmentVariables | EngineFeatures.Artifacts | EngineFeatures.Kill | EngineFeatures.Shells | EngineFeatures.Volumes | EngineFeatures.Proxies,
     };
 
     public string PayloadDialect => PayloadDialects.DockerWorker;

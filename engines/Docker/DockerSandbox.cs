@@ -28,9 +28,11 @@ internal sealed class DockerSandbox : ISandbox
     private int removed;
 
     private readonly IReadOnlyList<DockerVolume> volumes;
+    private readonly ContainerProxies? proxies;
 
-    public DockerSandbox(DockerEngine engine, ITaskLog log, string containerId, string workingDirectory, MultiplexedStream terminal, IReadOnlyList<DockerVolume> volumes)
+    public DockerSandbox(DockerEngine engine, ITaskLog log, string containerId, string workingDirectory, MultiplexedStream terminal, IReadOnlyList<DockerVolume> volumes, ContainerProxies? proxies = null)
     {
+        this.proxies = proxies;
         this.volumes = volumes;
         this.engine = engine;
         this.log = log;
@@ -150,6 +152,11 @@ internal sealed class DockerSandbox : ISandbox
         }
 
         terminal.Dispose();
+        if (proxies is not null)
+        {
+            await proxies.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (ownsContainer)
         {
             await RemoveAsync().ConfigureAwait(false);
@@ -208,6 +215,32 @@ internal sealed class DockerSandbox : ISandbox
 
     private Task RemoveAsync() => Interlocked.Exchange(ref removed, 1) == 0 ? engine.RemoveContainerAsync(containerId) : Task.CompletedTask;
 
+    /// <summary>Opens the listener of the container's proxies in its network namespace, once it runs.</summary>
+    private async Task OpenProxiesAsync()
+    {
+        if (proxies is null)
+        {
+            return;
+        }
+
+        try
+        {
+            var inspected = await engine.Client.Containers.InspectContainerAsync(containerId).ConfigureAwait(false);
+            if (inspected.State is { Running: true, Pid: > 0 and var pid })
+            {
+                await proxies.OpenAsync(pid, async () =>
+                {
+                    var again = await engine.Client.Containers.InspectContainerAsync(containerId).ConfigureAwait(false);
+                    return again.State is { Running: true } && again.State.Pid == pid;
+                }, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or DockerApiException)
+        {
+            log.WriteErrorLine($"The task's proxies are not reachable: {e.Message}");
+        }
+    }
+
     private async Task<DockerResultSet> RunAsync()
     {
         var client = engine.Client;
@@ -219,6 +252,7 @@ internal sealed class DockerSandbox : ISandbox
             try
             {
                 await client.Containers.StartContainerAsync(containerId, new ContainerStartParameters()).ConfigureAwait(false);
+                await OpenProxiesAsync().ConfigureAwait(false);
             }
             catch (DockerApiException e)
             {

@@ -12,6 +12,7 @@ internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskCon
 {
     private readonly Dictionary<string, string> environment = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (DockerVolume Volume, bool ReadOnly)> mounts = new(StringComparer.Ordinal);
+    private readonly ContainerProxies proxies = new();
     private int started;
 
     public string? WorkingDirectory => workingDirectory;
@@ -60,6 +61,30 @@ internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskCon
         }
     }
 
+    public Task<ProxyEndpoint> AttachProxyAsync(string name, Microsoft.AspNetCore.Http.RequestDelegate handler, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(handler);
+        if (!ProxyName().IsMatch(name))
+        {
+            throw new MalformedPayloadException($"'{name}' is not a valid proxy name: use 3 to 22 lowercase letters.");
+        }
+
+        if (string.Equals(engine.Settings.Network, "host", StringComparison.Ordinal))
+        {
+            // The proxy listens on the container's own 127.0.0.1:80, which with the host's network would be the worker's.
+            throw new FeatureNotSupportedException("proxies (the docker engine serves them inside the container's own network namespace, which network: host does not give it)");
+        }
+
+        if (engine.Settings.Endpoint.Scheme != "unix")
+        {
+            // The container's namespace is entered through this machine's /proc.
+            throw new FeatureNotSupportedException("proxies (the docker engine serves them inside the container's network namespace, which it enters on this machine: the daemon must be at a local unix socket)");
+        }
+
+        return Task.FromResult(proxies.Attach(name, handler));
+    }
+
     public async Task<ISandbox> StartAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref started, 1) != 0)
@@ -95,7 +120,7 @@ internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskCon
         {
             var attached = await client.Containers.AttachContainerAsync(id, new ContainerAttachParameters { Stream = true, Stdout = true, Stderr = true }, cancellationToken).ConfigureAwait(false);
             var volumes = HandOverVolumes();
-            var sandbox = new DockerSandbox(engine, task.Log, id, workingDirectory, attached, volumes);
+            var sandbox = new DockerSandbox(engine, task.Log, id, workingDirectory, attached, volumes, proxies.Any ? proxies : null);
             foreach (var volume in volumes)
             {
                 volume.Transfer(this, sandbox);
@@ -116,17 +141,19 @@ internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskCon
         }
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         imageLease.Dispose();
+        if (Volatile.Read(ref started) == 0)
+        {
+            await proxies.DisposeAsync().ConfigureAwait(false);
+        }
 
         // Volumes handed to a sandbox are no longer this builder's to release.
         foreach (var volume in HandOverVolumes())
         {
             volume.Release(this);
         }
-
-        return ValueTask.CompletedTask;
     }
 
     private List<DockerVolume> HandOverVolumes()
@@ -177,6 +204,12 @@ internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskCon
             {
                 host.Mounts.Add(new Mount { Type = "volume", Source = volume.Name, Target = target, ReadOnly = readOnly });
             }
+        }
+
+        if (proxies.Any)
+        {
+            // Each proxy's name resolves to the container's loopback, where its listener opens at start.
+            host.ExtraHosts = [.. proxies.ExtraHosts];
         }
 
         if (settings.MemoryBytes is { } memory)
@@ -231,6 +264,9 @@ internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskCon
     }
 
     private static DeviceMapping Device(string path) => new() { PathOnHost = path, PathInContainer = path, CgroupPermissions = "rwm" };
+
+    [GeneratedRegex("^[a-z]{3,22}$")]
+    private static partial Regex ProxyName();
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex VariableName();

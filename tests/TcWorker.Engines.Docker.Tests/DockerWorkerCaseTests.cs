@@ -21,6 +21,7 @@ public sealed class DockerWorkerCaseTests : WorkerCaseTests
           success: {"{}"}
           livelog: {"{}"}
           artifacts: {"{}"}
+          taskclusterproxy: {"{}"}
         """;
 
     protected override void Register(ITcWorkerBuilder builder) => builder
@@ -29,10 +30,53 @@ public sealed class DockerWorkerCaseTests : WorkerCaseTests
         .AddMaxRunTimePlugin()
         .AddSuccessPlugin()
         .AddLiveLogPlugin()
-        .AddArtifactsPlugin();
+        .AddArtifactsPlugin()
+        .AddTaskclusterProxyPlugin();
 
     protected override IEnumerable<WorkerCase> Cases =>
     [
+        // busybox wget through the proxy, by docker-worker's alias and by the variable. The listener opens just after
+        // the container starts, so the first call waits until it is there.
+        new WorkerCase
+        {
+            Name = "taskcluster-proxy",
+            Tasks = [new WorkerCaseTask
+            {
+                Name = "taskcluster-proxy",
+                Definition = new Newtonsoft.Json.Linq.JObject { ["scopes"] = new Newtonsoft.Json.Linq.JArray("queue:list-artifacts:*") },
+                Payload = $$"""
+                    image: {{DockerDaemon.Image}}
+                    command: [sh, -c, 'for i in $(seq 100); do wget -q -O /dev/null http://taskcluster/api/queue/v1/ping 2>/dev/null && break; sleep 0.05; done;
+                      echo "alias: $(wget -q -O - http://taskcluster/api/queue/v1/ping)";
+                      echo "variable: $(wget -q -O - "$TASKCLUSTER_PROXY_URL/queue/v1/task/$TASK_ID/runs/$RUN_ID/artifacts")";
+                      wget -q -O - http://taskcluster/api/nosuchservice/v1/ping; echo "unknown service: $?"']
+                    features: {taskclusterProxy: true}
+                    maxRunTime: 60
+                    """,
+                Expect = new TaskExpectation
+                {
+                    Resolution = "completed",
+                    LogMatches = ["alias: \\{\\s*\"alive\":\\s*true", "variable: \\{\\s*\"artifacts\":\\s*\\[", "404 Not Found", "unknown service: 1"],
+                },
+            }],
+        },
+        // With the host's network the container has no loopback of its own to serve the proxy on.
+        new WorkerCase
+        {
+            Name = "taskcluster-proxy-host-network",
+            Config = "engines: {docker: {network: host}}",
+            Tasks = [new WorkerCaseTask
+            {
+                Name = "taskcluster-proxy-host-network",
+                Payload = $"image: {DockerDaemon.Image}\ncommand: [sh, -c, 'echo never-ran-$((6*7))']\nfeatures: {{taskclusterProxy: true}}\nmaxRunTime: 60",
+                Expect = new TaskExpectation
+                {
+                    Resolution = "exception/malformed-payload",
+                    LogContains = ["$.features.taskclusterProxy", "network: host"],
+                    LogDoesNotContain = ["never-ran-42"],
+                },
+            }],
+        },
         One("success", $$"""
             image: {{DockerDaemon.Image}}
             command: [sh, -c, 'echo hello-$((6*7)); echo "GREETING=$GREETING TASK_ID=$TASK_ID"']

@@ -14,7 +14,7 @@ internal sealed class TestTaskEngine : ITaskEngine
 
     public string Dialect => PayloadDialects.GenericWorker;
 
-    public EngineCapabilities Capabilities { get; } = new() { Features = EngineFeatures.EnvironmentVariables | EngineFeatures.Artifacts };
+    public EngineCapabilities Capabilities { get; init; } = new() { Features = EngineFeatures.EnvironmentVariables | EngineFeatures.Artifacts };
 
     public JObject VolumeSchema => new() { ["type"] = "object" };
 

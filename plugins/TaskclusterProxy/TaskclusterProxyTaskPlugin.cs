@@ -1,0 +1,56 @@
+using TcWorker.Engines;
+using TcWorker.Errors;
+
+namespace TcWorker.Plugins.TaskclusterProxy;
+
+/// <summary>One task's proxy: attached to its sandbox, stopped as soon as the task has ended.</summary>
+internal sealed class TaskclusterProxyTaskPlugin(ProxyHandler handler, string engine) : ITaskPlugin
+{
+    /// <summary>The proxy's name on the sandbox builder.</summary>
+    internal const string ProxyName = "taskcluster";
+
+    public async Task BuildSandboxAsync(ISandboxBuilder builder, CancellationToken cancellationToken)
+    {
+        ProxyEndpoint endpoint;
+        try
+        {
+            endpoint = await builder.AttachProxyAsync(ProxyName, handler.HandleAsync, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FeatureNotSupportedException e)
+        {
+            throw new MalformedPayloadException($"{TaskclusterProxyPlugin.NoProxies(engine)} ({e.Message})");
+        }
+
+        try
+        {
+            // Without the trailing slash, as generic-worker gives it: "$TASKCLUSTER_PROXY_URL/api/..." then has one slash.
+            builder.SetEnvironmentVariable(TaskclusterProxyPluginProvider.UrlVariable, endpoint.Url.AbsoluteUri.TrimEnd('/'));
+        }
+        catch (NamingConflictException)
+        {
+            throw new MalformedPayloadException($"$.features.taskclusterProxy: {TaskclusterProxyPluginProvider.UrlVariable} is also set by another plugin (or the task's env)");
+        }
+        catch (FeatureNotSupportedException)
+        {
+            throw new MalformedPayloadException($"$.features.taskclusterProxy: the engine '{engine}' of this worker cannot set environment variables, so the task could not find its proxy");
+        }
+    }
+
+    public Task<bool> StoppedAsync(IResultSet result, CancellationToken cancellationToken)
+    {
+        handler.Stop();
+        return Task.FromResult(true);
+    }
+
+    public Task ExceptionAsync(ExceptionReason reason, CancellationToken cancellationToken)
+    {
+        handler.Stop();
+        return Task.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        handler.Stop();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -31,6 +31,8 @@ internal abstract class ProcessSandbox : ISandbox
     private readonly CancellationTokenSource abandonPipes = new();
     private readonly List<Task> pumps = [];
     private readonly List<Process> processes = [];
+    private readonly List<ProcessShell> shells = [];
+    private bool ended;
     private SandboxAttachments? attachments;
 
     protected ProcessSandbox(ProcessSandboxOptions options)
@@ -95,6 +97,27 @@ internal abstract class ProcessSandbox : ISandbox
         lifecycle.Dispose();
         abandonPipes.Dispose();
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// Opens a shell as a process of the task (see <see cref="ProcessShell"/>); it is killed when the task
+    /// ends. Throws <see cref="InvalidOperationException"/> once the task has ended or when the shell cannot start.
+    /// </summary>
+    protected Task<IShell> OpenProcessShellAsync(IReadOnlyList<string> command, bool tty, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (shells)
+        {
+            if (ended)
+            {
+                throw new InvalidOperationException("The task has ended; a shell opens only while it runs.");
+            }
+
+            var shell = ProcessShell.Start(command, tty, Options.Workspace, Options.Environment);
+            shells.Add(shell);
+            return Task.FromResult<IShell>(shell);
+        }
     }
 
     /// <summary>Runs the task's commands. <paramref name="stopping"/> fires on kill and abort: stop starting commands then.</summary>
@@ -174,6 +197,8 @@ internal abstract class ProcessSandbox : ISandbox
         }
         finally
         {
+            await AbortShellsAsync().ConfigureAwait(false);
+
             // Whatever the task left running (background jobs, daemons) goes now.
             if (!await Reaper.TerminateAllAsync(StopGracePeriod).ConfigureAwait(false))
             {
@@ -187,6 +212,21 @@ internal abstract class ProcessSandbox : ISandbox
 
         var killed = lifecycle.Finish();
         return CreateResult(outcome, killed);
+    }
+
+    private async Task AbortShellsAsync()
+    {
+        ProcessShell[] open;
+        lock (shells)
+        {
+            ended = true;
+            open = [.. shells];
+        }
+
+        foreach (var shell in open)
+        {
+            await shell.AbortAsync().ConfigureAwait(false);
+        }
     }
 
     private async Task DrainPipesAsync()

@@ -18,6 +18,7 @@ internal sealed class ProcessShell : IShell
     private readonly Pipe? output;
     private readonly Task? pump;
     private int aborted;
+    private int disposed;
 
     private ProcessShell(Process process, Pty? pty)
     {
@@ -96,6 +97,12 @@ internal sealed class ProcessShell : IShell
     public async Task AbortAsync()
     {
         Interlocked.Exchange(ref aborted, 1);
+        if (Volatile.Read(ref disposed) != 0)
+        {
+            // Its caller let it go; it was aborted then if it still ran.
+            return;
+        }
+
         try
         {
             // The whole session: the shell and what it started in the foreground and background.
@@ -105,13 +112,12 @@ internal sealed class ProcessShell : IShell
             }
 
             process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (InvalidOperationException)
         {
-            // It had exited.
+            // It had exited, or its caller disposed it meanwhile.
         }
-
-        await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
     public async Task<int> WaitAsync(CancellationToken cancellationToken = default)
@@ -133,6 +139,11 @@ internal sealed class ProcessShell : IShell
 
     public async ValueTask DisposeAsync()
     {
+        if (Volatile.Read(ref disposed) != 0)
+        {
+            return;
+        }
+
         if (!process.HasExited)
         {
             await AbortAsync().ConfigureAwait(false);
@@ -144,6 +155,7 @@ internal sealed class ProcessShell : IShell
             await pump.ConfigureAwait(false);
         }
 
+        Volatile.Write(ref disposed, 1);
         process.Dispose();
     }
 

@@ -83,6 +83,60 @@ public sealed class InteractiveShellTests
         });
     }
 
+    [SkippableFact]
+    public async Task Tc_worker_shell_opens_the_shell_with_the_callers_credentials_and_exits_with_its_code()
+    {
+        await using var deployment = await Deployment.StartAsync();
+        await RunTaskAsync(deployment, _ => { }, NativePayload(), async (taskId, _) =>
+        {
+            var environment = new Dictionary<string, string>
+            {
+                ["TASKCLUSTER_ROOT_URL"] = deployment.Server.RootUrl,
+                ["TASKCLUSTER_CLIENT_ID"] = deployment.Options.RootClientId!,
+                ["TASKCLUSTER_ACCESS_TOKEN"] = deployment.Options.RootAccessToken!,
+            };
+
+            // Without credentials the private artifact, and with it the shell, stays closed.
+            var (denied, _, deniedError) = await RunCliAsync(new Dictionary<string, string> { ["TASKCLUSTER_ROOT_URL"] = deployment.Server.RootUrl }, "", "shell", taskId);
+            Assert.NotEqual(0, denied);
+            Assert.Contains("InsufficientScopes", deniedError, StringComparison.Ordinal);
+
+            var (exitCode, output, error) = await RunCliAsync(environment, "echo cli-$((6*7))\nexit 5\n", "shell", taskId, "--run", "0");
+            Assert.True(exitCode == 5, $"tc-worker shell exited {exitCode}: {error}\n{output}");
+            Assert.Contains("cli-42", output, StringComparison.Ordinal);
+
+            var (ended, _, _) = await RunCliAsync(environment, "touch done\nsleep 30\n", "shell", taskId);
+            Assert.Equal(1, ended);
+        });
+    }
+
+    private static async Task<(int ExitCode, string Output, string Error)> RunCliAsync(IReadOnlyDictionary<string, string> environment, string input, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(Deployment.Executable) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var name in new[] { "TASKCLUSTER_ROOT_URL", "TASKCLUSTER_CLIENT_ID", "TASKCLUSTER_ACCESS_TOKEN", "TASKCLUSTER_CERTIFICATE" })
+        {
+            start.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.StandardInput.WriteAsync(input);
+        process.StandardInput.Close();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        return (process.ExitCode, await output, await error);
+    }
+
     private static JObject NativePayload() => new() { ["command"] = JArray.FromObject(new[] { new[] { "sh", "-c", WaitForDone } }), ["maxRunTime"] = 120 };
 
     private static async Task<int[]> WaitForSizeChangeAsync(IPage browser, int[] before)

@@ -38,7 +38,7 @@ internal static partial class Suite
             var received = Channel.CreateUnbounded<byte[]>();
             var reading = ReceiveAllAsync(socket, received.Writer);
             var through = await RoundTripsAsync(m => socket.SendAsync(Prefixed(m), WebSocketMessageType.Binary, true, CancellationToken.None), received.Reader, options.ShellKeystrokes);
-            await socket.SendAsync(Prefixed("touch done\n"u8.ToArray()), WebSocketMessageType.Binary, true, CancellationToken.None);
+            await socket.SendAsync(Prefixed("\u0015touch done\n"u8.ToArray()), WebSocketMessageType.Binary, true, CancellationToken.None);
             await harness.WaitResolvedAsync(taskId, TimeSpan.FromSeconds(60));
             await reading;
             var median = Stats.Median(through);
@@ -117,7 +117,7 @@ internal static partial class Suite
         });
         var input = process.StandardInput.BaseStream;
         var times = await RoundTripsAsync(async m => { await input.WriteAsync(m); await input.FlushAsync(); }, received.Reader, keystrokes);
-        await input.WriteAsync("exit\n"u8.ToArray());
+        await input.WriteAsync("\u0015exit\n"u8.ToArray());
         await input.FlushAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
         await reading;

@@ -24,8 +24,9 @@ internal sealed class ShellSession(WebSocket socket, ISandbox sandbox, Cancellat
         {
             shell = await sandbox.OpenShellAsync([], tty: true, aborted).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException or PlatformNotSupportedException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // The task ended meanwhile, the engine refused, or its daemon failed: this session only.
             await SendTextAsync($"The shell could not be opened: {e.Message}\r\n", aborted).ConfigureAwait(false);
             await CloseAsync(WebSocketCloseStatus.InternalServerError, "the shell could not be opened").ConfigureAwait(false);
             return "the shell could not be opened";
@@ -102,7 +103,7 @@ internal sealed class ShellSession(WebSocket socket, ISandbox sandbox, Cancellat
         {
             return taskEnded.IsCancellationRequested;
         }
-        catch (Exception e) when (e is OperationCanceledException or Errors.TaskException or InvalidOperationException)
+        catch (Exception)
         {
             // Aborted, or failed: it has ended all the same.
             return true;

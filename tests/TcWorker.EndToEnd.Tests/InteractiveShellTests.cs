@@ -226,6 +226,9 @@ public sealed class InteractiveShellTests
                 Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, broken.CloseStatus);
             }
 
+            // So does a frame the WebSocket protocol does not allow.
+            Assert.Equal((int)WebSocketCloseStatus.ProtocolError, await MalformedFrame.SendAsync(socketUrl));
+
             await first.SendInputAsync("echo still-$((1+1))\n");
             await first.WaitForOutputAsync("still-2\n");
 

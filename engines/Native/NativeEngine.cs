@@ -32,7 +32,8 @@ internal sealed partial class NativeEngine : IEngine
         {
             MaxConcurrency = 0,
             Features = EngineFeatures.EnvironmentVariables | EngineFeatures.Artifacts | EngineFeatures.Kill | EngineFeatures.Proxies
-                | (volumes is null ? EngineFeatures.None : EngineFeatures.Volumes),
+                | (volumes is null ? EngineFeatures.None : EngineFeatures.Volumes)
+                | (OperatingSystem.IsLinux() ? EngineFeatures.Shells : EngineFeatures.None),
         };
     }
 

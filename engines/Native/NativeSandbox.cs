@@ -3,8 +3,11 @@ using TcWorker.Engines.Shared;
 namespace TcWorker.Engines.Native;
 
 /// <summary>Runs the payload's commands in order; the first non-zero exit code stops the run.</summary>
-internal sealed class NativeSandbox(IReadOnlyList<string[]> commands, ProcessSandboxOptions options) : ProcessSandbox(options)
+internal sealed class NativeSandbox(IReadOnlyList<string[]> commands, ProcessSandboxOptions options) : ProcessSandbox(options), ISandbox
 {
+    public Task<IShell> OpenShellAsync(IReadOnlyList<string> command, bool tty, CancellationToken cancellationToken = default) =>
+        OpenProcessShellAsync(command, tty, cancellationToken);
+
     protected override async Task<ProcessOutcome> RunAsync(CancellationToken stopping)
     {
         int? exitCode = 0;

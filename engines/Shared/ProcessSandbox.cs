@@ -44,6 +44,8 @@ internal abstract class ProcessSandbox : ISandbox
     private readonly List<Task> pumps = [];
     private readonly List<Process> processes = [];
     private readonly TaskProcessGroup? group;
+    private readonly List<ProcessShell> shells = [];
+    private bool ended;
     private SandboxAttachments? attachments;
     private ITimer? limitWatch;
     private int limitReported;
@@ -127,6 +129,27 @@ internal abstract class ProcessSandbox : ISandbox
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>
+    /// Opens a shell as a process of the task (see <see cref="ProcessShell"/>); it is killed when the task
+    /// ends. Throws <see cref="InvalidOperationException"/> once the task has ended or when the shell cannot start.
+    /// </summary>
+    protected Task<IShell> OpenProcessShellAsync(IReadOnlyList<string> command, bool tty, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (shells)
+        {
+            if (ended)
+            {
+                throw new InvalidOperationException("The task has ended; a shell opens only while it runs.");
+            }
+
+            var shell = ProcessShell.Start(command, tty, Options.Workspace, Options.Environment);
+            shells.Add(shell);
+            return Task.FromResult<IShell>(shell);
+        }
+    }
+
     /// <summary>Runs the task's commands. <paramref name="stopping"/> fires on kill and abort: stop starting commands then.</summary>
     protected abstract Task<ProcessOutcome> RunAsync(CancellationToken stopping);
 
@@ -204,6 +227,8 @@ internal abstract class ProcessSandbox : ISandbox
         }
         finally
         {
+            await AbortShellsAsync().ConfigureAwait(false);
+
             // Whatever the task left running (background jobs, daemons) goes now.
             if (!await Reaper.TerminateAllAsync(StopGracePeriod).ConfigureAwait(false))
             {
@@ -229,6 +254,21 @@ internal abstract class ProcessSandbox : ISandbox
 
         Log.WriteErrorLine($"The task reached its limit of {group.MaxProcesses} processes and threads (the engine's maxProcesses); it is stopped.");
         _ = lifecycle.KillAsync(TimeSpan.Zero);
+    }
+
+    private async Task AbortShellsAsync()
+    {
+        ProcessShell[] open;
+        lock (shells)
+        {
+            ended = true;
+            open = [.. shells];
+        }
+
+        foreach (var shell in open)
+        {
+            await shell.AbortAsync().ConfigureAwait(false);
+        }
     }
 
     private async Task DrainPipesAsync()

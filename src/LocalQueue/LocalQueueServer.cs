@@ -107,6 +107,7 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
             var app = builder.Build();
             app.Run(http => http.Request.Path.StartsWithSegments("/__blobs", StringComparison.Ordinal)
                 ? blobs.HandleAsync(http)
+                : ShellPageEndpoint.Handles(http.Request.Path) ? ShellPageEndpoint.HandleAsync(http)
                 : dispatcher.HandleAsync(http));
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -32,6 +32,8 @@ public sealed class NativeEngineConformanceTests : EngineConformanceTests
         WriteThenSleepPayload = Shell("mkdir -p out && printf 'kit text' > out/a.txt && echo kit-sleeping-$((1+1)); exec sleep 600"),
     };
 
+    protected override ShellsCase? Shells => new(SleepPayload(), ["sh", "-c", "echo shell-$((5*5))"], "shell-25\n");
+
     protected override JObject? PingProxyUrlPayload(string variableName) => Shell($"curl -fsS \"${{{variableName}}}v1/ping\"");
 
     // The trap is set before the sleep text is printed, and takes a second before it prints the text (from two

@@ -6,6 +6,7 @@ using TcWorker.Plugins.LiveLog;
 using TcWorker.Runtime.Tasks;
 using TcWorker.Runtime.Webhooks;
 using TcWorker.Tasks;
+using TcWorker.Tests.Shared;
 using TcWorker.Workers;
 
 namespace TcWorker.Plugins.Tests;
@@ -13,16 +14,11 @@ namespace TcWorker.Plugins.Tests;
 /// <summary>The live log's viewer page in a real headless Chromium (Debian's; no browser is downloaded).</summary>
 public sealed class LiveLogViewerTests
 {
-    private const string Chromium = "/usr/bin/chromium";
-
     [SkippableFact]
     public async Task The_viewer_page_tails_the_log_as_it_is_written_until_it_ends()
     {
-        if (!File.Exists(Chromium))
-        {
-            Assert.False(Environment.GetEnvironmentVariable("CI") == "true", $"{Chromium} is missing; test.sh installs Debian's chromium when run as root");
-            Skip.If(true, $"{Chromium} is not installed (apt-get install chromium)");
-        }
+        var skip = HeadlessChromium.SkipReason();
+        Skip.If(skip is not null, skip);
 
         var folder = Directory.CreateTempSubdirectory("tcw-viewer-").FullName;
         await using var webhooks = await WebhookServer.StartAsync(new WebhookServerOptions(), NullLoggerFactory.Instance);
@@ -43,14 +39,8 @@ public sealed class LiveLogViewerTests
         await taskPlugin.StartedAsync(Mock.Of<ISandbox>(), CancellationToken.None);
         log.WriteLine("first line");
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
-        var page = await browser.NewPageAsync();
+        await using var chromium = await HeadlessChromium.LaunchAsync();
+        var page = await chromium.Browser.NewPageAsync();
         await page.GotoAsync(new Uri(url!, "./").ToString());
 
         var text = page.Locator("#log");

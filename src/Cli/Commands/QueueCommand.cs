@@ -194,7 +194,7 @@ internal static class QueueCommand
         return command;
     }
 
-    private static TaskclusterClient ClientFromEnvironment()
+    internal static TaskclusterClient ClientFromEnvironment()
     {
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("TASKCLUSTER_ROOT_URL")))
         {
@@ -204,7 +204,7 @@ internal static class QueueCommand
         return new TaskclusterClient(TaskclusterClientOptions.FromEnvironment());
     }
 
-    private static async Task<T> Call<T>(Func<Task<T>> call)
+    internal static async Task<T> Call<T>(Func<Task<T>> call)
     {
         try
         {

@@ -33,8 +33,16 @@ public sealed record LocalQueueOptions
     /// <summary>How long claimWork waits for work before answering with no tasks (the real queue's is 20 s).</summary>
     public TimeSpan ClaimWorkWait { get; init; } = TimeSpan.FromSeconds(20);
 
-    /// <summary>When true, requests without credentials are granted every scope. Off by default: only ping and version are anonymous.</summary>
+    /// <summary>When true, requests without credentials are granted every scope. Off by default: they get <see cref="AnonymousScopes"/>.</summary>
     public bool AllowAnonymous { get; init; }
+
+    /// <summary>
+    /// The scopes of a request without credentials, unless <see cref="AllowAnonymous"/> grants them
+    /// every scope. Defaults to reading public artifacts and finding indexed tasks
+    /// (<c>queue:get-artifact:public/*</c>, <c>index:find-task:*</c>); empty: only ping, version and
+    /// the dashboard's static files answer anonymous callers. Anonymous request bodies are never read.
+    /// </summary>
+    public IReadOnlyList<string> AnonymousScopes { get; init; } = ["queue:get-artifact:public/*", "index:find-task:*"];
 
     /// <summary>
     /// Optional JSON file of further permanent clients:

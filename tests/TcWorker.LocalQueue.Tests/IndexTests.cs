@@ -140,7 +140,7 @@ public sealed class IndexTests
     [Fact]
     public async Task Index_calls_need_index_scopes_and_index_routes_need_queue_route_scopes()
     {
-        await using var h = await QueueHarness.StartAsync();
+        await using var h = await QueueHarness.StartAsync(o => o with { AnonymousScopes = [] });
         var writerCredentials = (await h.AddClientAsync("index/writer", "index:insert-task:proj.*", "queue:route:index.proj.*",
             "queue:create-task:project:none", "queue:scheduler-id:-", $"queue:create-task:lowest:{QueueHarness.QueueId}")).Credentials;
         var reader = await h.AddClientAsync("index/reader", "index:find-task:proj.*", "index:list-tasks:proj", "index:list-namespaces:");

@@ -173,7 +173,7 @@ internal sealed partial class ApiDispatcher
         {
             HawkVerificationStatus.Authenticated => new Caller(result, result.Scopes, Anonymous: false),
             HawkVerificationStatus.NoAuthentication when _options.AllowAnonymous => new Caller(result, ["*"], Anonymous: false),
-            HawkVerificationStatus.NoAuthentication => new Caller(result, result.Scopes, Anonymous: true),
+            HawkVerificationStatus.NoAuthentication => new Caller(result, _options.AnonymousScopes, Anonymous: true),
             _ => throw QueueError.Auth(result.Message ?? "Authentication failed"),
         };
     }

@@ -38,6 +38,12 @@ internal static class QueueCommand
             Description = "The address of a reverse proxy in front of the queue, whose X-Forwarded-Proto and X-Forwarded-Port are believed (repeatable; none by default).",
             AllowMultipleArgumentsPerToken = false,
         };
+        var anonymousScope = new Option<string[]>("--anonymous-scope")
+        {
+            Description = "A scope of callers without credentials (repeatable); replaces the defaults, queue:get-artifact:public/* and index:find-task:*.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var noAnonymousScopes = new Option<bool>("--no-anonymous-scopes") { Description = "Callers without credentials get no scope: only ping, version and the dashboard's static files answer them." };
         var maxConnections = new Option<int?>("--max-connections") { Description = "The most connections served at once (default 1000); more wait in the listen backlog." };
         var command = new Command("serve", "Serve a Taskcluster-compatible queue until SIGTERM or SIGINT. Prints its root URL; the root client's credentials go to <data>/credentials.env (mode 600), ready to be sourced.")
         {
@@ -52,6 +58,8 @@ internal static class QueueCommand
             s3Region,
             s3PathStyle,
             trustedProxy,
+            anonymousScope,
+            noAnonymousScopes,
             maxConnections,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -85,8 +93,20 @@ internal static class QueueCommand
             }
 
             var folder = parse.GetValue(data)!.FullName;
+            var anonymous = parse.GetValue(anonymousScope) is { Length: > 0 } scopes ? scopes : new LocalQueueOptions().AnonymousScopes;
+            if (parse.GetValue(noAnonymousScopes))
+            {
+                anonymous = parse.GetValue(anonymousScope) is { Length: > 0 } ? throw new CliException(ExitCodes.Usage, "--no-anonymous-scopes and --anonymous-scope contradict each other") : [];
+            }
+
+            if (anonymous.FirstOrDefault(scope => !TaskclusterIdentifiers.IsValidScope(scope)) is { } badScope)
+            {
+                throw new CliException(ExitCodes.Usage, $"--anonymous-scope {TaskclusterIdentifiers.Quote(badScope)} is not a scope: scopes are printable ASCII without newlines");
+            }
+
             var options = new LocalQueueOptions
             {
+                AnonymousScopes = anonymous,
                 ListenEndPoint = endpoint,
                 DataFolder = folder,
                 ClientsFile = parse.GetValue(clients)?.FullName,

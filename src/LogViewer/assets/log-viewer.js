@@ -174,6 +174,8 @@ export class LogViewer {
 
   /** Adds text (any number of lines, the last one possibly unfinished). */
   append(text) {
+    if (this.receivedAt === undefined) this.receivedAt = performance.now();
+    this.received = (this.received || 0) + text.length;
     this.addLines(this.splitter.push(text));
   }
 
@@ -181,6 +183,7 @@ export class LogViewer {
   end() {
     this.addLines(this.splitter.end());
     this.render();
+    this.endedAt = performance.now();
   }
 
   addLines(lines) {

@@ -6,6 +6,7 @@ import { LogViewer } from './log-viewer.js';
 
 const REFRESH_MS = 2000;
 const PREVIEW_BYTES = 1024 * 1024;
+const LOG_RETRY_MS = 1000;
 
 export function taskPage(main, [rawId]) {
   const taskId = decodeURIComponent(rawId);
@@ -166,6 +167,18 @@ async function download(taskId, runId, artifact, preview) {
   }
 }
 
+/** Where the run's log is: the live log while it runs, the backing log after; null while neither exists. */
+async function logUrl(taskId, runId) {
+  for (const name of ['public/logs/live.log', 'public/logs/live_backing.log']) {
+    try {
+      return await artifactUrl(taskId, runId, name);
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.status !== 404) throw e;
+    }
+  }
+  return null;
+}
+
 /** The log of one run: the live log while it runs, the full log once it is uploaded. */
 export function logPage(main, [rawId, runText], query) {
   const taskId = decodeURIComponent(rawId);
@@ -174,20 +187,23 @@ export function logPage(main, [rawId, runText], query) {
   const holder = h('div', { class: 'log-page', id: 'log' });
   main.append(h('p', {}, h('a', { href: '#/tasks/' + p(taskId) }, '← task ' + taskId), ` · run ${runId}`), holder);
   const viewer = new LogViewer(holder, { line: Number(query.get('line')) || 0, lineHref: (n) => `${base}?line=${n}` });
+  window.logViewer = viewer;
   const controller = new AbortController();
   (async () => {
     try {
-      let target;
-      try {
-        target = await artifactUrl(taskId, runId, 'public/logs/live.log');
-      } catch (e) {
-        if (!(e instanceof ApiError) || e.status !== 404) throw e;
-        target = await artifactUrl(taskId, runId, 'public/logs/live_backing.log');
+      // Until the run starts there is no log: wait for it (the page may be opened first).
+      let target = null;
+      while (!target && !controller.signal.aborted) {
+        target = await logUrl(taskId, runId);
+        if (!target) {
+          viewer.setStatus('waiting for the run to start');
+          await new Promise((resolve) => setTimeout(resolve, LOG_RETRY_MS));
+        }
       }
-      await viewer.follow(await fetch(target.url, { credentials: 'omit', referrerPolicy: 'no-referrer', signal: controller.signal }));
+      if (target) await viewer.follow(await fetch(target.url, { credentials: 'omit', referrerPolicy: 'no-referrer', signal: controller.signal }));
     } catch (e) {
       if (controller.signal.aborted) return;
-      viewer.setStatus(e instanceof ApiError && e.status === 404 ? 'no log yet' : 'error: ' + e.message);
+      viewer.setStatus('error: ' + e.message);
     }
   })();
   return {

@@ -9,7 +9,7 @@ const REFRESH_MS = 2000;
 export function tasksPage(main, _match, query) {
   const filters = { taskQueueId: query.get('taskQueueId') || '', state: query.get('state') || '', taskGroupId: query.get('taskGroupId') || '' };
   let shown = 50;
-  let token = null;
+  let rendered = false;
   const body = h('tbody');
   const message = h('div');
   const more = h('button', { type: 'button', onclick: () => { shown += 50; refresh(); } }, 'Load more');
@@ -38,10 +38,15 @@ export function tasksPage(main, _match, query) {
   async function refresh() {
     try {
       const page = await call('local', 'tasks', { query: { ...filters, limit: Math.min(shown, 1000) } });
-      token = page.continuationToken || null;
-      more.hidden = !token;
+      more.hidden = !page.continuationToken;
       message.replaceChildren(page.tasks.length === 0 ? h('p', { class: 'muted' }, 'No tasks match.') : '');
       body.replaceChildren(...page.tasks.map(row));
+      if (!rendered) {
+        // what the benchmark reads: the first page in the DOM, then painted
+        rendered = true;
+        performance.mark('tasks-rendered');
+        requestAnimationFrame(() => setTimeout(() => performance.mark('tasks-painted')));
+      }
     } catch (e) {
       body.replaceChildren();
       more.hidden = true;

@@ -1,7 +1,7 @@
 // Unit tests of the dashboard's task editor checks (no DOM).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { problems, slugId } from '../../../src/LocalQueue/Ui/assets/create.js';
+import { problems, refreshDates, slugId } from '../../../src/LocalQueue/Ui/assets/create.js';
 
 test('the editor names a definition that is not JSON', () => {
   const result = problems('{"payload": ');
@@ -25,4 +25,13 @@ test('task ids are 22 URL-safe characters and never start with a dash', () => {
     const id = slugId();
     assert.match(id, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
   }
+});
+
+test('submitting moves the dates to now and keeps the durations between them', () => {
+  const task = { created: '2026-01-01T00:00:00.000Z', deadline: '2026-01-01T01:00:00.000Z', expires: '2026-01-02T00:00:00.000Z' };
+  const now = Date.parse('2026-06-01T12:00:00.000Z');
+  refreshDates(task, now);
+  assert.equal(task.created, '2026-06-01T12:00:00.000Z');
+  assert.equal(task.deadline, '2026-06-01T13:00:00.000Z');
+  assert.equal(task.expires, '2026-06-02T12:00:00.000Z');
 });

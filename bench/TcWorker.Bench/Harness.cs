@@ -73,8 +73,8 @@ internal sealed class Harness : IAsyncDisposable
     public Task<string> CreateTaskAsync(string taskQueueId, params string[] command) =>
         CreateTaskAsync(taskQueueId, new JObject { ["command"] = new JArray { new JArray(command) }, ["maxRunTime"] = 600 });
 
-    /// <summary>Creates a task with the given payload (say, a docker-worker one).</summary>
-    public async Task<string> CreateTaskAsync(string taskQueueId, JObject payload)
+    /// <summary>Creates a task with the given payload (say, a docker-worker one), its scopes and the tasks it depends on.</summary>
+    public async Task<string> CreateTaskAsync(string taskQueueId, JObject payload, IReadOnlyList<string>? scopes = null, IReadOnlyList<string>? dependencies = null)
     {
         var taskId = Slugid.Nice();
         var now = DateTimeOffset.UtcNow;
@@ -85,6 +85,8 @@ internal sealed class Harness : IAsyncDisposable
             ["deadline"] = now.AddHours(1).ToString("O"),
             ["retries"] = 0,
             ["payload"] = payload,
+            ["scopes"] = new JArray(scopes ?? []),
+            ["dependencies"] = new JArray(dependencies ?? []),
             ["metadata"] = new JObject { ["name"] = "bench", ["description"] = "bench", ["owner"] = "bench@example.com", ["source"] = "https://example.com/bench" },
         });
         return taskId;

@@ -68,6 +68,13 @@ internal sealed record BenchOptions
     /// <summary>Bytes of container output of the docker log figure.</summary>
     public long DockerLogBytes { get; init; } = 1L << 30;
 
+    /// <summary>Size of the warm cache, of the archive's content, and interleaved runs of the mounts figure.</summary>
+    public long MountCacheBytes { get; init; } = 1L << 30;
+
+    public long MountArchiveBytes { get; init; } = 100L << 20;
+
+    public int MountRuns { get; init; } = 5;
+
     /// <summary>The xz preset of the real job.</summary>
     public string JobLevel { get; init; } = "-9";
 
@@ -78,10 +85,10 @@ internal sealed record BenchOptions
 
     public static BenchOptions Full { get; } = new();
 
-    public static BenchOptions Quick { get; } = new() { OverheadTasks = 20, ThroughputTasks = 32, PickupTasks = 8, StartupRuns = 3, UserTasks = 16, UserCapacities = [4], UserPickups = 4, LifecycleDuration = TimeSpan.FromSeconds(3), LogBytes = 64L << 20, UploadBytes = 64L << 20, UploadRuns = 1, GrowthLargeHistory = 20_000, GrowthClaims = 20, GrowthCapacities = [4, 32], GrowthRounds = 1, JobBytes = 1 << 20, JobRuns = 3, DockerTasks = 8, DockerLogBytes = 64L << 20, DashboardTasks = 10_000, DashboardLoads = 3, DashboardLogBytes = 8L << 20 };
+    public static BenchOptions Quick { get; } = new() { OverheadTasks = 20, ThroughputTasks = 32, PickupTasks = 8, StartupRuns = 3, UserTasks = 16, UserCapacities = [4], UserPickups = 4, LifecycleDuration = TimeSpan.FromSeconds(3), LogBytes = 64L << 20, UploadBytes = 64L << 20, UploadRuns = 1, GrowthLargeHistory = 20_000, GrowthClaims = 20, GrowthCapacities = [4, 32], GrowthRounds = 1, JobBytes = 1 << 20, JobRuns = 3, DockerTasks = 8, DockerLogBytes = 64L << 20, MountCacheBytes = 128L << 20, MountArchiveBytes = 16L << 20, MountRuns = 3, DashboardTasks = 10_000, DashboardLoads = 3, DashboardLogBytes = 8L << 20 };
 
     /// <summary>Tiny counts for the test suite: every figure once, a few seconds in all, numbers meaningless.</summary>
-    public static BenchOptions Smoke { get; } = new() { OverheadTasks = 3, ThroughputTasks = 4, Capacities = [1, 4], PickupTasks = 2, MemoryTasks = 2, StartupRuns = 1, UserTasks = 2, UserCapacities = [2], UserPickups = 1, LifecycleDuration = TimeSpan.FromSeconds(0.5), SettleScale = 0.25, LogBytes = 1 << 20, UploadBytes = 1 << 20, UploadRuns = 1, GrowthLargeHistory = 40, GrowthSmallHistory = 20, GrowthClaims = 2, GrowthCapacities = [1, 2], GrowthSleep = "0.1", GrowthRounds = 1, JobBytes = 64 << 10, JobRuns = 1, DockerTasks = 2, DockerLogBytes = 1 << 20, DashboardTasks = 60, DashboardLoads = 1, DashboardLogBytes = 1 << 20 };
+    public static BenchOptions Smoke { get; } = new() { OverheadTasks = 3, ThroughputTasks = 4, Capacities = [1, 4], PickupTasks = 2, MemoryTasks = 2, StartupRuns = 1, UserTasks = 2, UserCapacities = [2], UserPickups = 1, LifecycleDuration = TimeSpan.FromSeconds(0.5), SettleScale = 0.25, LogBytes = 1 << 20, UploadBytes = 1 << 20, UploadRuns = 1, GrowthLargeHistory = 40, GrowthSmallHistory = 20, GrowthClaims = 2, GrowthCapacities = [1, 2], GrowthSleep = "0.1", GrowthRounds = 1, JobBytes = 64 << 10, JobRuns = 1, DockerTasks = 2, DockerLogBytes = 1 << 20, MountCacheBytes = 1 << 20, MountArchiveBytes = 1 << 20, MountRuns = 1, DashboardTasks = 60, DashboardLoads = 1, DashboardLogBytes = 1 << 20 };
 }
 
 /// <summary>One measured figure next to its raw baseline, measured in the same run.</summary>

@@ -11,7 +11,15 @@ internal static class DockerDocumentation
             (`name@sha256:<64 hex>`) runs exactly that manifest: a local image with another digest is not
             used, and the pull asks the registry for that digest only. An image that is not on the worker is
             pulled from its registry (Docker Hub when the name has no host), with its progress in the task log.
-            `{type: task-image}` and `{type: indexed-image}` are not supported yet (malformed-payload).
+            `{type: task-image, taskId, path}` runs the image in an artifact of another task, which must be
+            among the task's `dependencies`; `{type: indexed-image, namespace, path}` finds the task in the
+            index. The artifact is a `docker save` tarball or an OCI image layout, plain or gzip, zstd or lz4
+            compressed. It is read with the task's own scopes: a private artifact needs
+            `queue:get-artifact:<path>` (public ones and index look-ups are open to every task on public
+            deployments). It is loaded once per worker and kept; every later task asks the queue again, and
+            a task the queue refuses is refused even when the image is already loaded. A missing or
+            unreadable artifact, an unknown namespace, or a file that is not an image archive is
+            malformed-payload naming it. Names the archive carries are ignored.
             `command` is one argv list run without a shell (`["/bin/bash", "-c", "make test"]`); empty or
             absent runs the image's default command. Other docker-worker keys (`env`, `maxRunTime`,
             `artifacts`, ...) belong to the worker's plugins.

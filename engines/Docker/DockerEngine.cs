@@ -20,6 +20,7 @@ internal sealed partial class DockerEngine : IEngine
     private readonly ILogger logger;
     private DockerClient? client;
     private ImageStore? images;
+    private ArtifactImages? artifactImages;
     private readonly HashSet<string> volumeIds = new(StringComparer.Ordinal);
     private string? lostReason;
 
@@ -78,6 +79,7 @@ internal sealed partial class DockerEngine : IEngine
 
         ApiVersion = version;
         images = new ImageStore(started, Settings, environment.Collector, environment.Time);
+        artifactImages = new ArtifactImages(started, images, Settings, environment.Storage, environment.Time);
         Interlocked.Exchange(ref client, started)?.Dispose();
     }
 
@@ -122,7 +124,11 @@ internal sealed partial class DockerEngine : IEngine
         IDisposable lease;
         try
         {
-            (image, lease) = await store.EnsureLeasedAsync(payload.Image, options.Task.Log, cancellationToken).ConfigureAwait(false);
+            (image, lease) = payload.Image switch
+            {
+                ImageArtifact artifact => await artifactImages!.EnsureLeasedAsync(artifact, options.Task, cancellationToken).ConfigureAwait(false),
+                var named => await store.EnsureLeasedAsync((ImageReference)named, options.Task.Log, cancellationToken).ConfigureAwait(false),
+            };
         }
         catch (Exception e) when (DockerConnection.IsUnreachable(e) && !cancellationToken.IsCancellationRequested)
         {
@@ -197,6 +203,7 @@ internal sealed partial class DockerEngine : IEngine
     public ValueTask DisposeAsync()
     {
         images?.UnregisterAll();
+        artifactImages?.Dispose();
         Interlocked.Exchange(ref client, null)?.Dispose();
         return ValueTask.CompletedTask;
     }

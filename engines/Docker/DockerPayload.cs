@@ -10,11 +10,11 @@ namespace TcWorker.Engines.Docker;
 /// and <c>capabilities</c>. Every other docker-worker key (env, maxRunTime, artifacts, cache,
 /// features, ...) belongs to a plugin.
 /// </summary>
-/// <param name="Image">The image to run.</param>
+/// <param name="Image">The image to run: a name to pull or an artifact to load.</param>
 /// <param name="Command">The argv to run; empty runs the image's default command.</param>
 /// <param name="Privileged">Whether the container runs privileged.</param>
 /// <param name="Devices">The host devices the task asked for (names from <see cref="DockerSettings.DeviceNames"/>).</param>
-internal sealed record DockerPayload(ImageReference Image, IReadOnlyList<string> Command, bool Privileged, IReadOnlyList<string> Devices)
+internal sealed record DockerPayload(IImageSource Image, IReadOnlyList<string> Command, bool Privileged, IReadOnlyList<string> Devices)
 {
     public const string PrivilegedScope = "docker-worker:capability:privileged";
     public const string DeviceScopePrefix = "docker-worker:capability:device:";
@@ -31,8 +31,8 @@ internal sealed record DockerPayload(ImageReference Image, IReadOnlyList<string>
                 {
                     new JObject { ["type"] = "string", ["title"] = "Image name", ["minLength"] = 1 },
                     ImageObject("docker-image", "Named image", ["name"]),
-                    ImageObject("indexed-image", "Image artifact of an indexed task", ["namespace", "path"]),
-                    ImageObject("task-image", "Image artifact of a task", ["taskId", "path"]),
+                    ImageObject("indexed-image", "Image artifact of an indexed task: a docker save tarball or an OCI layout, plain, .gz, .zst or .lz4, read with the task's scopes", ["namespace", "path"]),
+                    ImageObject("task-image", "Image artifact of a task among the task's dependencies: a docker save tarball or an OCI layout, plain, .gz, .zst or .lz4, read with the task's scopes", ["taskId", "path"]),
                 },
             },
             ["command"] = new JObject
@@ -79,7 +79,7 @@ internal sealed record DockerPayload(ImageReference Image, IReadOnlyList<string>
     /// </summary>
     public static DockerPayload Parse(JObject payload, ITaskContext task, DockerSettings settings, WorkerIdentity identity)
     {
-        var image = ParseImage(payload["image"]);
+        var image = ParseImage(payload["image"], task);
         var command = payload["command"] is JArray argv ? argv.Select(a => a.Value<string>()!).ToList() : [];
         var capabilities = payload["capabilities"] as JObject ?? [];
         var problems = new List<string>();
@@ -122,16 +122,20 @@ internal sealed record DockerPayload(ImageReference Image, IReadOnlyList<string>
         return problems.Count > 0 ? throw new MalformedPayloadException(problems) : new DockerPayload(image, command, privileged, devices);
     }
 
-    private static ImageReference ParseImage(JToken? image)
+    private static IImageSource ParseImage(JToken? image, ITaskContext task)
     {
         var name = image switch
         {
             JValue { Type: JTokenType.String } value => value.Value<string>()!,
             JObject { } o when o["type"]?.Value<string>() == "docker-image" => o["name"]?.Value<string>() ?? string.Empty,
-            JObject { } o when o["type"]?.Value<string>() is "task-image" or "indexed-image" => throw new MalformedPayloadException(
-                $"payload.image: images of type '{o["type"]}' are not supported yet by the docker engine; give the image by name (a string, or {{type: docker-image, name}})."),
+            JObject { } o when o["type"]?.Value<string>() is "task-image" or "indexed-image" => null,
             _ => throw new MalformedPayloadException("payload.image: must be an image name or an object with a type (docker-image, task-image or indexed-image)."),
         };
+        if (name is null)
+        {
+            return ImageArtifact.Parse((JObject)image!, task);
+        }
+
         return ImageReference.TryParse(name)
             ?? throw new MalformedPayloadException($"payload.image: '{name}' is not a valid image name ([registry/]repository[:tag][@sha256:digest], lowercase).");
     }

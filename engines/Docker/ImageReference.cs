@@ -7,7 +7,7 @@ namespace TcWorker.Engines.Docker;
 /// registry the image comes from Docker Hub; without tag or digest the tag is <c>latest</c>. A digest
 /// pins the image: only that exact manifest is used.
 /// </summary>
-internal sealed partial record ImageReference(string Registry, string Repository, string? Tag, string? Digest)
+internal sealed partial record ImageReference(string Registry, string Repository, string? Tag, string? Digest) : IImageSource
 {
     public const string DockerHub = "docker.io";
 

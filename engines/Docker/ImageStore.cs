@@ -71,17 +71,47 @@ internal sealed class ImageStore(DockerClient client, DockerSettings settings, I
             throw new MalformedPayloadException($"payload.image: the image {image} from {image.Registry} has the digests [{string.Join(", ", fetched.RepoDigests ?? [])}], not the pinned {image.Digest}.");
         }
 
+        Track(fetched.ID, image.Reference);
+        return fetched;
+    }
+
+    /// <summary>
+    /// Leases an image the engine loaded from an artifact and tagged <paramref name="name"/>, tracking it for
+    /// eviction from its first use; null when the daemon no longer has it (it was evicted).
+    /// </summary>
+    public async Task<(ImageInspectResponse Image, IDisposable Lease)?> TryLeaseLoadedAsync(string id, string name, CancellationToken cancellationToken)
+    {
+        var lease = Track(id, name).Lease();
+        try
+        {
+            return (await client.Images.InspectImageAsync(id, cancellationToken).ConfigureAwait(false), lease);
+        }
+        catch (DockerImageNotFoundException)
+        {
+            lease.Dispose();
+            return null;
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The tracked image of this id, registered with the collector when new (or back after an eviction).</summary>
+    private PulledImage Track(string id, string name)
+    {
         lock (pulled)
         {
-            if (!pulled.ContainsKey(fetched.ID))
+            if (!pulled.TryGetValue(id, out var tracked) || tracked.Evicted)
             {
-                var tracked = new PulledImage(client, fetched.ID, image.Reference, time);
-                pulled[fetched.ID] = tracked;
+                tracked = new PulledImage(client, id, name, time);
+                pulled[id] = tracked;
                 collector.Register(tracked);
             }
-        }
 
-        return fetched;
+            return tracked;
+        }
     }
 
     private sealed class NoLease : IDisposable
@@ -98,7 +128,7 @@ internal sealed class ImageStore(DockerClient client, DockerSettings settings, I
         || string.Equals(found.ID, image.Digest, StringComparison.Ordinal)
         || (found.RepoDigests?.Contains($"{image.Repository}@{image.Digest}", StringComparer.Ordinal) ?? false);
 
-    private static string ShortId(string? id) => id is { Length: > 19 } ? id[..19] : id ?? "?";
+    public static string ShortId(string? id) => id is { Length: > 19 } ? id[..19] : id ?? "?";
 
     private async Task<ImageInspectResponse?> TryInspectAsync(ImageReference image, CancellationToken cancellationToken)
     {

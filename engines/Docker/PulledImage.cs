@@ -20,6 +20,9 @@ internal sealed class PulledImage(DockerClient client, string id, string name, T
 
     public string Name { get; } = name;
 
+    /// <summary>True once the collector removed it: the store then tracks the image anew if it comes back.</summary>
+    public bool Evicted { get; private set; }
+
     public DateTimeOffset LastUsed
     {
         get
@@ -70,10 +73,12 @@ internal sealed class PulledImage(DockerClient client, string id, string name, T
             // By the name the engine pulled: other names of the same image (someone else's) stay, and the
             // image goes with its last name.
             await client.Images.DeleteImageAsync(Name, new ImageDeleteParameters { Force = false }, cancellationToken).ConfigureAwait(false);
+            Evicted = true;
             return true;
         }
         catch (DockerImageNotFoundException)
         {
+            Evicted = true;
             return true;
         }
         catch (DockerApiException e) when (e.StatusCode == System.Net.HttpStatusCode.Conflict)

@@ -20,12 +20,6 @@ internal sealed class SuccessPlugin : IPlugin
                   "description": "Exit codes that resolve exception/intermittent-task, so the queue reruns the task.",
                   "items": { "type": "integer", "minimum": 1 },
                   "uniqueItems": true
-                },
-                "purgeCaches": {
-                  "type": "array",
-                  "description": "Exit codes that purge the task's caches (not supported yet: ignored).",
-                  "items": { "type": "integer", "minimum": 0 },
-                  "uniqueItems": true
                 }
               },
               "additionalProperties": false
@@ -40,8 +34,8 @@ internal sealed class SuccessPlugin : IPlugin
             A task succeeds when its command exits with code 0, and fails otherwise. Exit codes listed
             in `onExitStatus.retry` resolve the run as `exception/intermittent-task`, and the queue
             runs the task again while it has retries left. Large Windows exit codes such as
-            3221225786 (0xC000013A) match too. `onExitStatus.purgeCaches` is accepted but not
-            supported yet.
+            3221225786 (0xC000013A) match too. (`onExitStatus.purgeCaches` belongs to the mounts
+            plugin, which owns caches.)
             """),
     ];
 
@@ -50,11 +44,6 @@ internal sealed class SuccessPlugin : IPlugin
         ArgumentNullException.ThrowIfNull(options);
         var onExitStatus = options.Payload["onExitStatus"] as JObject;
         var retry = onExitStatus?["retry"] is JArray codes ? codes.Values<long>().ToHashSet() : [];
-        if (onExitStatus?["purgeCaches"] is JArray { Count: > 0 })
-        {
-            options.Task.Log.WriteLine("onExitStatus.purgeCaches is not supported yet; it is ignored");
-        }
-
         return Task.FromResult<ITaskPlugin>(new SuccessTaskPlugin(retry));
     }
 

@@ -37,10 +37,10 @@ public sealed record LocalQueueOptions
     public bool AllowAnonymous { get; init; }
 
     /// <summary>
-    /// The scopes of a request without credentials, unless <see cref="AllowAnonymous"/> grants them
-    /// every scope. Defaults to reading public artifacts and finding indexed tasks
-    /// (<c>queue:get-artifact:public/*</c>, <c>index:find-task:*</c>); empty: only ping, version and
-    /// the dashboard's static files answer anonymous callers. Anonymous request bodies are never read.
+    /// The scopes of the deployment's anonymous role, granted to every call with or without credentials
+    /// (after an <c>authorizedScopes</c> restriction), as Taskcluster grants <c>assume:anonymous</c> to
+    /// every call. By default what public deployments grant for reading: <c>queue:get-artifact:public/*</c>
+    /// and <c>index:find-task:*</c>. Empty: callers have only their own scopes.
     /// </summary>
     public IReadOnlyList<string> AnonymousScopes { get; init; } = ["queue:get-artifact:public/*", "index:find-task:*"];
 

@@ -177,10 +177,6 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options.TrustedProxies, "options.TrustedProxies");
         ArgumentNullException.ThrowIfNull(options.AnonymousScopes, "options.AnonymousScopes");
-        if (options.AnonymousScopes.FirstOrDefault(s => !TaskclusterIdentifiers.IsValidScope(s)) is { } bad)
-        {
-            throw new ArgumentException($"The anonymous scope {TaskclusterIdentifiers.Quote(bad)} is not printable ASCII", "options.AnonymousScopes");
-        }
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxConnections, "options.MaxConnections");
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.RequestHeadersTimeout, TimeSpan.Zero, "options.RequestHeadersTimeout");
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.RequestBodyTimeout, TimeSpan.Zero, "options.RequestBodyTimeout");

@@ -64,8 +64,8 @@ public sealed class DockerDaemon : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    /// <summary>Imports a busybox-static root file system as an image whose default command prints <see cref="DefaultCommandOutput"/>; a no-op when it exists.</summary>
-    public static async Task ImportBusyboxAsync(DockerClient client, string repository, string tag)
+    /// <summary>Imports a busybox-static root file system as an image whose default command prints <paramref name="output"/>; a no-op when it exists.</summary>
+    public static async Task ImportBusyboxAsync(DockerClient client, string repository, string tag, string output = DefaultCommandOutput)
     {
         try
         {
@@ -86,6 +86,8 @@ public sealed class DockerDaemon : IAsyncLifetime
 
             await writer.WriteEntryAsync("/usr/bin/busybox", "bin/busybox");
             await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, "etc/passwd") { DataStream = new MemoryStream("root:x:0:0:root:/root:/bin/sh\n"u8.ToArray()), Mode = (UnixFileMode)0x1a4 });
+            // A layer of its own for each output: loading one of these images cannot reuse another's layer.
+            await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, "etc/tcw-image") { DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(output)), Mode = (UnixFileMode)0x1a4 });
             foreach (var applet in await AppletsAsync())
             {
                 await writer.WriteEntryAsync(new PaxTarEntry(TarEntryType.SymbolicLink, "bin/" + applet) { LinkName = "busybox" });
@@ -97,7 +99,7 @@ public sealed class DockerDaemon : IAsyncLifetime
         {
             Repo = repository,
             Tag = tag,
-            Changes = [$"CMD [\"sh\", \"-c\", \"echo {DefaultCommandOutput}\"]", "ENV PATH=/bin"],
+            Changes = [$"CMD [\"sh\", \"-c\", \"echo {output}\"]", "ENV PATH=/bin"],
         };
         await client.Images.CreateImageAsync(parameters, rootfs, null, new Progress<JSONMessage>());
     }

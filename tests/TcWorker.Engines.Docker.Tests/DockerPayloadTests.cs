@@ -20,25 +20,32 @@ public sealed class DockerPayloadTests
     public void Image_names_give_registry_and_reference(string name, string registry, string reference)
     {
         var payload = Parse(new JObject { ["image"] = name });
-        Assert.Equal(registry, payload.Image.Registry);
-        Assert.Equal(reference, payload.Image.Reference);
+        var image = Assert.IsType<ImageReference>(payload.Image);
+        Assert.Equal(registry, image.Registry);
+        Assert.Equal(reference, image.Reference);
     }
 
     [Fact]
     public void A_docker_image_object_names_the_image_and_the_command_is_one_argv()
     {
         var payload = Parse(new JObject { ["image"] = new JObject { ["type"] = "docker-image", ["name"] = "ubuntu:24.04" }, ["command"] = new JArray("bash", "-c", "ls") });
-        Assert.Equal("ubuntu:24.04", payload.Image.Reference);
+        Assert.Equal("ubuntu:24.04", Assert.IsType<ImageReference>(payload.Image).Reference);
         Assert.Equal(["bash", "-c", "ls"], payload.Command);
     }
 
-    [Theory]
-    [InlineData("task-image")]
-    [InlineData("indexed-image")]
-    public void Task_and_indexed_images_are_refused_as_not_supported_yet(string type)
+    [Fact]
+    public void Task_and_indexed_images_name_their_artifact_and_a_task_image_must_be_a_dependency()
     {
-        var e = Assert.Throws<MalformedPayloadException>(() => Parse(new JObject { ["image"] = new JObject { ["type"] = type, ["taskId"] = "x", ["namespace"] = "y", ["path"] = "public/image.tar" } }));
-        Assert.Contains($"'{type}' are not supported yet", e.Message, StringComparison.Ordinal);
+        const string dependency = "fN1Qj5XWRBqDvRFwVTmZsA";
+        var task = Parse(new JObject { ["image"] = new JObject { ["type"] = "task-image", ["taskId"] = dependency, ["path"] = "public/image.tar.zst" } }, dependencies: [dependency]);
+        Assert.Equal(new ImageArtifact(dependency, null, "public/image.tar.zst"), task.Image);
+        var indexed = Parse(new JObject { ["image"] = new JObject { ["type"] = "indexed-image", ["namespace"] = "proj.images.latest", ["path"] = "public/image.tar" } });
+        Assert.Equal(new ImageArtifact(null, "proj.images.latest", "public/image.tar"), indexed.Image);
+
+        var notADependency = Assert.Throws<MalformedPayloadException>(() => Parse(new JObject { ["image"] = new JObject { ["type"] = "task-image", ["taskId"] = dependency, ["path"] = "public/image.tar" } }));
+        Assert.Contains($"payload.image.taskId: the image's task {dependency} must be among the task's dependencies", notADependency.Message, StringComparison.Ordinal);
+        var notATaskId = Assert.Throws<MalformedPayloadException>(() => Parse(new JObject { ["image"] = new JObject { ["type"] = "task-image", ["taskId"] = "x", ["path"] = "public/image.tar" } }, dependencies: ["x"]));
+        Assert.Contains("payload.image.taskId: 'x' is not a task id", notATaskId.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -79,9 +86,10 @@ public sealed class DockerPayloadTests
 
     private static JObject Privileged() => new() { ["image"] = "busybox", ["capabilities"] = new JObject { ["privileged"] = true } };
 
-    private static DockerPayload Parse(JObject payload, string[]? scopes = null, bool allowPrivileged = false, string[]? devices = null)
+    private static DockerPayload Parse(JObject payload, string[]? scopes = null, bool allowPrivileged = false, string[]? devices = null, string[]? dependencies = null)
     {
         var task = new Mock<ITaskContext>();
+        task.Setup(t => t.Task).Returns(new JObject { ["dependencies"] = new JArray(dependencies ?? []) });
         task.Setup(t => t.HasScopes(It.IsAny<IReadOnlyList<string>[]>()))
             .Returns((IReadOnlyList<string>[] sets) => sets.Any(set => set.All(s => (scopes ?? []).Contains(s))));
         var settings = new DockerSettings { AllowPrivileged = allowPrivileged, AllowedDevices = new HashSet<string>(devices ?? []) };

@@ -56,10 +56,10 @@ public sealed class DockerWorkerCaseTests : WorkerCaseTests
             LogContains = ["docker-worker:capability:privileged"],
             LogDoesNotContain = ["never-ran-42"],
         }),
-        One("task-image-not-supported-yet", "image: {type: task-image, taskId: aaaaaaaaaaaaaaaaaaaaaa, path: public/image.tar.zst}\nmaxRunTime: 60", new TaskExpectation
+        One("task-image-not-a-dependency", "image: {type: task-image, taskId: fN1Qj5XWRBqDvRFwVTmZsA, path: public/image.tar.zst}\nmaxRunTime: 60", new TaskExpectation
         {
             Resolution = "exception/malformed-payload",
-            LogContains = ["not supported yet"],
+            LogContains = ["payload.image.taskId: the image's task fN1Qj5XWRBqDvRFwVTmZsA must be among the task's dependencies"],
         }),
         // Killed by the maxruntime plugin: the file written before the kill is still uploaded, from the stopped container.
         One("max-run-time-exceeded", $"""

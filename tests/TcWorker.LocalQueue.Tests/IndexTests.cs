@@ -140,6 +140,7 @@ public sealed class IndexTests
     [Fact]
     public async Task Index_calls_need_index_scopes_and_index_routes_need_queue_route_scopes()
     {
+        // Without the anonymous role's scopes (index:find-task:* by default): each client's own are checked.
         await using var h = await QueueHarness.StartAsync(o => o with { AnonymousScopes = [] });
         var writerCredentials = (await h.AddClientAsync("index/writer", "index:insert-task:proj.*", "queue:route:index.proj.*",
             "queue:create-task:project:none", "queue:scheduler-id:-", $"queue:create-task:lowest:{QueueHarness.QueueId}")).Credentials;
@@ -168,7 +169,8 @@ public sealed class IndexTests
     [Fact]
     public async Task FindArtifactFromTask_redirects_to_the_latest_artifact_of_the_indexed_task()
     {
-        await using var h = await QueueHarness.StartAsync();
+        // Without the anonymous role's scopes (queue:get-artifact:public/* by default): each client's own are checked.
+        await using var h = await QueueHarness.StartAsync(o => o with { AnonymousScopes = [] });
         var taskId = await h.CreateAsync(t => t["routes"] = new JArray("index.art.latest"));
         var claim = Assert.Single((await h.ClaimAsync()).Tasks);
         var queue = h.Client(claim.Credentials).Queue;

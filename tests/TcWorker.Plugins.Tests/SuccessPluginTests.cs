@@ -37,15 +37,16 @@ public sealed class SuccessPluginTests
     }
 
     [Fact]
-    public async Task PurgeCaches_is_accepted_with_a_note_that_it_is_not_supported()
+    public async Task PurgeCaches_is_left_to_the_mounts_plugin()
     {
         using var harness = PluginTestKit.Harness(PluginTestKit.Create(new SuccessPluginProvider()));
         var payload = JObject.Parse("""{ "exitCode": 0, "onExitStatus": { "purgeCaches": [1] } }""");
 
         var outcome = await harness.RunAsync(payload);
 
-        Assert.Equal(TaskRunState.Completed, outcome.State);
-        Assert.Contains("[tc-worker] onExitStatus.purgeCaches is not supported yet; it is ignored\n", harness.LogText, StringComparison.Ordinal);
+        Assert.Equal(TaskRunState.Exception, outcome.State);
+        Assert.Equal(ExceptionReason.MalformedPayload, outcome.Reason);
+        Assert.Contains("purgeCaches", harness.LogText, StringComparison.Ordinal);
     }
 
     [Fact]

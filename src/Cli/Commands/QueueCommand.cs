@@ -38,13 +38,12 @@ internal static class QueueCommand
             Description = "The address of a reverse proxy in front of the queue, whose X-Forwarded-Proto and X-Forwarded-Port are believed (repeatable; none by default).",
             AllowMultipleArgumentsPerToken = false,
         };
+        var maxConnections = new Option<int?>("--max-connections") { Description = "The most connections served at once (default 1000); more wait in the listen backlog." };
         var anonymousScope = new Option<string[]>("--anonymous-scope")
         {
-            Description = "A scope of callers without credentials (repeatable); replaces the defaults, queue:get-artifact:public/* and index:find-task:*.",
+            Description = "A scope of the anonymous role, granted to every call (repeatable; replaces the default queue:get-artifact:public/* and index:find-task:*; give it an empty value for none).",
             AllowMultipleArgumentsPerToken = false,
         };
-        var noAnonymousScopes = new Option<bool>("--no-anonymous-scopes") { Description = "Callers without credentials get no scope: only ping, version and the dashboard's static files answer them." };
-        var maxConnections = new Option<int?>("--max-connections") { Description = "The most connections served at once (default 1000); more wait in the listen backlog." };
         var command = new Command("serve", "Serve a Taskcluster-compatible queue until SIGTERM or SIGINT. Prints its root URL; the root client's credentials go to <data>/credentials.env (mode 600), ready to be sourced.")
         {
             listen,
@@ -58,9 +57,8 @@ internal static class QueueCommand
             s3Region,
             s3PathStyle,
             trustedProxy,
-            anonymousScope,
-            noAnonymousScopes,
             maxConnections,
+            anonymousScope,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -93,20 +91,8 @@ internal static class QueueCommand
             }
 
             var folder = parse.GetValue(data)!.FullName;
-            var anonymous = parse.GetValue(anonymousScope) is { Length: > 0 } scopes ? scopes : new LocalQueueOptions().AnonymousScopes;
-            if (parse.GetValue(noAnonymousScopes))
-            {
-                anonymous = parse.GetValue(anonymousScope) is { Length: > 0 } ? throw new CliException(ExitCodes.Usage, "--no-anonymous-scopes and --anonymous-scope contradict each other") : [];
-            }
-
-            if (anonymous.FirstOrDefault(scope => !TaskclusterIdentifiers.IsValidScope(scope)) is { } badScope)
-            {
-                throw new CliException(ExitCodes.Usage, $"--anonymous-scope {TaskclusterIdentifiers.Quote(badScope)} is not a scope: scopes are printable ASCII without newlines");
-            }
-
             var options = new LocalQueueOptions
             {
-                AnonymousScopes = anonymous,
                 ListenEndPoint = endpoint,
                 DataFolder = folder,
                 ClientsFile = parse.GetValue(clients)?.FullName,
@@ -116,6 +102,11 @@ internal static class QueueCommand
                 MaxConnections = parse.GetValue(maxConnections) is { } max and > 0 ? max
                     : parse.GetValue(maxConnections) is null ? 1000 : throw new CliException(ExitCodes.Usage, "--max-connections must be a positive number"),
             };
+            if (parse.GetValue(anonymousScope) is { Length: > 0 } anonymous)
+            {
+                options = options with { AnonymousScopes = [.. anonymous.Where(s => s.Length > 0)] };
+            }
+
             using var loggerFactory = WorkCommand.CreateLoggerFactory();
             await using var server = await LocalQueueServer.StartAsync(options, loggerFactory, cancellationToken).ConfigureAwait(false);
             var credentials = Path.Combine(folder, "credentials.env");

@@ -171,9 +171,9 @@ internal sealed partial class ApiDispatcher
         var result = await _verifier.VerifyAsync(hawk, context.RequestAborted).ConfigureAwait(false);
         return result.Status switch
         {
-            HawkVerificationStatus.Authenticated => new Caller(result, result.Scopes, Anonymous: false),
+            HawkVerificationStatus.Authenticated => new Caller(result, [.. result.Scopes, .. _options.AnonymousScopes], Anonymous: false),
             HawkVerificationStatus.NoAuthentication when _options.AllowAnonymous => new Caller(result, ["*"], Anonymous: false),
-            HawkVerificationStatus.NoAuthentication => new Caller(result, _options.AnonymousScopes, Anonymous: true),
+            HawkVerificationStatus.NoAuthentication => new Caller(result, [.. result.Scopes, .. _options.AnonymousScopes], Anonymous: true),
             _ => throw QueueError.Auth(result.Message ?? "Authentication failed"),
         };
     }

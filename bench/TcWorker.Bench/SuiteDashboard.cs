@@ -4,17 +4,17 @@ using TcWorker.Runtime.Workers;
 
 namespace TcWorker.Bench;
 
-/// <summary>Figure 13: the local queue's dashboard in a real headless Chromium (Debian's).</summary>
+/// <summary>Figure 14: the local queue's dashboard in a real headless Chromium (Debian's).</summary>
 internal static partial class Suite
 {
     private const string Chromium = "/usr/bin/chromium";
 
     /// <summary>
-    /// 13a. Task list: the first page of the task list with N tasks in the queue, from navigation
+    /// 14a. Task list: the first page of the task list with N tasks in the queue, from navigation
     /// start to the first paint after the rows are in the page (server time, module loads, the
     /// signed API call, rendering), as the page itself measures it (performance marks); the median
     /// of several loads after a warm-up. Baseline: the same with the small history's tasks.
-    /// 13b. Live-log view: a task writes M bytes of 100-byte lines as fast as it can while the
+    /// 14b. Live-log view: a task writes M bytes of 100-byte lines as fast as it can while the
     /// dashboard's log page follows it; the rate at which the viewer takes the text in (split into
     /// lines, ANSI state, error search, rendering), from its first byte to its end. Baseline: the
     /// same bytes read by the same browser without the viewer.

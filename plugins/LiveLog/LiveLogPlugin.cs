@@ -2,6 +2,7 @@ using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Newtonsoft.Json.Linq;
 using TcWorker.Engines;
+using TcWorker.LogViewer;
 using TcWorker.Tasks;
 using TcWorker.Workers;
 
@@ -32,7 +33,11 @@ internal sealed class LiveLogTaskPlugin(ITaskContext task, IWebhookServer webhoo
 
     private WebhookRegistration? hook;
 
-    public async Task StartedAsync(ISandbox sandbox, CancellationToken cancellationToken)
+    /// <summary>
+    /// Before the sandbox starts, so the <c>Live log:</c> line comes before the task's first output:
+    /// the server is attached and the artifact published here, not once the task runs.
+    /// </summary>
+    public async Task BuildSandboxAsync(ISandboxBuilder builder, CancellationToken cancellationToken)
     {
         hook = await webhooks.AttachAsync(ServeAsync, cancellationToken).ConfigureAwait(false);
         var url = new Uri(hook.Url, "log");
@@ -82,11 +87,14 @@ internal sealed class LiveLogTaskPlugin(ITaskContext task, IWebhookServer webhoo
                 await StreamLogAsync(context).ConfigureAwait(false);
                 break;
             case "/" or "":
-                response.ContentType = "text/html; charset=utf-8";
-                await response.WriteAsync(ViewerPage.Html, context.RequestAborted).ConfigureAwait(false);
+                await LogViewerAssets.Files.TryServeAsync(context, "viewer.html").ConfigureAwait(false);
                 break;
             default:
-                response.StatusCode = StatusCodes.Status404NotFound;
+                if (!await LogViewerAssets.Files.TryServeAsync(context, context.Request.Path.Value!.TrimStart('/')).ConfigureAwait(false))
+                {
+                    response.StatusCode = StatusCodes.Status404NotFound;
+                }
+
                 break;
         }
     }

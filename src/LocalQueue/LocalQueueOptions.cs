@@ -33,7 +33,7 @@ public sealed record LocalQueueOptions
     /// <summary>How long claimWork waits for work before answering with no tasks (the real queue's is 20 s).</summary>
     public TimeSpan ClaimWorkWait { get; init; } = TimeSpan.FromSeconds(20);
 
-    /// <summary>When true, requests without credentials are granted every scope. Off by default: only ping and version are anonymous.</summary>
+    /// <summary>When true, requests without credentials are granted every scope. Off by default: they get <see cref="AnonymousScopes"/>.</summary>
     public bool AllowAnonymous { get; init; }
 
     /// <summary>

@@ -13,6 +13,7 @@ using TcWorker.LocalQueue.Api;
 using TcWorker.LocalQueue.Auth;
 using TcWorker.LocalQueue.Http;
 using TcWorker.LocalQueue.Storage;
+using TcWorker.LocalQueue.Ui;
 using TcWorker.Taskcluster;
 using TcWorker.Taskcluster.Hawk;
 
@@ -83,9 +84,10 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
             var verifier = new HawkVerifier(clients.LookupAsync, options.TimeProvider);
             var services = new Dictionary<string, IReadOnlyList<Route>>
             {
-                ["/api/queue/v1/"] = [.. new TaskApi(context).Routes(), .. new ClaimApi(context).Routes(), .. new ArtifactApi(context).Routes()],
+                ["/api/queue/v1/"] = [.. new TaskApi(context).Routes(), .. new ClaimApi(context).Routes(), .. new ArtifactApi(context).Routes(), .. new ListingApi(context).Routes()],
                 ["/api/object/v1/"] = [.. new ObjectApi(context).Routes()],
                 ["/api/index/v1/"] = [.. new IndexApi(context).Routes()],
+                ["/api/local/v1/"] = [.. new LocalApi(context).Routes()],
             };
             var dispatcher = new ApiDispatcher(services, verifier, options, logger);
             var blobs = new BlobEndpoint(context);
@@ -105,10 +107,15 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
                 k.AddServerHeader = false;
             });
             var app = builder.Build();
-            app.Run(http => http.Request.Path.StartsWithSegments("/__blobs", StringComparison.Ordinal)
-                ? blobs.HandleAsync(http)
-                : ShellPageEndpoint.Handles(http.Request.Path) ? ShellPageEndpoint.HandleAsync(http)
-                : dispatcher.HandleAsync(http));
+            var dashboard = new Dashboard();
+            app.Run(http =>
+            {
+                var path = http.Request.Path;
+                return path.StartsWithSegments("/__blobs", StringComparison.Ordinal) ? blobs.HandleAsync(http)
+                    : ApiDispatcher.IsApiPath(path) ? dispatcher.HandleAsync(http)
+                    : ShellPageEndpoint.Handles(path) ? ShellPageEndpoint.HandleAsync(http)
+                    : dashboard.HandleAsync(http);
+            });
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
             var port = new Uri(address).Port;

@@ -49,7 +49,7 @@ public sealed class LiveLogPluginTests : IAsyncLifetime
         artifacts.Setup(a => a.CreateReferenceAsync(LiveLogPluginProvider.ArtifactName, It.IsAny<Uri>(), "text/plain; charset=utf-8", null, It.IsAny<CancellationToken>()))
             .Callback<string, Uri, string, DateTimeOffset?, CancellationToken>((_, u, _, _, _) => url = u)
             .Returns(Task.CompletedTask);
-        await taskPlugin.StartedAsync(Mock.Of<ISandbox>(), CancellationToken.None);
+        await taskPlugin.BuildSandboxAsync(Mock.Of<ISandboxBuilder>(), CancellationToken.None);
         Assert.NotNull(url);
         return url;
     }
@@ -106,7 +106,7 @@ public sealed class LiveLogPluginTests : IAsyncLifetime
         artifacts.Setup(a => a.CreateReferenceAsync(LiveLogPluginProvider.ArtifactName, It.IsAny<Uri>(), It.IsAny<string>(), null, It.IsAny<CancellationToken>()))
             .ThrowsAsync(new HttpRequestException("Connection refused"));
 
-        await taskPlugin.StartedAsync(Mock.Of<ISandbox>(), CancellationToken.None);
+        await taskPlugin.BuildSandboxAsync(Mock.Of<ISandboxBuilder>(), CancellationToken.None);
 
         await log.CloseAsync();
         var text = await File.ReadAllTextAsync(log.Path);

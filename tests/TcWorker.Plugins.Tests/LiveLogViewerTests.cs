@@ -36,7 +36,7 @@ public sealed class LiveLogViewerTests
         environment.SetupGet(e => e.Time).Returns(TimeProvider.System);
         var plugin = new LiveLogPluginProvider().Create(new PluginOptions { Config = [], Environment = environment.Object, Logger = NullLogger.Instance });
         await using var taskPlugin = await plugin.CreateTaskPluginAsync(new TaskPluginOptions { Task = task.Object, Payload = [], Engine = TestTaskEngine.Mock });
-        await taskPlugin.StartedAsync(Mock.Of<ISandbox>(), CancellationToken.None);
+        await taskPlugin.BuildSandboxAsync(Mock.Of<ISandboxBuilder>(), CancellationToken.None);
         log.WriteLine("first line");
 
         await using var chromium = await HeadlessChromium.LaunchAsync();

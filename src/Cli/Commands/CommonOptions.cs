@@ -71,4 +71,10 @@ internal static class CommonOptions
         using var provider = services.BuildServiceProvider();
         return provider.GetRequiredService<ComponentRegistry>();
     }
+
+    /// <summary><c>--ui</c> of <c>run</c> and <c>local</c>: serve the local queue's dashboard.</summary>
+    public static Option<bool> Ui() => new("--ui")
+    {
+        Description = "Serve the local queue's dashboard: its address is printed at the start (with a file holding a signed-in link), and it stays up after the tasks end until Ctrl-C.",
+    };
 }

@@ -12,6 +12,7 @@ internal static class LocalCommand
         var capacity = new Option<int?>("--capacity") { Description = "How many tasks run at once (default: the config's, or 1)." };
         var outDir = new Option<DirectoryInfo>("--out", "-o") { Description = "Where to write each task's log and artifacts, one folder per task id (default: ./tc-worker-out)." };
         var directories = CommonOptions.PluginDirectories();
+        var ui = CommonOptions.Ui();
         var command = new Command("local", "Run many tasks on this machine against the local queue, then print a summary (task, state, duration, artifacts, where the logs are). Exit codes: 0 all completed, 1 some failed, 2 some ended in an exception.")
         {
             taskFiles,
@@ -19,6 +20,7 @@ internal static class LocalCommand
             capacity,
             outDir,
             directories,
+            ui,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -29,7 +31,7 @@ internal static class LocalCommand
 
             var folder = (parse.GetValue(outDir)?.FullName) ?? Path.GetFullPath("tc-worker-out");
             var files = parse.GetValue(taskFiles)!.Select(f => f.FullName).ToList();
-            var results = await LocalSession.RunAsync(files, parse.GetValue(config), parse.GetValue(directories) ?? [], parse.GetValue(capacity), folder, null, error).ConfigureAwait(false);
+            var results = await LocalSession.RunAsync(files, parse.GetValue(config), parse.GetValue(directories) ?? [], parse.GetValue(capacity), folder, null, error, parse.GetValue(ui)).ConfigureAwait(false);
             WriteSummary(output, results);
             return results.Max(r => r.ExitCode);
         });

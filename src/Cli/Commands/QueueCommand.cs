@@ -124,6 +124,7 @@ internal static class QueueCommand
 
             await output.WriteLineAsync(server.RootUrl).ConfigureAwait(false);
             await output.WriteLineAsync($"root client {server.RootCredentials.ClientId}; source {credentials} to use it").ConfigureAwait(false);
+            await output.WriteLineAsync($"dashboard at {server.RootUrl}/ (sign in with a client of the queue)").ConfigureAwait(false);
             await output.FlushAsync(cancellationToken).ConfigureAwait(false);
             using var lifetime = new WorkerLifetime();
             using var signals = WorkCommand.StopOnSignals(lifetime);

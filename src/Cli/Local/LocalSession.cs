@@ -34,7 +34,8 @@ internal static class LocalSession
     public const string DefaultWorkerPoolId = "local/tc-worker";
     private static readonly string[] DefaultPlugins = ["env", "maxruntime", "success", "artifacts", "livelog"];
 
-    public static async Task<IReadOnlyList<LocalResult>> RunAsync(IReadOnlyList<string> taskFiles, FileInfo? configFile, string[] pluginDirectories, int? capacity, string outDir, Stream? liveLog, TextWriter error)
+    // ui: announce the queue's dashboard on error, and keep it up once the tasks are done, until SIGINT or SIGTERM.
+    public static async Task<IReadOnlyList<LocalResult>> RunAsync(IReadOnlyList<string> taskFiles, FileInfo? configFile, string[] pluginDirectories, int? capacity, string outDir, Stream? liveLog, TextWriter error, bool ui = false)
     {
         var tasks = taskFiles.Select(f => (File: f, Task: TaskFile.Load(f))).ToList();
         var session = Directory.CreateTempSubdirectory("tc-worker-local-").FullName;
@@ -62,6 +63,11 @@ internal static class LocalSession
             }
 
             await using var queue = await LocalQueueServer.StartAsync(new LocalQueueOptions { DataFolder = Path.Combine(session, "queue") }).ConfigureAwait(false);
+            if (ui)
+            {
+                await AnnounceDashboardAsync(queue, session, error).ConfigureAwait(false);
+            }
+
             var worker = (JObject)(document["worker"] ??= new JObject());
             worker["workerPoolId"] ??= DefaultWorkerPoolId;
             worker["numberOfTasksToRun"] = tasks.Count;
@@ -109,12 +115,44 @@ internal static class LocalSession
                 results.Add(await CollectAsync(client.Queue, file, taskId, folder, error).ConfigureAwait(false));
             }
 
+            if (ui)
+            {
+                await error.WriteLineAsync($"tc-worker: the dashboard stays up at {queue.RootUrl}/ until Ctrl-C").ConfigureAwait(false);
+                using var stop = new WorkerLifetime();
+                using var stopSignals = WorkCommand.StopOnSignals(stop);
+                await Task.Delay(Timeout.Infinite, stop.Stopping).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            }
+
             return results;
         }
         finally
         {
             TryDelete(session);
         }
+    }
+
+    /// <summary>
+    /// Prints the dashboard's address, and writes a link that signs the browser in as the session's
+    /// root client (the credentials ride in the fragment, which browsers never send) to a file only
+    /// this user may read: the terminal shows no secret.
+    /// </summary>
+    private static async Task AnnounceDashboardAsync(LocalQueueServer queue, string session, TextWriter error)
+    {
+        var credentials = new JObject { ["clientId"] = queue.RootCredentials.ClientId, ["accessToken"] = queue.RootCredentials.AccessToken };
+        var link = $"{queue.RootUrl}/#credentials={Uri.EscapeDataString(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(credentials.ToString(Newtonsoft.Json.Formatting.None))))}";
+        var file = Path.Combine(session, "dashboard-link");
+        var settings = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            settings.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        await using (var writer = new StreamWriter(file, settings))
+        {
+            await writer.WriteLineAsync(link).ConfigureAwait(false);
+        }
+
+        await error.WriteLineAsync($"tc-worker: dashboard at {queue.RootUrl}/ (a signed-in link is in {file})").ConfigureAwait(false);
     }
 
     private static JObject DefaultConfig(IReadOnlyList<string> available) => new()

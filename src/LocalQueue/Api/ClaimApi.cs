@@ -52,7 +52,7 @@ internal sealed class ClaimApi
             var seen = first;
             first = false;
             var claims = await _queue.Store.RunAsync(
-                (db, woken) => seen && Seen(db, key, queue, workerGroup, workerId, now) ? null : _queue.Tasks.Claim(db, woken, queue, workerGroup, workerId, count, now),
+                (db, woken) => seen && Seen(db, key, queue, workerGroup, workerId, now) ? null : Claimed(db, key, _queue.Tasks.Claim(db, woken, queue, workerGroup, workerId, count, now)),
                 request.Aborted).ConfigureAwait(false);
             if (claims is null)
             {
@@ -152,6 +152,18 @@ internal sealed class ClaimApi
             return doc;
         }, request.Aborted).ConfigureAwait(false);
         return ApiReply.Json(worker);
+    }
+
+    /// <summary>Records the last of <paramref name="claims"/> as the worker's latest task (listWorkers shows it).</summary>
+    private static List<(TaskEntry Task, int RunId)> Claimed(QueueDatabase db, string key, List<(TaskEntry Task, int RunId)> claims)
+    {
+        if (claims.Count > 0 && db.GetDocument("workers", key) is { } doc)
+        {
+            doc["latestTask"] = new JObject { ["taskId"] = claims[^1].Task.TaskId, ["runId"] = claims[^1].RunId };
+            db.SaveDocument("workers", key, doc);
+        }
+
+        return claims;
     }
 
     /// <summary>Records the worker as seen; true when it is quarantined.</summary>

@@ -16,9 +16,7 @@ namespace TcWorker.LocalQueue.Api;
 /// </summary>
 internal sealed class IndexApi
 {
-    private const int MaxPage = 1000;
     private static readonly TimeSpan SignedUrlLifetime = TimeSpan.FromMinutes(15);
-    private static readonly string[] PageQuery = ["continuationToken", "limit"];
     private readonly QueueContext _queue;
 
     public IndexApi(QueueContext queue) => _queue = queue;
@@ -109,8 +107,8 @@ internal sealed class IndexApi
     private async Task<ApiReply> ListAsync<T>(ApiRequest request, Func<QueueDatabase, string, string, int, List<T>> list, Func<T, string> key, Func<T, JObject> json, string property)
     {
         var ns = TaskIndex.CheckParameter(request, "namespace", allowRoot: true);
-        request.CheckQuery(PageQuery);
-        var (token, limit) = Page(request);
+        request.CheckQuery(Paging.Query);
+        var (token, limit) = Paging.Of(request);
         var after = token is null ? string.Empty : ContinuationToken.Decode(token);
         var rows = await _queue.Store.RunAsync((db, _) => list(db, ns, after, limit + 1), request.Aborted).ConfigureAwait(false);
         var result = new JObject { [property] = new JArray(rows.Take(limit).Select(json)) };
@@ -120,31 +118,6 @@ internal sealed class IndexApi
         }
 
         return ApiReply.Json(result);
-    }
-
-    /// <summary>
-    /// The paging of a listing, from the query string; the deprecated POST forms also take it from
-    /// the body (<c>{continuationToken, limit}</c>), where older clients sent it.
-    /// </summary>
-    private static (string? Token, int Limit) Page(ApiRequest request)
-    {
-        var query = request.Context.Request.Query;
-        var body = request.Route.Method == "POST" && request.Json is not null ? request.Strict(PageQuery) : [];
-        var token = query["continuationToken"].ToString() is { Length: > 0 } t ? t : ApiRequest.String(body["continuationToken"], "data/continuationToken", 10_000);
-        long? limit = query.ContainsKey("limit") ? ParseLimit(query["limit"].ToString()) : ApiRequest.Integer(body["limit"], "data/limit", 1, MaxPage);
-        return (token is { Length: > 0 } ? token : null, (int)Math.Min(limit ?? MaxPage, MaxPage));
-    }
-
-    /// <summary>The limit query parameter: digits only and at least 1 (400 InvalidRequestArguments otherwise); above 1000 it lists 1000.</summary>
-    private static long ParseLimit(string text)
-    {
-        var digits = text.TrimStart('0');
-        if (text.Length == 0 || !text.All(char.IsAsciiDigit) || digits.Length == 0)
-        {
-            throw QueueError.Arguments($"Query-string parameter: limit={TaskclusterIdentifiers.Quote(text)} must be a whole number of at least 1 (at most {MaxPage.ToString(CultureInfo.InvariantCulture)} are listed at once)");
-        }
-
-        return digits.Length > 4 ? MaxPage : long.Parse(digits, CultureInfo.InvariantCulture);
     }
 
     private async Task<IndexedTaskRow> FindAsync(ApiRequest request, string path)

@@ -2,10 +2,11 @@ using Newtonsoft.Json.Linq;
 using TcWorker.LocalQueue.Auth;
 using TcWorker.LocalQueue.Http;
 using TcWorker.LocalQueue.Model;
+using TcWorker.LocalQueue.Storage;
 
 namespace TcWorker.LocalQueue.Api;
 
-/// <summary>createTask, task, status, cancelTask, reportCompleted/Failed/Exception, ping and version.</summary>
+/// <summary>createTask, task, status, cancelTask, rerunTask, reportCompleted/Failed/Exception, ping and version.</summary>
 internal sealed class TaskApi
 {
     private static readonly string[] ExceptionReasons = ["worker-shutdown", "malformed-payload", "resource-unavailable", "internal-error", "intermittent-task"];
@@ -19,6 +20,11 @@ internal sealed class TaskApi
     private static readonly ScopeExpression CancelTaskScopes = ScopeExpression.Parse("""
         {"AnyOf": ["queue:cancel-task:<schedulerId>/<taskGroupId>/<taskId>", "queue:cancel-task-in-project:<projectId>",
           {"AllOf": ["queue:cancel-task", "assume:scheduler-id:<schedulerId>/<taskGroupId>"]}]}
+        """);
+
+    private static readonly ScopeExpression RerunTaskScopes = ScopeExpression.Parse("""
+        {"AnyOf": ["queue:rerun-task:<schedulerId>/<taskGroupId>/<taskId>", "queue:rerun-task-in-project:<projectId>",
+          {"AllOf": ["queue:rerun-task", "assume:scheduler-id:<schedulerId>/<taskGroupId>"]}]}
         """);
 
     private readonly QueueContext _queue;
@@ -36,7 +42,8 @@ internal sealed class TaskApi
         yield return new Route("PUT", "task/<taskId>", "createTask", CreateTaskScopes, CreateTaskAsync, handlerAuthorizes: true);
         yield return new Route("GET", "task/<taskId>", "task", ScopeExpression.Single("queue:get-task:<taskId>"), r => ReadAsync(r, t => t.Task));
         yield return new Route("GET", "task/<taskId>/status", "status", ScopeExpression.Single("queue:status:<taskId>"), r => ReadAsync(r, t => new JObject { ["status"] = t.Status }));
-        yield return new Route("POST", "task/<taskId>/cancel", "cancelTask", CancelTaskScopes, CancelAsync, handlerAuthorizes: true);
+        yield return new Route("POST", "task/<taskId>/cancel", "cancelTask", CancelTaskScopes, r => ChangeAsync(r, _queue.Tasks.Cancel), handlerAuthorizes: true);
+        yield return new Route("POST", "task/<taskId>/rerun", "rerunTask", RerunTaskScopes, r => ChangeAsync(r, _queue.Tasks.Rerun), handlerAuthorizes: true);
         yield return new Route("POST", "task/<taskId>/runs/<runId>/completed", "reportCompleted", resolve, r => ResolveAsync(r, "completed", "completed"));
         yield return new Route("POST", "task/<taskId>/runs/<runId>/failed", "reportFailed", resolve, r => ResolveAsync(r, "failed", "failed"));
         yield return new Route("POST", "task/<taskId>/runs/<runId>/exception", "reportException", resolve, ReportExceptionAsync);
@@ -68,7 +75,8 @@ internal sealed class TaskApi
         return ApiReply.Json(select(entry ?? throw QueueError.NotFound($"Task {taskId} not found")));
     }
 
-    private async Task<ApiReply> CancelAsync(ApiRequest request)
+    /// <summary>cancelTask and rerunTask: authorised with the task's scheduler, group and project, then applied.</summary>
+    private async Task<ApiReply> ChangeAsync(ApiRequest request, Func<QueueDatabase, ISet<string>, string, DateTimeOffset, JObject> change)
     {
         var taskId = request["taskId"];
         var entry = await _queue.Store.RunAsync((db, _) => db.GetTask(taskId), request.Aborted).ConfigureAwait(false)
@@ -79,7 +87,7 @@ internal sealed class TaskApi
             ["taskGroupId"] = (string)entry.Task["taskGroupId"]!,
             ["projectId"] = (string)entry.Task["projectId"]!,
         });
-        var status = await _queue.Store.RunAsync((db, woken) => _queue.Tasks.Cancel(db, woken, taskId, request.Now), request.Aborted).ConfigureAwait(false);
+        var status = await _queue.Store.RunAsync((db, woken) => change(db, woken, taskId, request.Now), request.Aborted).ConfigureAwait(false);
         return ApiReply.Json(new JObject { ["status"] = status });
     }
 

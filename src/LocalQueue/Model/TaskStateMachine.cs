@@ -13,6 +13,9 @@ namespace TcWorker.LocalQueue.Model;
 /// </summary>
 internal sealed class TaskStateMachine
 {
+    /// <summary>The most runs a task may have: a rerun beyond them is refused.</summary>
+    private const int MaxRuns = 50;
+
     private readonly QueueStore _store;
     private readonly TimeSpan _claimTimeout;
 
@@ -133,6 +136,35 @@ internal sealed class TaskStateMachine
         }
 
         ResolveRun(db, woken, entry, run, "exception", "canceled", now);
+        return entry.Status;
+    }
+
+    /// <summary>
+    /// Gives a resolved task a new pending run (reasonCreated <c>rerun</c>) and its retries back; an
+    /// unresolved task is answered unchanged. 409 past the deadline or after 50 runs, as the real queue.
+    /// </summary>
+    public JObject Rerun(QueueDatabase db, ISet<string> woken, string taskId, DateTimeOffset now)
+    {
+        var entry = db.GetTask(taskId) ?? throw QueueError.NotFound($"Task {taskId} not found");
+        if (entry.Deadline <= now)
+        {
+            throw QueueError.Conflict($"Task {taskId} has passed its deadline");
+        }
+
+        if (!entry.IsResolved && entry.State != "unscheduled")
+        {
+            return entry.Status;
+        }
+
+        if (entry.Runs.Count >= MaxRuns)
+        {
+            throw QueueError.Conflict($"Task {taskId} has had {MaxRuns} runs; it cannot be rerun");
+        }
+
+        entry.RetriesLeft = (int)entry.Task["retries"]!;
+        AddRun(entry, "rerun", now);
+        db.UpdateTask(entry, _store.NextSeq());
+        woken.Add(entry.TaskQueueId);
         return entry.Status;
     }
 

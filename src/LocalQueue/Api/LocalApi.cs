@@ -1,0 +1,47 @@
+using Newtonsoft.Json.Linq;
+using TcWorker.LocalQueue.Auth;
+using TcWorker.LocalQueue.Http;
+using TcWorker.LocalQueue.Storage;
+
+namespace TcWorker.LocalQueue.Api;
+
+/// <summary>
+/// The local-only API (<c>/api/local/v1/</c>): what the dashboard needs beyond Taskcluster's
+/// queue, which has no call listing every task. Each route has a scope of its own under
+/// <c>local-queue:</c>; a real deployment has none of these.
+/// </summary>
+internal sealed class LocalApi
+{
+    /// <summary>The tasks a page of the task list shows unless it asks for another count.</summary>
+    private const int DefaultPage = 50;
+
+    private readonly QueueContext _queue;
+
+    public LocalApi(QueueContext queue) => _queue = queue;
+
+    public IEnumerable<Route> Routes()
+    {
+        foreach (var route in MonitoringRoutes.Create())
+        {
+            yield return route;
+        }
+
+        yield return new Route("GET", "tasks", "listTasks", ScopeExpression.Single("local-queue:list-tasks"), ListTasksAsync);
+    }
+
+    /// <summary>Every task, newest first, filtered by <c>taskQueueId</c>, <c>state</c> and <c>taskGroupId</c>; 50 a page unless <c>limit</c> says.</summary>
+    private async Task<ApiReply> ListTasksAsync(ApiRequest request)
+    {
+        request.CheckQuery([.. Paging.Query, "taskQueueId", "state", "taskGroupId"]);
+        var query = request.Context.Request.Query;
+        string? Filter(string name) => query[name].ToString() is { Length: > 0 } value ? value : null;
+        var state = Filter("state");
+        if (state is not null and not ("unscheduled" or "pending" or "running" or "completed" or "failed" or "exception"))
+        {
+            throw QueueError.Arguments($"Query-string parameter: state={Taskcluster.TaskclusterIdentifiers.Quote(state)} must be unscheduled, pending, running, completed, failed or exception");
+        }
+
+        JObject page = await ListingApi.TaskPageAsync(_queue, request, new TaskFilter(Filter("taskQueueId"), state, Filter("taskGroupId")), DefaultPage, oldestFirst: false).ConfigureAwait(false);
+        return ApiReply.Json(page);
+    }
+}

@@ -1,0 +1,72 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Http;
+
+namespace TcWorker.LogViewer;
+
+/// <summary>
+/// Static files embedded in an assembly, served by name with their content type, <c>nosniff</c>
+/// and <c>no-cache</c>. The files are read once, when constructed. Thread-safe.
+/// </summary>
+public sealed class EmbeddedFiles
+{
+    private readonly Dictionary<string, (string ContentType, byte[] Bytes)> _files;
+
+    /// <summary>Reads the manifest resources of <paramref name="assembly"/> whose names start with <paramref name="prefix"/>; each is served by its name without the prefix.</summary>
+    /// <param name="assembly">The assembly holding the files.</param>
+    /// <param name="prefix">The resource name prefix, e.g. <c>dashboard/</c>; empty for every resource.</param>
+    public EmbeddedFiles(Assembly assembly, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(assembly);
+        ArgumentNullException.ThrowIfNull(prefix);
+        _files = assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(prefix, StringComparison.Ordinal))
+            .ToDictionary(n => n[prefix.Length..], n => (ContentTypeOf(n), Read(assembly, n)), StringComparer.Ordinal);
+    }
+
+    /// <summary>The names <see cref="TryServeAsync"/> answers.</summary>
+    public IReadOnlyCollection<string> Names => _files.Keys;
+
+    /// <summary>Writes the named file as the response (headers only for HEAD); nothing for an unknown name.</summary>
+    /// <param name="context">The request; GET or HEAD is assumed.</param>
+    /// <param name="name">A file name, e.g. <c>log-viewer.js</c>.</param>
+    /// <returns>False when no file has that name.</returns>
+    /// <exception cref="OperationCanceledException">The client went away.</exception>
+    public async Task<bool> TryServeAsync(HttpContext context, string name)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!_files.TryGetValue(name, out var file))
+        {
+            return false;
+        }
+
+        var response = context.Response;
+        response.ContentType = file.ContentType;
+        response.ContentLength = file.Bytes.Length;
+        response.Headers.XContentTypeOptions = "nosniff";
+        response.Headers.CacheControl = "no-cache";
+        if (!HttpMethods.IsHead(context.Request.Method))
+        {
+            await response.Body.WriteAsync(file.Bytes, context.RequestAborted).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    private static byte[] Read(Assembly assembly, string name)
+    {
+        using var stream = assembly.GetManifestResourceStream(name)!;
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    private static string ContentTypeOf(string name) => Path.GetExtension(name) switch
+    {
+        ".js" or ".mjs" => "text/javascript; charset=utf-8",
+        ".css" => "text/css; charset=utf-8",
+        ".html" => "text/html; charset=utf-8",
+        ".svg" => "image/svg+xml",
+        ".json" => "application/json; charset=utf-8",
+        _ => "application/octet-stream",
+    };
+}

@@ -1,0 +1,133 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Newtonsoft.Json.Linq;
+using TcWorker.Runtime.Workers;
+
+namespace TcWorker.EndToEnd.Tests;
+
+/// <summary>
+/// The local queue's dashboard in a real headless Chromium (Debian's; no browser is downloaded),
+/// against the real queue and the stock worker (native engine, live log, artifacts) over loopback.
+/// </summary>
+public sealed partial class DashboardTests
+{
+    private const string Chromium = "/usr/bin/chromium";
+
+    [SkippableFact]
+    public async Task Without_credentials_the_task_list_is_refused_naming_the_scope_it_needs()
+    {
+        await using var deployment = await Deployment.StartAsync();
+        await using var browser = await LaunchAsync();
+        var page = await browser.Browser.NewPageAsync();
+
+        await page.GotoAsync(deployment.Server.RootUrl + "/");
+
+        var refusal = page.Locator("main .error");
+        await Assertions.Expect(refusal).ToContainTextAsync("Refused");
+        await Assertions.Expect(refusal).ToContainTextAsync("local-queue:list-tasks");
+        await Assertions.Expect(page.Locator("#tasks tbody tr")).ToHaveCountAsync(0);
+    }
+
+    [SkippableFact]
+    public async Task A_task_created_in_the_editor_runs_its_live_log_grows_its_artifact_opens_and_a_second_task_is_cancelled()
+    {
+        await using var deployment = await Deployment.StartAsync();
+        await using var browser = await LaunchAsync();
+        var page = await browser.Browser.NewPageAsync();
+        await page.GotoAsync(deployment.Server.RootUrl + "/");
+        await page.FillAsync("input[name=clientId]", deployment.Options.RootClientId!);
+        await page.FillAsync("input[name=accessToken]", deployment.Options.RootAccessToken!);
+        await page.ClickAsync("#sign-in-button");
+        await Assertions.Expect(page.Locator("#who")).ToHaveTextAsync("signed in as " + deployment.Options.RootClientId);
+
+        // Create the first task in the editor: it prints slowly, ends with a red error line, and leaves an artifact.
+        await page.ClickAsync("text=Create task");
+        var task = JObject.Parse(await page.InputValueAsync("#editor"));
+        task["taskQueueId"] = Deployment.WorkerPoolId;
+        task["payload"] = new JObject
+        {
+            ["command"] = new JArray { new JArray("sh", "-c", "for i in $(seq 1 40); do echo line $i; sleep 0.1; done; printf '\\033[31merror: boom\\033[0m\\n'; echo hello-artifact > hello.txt") },
+            ["artifacts"] = new JArray { new JObject { ["type"] = "file", ["path"] = "hello.txt", ["name"] = "public/hello.txt" } },
+            ["maxRunTime"] = 120,
+        };
+        await page.FillAsync("#editor", task.ToString());
+        await page.ClickAsync("#submit");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("#/tasks/[A-Za-z0-9_-]{22}$"));
+        var taskId = page.Url[(page.Url.LastIndexOf('/') + 1)..];
+        await Assertions.Expect(page.Locator("h1 .state")).ToHaveTextAsync("pending");
+
+        // The second task sleeps until cancelled.
+        var sleeper = await deployment.CreateTaskAsync(new JObject { ["command"] = new JArray { new JArray("sleep", "300") }, ["maxRunTime"] = 600 });
+
+        using var lifetime = new WorkerLifetime();
+        var worker = Deployment.RunWorkerAsync(deployment.Config(tasks: 2, capacity: 2), lifetime);
+        try
+        {
+            // The list shows both tasks, live.
+            await page.GotoAsync(deployment.Server.RootUrl + "/#/");
+            await Assertions.Expect(page.Locator($"#tasks tr[data-task-id='{taskId}'] .state")).ToHaveTextAsync("running");
+            await Assertions.Expect(page.Locator($"#tasks tr[data-task-id='{sleeper}'] .state")).ToHaveTextAsync("running");
+
+            // The live log grows while the task runs.
+            await page.GotoAsync(deployment.Server.RootUrl + $"/#/tasks/{taskId}/runs/0/log");
+            var log = page.Locator("#log .lv-rows");
+            await Assertions.Expect(log).ToContainTextAsync("line 3");
+            await Assertions.Expect(page.Locator("#log [data-role=status]")).ToHaveTextAsync("streaming");
+            await Assertions.Expect(log).ToContainTextAsync("line 30");
+            await Assertions.Expect(page.Locator("#log [data-role=status]")).ToHaveTextAsync("finished", new() { Timeout = 30_000 });
+
+            // The error line is red, and "First error" selects it.
+            await page.ClickAsync("#log [data-role=error]");
+            var error = page.Locator("#log .lv-line.lv-selected");
+            await Assertions.Expect(error).ToContainTextAsync("error: boom");
+            Assert.Contains("color", await error.Locator(".lv-text span").GetAttributeAsync("style") ?? string.Empty);
+
+            // The artifact opens in the page.
+            await page.GotoAsync(deployment.Server.RootUrl + $"/#/tasks/{taskId}");
+            await Assertions.Expect(page.Locator("h1 .state")).ToHaveTextAsync("completed", new() { Timeout = 30_000 });
+            await page.ClickAsync("#artifacts tr[data-artifact='public/hello.txt'] button.view");
+            await Assertions.Expect(page.Locator("#artifact-text")).ToContainTextAsync("hello-artifact");
+
+            // Cancel the second task from its page.
+            await page.GotoAsync(deployment.Server.RootUrl + $"/#/tasks/{sleeper}");
+            await Assertions.Expect(page.Locator("h1 .state")).ToHaveTextAsync("running");
+            await page.ClickAsync("#cancel");
+            await Assertions.Expect(page.Locator("h1 .state")).ToHaveTextAsync("exception");
+            await Assertions.Expect(page.Locator("#runs .resolution")).ToHaveTextAsync("canceled");
+            Assert.Equal("canceled", (await deployment.StatusAsync(sleeper)).Runs.Single().ReasonResolved);
+        }
+        finally
+        {
+            lifetime.StopNow();
+            await worker;
+        }
+    }
+
+    private static async Task<BrowserSession> LaunchAsync()
+    {
+        if (!File.Exists(Chromium))
+        {
+            Assert.False(Environment.GetEnvironmentVariable("CI") == "true", $"{Chromium} is missing; test.sh installs Debian's chromium when run as root");
+            Skip.If(true, $"{Chromium} is not installed (apt-get install chromium)");
+        }
+
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        return new BrowserSession(playwright, browser);
+    }
+
+    /// <summary>Playwright and its browser, closed together.</summary>
+    private sealed record BrowserSession(IPlaywright Playwright, IBrowser Browser) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Browser.DisposeAsync();
+            Playwright.Dispose();
+        }
+    }
+}

@@ -148,7 +148,20 @@ public sealed class TaskLogFilterTests : IDisposable
             return Task.CompletedTask;
         };
         harness.Plugins.Add(new NamedPlugin("masker", plugin));
-        var payload = TaskRunTests.Payload(exitCode: 0, output: "boom secret-value\n");
+
+        // Written while the task runs (the runtime waits for its result), so that the failure meets a running sandbox.
+        harness.Engine.OnWait = async _ =>
+        {
+            try
+            {
+                await plugin.Context!.Log.WriteAsync("boom secret-value\n"u8.ToArray());
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The writer may hear of the failure too; the run is what is checked.
+            }
+        };
+        var payload = TaskRunTests.Payload(exitCode: 0);
         payload["hang"] = true;
 
         var outcome = await harness.RunAsync(payload);

@@ -37,7 +37,12 @@ stop_dockerd() {
     dockerd_pid=""
   fi
   if [ -n "$dockerd_exec" ]; then
-    rm -rf "$dockerd_exec" "$root/artifacts/dockerd"
+    # A daemon that could not finish its own clean-up leaves its data folder mounted: unmount it, and
+    # never let the clean-up decide the script's exit status.
+    if command -v findmnt >/dev/null 2>&1; then
+      findmnt -rn -o TARGET | grep -F "$root/artifacts/dockerd" | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+    fi
+    rm -rf "$dockerd_exec" "$root/artifacts/dockerd" 2>/dev/null || echo "note: could not remove $root/artifacts/dockerd"
     dockerd_exec=""
   fi
 }

@@ -89,6 +89,28 @@ public sealed class ChainOfTrustTests : IDisposable
     }
 
     [SkippableFact]
+    public async Task Additional_data_that_is_not_a_json_object_fails_the_task_with_a_line_saying_so()
+    {
+        var (keyFile, publicKey) = GenerateKey();
+        await using var deployment = await Deployment.StartAsync();
+        var taskId = await deployment.CreateTaskAsync(new JObject
+        {
+            ["command"] = new JArray { new JArray("sh", "-c", "echo '[1, 2]' > chain-of-trust-additional-data.json") },
+            ["features"] = new JObject { ["chainOfTrust"] = true },
+        });
+        using var lifetime = new WorkerLifetime();
+        await Deployment.RunWorkerAsync(Config(deployment, keyFile), lifetime);
+
+        Assert.Equal("failed", (await deployment.StatusAsync(taskId)).Runs[0].State);
+        var log = (await ArtifactTests.FetchAsync(deployment, taskId, "public/logs/live_backing.log")).Body;
+        Assert.Contains("chain-of-trust-additional-data.json must hold a JSON object", log, StringComparison.Ordinal);
+        // The failed run is still certified, without the task's data.
+        var certificate = await FetchAsync(deployment, taskId, "public/chain-of-trust.json");
+        Assert.True(Verifies(publicKey, certificate, await FetchAsync(deployment, taskId, "public/chain-of-trust.json.sig")), "the failed run's certificate does not verify");
+        Assert.Empty((JObject)JObject.Parse(Encoding.UTF8.GetString(certificate))["artifacts"]!);
+    }
+
+    [SkippableFact]
     public async Task A_missing_key_stops_the_worker_at_start_naming_the_setting_and_the_file()
     {
         await using var deployment = await Deployment.StartAsync();

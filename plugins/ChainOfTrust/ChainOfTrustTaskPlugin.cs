@@ -1,0 +1,151 @@
+using System.Security.Cryptography;
+using System.Text;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+using TcWorker.Engines;
+using TcWorker.Errors;
+using TcWorker.Tasks;
+using TcWorker.Workers;
+
+namespace TcWorker.Plugins.ChainOfTrust;
+
+/// <summary>
+/// One task's certificate: the artifacts' hashes are taken from the result set when the task stops (reading the
+/// files the artifacts plugin uploads, at the same time), and the signed certificate is uploaded once every
+/// plugin's stop stage, and so every artifact upload, is over.
+/// </summary>
+internal sealed class ChainOfTrustTaskPlugin(ITaskContext task, SigningKey key, JObject environment, WorkerIdentity identity) : ITaskPlugin
+{
+    /// <summary>The certificate's artifact name.</summary>
+    internal const string CertificateName = "public/chain-of-trust.json";
+
+    /// <summary>The signature's artifact name.</summary>
+    internal const string SignatureName = "public/chain-of-trust.json.sig";
+
+    /// <summary>The file in the task directory whose JSON object the task adds to the certificate.</summary>
+    internal const string AdditionalDataFile = "chain-of-trust-additional-data.json";
+
+    private readonly SortedDictionary<string, string> hashes = new(StringComparer.Ordinal);
+    private JObject additional = [];
+
+    public async Task<bool> StoppedAsync(IResultSet result, CancellationToken cancellationToken)
+    {
+        foreach (var (isDirectory, path, name) in ArtifactList.From(task.Task["payload"]))
+        {
+            if (!isDirectory)
+            {
+                await HashAsync(name, ct => result.OpenFileAsync(path, ct), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            try
+            {
+                await foreach (var file in result.EnumerateFolderAsync(path, cancellationToken).ConfigureAwait(false))
+                {
+                    if (!file.EscapesSandbox)
+                    {
+                        await HashAsync($"{name.TrimEnd('/')}/{file.RelativePath}", file.OpenAsync, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (Exception e) when (e is ResourceNotFoundException or PathEscapesSandboxException or MalformedPayloadException)
+            {
+                // The artifacts plugin reports it; the certificate covers what was uploaded.
+            }
+        }
+
+        return await ReadAdditionalDataAsync(result, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task FinishedAsync(bool success, CancellationToken cancellationToken)
+    {
+        var certificate = Encoding.UTF8.GetBytes(Certificate().ToString(Formatting.Indented));
+        var signature = key.Sign(certificate);
+        await UploadAsync(CertificateName, "application/json", certificate, cancellationToken).ConfigureAwait(false);
+        await UploadAsync(SignatureName, "application/octet-stream", signature, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The certificate: the task's additional data, overwritten by the worker's own keys.</summary>
+    internal JObject Certificate()
+    {
+        var artifacts = new JObject();
+        foreach (var (name, sha256) in hashes)
+        {
+            artifacts[name] = new JObject { ["sha256"] = sha256 };
+        }
+
+        var certificate = (JObject)additional.DeepClone();
+        certificate["chainOfTrustVersion"] = 1;
+        certificate["artifacts"] = artifacts;
+        certificate["task"] = task.Task.DeepClone();
+        certificate["taskId"] = task.TaskId;
+        certificate["runId"] = task.RunId;
+        certificate["workerGroup"] = identity.WorkerGroup;
+        certificate["workerId"] = identity.WorkerId;
+        certificate["environment"] = environment.DeepClone();
+        return certificate;
+    }
+
+    private async Task HashAsync(string name, Func<CancellationToken, Task<Stream>> open, CancellationToken cancellationToken)
+    {
+        if (!name.All(c => c is >= '\x20' and <= '\x7e'))
+        {
+            return; // Not a valid artifact name: never uploaded.
+        }
+
+        Stream stream;
+        try
+        {
+            stream = await open(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ResourceNotFoundException or PathEscapesSandboxException or UnauthorizedAccessException or MalformedPayloadException)
+        {
+            return; // An error artifact, not an uploaded file.
+        }
+
+        await using (stream.ConfigureAwait(false))
+        {
+            var hash = await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
+            hashes[name] = Convert.ToHexStringLower(hash);
+        }
+    }
+
+    private async Task<bool> ReadAdditionalDataAsync(IResultSet result, CancellationToken cancellationToken)
+    {
+        Stream stream;
+        try
+        {
+            stream = await result.OpenFileAsync(AdditionalDataFile, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ResourceNotFoundException)
+        {
+            return true;
+        }
+        catch (PathEscapesSandboxException)
+        {
+            task.Log.WriteErrorLine($"Chain of trust: {AdditionalDataFile} leads outside the task directory; it was not read");
+            return false;
+        }
+
+        await using (stream.ConfigureAwait(false))
+        {
+            using var reader = new StreamReader(stream, Encoding.UTF8);
+            try
+            {
+                additional = JObject.Parse(await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false));
+                return true;
+            }
+            catch (JsonReaderException e)
+            {
+                task.Log.WriteErrorLine($"Chain of trust: {AdditionalDataFile} must hold a JSON object: {e.Message}");
+                return false;
+            }
+        }
+    }
+
+    private Task UploadAsync(string name, string contentType, byte[] content, CancellationToken cancellationToken) =>
+        task.Artifacts.UploadAsync(
+            new ArtifactUpload { Name = name, ContentType = contentType, ContentEncoding = "identity", ContentLength = content.Length },
+            _ => Task.FromResult<Stream>(new MemoryStream(content, writable: false)),
+            cancellationToken);
+}

@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Newtonsoft.Json.Linq;
+using TcWorker.Runtime.Workers;
+
+namespace TcWorker.EndToEnd.Tests;
+
+/// <summary>
+/// features.chainOfTrust on the native engine, end to end: the stock plugin signs a certificate of the uploaded
+/// artifacts, fetched back from the real local queue and checked with openssl (an independent ed25519).
+/// </summary>
+public sealed class ChainOfTrustTests : IDisposable
+{
+    private static readonly HttpClient Http = new();
+    private readonly string keys = Directory.CreateTempSubdirectory("tcw-cot-").FullName;
+
+    public void Dispose() => Directory.Delete(keys, recursive: true);
+
+    [SkippableFact]
+    public async Task The_certificate_holds_the_sha256_of_each_artifact_and_its_signature_verifies_with_the_public_key()
+    {
+        var (keyFile, publicKey) = GenerateKey();
+        await using var deployment = await Deployment.StartAsync();
+        var taskId = await deployment.CreateTaskAsync(new JObject
+        {
+            ["command"] = new JArray { new JArray("sh", "-c", "printf 'signed content' > out.txt && mkdir -p d/sub && printf 'x' > d/sub/a.bin && echo '{\"extra\": 7, \"taskId\": \"forged\"}' > chain-of-trust-additional-data.json") },
+            ["artifacts"] = JArray.Parse("""[{"type": "file", "path": "out.txt", "name": "public/out.txt"}, {"type": "directory", "path": "d", "name": "public/d"}]"""),
+            ["features"] = new JObject { ["chainOfTrust"] = true },
+        });
+        using var lifetime = new WorkerLifetime();
+        await Deployment.RunWorkerAsync(Config(deployment, keyFile), lifetime);
+
+        Assert.Equal("completed", (await deployment.StatusAsync(taskId)).Runs[0].State);
+        var certificate = await FetchAsync(deployment, taskId, "public/chain-of-trust.json");
+        var signature = await FetchAsync(deployment, taskId, "public/chain-of-trust.json.sig");
+        var document = JObject.Parse(Encoding.UTF8.GetString(certificate));
+
+        Assert.Equal(1, (int)document["chainOfTrustVersion"]!);
+        Assert.Equal(taskId, (string?)document["taskId"]);
+        Assert.Equal(0, (int)document["runId"]!);
+        Assert.Equal("e2e", (string?)document["workerGroup"]);
+        Assert.StartsWith("worker-", (string?)document["workerId"], StringComparison.Ordinal);
+        Assert.Equal("test-region", (string?)document["environment"]?["region"]);
+        Assert.Equal("sh", (string?)document["task"]?["payload"]?["command"]?[0]?[0]);
+        Assert.Equal(7, (int)document["extra"]!);
+        var artifacts = (JObject)document["artifacts"]!;
+        Assert.Equal(["public/d/sub/a.bin", "public/out.txt"], artifacts.Properties().Select(p => p.Name).Order(StringComparer.Ordinal));
+        var uploaded = await FetchAsync(deployment, taskId, "public/out.txt");
+        Assert.Equal("signed content", Encoding.UTF8.GetString(uploaded));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(uploaded)), (string?)artifacts["public/out.txt"]!["sha256"]);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData("x"u8)), (string?)artifacts["public/d/sub/a.bin"]!["sha256"]);
+
+        Assert.Equal(64, signature.Length);
+        Assert.True(Verifies(publicKey, certificate, signature), "openssl does not verify the certificate's signature");
+        var tampered = (byte[])certificate.Clone();
+        var at = Encoding.UTF8.GetString(certificate).IndexOf("signed", StringComparison.Ordinal) is var i and >= 0 ? i : certificate.Length / 2;
+        tampered[at] ^= 1;
+        Assert.False(Verifies(publicKey, tampered, signature), "a tampered certificate verified");
+    }
+
+    [SkippableFact]
+    public async Task A_key_other_users_can_read_refuses_the_task_and_a_worker_without_the_plugin_refuses_the_feature()
+    {
+        var (keyFile, _) = GenerateKey();
+        File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
+        await using var deployment = await Deployment.StartAsync();
+        var payload = new JObject { ["command"] = new JArray { new JArray("true") }, ["features"] = new JObject { ["chainOfTrust"] = true } };
+        var readable = await deployment.CreateTaskAsync(payload);
+        using (var lifetime = new WorkerLifetime())
+        {
+            await Deployment.RunWorkerAsync(Config(deployment, keyFile), lifetime);
+        }
+
+        var withoutPlugin = await deployment.CreateTaskAsync(payload);
+        using (var lifetime = new WorkerLifetime())
+        {
+            await Deployment.RunWorkerAsync(deployment.Config(tasks: 1), lifetime);
+        }
+
+        foreach (var (taskId, expected) in new[] { (readable, "is readable by other users"), (withoutPlugin, "chainOfTrust") })
+        {
+            var run = (await deployment.StatusAsync(taskId)).Runs[0];
+            Assert.Equal(("exception", "malformed-payload"), (run.State, run.ReasonResolved));
+            var log = (await ArtifactTests.FetchAsync(deployment, taskId, "public/logs/live_backing.log")).Body;
+            Assert.Contains(expected, log, StringComparison.Ordinal);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Additional_data_that_is_not_a_json_object_fails_the_task_with_a_line_saying_so()
+    {
+        var (keyFile, publicKey) = GenerateKey();
+        await using var deployment = await Deployment.StartAsync();
+        var taskId = await deployment.CreateTaskAsync(new JObject
+        {
+            ["command"] = new JArray { new JArray("sh", "-c", "echo '[1, 2]' > chain-of-trust-additional-data.json") },
+            ["features"] = new JObject { ["chainOfTrust"] = true },
+        });
+        using var lifetime = new WorkerLifetime();
+        await Deployment.RunWorkerAsync(Config(deployment, keyFile), lifetime);
+
+        Assert.Equal("failed", (await deployment.StatusAsync(taskId)).Runs[0].State);
+        var log = (await ArtifactTests.FetchAsync(deployment, taskId, "public/logs/live_backing.log")).Body;
+        Assert.Contains("chain-of-trust-additional-data.json must hold a JSON object", log, StringComparison.Ordinal);
+        // The failed run is still certified, without the task's data.
+        var certificate = await FetchAsync(deployment, taskId, "public/chain-of-trust.json");
+        Assert.True(Verifies(publicKey, certificate, await FetchAsync(deployment, taskId, "public/chain-of-trust.json.sig")), "the failed run's certificate does not verify");
+        Assert.Empty((JObject)JObject.Parse(Encoding.UTF8.GetString(certificate))["artifacts"]!);
+    }
+
+    [SkippableFact]
+    public async Task A_missing_key_stops_the_worker_at_start_naming_the_setting_and_the_file()
+    {
+        await using var deployment = await Deployment.StartAsync();
+        var missing = Path.Combine(keys, "no-such-key");
+        using var lifetime = new WorkerLifetime();
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => Deployment.RunWorkerAsync(Config(deployment, missing), lifetime));
+        Assert.Contains("ed25519SigningKeyLocation", error.Message, StringComparison.Ordinal);
+        Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+    }
+
+    private static JObject Config(Deployment deployment, string keyFile)
+    {
+        var config = deployment.Config(tasks: 1);
+        config["plugins"]!["chainoftrust"] = new JObject
+        {
+            ["ed25519SigningKeyLocation"] = keyFile,
+            ["environment"] = new JObject { ["region"] = "test-region" },
+        };
+        return config;
+    }
+
+    private static async Task<byte[]> FetchAsync(Deployment deployment, string taskId, string name)
+    {
+        using var response = await Http.GetAsync(deployment.Queue.BuildSignedArtifactUrl(taskId, 0, name, TimeSpan.FromMinutes(5)));
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{name}: HTTP {(int)response.StatusCode}");
+        return await response.Content.ReadAsByteArrayAsync();
+    }
+
+    /// <summary>An ed25519 key made by openssl: the worker's key file (base64 of the seed, mode 0600) and openssl's public key file.</summary>
+    private (string KeyFile, string PublicKey) GenerateKey()
+    {
+        var pem = Path.Combine(keys, "key.pem");
+        var publicKey = Path.Combine(keys, "public.pem");
+        var der = Path.Combine(keys, "key.der");
+        OpenSsl("genpkey", "-algorithm", "ed25519", "-out", pem);
+        OpenSsl("pkey", "-in", pem, "-pubout", "-out", publicKey);
+        OpenSsl("pkey", "-in", pem, "-outform", "DER", "-out", der);
+        var seed = File.ReadAllBytes(der)[^32..]; // PKCS#8 for ed25519 ends with the 32-byte seed
+        var keyFile = Path.Combine(keys, "signing.key");
+        File.WriteAllText(keyFile, Convert.ToBase64String(seed) + "\n");
+        File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return (keyFile, publicKey);
+    }
+
+    private bool Verifies(string publicKey, byte[] data, byte[] signature)
+    {
+        var dataFile = Path.Combine(keys, "data");
+        var signatureFile = Path.Combine(keys, "data.sig");
+        File.WriteAllBytes(dataFile, data);
+        File.WriteAllBytes(signatureFile, signature);
+        return OpenSsl(check: false, "pkeyutl", "-verify", "-pubin", "-inkey", publicKey, "-rawin", "-in", dataFile, "-sigfile", signatureFile) == 0;
+    }
+
+    private static void OpenSsl(params string[] arguments) => OpenSsl(check: true, arguments);
+
+    private static int OpenSsl(bool check, params string[] arguments)
+    {
+        Skip.IfNot(File.Exists("/usr/bin/openssl"), "openssl (the independent ed25519 implementation these tests check signatures with) is not installed.");
+        var start = new ProcessStartInfo("/usr/bin/openssl") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEnd();
+        process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(!check || process.ExitCode == 0, $"openssl {string.Join(' ', arguments)} failed: {error}");
+        return process.ExitCode;
+    }
+}

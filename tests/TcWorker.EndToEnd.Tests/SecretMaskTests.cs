@@ -7,7 +7,7 @@ namespace TcWorker.EndToEnd.Tests;
 public sealed class SecretMaskTests
 {
     [Fact]
-    public async Task Neither_a_secret_env_value_nor_a_value_the_task_registers_reaches_the_uploaded_log()
+    public async Task Neither_a_secret_env_value_a_value_the_task_registers_nor_the_proxy_url_reaches_the_uploaded_log()
     {
         await using var deployment = await Deployment.StartAsync();
         // The registered value is made inside the task (upper-cased), so the payload never holds it.
@@ -19,11 +19,13 @@ public sealed class SecretMaskTests
             echo "after: $value"
             printf 'split: %s' "$value"; sleep 0.2; echo " $value"
             echo "plain: $PLAIN"
+            echo "proxy: $TASKCLUSTER_PROXY_URL"
             """;
         var taskId = await deployment.CreateTaskAsync(new JObject
         {
             ["command"] = new JArray { new JArray("/bin/sh", "-c", script) },
             ["maxRunTime"] = 60,
+            ["features"] = new JObject { ["taskclusterProxy"] = true },
             ["env"] = new JObject
             {
                 ["API_TOKEN"] = "tok-env-31415926",
@@ -33,6 +35,7 @@ public sealed class SecretMaskTests
         });
         var config = deployment.Config(tasks: 1);
         config["plugins"]!["secretmask"] = new JObject();
+        config["plugins"]!["taskclusterproxy"] = new JObject();
         using var lifetime = new WorkerLifetime();
         await Deployment.RunWorkerAsync(config, lifetime);
 
@@ -46,5 +49,7 @@ public sealed class SecretMaskTests
         Assert.Contains("token: ***\n", log, StringComparison.Ordinal);
         Assert.Contains("::add-mask::***\nafter: ***\nsplit: *** ***\n", log, StringComparison.Ordinal);
         Assert.Contains("plain: visible-1414\n", log, StringComparison.Ordinal);
+        // The proxy URL's path is its secret (256 random bits): only the host and port remain.
+        Assert.Matches(@"\nproxy: http://127\.0\.0\.1:[0-9]+/\*\*\*\n", log);
     }
 }

@@ -73,7 +73,7 @@ internal sealed class TaskclusterProxyPlugin : IPlugin
         }
 
         var handler = new ProxyHandler(options.Task, http, time);
-        return Task.FromResult<ITaskPlugin>(new TaskclusterProxyTaskPlugin(handler, options.Engine.Name));
+        return Task.FromResult<ITaskPlugin>(new TaskclusterProxyTaskPlugin(handler, options.Engine.Name, options.Task.Log));
     }
 
     /// <summary>The malformed-payload message for an engine that cannot attach proxies.</summary>

@@ -1,11 +1,15 @@
 using TcWorker.Engines;
 using TcWorker.Errors;
+using TcWorker.Tasks;
 
 namespace TcWorker.Plugins.TaskclusterProxy;
 
 /// <summary>One task's proxy: attached to its sandbox, stopped as soon as the task has ended.</summary>
-internal sealed class TaskclusterProxyTaskPlugin(ProxyHandler handler, string engine) : ITaskPlugin
+internal sealed class TaskclusterProxyTaskPlugin(ProxyHandler handler, string engine, ITaskLog log) : ITaskPlugin
 {
+    /// <summary>Path segments at least this long are taken for the URL's secret (the process engines put 256 random bits there).</summary>
+    internal const int SecretSegmentLength = 16;
+
     /// <summary>The proxy's name on the sandbox builder.</summary>
     internal const string ProxyName = "taskcluster";
 
@@ -19,6 +23,13 @@ internal sealed class TaskclusterProxyTaskPlugin(ProxyHandler handler, string en
         catch (FeatureNotSupportedException e)
         {
             throw new MalformedPayloadException($"{TaskclusterProxyPlugin.NoProxies(engine)} ({e.Message})");
+        }
+
+        // Whoever holds the URL may call with the task's scopes, and the live log is public: mask its secret.
+        var secrets = endpoint.Url.AbsolutePath.Split('/').Where(s => s.Length >= SecretSegmentLength).ToArray();
+        if (secrets.Length > 0)
+        {
+            log.AddFilter(new SecretMasker(secrets).CreateFilter());
         }
 
         try

@@ -229,7 +229,7 @@ public sealed class CliTests
         using var file = new TempFile("engine: native\nworker: {workerPoolId: proj/type}\nplugins: {nosuch: {}}\n");
         var (exit, _, stderr) = await TcWorkerProcess.RunAsync("schema", "payload", "--config", file.Path);
         Assert.Equal(78, exit);
-        Assert.Contains("$.plugins.nosuch: there is no plugin named 'nosuch'; available plugins: artifacts, chainoftrust, env, interactive, livelog, logprefix, maxruntime, mounts, success, taskclusterproxy", stderr, StringComparison.Ordinal);
+        Assert.Contains("$.plugins.nosuch: there is no plugin named 'nosuch'; available plugins: artifacts, chainoftrust, env, interactive, livelog, logprefix, maxruntime, mounts, secretmask, success, taskclusterproxy", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

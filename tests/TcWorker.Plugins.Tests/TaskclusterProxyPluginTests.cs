@@ -26,6 +26,7 @@ namespace TcWorker.Plugins.Tests;
 public sealed class TaskclusterProxyPluginTests : IAsyncLifetime
 {
     private const string Prefix = "/prefix-the-engine-chose";
+    private readonly List<ILogFilter> filters = [];
     private static readonly string TaskId = Slugid.Nice();
     private static readonly HttpClient Http = new(new HttpClientHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(60) };
     private readonly string folder = Directory.CreateTempSubdirectory("tcw-tcproxy-").FullName;
@@ -69,6 +70,9 @@ public sealed class TaskclusterProxyPluginTests : IAsyncLifetime
         task.SetupGet(t => t.RootUrl).Returns(queue.RootUrl);
         task.SetupGet(t => t.Scopes).Returns(["index:insert-task:proxy.allowed.*", "queue:list-artifacts:*", "queue:get-artifact:public/*"]);
         task.SetupGet(t => t.Credentials).Returns(() => credentials);
+        var log = new Mock<ITaskLog>();
+        log.Setup(l => l.AddFilter(It.IsAny<ILogFilter>())).Callback<ILogFilter>(filters.Add);
+        task.SetupGet(t => t.Log).Returns(log.Object);
         var environment = new Mock<IWorkerEnvironment>();
         environment.SetupGet(e => e.Time).Returns(TimeProvider.System);
         plugin = new TaskclusterProxyPluginProvider().Create(new PluginOptions { Config = [], Environment = environment.Object, Logger = NullLogger.Instance });
@@ -99,6 +103,19 @@ public sealed class TaskclusterProxyPluginTests : IAsyncLifetime
     public void The_task_gets_the_proxy_url_without_its_trailing_slash()
     {
         Assert.Equal(proxy.AbsoluteUri.TrimEnd('/'), variables["TASKCLUSTER_PROXY_URL"]);
+    }
+
+    [Fact]
+    public void The_secret_of_the_proxy_url_is_masked_in_the_task_log()
+    {
+        var filter = Assert.Single(filters);
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        filter.Transform(Encoding.UTF8.GetBytes($"TASKCLUSTER_PROXY_URL={variables["TASKCLUSTER_PROXY_URL"]}\n"), output);
+        filter.Flush(output);
+
+        var text = Encoding.UTF8.GetString(output.WrittenSpan);
+        Assert.DoesNotContain("prefix-the-engine-chose", text, StringComparison.Ordinal);
+        Assert.EndsWith("/***\n", text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -32,7 +32,7 @@ internal sealed record LocalResult(string File, string TaskId, string State, str
 internal static class LocalSession
 {
     public const string DefaultWorkerPoolId = "local/tc-worker";
-    private static readonly string[] DefaultPlugins = ["env", "maxruntime", "success", "artifacts", "livelog"];
+    private static readonly string[] DefaultPlugins = ["env", "secretmask", "maxruntime", "success", "artifacts", "livelog"];
 
     // ui: announce the queue's dashboard on error, and keep it up once the tasks are done, until SIGINT or SIGTERM.
     public static async Task<IReadOnlyList<LocalResult>> RunAsync(IReadOnlyList<string> taskFiles, FileInfo? configFile, string[] pluginDirectories, int? capacity, string outDir, Stream? liveLog, TextWriter error, bool ui = false)

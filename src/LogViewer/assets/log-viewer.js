@@ -200,10 +200,11 @@ export class LogViewer {
   }
 
   /** Reads a fetch Response's body to its end, appending as it arrives; resolves once it ends. */
+  /** Reads a response to its end; false (and nothing read) when the response is not a log to read. */
   async follow(response) {
     if (!response.ok) {
       this.setStatus('gone (' + response.status + ')');
-      return;
+      return false;
     }
     this.setStatus('streaming');
     const reader = response.body.getReader();
@@ -221,6 +222,7 @@ export class LogViewer {
       this.end();
       this.setStatus('error: ' + e.message);
     }
+    return true;
   }
 
   schedule() {

@@ -191,16 +191,23 @@ export function logPage(main, [rawId, runText], query) {
   const controller = new AbortController();
   (async () => {
     try {
-      // Until the run starts there is no log: wait for it (the page may be opened first).
-      let target = null;
-      while (!target && !controller.signal.aborted) {
-        target = await logUrl(taskId, runId);
-        if (!target) {
+      // Until the run starts there is no log: wait for it (the page may be opened first). As the run
+      // ends, the live log's server goes away before its artifact points at the uploaded log: ask again.
+      while (!controller.signal.aborted) {
+        const target = await logUrl(taskId, runId);
+        if (target) {
+          try {
+            const response = await fetch(target.url, { credentials: 'omit', referrerPolicy: 'no-referrer', signal: controller.signal });
+            if (await viewer.follow(response)) return;
+          } catch (e) {
+            if (controller.signal.aborted || viewer.received) throw e;
+          }
+          viewer.setStatus('waiting for the log');
+        } else {
           viewer.setStatus('waiting for the run to start');
-          await new Promise((resolve) => setTimeout(resolve, LOG_RETRY_MS));
         }
+        await new Promise((resolve) => setTimeout(resolve, LOG_RETRY_MS));
       }
-      if (target) await viewer.follow(await fetch(target.url, { credentials: 'omit', referrerPolicy: 'no-referrer', signal: controller.signal }));
     } catch (e) {
       if (controller.signal.aborted) return;
       viewer.setStatus('error: ' + e.message);

@@ -38,7 +38,9 @@ internal sealed partial class PurgeCacheApi
         request.Authorize(new Dictionary<string, object> { ["cacheName"] = cacheName });
         lock (_gate)
         {
-            _requests[Key(pool, cacheName)] = (pool, cacheName, request.Now);
+            // to the millisecond, as listed: a since copied from a listed before then matches it
+            var now = DateTimeOffset.FromUnixTimeMilliseconds(request.Now.ToUnixTimeMilliseconds());
+            _requests[Key(pool, cacheName)] = (pool, cacheName, now);
         }
 
         return Task.FromResult(ApiReply.Json(new JObject()));

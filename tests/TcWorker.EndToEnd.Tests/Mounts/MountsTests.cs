@@ -143,13 +143,21 @@ public sealed class MountsTests(MountsFixture fixture) : IClassFixture<MountsFix
             new JObject { ["cacheName"] = kept, ["directory"] = "y" },
         };
         string[] scopes = [$"generic-worker:cache:{purged}", $"generic-worker:cache:{kept}"];
-        var filler = await CreateAsync(caches, "touch x/filled y/filled; echo LIST $(ls x) / $(ls y); sleep 3", scopes);
+        var started = Path.Combine(Deployment.Folder, $"started-{purged}");
+        var filler = await CreateAsync(caches, $"touch x/filled y/filled; echo LIST $(ls x) / $(ls y); touch {started}; sleep 3", scopes);
         var next = await CreateAsync(caches, "echo LIST $(ls x) / $(ls y)", scopes, after: [filler]);
         var config = fixture.Config(tasks: 2);
         config["plugins"]!["mounts"]!["purgeCacheInterval"] = 0;
         var worker = RunWorkerAsync(tasks: 2, config: config);
 
-        await Deployment.WaitForAsync(filler, s => s.State == "running");
+        // the task is running its command, so its caches exist: the purge request is newer than them
+        var until = DateTimeOffset.UtcNow.AddSeconds(30);
+        while (!File.Exists(started) && !worker.IsCompleted && DateTimeOffset.UtcNow < until)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.True(File.Exists(started), "the first task did not start its command");
         await Deployment.Client.PurgeCache.PurgeCacheAsync(Deployment.WorkerPoolId, purged);
         await worker;
 

@@ -68,19 +68,21 @@ internal sealed class CacheStore(IGarbageCollector collector, TimeProvider time)
         }
     }
 
-    /// <summary>Purges the caches of <paramref name="name"/> (every engine) last used before <paramref name="before"/>: idle ones now, busy ones when their task ends.</summary>
-    /// <returns>How many caches went now.</returns>
-    public async Task<int> PurgeAsync(string name, DateTimeOffset before)
+    /// <summary>Purges the caches of <paramref name="name"/> (every engine) created before <paramref name="before"/>: idle ones now, busy ones when their task ends.</summary>
+    /// <returns>How many caches went now, and how many go when their task ends.</returns>
+    public async Task<(int Now, int Later)> PurgeAsync(string name, DateTimeOffset before)
     {
         List<Cache> idle;
+        var later = 0;
         lock (gate)
         {
-            foreach (var cache in caches.Where(c => c.Name == name && c.InUse && c.Taken < before))
+            foreach (var cache in caches.Where(c => c.Name == name && c.InUse && c.Created < before && !c.Purged))
             {
                 cache.MarkPurged();
+                later++;
             }
 
-            idle = [.. caches.Where(c => c.Name == name && !c.InUse && c.LastUsed < before)];
+            idle = [.. caches.Where(c => c.Name == name && !c.InUse && c.Created < before)];
         }
 
         var count = 0;
@@ -89,7 +91,7 @@ internal sealed class CacheStore(IGarbageCollector collector, TimeProvider time)
             count += await cache.TryDisposeAsync().ConfigureAwait(false) ? 1 : 0;
         }
 
-        return count;
+        return (count, later);
     }
 
     /// <summary>Disposes every cache; the worker is stopping.</summary>
@@ -129,6 +131,9 @@ internal sealed class CacheStore(IGarbageCollector collector, TimeProvider time)
         public string Engine => engine;
 
         public string Name => name;
+
+        /// <summary>When a task made it.</summary>
+        public DateTimeOffset Created { get; } = created;
 
         public IVolume Volume => volume;
 

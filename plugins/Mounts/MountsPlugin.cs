@@ -18,13 +18,14 @@ internal sealed class MountsPlugin : IPlugin
         Timeout = Timeout.InfiniteTimeSpan,
     };
 
-    public MountsPlugin(IWorkerEnvironment environment, ILogger logger)
+    public MountsPlugin(IWorkerEnvironment environment, ILogger logger, TimeSpan? purgeCacheInterval)
     {
         Time = environment.Time;
         Logger = logger;
         Caches = new CacheStore(environment.Collector, environment.Time);
         var downloads = new DownloadCache(environment.Storage.CreateFolder("mount-downloads"), environment.Collector, environment.Time);
         Fetcher = new ContentFetcher(downloads, http, environment.Storage);
+        PurgeRequests = new PurgeRequestPoller(environment, Caches, purgeCacheInterval, logger);
     }
 
     public TimeProvider Time { get; }
@@ -34,6 +35,9 @@ internal sealed class MountsPlugin : IPlugin
     public CacheStore Caches { get; }
 
     public ContentFetcher Fetcher { get; }
+
+    /// <summary>Polls the purge-cache service before tasks attach caches.</summary>
+    public PurgeRequestPoller PurgeRequests { get; }
 
     public JObject PayloadSchema => MountsSchema.GenericWorker;
 

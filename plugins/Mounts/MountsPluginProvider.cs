@@ -9,6 +9,9 @@ namespace TcWorker.Plugins.Mounts;
 /// </summary>
 public sealed class MountsPluginProvider : IPluginProvider
 {
+    /// <summary>How often purge requests are polled unless <c>purgeCacheInterval</c> says otherwise.</summary>
+    internal static readonly TimeSpan DefaultPurgeCacheInterval = TimeSpan.FromMinutes(5);
+
     /// <inheritdoc />
     public string Name => "mounts";
 
@@ -16,7 +19,13 @@ public sealed class MountsPluginProvider : IPluginProvider
     public JObject ConfigSchema => JObject.Parse("""
         {
           "type": "object",
-          "properties": {},
+          "properties": {
+            "purgeCacheInterval": {
+              "type": ["number", "null"],
+              "minimum": 0,
+              "description": "Seconds between polls of the purge-cache service's purgeRequests for the worker's pool, made before a task attaches a writable cache (default 300; 0: before every such task; null: never)."
+            }
+          },
           "additionalProperties": false
         }
         """);
@@ -25,6 +34,9 @@ public sealed class MountsPluginProvider : IPluginProvider
     public IPlugin Create(PluginOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return new MountsPlugin(options.Environment, options.Logger);
+        var interval = options.Config.TryGetValue("purgeCacheInterval", out var seconds)
+            ? seconds.Type == JTokenType.Null ? (TimeSpan?)null : TimeSpan.FromSeconds((double)seconds)
+            : DefaultPurgeCacheInterval;
+        return new MountsPlugin(options.Environment, options.Logger, interval);
     }
 }

@@ -157,6 +157,11 @@ internal static class MountsSchema
             The caches a task used are purged (deleted rather than kept) when its exit code is listed
             in `onExitStatus.purgeCaches`, when it exceeded its `maxRunTime`, and when its run was
             aborted after it started (cancelled, deadline exceeded, claim lost, worker stopping).
+            They are also purged by purge requests (the purge-cache service's purgeCache, scope
+            `purge-cache:<provisionerId>/<workerType>:<name>`): before a task attaches a cache, the
+            worker reads its pool's requests (at most once per `purgeCacheInterval` of the plugin's
+            config) and drops the caches of each name made before the request; one in use goes when
+            its task ends.
             """),
     ];
 }

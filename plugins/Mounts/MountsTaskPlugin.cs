@@ -25,6 +25,11 @@ internal sealed class MountsTaskPlugin(MountsPlugin plugin, TaskPluginOptions op
 
     public async Task BuildSandboxAsync(ISandboxBuilder builder, CancellationToken cancellationToken)
     {
+        if (requests.Any(r => r.Kind == MountKind.Cache))
+        {
+            await plugin.PurgeRequests.PollAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         foreach (var request in requests)
         {
             try

@@ -87,6 +87,7 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
                 ["/api/queue/v1/"] = [.. new TaskApi(context).Routes(), .. new ClaimApi(context).Routes(), .. new ArtifactApi(context).Routes(), .. new ListingApi(context).Routes()],
                 ["/api/object/v1/"] = [.. new ObjectApi(context).Routes()],
                 ["/api/index/v1/"] = [.. new IndexApi(context).Routes()],
+                ["/api/purge-cache/v1/"] = [.. new PurgeCacheApi().Routes()],
                 ["/api/local/v1/"] = [.. new LocalApi(context).Routes()],
             };
             var dispatcher = new ApiDispatcher(services, verifier, options, logger);

@@ -48,6 +48,23 @@ public sealed class ScopeReferenceTests
         }
     }
 
+    /// <summary>purge-cache's reference is read from the bundle, like the index's.</summary>
+    [SkippableFact]
+    public async Task Purge_cache_routes_match_the_official_reference()
+    {
+        var reference = (JObject)await TestFiles.BundleEntryAsync("references/purge-cache/v1/api.json");
+        var entries = reference["entries"]!.ToDictionary(e => (string)e["name"]!);
+        var routes = new PurgeCacheApi().Routes().ToList();
+        Assert.Equal(3 + MonitoringRoutes.Create().Count(), routes.Count);
+        foreach (var route in routes)
+        {
+            Assert.True(entries.TryGetValue(route.Name, out var entry), $"{route.Name} is not in the purge-cache reference");
+            Assert.Equal(((string)entry!["method"]!).ToUpperInvariant(), route.Method);
+            Assert.Equal(RoutePattern((string)entry["route"]!), RoutePattern(route.Pattern));
+            Assert.True(JToken.DeepEquals(Normalize(entry["scopes"]), Normalize(route.Scopes?.ToJson())), $"{route.Name}: ours {route.Scopes?.ToJson()}, official {entry["scopes"]}");
+        }
+    }
+
     /// <summary>A route with its parameter names and markers dropped: <c>task/&lt;indexPath&gt;</c> and <c>/task/&lt;*x&gt;</c> are both <c>task/&lt;&gt;</c>.</summary>
     private static string RoutePattern(string route) => System.Text.RegularExpressions.Regex.Replace(route.Trim('/'), "<[^>]*>", "<>");
 

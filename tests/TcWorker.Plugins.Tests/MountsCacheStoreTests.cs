@@ -65,13 +65,37 @@ public sealed class MountsCacheStoreTests
         await store.ReturnAsync(idle, purge: false);
         time.Advance(TimeSpan.FromSeconds(1));
 
-        Assert.Equal(1, await store.PurgeAsync("cargo", time.GetUtcNow()));
+        Assert.Equal((1, 1), await store.PurgeAsync("cargo", time.GetUtcNow()));
         idleVolume.Verify(v => v.DisposeAsync(), Times.Once);
         busyVolume.Verify(v => v.DisposeAsync(), Times.Never);
         await store.ReturnAsync(busy, purge: false);
 
         busyVolume.Verify(v => v.DisposeAsync(), Times.Once);
         Assert.Equal(0, store.Count);
+    }
+
+    /// <summary>A purge request compares the cache's creation, not its last use: a cache made after the request stays.</summary>
+    [Fact]
+    public async Task A_purge_request_drops_caches_made_before_it_even_when_used_since()
+    {
+        var oldVolume = Volume();
+        var old = store.Add("native", "cargo", oldVolume.Object);
+        time.Advance(TimeSpan.FromSeconds(1));
+        var before = time.GetUtcNow();
+        time.Advance(TimeSpan.FromSeconds(1));
+        var newer = store.Add("native", "cargo", Volume().Object);
+        await store.ReturnAsync(newer, purge: false);
+        time.Advance(TimeSpan.FromSeconds(1));
+        await store.ReturnAsync(old, purge: false);
+        var other = store.Add("native", "npm", Volume().Object);
+        await store.ReturnAsync(other, purge: false);
+
+        Assert.Equal((0, 0), await store.PurgeAsync("cargo", before - TimeSpan.FromSeconds(2)));
+        Assert.Equal((1, 0), await store.PurgeAsync("cargo", before));
+
+        oldVolume.Verify(v => v.DisposeAsync(), Times.Once);
+        Assert.Same(newer, store.TryTake("native", "cargo"));
+        Assert.Same(other, store.TryTake("native", "npm"));
     }
 
     [Fact]

@@ -109,6 +109,21 @@ public static class WorkerHost
             }
         }
 
+        /// <summary>
+        /// purgeRequests of the worker's pool since a time, with the worker's credentials of the moment,
+        /// for the plugins (as JSON: the plugins' own copies of the client types are not the runtime's).
+        /// </summary>
+        private Func<DateTimeOffset?, CancellationToken, Task<JObject>> PurgeRequests(TaskclusterClient client, string workerPoolId) => async (since, cancellationToken) =>
+        {
+            PurgeCacheClient purgeCache;
+            lock (gate)
+            {
+                purgeCache = client.PurgeCache.WithCredentials(current);
+            }
+
+            return JObject.FromObject(await purgeCache.PurgeRequestsAsync(workerPoolId, since, cancellationToken).ConfigureAwait(false));
+        };
+
         public async Task<WorkerStopReason> RunAsync()
         {
             var options = WorkerOptions.FromConfig(config);
@@ -118,7 +133,8 @@ public static class WorkerHost
             await using var disposeWebhooks = disposableWebhooks.ConfigureAwait(false);
             var logger = loggerFactory.CreateLogger<TaskclusterWorker>();
             var collector = new GarbageCollector(() => GarbageCollector.FreeBytes(storage.Root), options.MinimumDiskSpace, logger);
-            var environment = new WorkerEnvironment(options.Identity, rootUrl, storage, webhooks, collector, loggerFactory, lifetime, time);
+            using var client = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = rootUrl, TimeProvider = time });
+            var environment = new WorkerEnvironment(options.Identity, rootUrl, storage, webhooks, collector, loggerFactory, lifetime, time) { Services = type => type == typeof(Func<DateTimeOffset?, CancellationToken, Task<JObject>>) ? PurgeRequests(client, options.Identity.WorkerPoolId) : null };
             var components = await WorkerComponents.CreateAsync(config, registry, environment).ConfigureAwait(false);
             await using var disposeComponents = components.ConfigureAwait(false);
             if (!await EngineStarter.StartAsync(components.Components.Engines, options.StartTimeout, config.Source, time, logger, lifetime.StoppingGracefully).ConfigureAwait(false))
@@ -130,7 +146,6 @@ public static class WorkerHost
                 ? TimeSpan.FromSeconds((double)seconds)
                 : TaskRunOptions.DefaultHookTimeout;
             var factory = new TaskRunFactory(components.Components, new TaskRunOptions { RootUrl = rootUrl, HookTimeout = hookTimeout }, loggerFactory, time);
-            using var client = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = rootUrl, TimeProvider = time });
             using var metrics = new WorkerMetrics();
             TaskclusterWorker created;
             lock (gate)

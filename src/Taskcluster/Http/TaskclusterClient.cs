@@ -48,6 +48,7 @@ public sealed class TaskclusterClient : IDisposable
         Object = new ObjectClient(this);
         WorkerManager = new WorkerManagerClient(this);
         Index = new IndexClient(this);
+        PurgeCache = new PurgeCacheClient(this);
     }
 
     /// <summary>The options.</summary>
@@ -67,6 +68,9 @@ public sealed class TaskclusterClient : IDisposable
 
     /// <summary>The index service.</summary>
     public IndexClient Index { get; }
+
+    /// <summary>The purge-cache service: requests to purge named caches on a worker pool's workers.</summary>
+    public PurgeCacheClient PurgeCache { get; }
 
     internal HttpClient Http => _http;
 

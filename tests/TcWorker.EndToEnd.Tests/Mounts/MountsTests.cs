@@ -128,6 +128,43 @@ public sealed class MountsTests(MountsFixture fixture) : IClassFixture<MountsFix
         Assert.Equal(other, await ListingAsync(last));
     }
 
+    /// <summary>
+    /// The worker polls purgeRequests before each task that attaches a cache (purgeCacheInterval 0): a
+    /// purge request made while the first task holds cache X drops X before the next task, and
+    /// leaves cache Y of the same tasks warm.
+    /// </summary>
+    [Fact]
+    public async Task A_purge_request_gives_the_next_task_a_fresh_cache_of_that_name_only()
+    {
+        var (purged, kept) = ("purged-" + Guid.NewGuid().ToString("N")[..8], "kept-" + Guid.NewGuid().ToString("N")[..8]);
+        var caches = new JArray
+        {
+            new JObject { ["cacheName"] = purged, ["directory"] = "x" },
+            new JObject { ["cacheName"] = kept, ["directory"] = "y" },
+        };
+        string[] scopes = [$"generic-worker:cache:{purged}", $"generic-worker:cache:{kept}"];
+        var started = Path.Combine(Deployment.Folder, $"started-{purged}");
+        var filler = await CreateAsync(caches, $"touch x/filled y/filled; echo LIST $(ls x) / $(ls y); touch {started}; sleep 3", scopes);
+        var next = await CreateAsync(caches, "echo LIST $(ls x) / $(ls y)", scopes, after: [filler]);
+        var config = fixture.Config(tasks: 2);
+        config["plugins"]!["mounts"]!["purgeCacheInterval"] = 0;
+        var worker = RunWorkerAsync(tasks: 2, config: config);
+
+        // the task is running its command, so its caches exist: the purge request is newer than them
+        var until = DateTimeOffset.UtcNow.AddSeconds(30);
+        while (!File.Exists(started) && !worker.IsCompleted && DateTimeOffset.UtcNow < until)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.True(File.Exists(started), "the first task did not start its command");
+        await Deployment.Client.PurgeCache.PurgeCacheAsync(Deployment.WorkerPoolId, purged);
+        await worker;
+
+        Assert.Equal("LIST filled / filled", await ListingAsync(filler));
+        Assert.Equal("LIST / filled", await ListingAsync(next));
+    }
+
     [Fact]
     public async Task A_cache_is_purged_when_its_task_exceeds_maxRunTime()
     {
@@ -229,7 +266,7 @@ public sealed class MountsTests(MountsFixture fixture) : IClassFixture<MountsFix
         });
     }
 
-    private async Task RunWorkerAsync(int tasks, int capacity = 1, bool createUser = false)
+    private async Task RunWorkerAsync(int tasks, int capacity = 1, bool createUser = false, JObject? config = null)
     {
         if (createUser)
         {
@@ -240,6 +277,6 @@ public sealed class MountsTests(MountsFixture fixture) : IClassFixture<MountsFix
         using var lifetime = new WorkerLifetime();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         using var stop = timeout.Token.Register(lifetime.StopNow);
-        await Deployment.RunWorkerAsync(fixture.Config(tasks, capacity, createUser), lifetime);
+        await Deployment.RunWorkerAsync(config ?? fixture.Config(tasks, capacity, createUser), lifetime);
     }
 }

@@ -74,6 +74,10 @@ dotnet build TcWorker.slnx -c Release --no-restore
 echo "== packing"
 rm -rf "$root/artifacts/packages"
 dotnet pack TcWorker.slnx -c Release --no-build --nologo -v quiet
+if [ "$(uname -sm)" = "Linux x86_64" ]; then
+  echo "== release folder (linux-x64, self-contained)"
+  "$root/eng/release.sh" --folder-only linux-x64
+fi
 
 echo "== testing"
 results="$root/artifacts/test-results"

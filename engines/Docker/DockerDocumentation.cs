@@ -21,8 +21,15 @@ internal static class DockerDocumentation
             unreadable artifact, an unknown namespace, or a file that is not an image archive is
             malformed-payload naming it. Names the archive carries are ignored.
             `command` is one argv list run without a shell (`["/bin/bash", "-c", "make test"]`); empty or
-            absent runs the image's default command. Other docker-worker keys (`env`, `maxRunTime`,
-            `artifacts`, ...) belong to the worker's plugins.
+            absent runs the image's default command. `supersederUrl` is accepted and ignored, as
+            docker-worker's schema says. `features.allowPtrace: true` lets processes in the container use
+            ptrace (the container gets CAP_SYS_PTRACE); it needs the scope `docker-worker:feature:allowPtrace`
+            and `allowPtrace: true` in the worker config, or the task resolves malformed-payload naming the
+            one that is missing. `features.localLiveLog` and `features.bulkLog` may be true (their default);
+            false is not supported yet and resolves malformed-payload. Other docker-worker keys (`env`, `maxRunTime`, `artifacts`, `cache`,
+            `onExitStatus`, the other `features`) belong to the worker's plugins. A feature no engine or
+            plugin of this worker provides (`dind`, `balrogVPNProxy`, ...), and the key `log` (the log
+            artifacts keep their default names), resolve malformed-payload naming them.
             """),
         new("The container", """
             Each task runs in a container of its own, as `docker run -t` runs it: with a terminal, so the

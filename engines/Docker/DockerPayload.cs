@@ -6,20 +6,34 @@ using TcWorker.Workers;
 namespace TcWorker.Engines.Docker;
 
 /// <summary>
-/// The payload keys the docker engine owns, in docker-worker's shape: <c>image</c>, <c>command</c>
-/// and <c>capabilities</c>. Every other docker-worker key (env, maxRunTime, artifacts, cache,
-/// features, ...) belongs to a plugin.
+/// The payload keys the docker engine owns, in docker-worker's shape: <c>image</c>, <c>command</c>,
+/// <c>capabilities</c>, <c>features.allowPtrace</c>, <c>features.localLiveLog</c> and <c>features.bulkLog</c>
+/// (only true, their default), and <c>supersederUrl</c> (accepted and ignored, as
+/// docker-worker's schema says). Every other docker-worker key (env, maxRunTime, artifacts, cache,
+/// other features, ...) belongs to a plugin.
 /// </summary>
 /// <param name="Image">The image to run: a name to pull or an artifact to load.</param>
 /// <param name="Command">The argv to run; empty runs the image's default command.</param>
 /// <param name="Privileged">Whether the container runs privileged.</param>
 /// <param name="Devices">The host devices the task asked for (names from <see cref="DockerSettings.DeviceNames"/>).</param>
-internal sealed record DockerPayload(IImageSource Image, IReadOnlyList<string> Command, bool Privileged, IReadOnlyList<string> Devices)
+/// <param name="Ptrace">Whether the container gets CAP_SYS_PTRACE (<c>features.allowPtrace</c>).</param>
+internal sealed record DockerPayload(IImageSource Image, IReadOnlyList<string> Command, bool Privileged, IReadOnlyList<string> Devices, bool Ptrace = false)
 {
     public const string PrivilegedScope = "docker-worker:capability:privileged";
+    public const string PtraceScope = "docker-worker:feature:allowPtrace";
     public const string DeviceScopePrefix = "docker-worker:capability:device:";
 
-    public static JObject Schema => new()
+    public static JObject Schema
+    {
+        get
+        {
+            var schema = BaseSchema;
+            ((JObject)schema["properties"]!).Merge(MoreKeys);
+            return schema;
+        }
+    }
+
+    private static JObject BaseSchema => new()
     {
         ["type"] = "object",
         ["properties"] = new JObject
@@ -73,6 +87,36 @@ internal sealed record DockerPayload(IImageSource Image, IReadOnlyList<string> C
         ["required"] = new JArray("image"),
     };
 
+    /// <summary>The keys the engine owns besides image, command and capabilities.</summary>
+    private static JObject MoreKeys => JObject.Parse($$"""
+        {
+          "supersederUrl": {
+            "type": "string",
+            "description": "Accepted for compatibility with docker-worker payloads, and ignored: docker-worker's schema keeps it without a use."
+          },
+          "features": {
+            "type": "object",
+            "properties": {
+              "allowPtrace": {
+                "type": "boolean",
+                "default": false,
+                "description": "Lets processes in the container use ptrace (the container gets CAP_SYS_PTRACE; a privileged container has it anyway). Needs the scope {{PtraceScope}} and allowPtrace in the worker config."
+              },
+              "localLiveLog": {
+                "type": "boolean",
+                "default": true,
+                "description": "docker-worker's live log switch. Only true is supported: the live log is served whenever the livelog plugin is enabled."
+              },
+              "bulkLog": {
+                "type": "boolean",
+                "default": true,
+                "description": "docker-worker's task log upload switch. Only true is supported: the task log is always uploaded."
+              }
+            }
+          }
+        }
+        """);
+
     /// <summary>
     /// Reads the payload and checks the capabilities against the worker config and the task's scopes.
     /// Throws <see cref="MalformedPayloadException"/> naming the key (and the missing scope).
@@ -93,6 +137,27 @@ internal sealed record DockerPayload(IImageSource Image, IReadOnlyList<string> C
             else if (!settings.AllowPrivileged)
             {
                 problems.Add("payload.capabilities.privileged: this worker does not run privileged containers (engines.docker.allowPrivileged is false).");
+            }
+        }
+
+        var ptrace = payload["features"]?["allowPtrace"]?.Value<bool>() ?? false;
+        if (ptrace)
+        {
+            if (!task.HasScopes([PtraceScope]))
+            {
+                problems.Add($"payload.features.allowPtrace: the task needs the scope {PtraceScope} to use ptrace in its container.");
+            }
+            else if (!settings.AllowPtrace)
+            {
+                problems.Add("payload.features.allowPtrace: this worker does not let tasks use ptrace (engines.docker.allowPtrace is false).");
+            }
+        }
+
+        foreach (var (log, what) in new[] { ("localLiveLog", "the live log is served whenever the livelog plugin is enabled"), ("bulkLog", "the task log is always uploaded") })
+        {
+            if (payload["features"]?[log]?.Value<bool>() == false)
+            {
+                problems.Add($"payload.features.{log}: false is not supported by this worker yet; {what}.");
             }
         }
 
@@ -119,7 +184,7 @@ internal sealed record DockerPayload(IImageSource Image, IReadOnlyList<string> C
             }
         }
 
-        return problems.Count > 0 ? throw new MalformedPayloadException(problems) : new DockerPayload(image, command, privileged, devices);
+        return problems.Count > 0 ? throw new MalformedPayloadException(problems) : new DockerPayload(image, command, privileged, devices, ptrace && !privileged);
     }
 
     private static IImageSource ParseImage(JToken? image, ITaskContext task)

@@ -191,6 +191,7 @@ internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskCon
         {
             NetworkMode = settings.Network,
             Privileged = payload.Privileged,
+            CapAdd = payload.Ptrace ? ["SYS_PTRACE"] : null,
             // The task's output reaches the log through the attached terminal; a log driver would only
             // keep a second copy on the daemon's disk.
             LogConfig = new LogConfig { Type = "none" },

@@ -44,6 +44,9 @@ internal sealed class DockerSettings
 
     public bool AllowPrivileged { get; init; }
 
+    /// <summary>Whether tasks with the scope may ask for <c>features.allowPtrace</c> (d2g's <c>allowPtrace</c>).</summary>
+    public bool AllowPtrace { get; init; }
+
     public IReadOnlySet<string> AllowedDevices { get; init; } = new HashSet<string>();
 
     public string LoopbackVideoDevice { get; init; } = "/dev/video0";
@@ -95,6 +98,7 @@ internal sealed class DockerSettings
             ["pids"] = new JObject { ["type"] = "integer", ["minimum"] = 1, ["description"] = "The most processes a task container may hold at once (docker run --pids-limit). No limit by default." },
             ["workingDirectory"] = Describe("string", "The working directory of task containers, an absolute path. The image's own by default."),
             ["allowPrivileged"] = new JObject { ["type"] = "boolean", ["default"] = false, ["description"] = "Lets tasks with the scope docker-worker:capability:privileged (or its :<workerPoolId> form) ask for capabilities.privileged." },
+            ["allowPtrace"] = new JObject { ["type"] = "boolean", ["default"] = false, ["description"] = "Lets tasks with the scope docker-worker:feature:allowPtrace ask for features.allowPtrace (the container gets CAP_SYS_PTRACE)." },
             ["allowDevices"] = new JObject
             {
                 ["type"] = "array",
@@ -183,6 +187,7 @@ internal sealed class DockerSettings
             PidsLimit = config["pids"]?.Value<long>(),
             WorkingDirectory = workingDirectory,
             AllowPrivileged = config["allowPrivileged"]?.Value<bool>() ?? false,
+            AllowPtrace = config["allowPtrace"]?.Value<bool>() ?? false,
             AllowedDevices = config["allowDevices"] is JArray devices ? devices.Select(d => d.Value<string>()!).ToHashSet(StringComparer.Ordinal) : new HashSet<string>(),
             LoopbackVideoDevice = Str(config, "loopbackVideoDevice") ?? "/dev/video0",
             Registries = config["registries"] is JObject registries

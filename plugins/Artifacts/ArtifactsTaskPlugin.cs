@@ -6,9 +6,41 @@ using TcWorker.Tasks;
 namespace TcWorker.Plugins.Artifacts;
 
 /// <summary>Uploads one task's artifacts from its result set, a bounded number at a time.</summary>
-internal sealed class ArtifactsTaskPlugin(ITaskContext task, IReadOnlyList<ArtifactEntry> entries, int concurrency, BucketStore? bucket, string? temporaryFolder) : ITaskPlugin
+internal sealed class ArtifactsTaskPlugin(ITaskContext task, ITaskEngine engine, IReadOnlyList<ArtifactEntry> entries, int concurrency, BucketStore? bucket, string? temporaryFolder) : ITaskPlugin
 {
+    private readonly List<IVolume> volumes = [];
     private int failures;
+
+    /// <summary>Mounts an empty volume at the path of each <c>volume</c> artifact, so the folder exists when the task starts.</summary>
+    public async Task BuildSandboxAsync(ISandboxBuilder builder, CancellationToken cancellationToken)
+    {
+        foreach (var entry in entries.Where(e => e.Volume))
+        {
+            if (!engine.Capabilities.Supports(EngineFeatures.Volumes))
+            {
+                throw new MalformedPayloadException($"$.artifacts['{entry.Name}'].type: the engine '{engine.Name}' has no volumes, so this worker cannot make a volume artifact; use type directory");
+            }
+
+            var volume = await engine.CreateVolumeAsync(new VolumeOptions(), cancellationToken).ConfigureAwait(false);
+            volumes.Add(volume);
+            try
+            {
+                builder.AttachVolume(new VolumeMount { MountPoint = entry.Path, Volume = volume });
+            }
+            catch (MalformedPayloadException e)
+            {
+                throw new MalformedPayloadException(e.Messages.Select(m => $"$.artifacts['{entry.Name}'].path: {m}"));
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var volume in volumes)
+        {
+            await volume.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 
     public async Task<bool> StoppedAsync(IResultSet result, CancellationToken cancellationToken)
     {

@@ -9,7 +9,7 @@ namespace TcWorker.Plugins.Mounts;
 /// <summary>
 /// The mounts plugin for the worker's lifetime: its named caches and kept downloads, shared by every
 /// task. Owns <c>mounts</c> and <c>onExitStatus.purgeCaches</c> in generic-worker's payload, and
-/// <c>cache</c> in docker-worker's.
+/// <c>cache</c> and <c>onExitStatus.purgeCaches</c> in docker-worker's.
 /// </summary>
 internal sealed class MountsPlugin : IPlugin
 {

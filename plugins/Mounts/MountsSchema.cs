@@ -102,7 +102,7 @@ internal static class MountsSchema
         }
         """);
 
-    /// <summary>docker-worker's <c>cache</c>: cache name to the folder it is mounted at in the container.</summary>
+    /// <summary>docker-worker's <c>cache</c>: cache name to the folder it is mounted at in the container; and <c>onExitStatus.purgeCaches</c>, as docker-worker's schema has it.</summary>
     public static JObject DockerWorker => JObject.Parse("""
         {
           "type": "object",
@@ -111,6 +111,16 @@ internal static class MountsSchema
               "type": "object",
               "description": "Caches to mount: cache name to mount point in the container. Needs the scope docker-worker:cache:<name>. Shares its names with generic-worker's writableDirectoryCache.",
               "additionalProperties": { "type": "string" }
+            },
+            "onExitStatus": {
+              "type": "object",
+              "properties": {
+                "purgeCaches": {
+                  "type": "array",
+                  "description": "Exit codes that purge the caches the task used.",
+                  "items": { "type": "integer" }
+                }
+              }
             }
           }
         }

@@ -214,6 +214,34 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Schema_payload_and_docs_of_a_native_and_docker_worker_give_each_dialect_its_branch()
+    {
+        using var file = new TempFile("engine: [native, docker]\nengines: {native: {createUser: false}, docker: {network: none}}\nworker: {workerPoolId: proj/type}\nplugins: {env: {}, artifacts: {}, mounts: {}, success: {}}\n");
+        var (exit, stdout, stderr) = await TcWorkerProcess.RunAsync("schema", "payload", "--config", file.Path);
+        Assert.True(exit == 0, stderr);
+        var branches = ((JArray)JObject.Parse(stdout)["oneOf"]!).Cast<JObject>().ToList();
+        Assert.Equal(["Engine 'native' (generic-worker payload)", "Engine 'docker' (docker-worker payload)"], branches.Select(b => b.Value<string>("title")));
+        var (native, docker) = (branches[0], branches[1]);
+        Assert.Null(native.SelectToken("properties.image"));
+        Assert.Contains("image", docker["required"]!.Values<string>());
+        Assert.Equal("array", native.SelectToken("properties.artifacts.type")!.Value<string>());
+        Assert.Equal("object", docker.SelectToken("properties.artifacts.type")!.Value<string>());
+        Assert.Equal(["file", "directory", "volume"], docker.SelectToken("properties.artifacts.additionalProperties.properties.type.enum")!.Values<string>());
+        Assert.Null(native.SelectToken("properties.cache"));
+        Assert.NotNull(docker.SelectToken("properties.cache"));
+        Assert.NotNull(docker.SelectToken("properties.supersederUrl"));
+        Assert.NotNull(docker.SelectToken("properties.onExitStatus.properties.purgeCaches"));
+        Assert.Equal(["allowPtrace", "artifacts", "bulkLog", "localLiveLog"], ((JObject)docker.SelectToken("properties.features.properties")!).Properties().Select(p => p.Name).Order(StringComparer.Ordinal));
+
+        var (docsExit, docs, docsErr) = await TcWorkerProcess.RunAsync("docs", "--config", file.Path);
+        Assert.True(docsExit == 0, docsErr);
+        foreach (var expected in new[] { "## Engine `native` (generic-worker payload)", "## Engine `docker` (docker-worker payload)", "must match exactly one", "### Payload keys (engine `native`)", "### Payload keys (engine `docker`)", "`features.allowPtrace`", "`supersederUrl`" })
+        {
+            Assert.Contains(expected, docs, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Config_check_names_unknown_and_repeated_engines_by_their_place()
     {
         using var file = new TempFile("engine: [native, nosuch, native]\nworker: {workerPoolId: proj/type}\n");

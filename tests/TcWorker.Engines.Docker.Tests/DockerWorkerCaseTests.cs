@@ -111,8 +111,8 @@ public sealed class DockerWorkerCaseTests : WorkerCaseTests
             command: [sh, -c, 'mkdir -p /out/sub; echo before > /out/early.txt; echo nested > /out/sub/b.txt; echo started; exec sleep 60']
             maxRunTime: 2
             artifacts:
-              - {"{"}type: file, path: /out/early.txt, name: public/early.txt{"}"}
-              - {"{"}type: directory, path: /out/sub, name: public/sub{"}"}
+              public/early.txt: {"{"}type: file, path: /out/early.txt{"}"}
+              public/sub: {"{"}type: directory, path: /out/sub{"}"}
             """, new TaskExpectation
         {
             Resolution = "failed",

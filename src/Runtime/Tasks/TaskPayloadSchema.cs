@@ -21,16 +21,20 @@ public sealed class TaskPayloadSchema
     /// <summary>
     /// Keys of generic-worker's payload (and <c>image</c>, its docker-worker form), with the well-known
     /// keys inside its containers. A payload using one that no engine or plugin here owns is told it is not
-    /// supported yet, rather than merely "not allowed".
+    /// supported yet, rather than merely "not allowed". Features are told apart on their own (any feature).
     /// </summary>
     private static readonly string[] GenericWorkerKeys =
     [
         "artifacts", "command", "env", "features", "image", "logs", "maxRunTime", "mounts", "onExitStatus",
         "osGroups", "rdpInfo", "supersederUrl", "taskclusterProxyInterface",
-        "features.backingLog", "features.chainOfTrust", "features.interactive", "features.liveLog", "features.loopbackAudio",
-        "features.loopbackVideo", "features.resourceMonitor", "features.runAsAdministrator", "features.runTaskAsCurrentUser",
-        "features.taskclusterProxy", "features.allowPtrace", "features.artifacts", "features.dind", "features.dockerSave",
         "onExitStatus.retry", "onExitStatus.purgeCaches",
+    ];
+
+    /// <summary>Keys of docker-worker's payload, for its dialect's branches, as <see cref="GenericWorkerKeys"/>.</summary>
+    private static readonly string[] DockerWorkerKeys =
+    [
+        "artifacts", "cache", "capabilities", "command", "env", "features", "image", "log", "maxRunTime", "onExitStatus",
+        "supersederUrl", "onExitStatus.retry", "onExitStatus.purgeCaches",
     ];
 
     private readonly IReadOnlyList<EngineBranch> branches;
@@ -177,7 +181,9 @@ public sealed class TaskPayloadSchema
             ]);
         }
 
-        var closest = results.MinBy(r => r.Violations.Count);
+        // Fewest problems first; between equals, the branch that declares more of the payload's keys (a payload
+        // with an image and generic-worker's command is closer to docker-worker's), then config order.
+        var closest = results.OrderBy(r => r.Violations.Count).ThenByDescending(r => r.Branch.DeclaredKeys(payloadObject)).First();
         var messages = new List<string>
         {
             $"$: the payload matches none of the engines of this worker ({Names(branches)}); it comes closest to engine '{closest.Branch.EngineName}' ({closest.Branch.Dialect} payload), which finds these problems:",
@@ -219,9 +225,9 @@ public sealed class TaskPayloadSchema
         }
     }
 
-    /// <summary>Which keys of generic-worker's payload a branch does not own: they get a clearer message than "not allowed".</summary>
-    internal static IReadOnlyList<string> UnownedGenericWorkerKeys(JObject branchSchema) =>
-        GenericWorkerKeys.Where(path => !Declares(branchSchema, path.Split('.'))).ToList();
+    /// <summary>Which keys of the dialect's payload (generic-worker's unless docker-worker) a branch does not own: they get a clearer message than "not allowed".</summary>
+    internal static IReadOnlyList<string> UnownedKnownKeys(JObject branchSchema, string dialect) =>
+        (dialect == PayloadDialects.DockerWorker ? DockerWorkerKeys : GenericWorkerKeys).Where(path => !Declares(branchSchema, path.Split('.'))).ToList();
 
     private static bool Declares(JObject schema, string[] path)
     {
@@ -268,6 +274,7 @@ internal sealed class EngineBranch
 {
     private readonly SchemaValidator validator;
     private readonly IReadOnlyList<string> unownedKeys;
+    private readonly HashSet<string> offeredFeatures;
 
     private EngineBranch(NamedEngine engine, string dialect, ComposedPart enginePart, IReadOnlyList<BranchPlugin> plugins, JObject schema)
     {
@@ -277,7 +284,8 @@ internal sealed class EngineBranch
         Plugins = plugins;
         Schema = schema;
         validator = SchemaValidator.Create(schema);
-        unownedKeys = TaskPayloadSchema.UnownedGenericWorkerKeys(schema);
+        unownedKeys = TaskPayloadSchema.UnownedKnownKeys(schema, dialect);
+        offeredFeatures = (schema["properties"]?["features"]?["properties"] as JObject)?.Properties().Select(p => p.Name).ToHashSet(StringComparer.Ordinal) ?? [];
     }
 
     /// <summary>The branch's object schema on its own, with the definitions it uses.</summary>
@@ -307,11 +315,23 @@ internal sealed class EngineBranch
     /// <summary>The payload keys the engine owns.</summary>
     public JObject EnginePayload(JObject payload) => EnginePart.Filter(payload);
 
+    /// <summary>How many of the payload's top-level keys this branch declares.</summary>
+    public int DeclaredKeys(JObject payload) => payload.Properties().Count(p => Schema["properties"]?[p.Name] is not null);
+
     /// <summary>Validates a payload against this branch alone; every message carries its JSON path.</summary>
     public IReadOnlyList<string> Validate(JObject payload)
     {
         var messages = new List<string>();
         var checkedPayload = (JObject)payload.DeepClone();
+        if (checkedPayload["features"] is JObject features)
+        {
+            foreach (var feature in features.Properties().Where(p => !offeredFeatures.Contains(p.Name)).ToList())
+            {
+                feature.Remove();
+                messages.Add($"$.features.{feature.Name}: this worker does not offer the feature '{feature.Name}' to tasks of engine '{EngineName}' ({Dialect} payload); no enabled engine or plugin provides it");
+            }
+        }
+
         foreach (var path in unownedKeys)
         {
             var keys = path.Split('.');
@@ -323,7 +343,7 @@ internal sealed class EngineBranch
 
             if (parent?.Remove(keys[^1]) == true)
             {
-                messages.Add($"$.{path}: the generic-worker payload key '{path}' is not supported by this worker yet (no enabled engine or plugin handles it)");
+                messages.Add($"$.{path}: the {(Dialect == PayloadDialects.DockerWorker ? Dialect : PayloadDialects.GenericWorker)} payload key '{path}' is not supported by this worker yet (no enabled engine or plugin handles it)");
             }
         }
 

@@ -4,7 +4,7 @@ using TcWorker.Workers;
 
 namespace TcWorker.Plugins.ChainOfTrust;
 
-internal sealed class ChainOfTrustPlugin(SigningKey key, JObject environment, WorkerIdentity identity) : IPlugin
+internal sealed class ChainOfTrustPlugin(SigningKey key, JObject environment, IWorkerEnvironment worker) : IPlugin
 {
     public JObject PayloadSchema => JObject.Parse("""
         {
@@ -30,11 +30,14 @@ internal sealed class ChainOfTrustPlugin(SigningKey key, JObject environment, Wo
             With `features.chainOfTrust: true`, once the task's artifacts are uploaded the run gets
             `public/chain-of-trust.json` (generic-worker's certificate, `chainOfTrustVersion: 1`: `artifacts` maps each
             uploaded file artifact's name to its `sha256`, with `task`, `taskId`, `runId`, `workerGroup`, `workerId` and
-            `environment`) and `public/chain-of-trust.json.sig`, the raw 64-byte ed25519 signature of the JSON's bytes,
-            made with the key the worker's config names. The task logs (`public/logs/...`) are not in it, as in
-            generic-worker. A JSON object the task writes to `chain-of-trust-additional-data.json` in its directory is
-            merged into the certificate; the worker's own keys win. A worker without a signing key refuses the feature
-            as a malformed payload, and so does one whose key file other users could read.
+            `environment`: the instance's `publicIpAddress`, `privateIpAddress`, `instanceId`, `instanceType` and `region`),
+            `public/chain-of-trust.json.sig`, the raw 64-byte ed25519 signature of the JSON's bytes, made with the key the
+            worker's config names, and `public/logs/certified.log`, a copy of the task log whose sha256 the certificate
+            holds. A JSON object the task writes to `chain-of-trust-additional-data.json` in its directory is
+            merged into the certificate; the worker's own keys win (objects under the same key are merged likewise). A worker
+            without a signing key refuses the feature as a malformed payload, and so does one whose task's user could read
+            the key: a key file other users may read, a task running as root or as the key's owner (the native engine
+            without `createUser`), or `runTaskAsCurrentUser`.
             """),
     ];
 
@@ -46,9 +49,14 @@ internal sealed class ChainOfTrustPlugin(SigningKey key, JObject environment, Wo
             return Task.FromResult<ITaskPlugin>(NoOpTaskPlugin.Instance);
         }
 
-        if (key.IsReadableByOthers())
+        if (TaskUserAccess.WhyReadable(key.Path, null, worker.Storage.Root) is { } why)
         {
-            throw new MalformedPayloadException($"$.features.chainOfTrust: this worker's signing key '{key.Path}' is readable by other users, so the task could read it and forge certificates; the worker's operator must make it readable by the worker's user only (chmod 600)");
+            throw new MalformedPayloadException($"$.features.chainOfTrust: {why}, so the task could read it and forge certificates; the worker's operator must make it readable by the worker's user only (chmod 600)");
+        }
+
+        if (options.Task.Task["payload"]?["features"]?["runTaskAsCurrentUser"] is { Type: JTokenType.Boolean } asWorker && asWorker.Value<bool>())
+        {
+            throw new MalformedPayloadException("$.features.chainOfTrust: with $.features.runTaskAsCurrentUser the task runs as the worker's own user, who can read the signing key and so forge certificates; a task cannot ask for both");
         }
 
         if (!options.Engine.Capabilities.Features.HasFlag(Engines.EngineFeatures.Artifacts))
@@ -56,7 +64,7 @@ internal sealed class ChainOfTrustPlugin(SigningKey key, JObject environment, Wo
             throw new MalformedPayloadException($"$.features.chainOfTrust: the engine '{options.Engine.Name}' of this worker cannot read a task's files, so it cannot hash its artifacts");
         }
 
-        return Task.FromResult<ITaskPlugin>(new ChainOfTrustTaskPlugin(options.Task, key, environment, identity));
+        return Task.FromResult<ITaskPlugin>(new ChainOfTrustTaskPlugin(options.Task, key, environment, worker.Identity, worker.Storage.Root));
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

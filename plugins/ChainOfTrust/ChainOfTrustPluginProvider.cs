@@ -23,7 +23,17 @@ public sealed class ChainOfTrustPluginProvider : IPluginProvider
           "additionalProperties": false,
           "properties": {
             "{{KeySetting}}": { "type": "string", "minLength": 1, "description": "The file holding the worker's ed25519 signing key: the base64 of its 32-byte seed, as generic-worker's key files do. Readable by the worker's user only (mode 0600): a task whose user could read it is refused." },
-            "environment": { "type": "object", "description": "Facts about the worker's environment copied into each certificate's environment (generic-worker gives publicIpAddress, privateIpAddress, and the instance type and region where known)." }
+            "environment": {
+              "type": "object",
+              "description": "Facts about the worker's instance, each certificate's environment. generic-worker's keys come first, present even when unknown (an empty string), except publicIpAddress, left out when unknown; any other key is copied after them. Under worker-runner, the provider's publicIP, privateIP, instanceID, instanceType and region (else workerLocation.region) fill the keys the config leaves out.",
+              "properties": {
+                "publicIpAddress": { "type": "string" },
+                "privateIpAddress": { "type": "string" },
+                "instanceId": { "type": "string" },
+                "instanceType": { "type": "string" },
+                "region": { "type": "string" }
+              }
+            }
           }
         }
         """);
@@ -33,7 +43,31 @@ public sealed class ChainOfTrustPluginProvider : IPluginProvider
     {
         ArgumentNullException.ThrowIfNull(options);
         var key = SigningKey.Load((string)options.Config[KeySetting]!, $"$.plugins.{Name}.{KeySetting}");
-        var environment = options.Config["environment"] as JObject ?? [];
-        return new ChainOfTrustPlugin(key, environment, options.Environment.Identity);
+        return new ChainOfTrustPlugin(key, CertificateEnvironment(options.Config["environment"] as JObject ?? []), options.Environment);
+    }
+
+    /// <summary>A certificate's environment in generic-worker's shape, from the config's facts.</summary>
+    internal static JObject CertificateEnvironment(JObject configured)
+    {
+        var environment = new JObject();
+        if (configured.Value<string>("publicIpAddress") is { Length: > 0 } publicIp)
+        {
+            environment["publicIpAddress"] = publicIp;
+        }
+
+        foreach (var name in new[] { "privateIpAddress", "instanceId", "instanceType", "region" })
+        {
+            environment[name] = configured.Value<string>(name) ?? string.Empty;
+        }
+
+        foreach (var (name, value) in configured)
+        {
+            if (!environment.ContainsKey(name) && name != "publicIpAddress")
+            {
+                environment[name] = value?.DeepClone();
+            }
+        }
+
+        return environment;
     }
 }

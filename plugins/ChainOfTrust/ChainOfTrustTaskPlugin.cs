@@ -14,8 +14,11 @@ namespace TcWorker.Plugins.ChainOfTrust;
 /// files the artifacts plugin uploads, at the same time), and the signed certificate is uploaded once every
 /// plugin's stop stage, and so every artifact upload, is over.
 /// </summary>
-internal sealed class ChainOfTrustTaskPlugin(ITaskContext task, SigningKey key, JObject environment, WorkerIdentity identity) : ITaskPlugin
+internal sealed class ChainOfTrustTaskPlugin(ITaskContext task, SigningKey key, JObject environment, WorkerIdentity identity, string temporaryFolder) : ITaskPlugin
 {
+    /// <summary>The artifact holding a copy of the task log, covered by the certificate.</summary>
+    internal const string CertifiedLogName = "public/logs/certified.log";
+
     /// <summary>The certificate's artifact name.</summary>
     internal const string CertificateName = "public/chain-of-trust.json";
 
@@ -27,6 +30,16 @@ internal sealed class ChainOfTrustTaskPlugin(ITaskContext task, SigningKey key, 
 
     private readonly SortedDictionary<string, string> hashes = new(StringComparer.Ordinal);
     private JObject additional = [];
+
+    public Task BuildSandboxAsync(ISandboxBuilder builder, CancellationToken cancellationToken)
+    {
+        if (TaskUserAccess.WhyReadable(key.Path, builder.WorkingDirectory, temporaryFolder) is { } why)
+        {
+            throw new MalformedPayloadException($"$.features.chainOfTrust: the task's user could read the signing key, and so forge certificates: {why}");
+        }
+
+        return Task.CompletedTask;
+    }
 
     public async Task<bool> StoppedAsync(IResultSet result, CancellationToken cancellationToken)
     {
@@ -59,13 +72,20 @@ internal sealed class ChainOfTrustTaskPlugin(ITaskContext task, SigningKey key, 
 
     public async Task FinishedAsync(bool success, CancellationToken cancellationToken)
     {
+        // The log is closed: its copy is final, and certified like every artifact.
+        var logLength = task.Log.Length;
+        await HashAsync(CertifiedLogName, _ => Task.FromResult(task.Log.OpenReader()), cancellationToken).ConfigureAwait(false);
+        await task.Artifacts.UploadAsync(
+            new ArtifactUpload { Name = CertifiedLogName, ContentType = "text/plain; charset=utf-8", ContentLength = logLength },
+            _ => Task.FromResult(task.Log.OpenReader()),
+            cancellationToken).ConfigureAwait(false);
         var certificate = Encoding.UTF8.GetBytes(Certificate().ToString(Formatting.Indented));
         var signature = key.Sign(certificate);
         await UploadAsync(CertificateName, "application/json", certificate, cancellationToken).ConfigureAwait(false);
         await UploadAsync(SignatureName, "application/octet-stream", signature, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The certificate: the task's additional data, overwritten by the worker's own keys.</summary>
+    /// <summary>The certificate in generic-worker's shape, with the task's additional data merged in where the worker's own keys leave room.</summary>
     internal JObject Certificate()
     {
         var artifacts = new JObject();
@@ -74,16 +94,38 @@ internal sealed class ChainOfTrustTaskPlugin(ITaskContext task, SigningKey key, 
             artifacts[name] = new JObject { ["sha256"] = sha256 };
         }
 
-        var certificate = (JObject)additional.DeepClone();
-        certificate["chainOfTrustVersion"] = 1;
-        certificate["artifacts"] = artifacts;
-        certificate["task"] = task.Task.DeepClone();
-        certificate["taskId"] = task.TaskId;
-        certificate["runId"] = task.RunId;
-        certificate["workerGroup"] = identity.WorkerGroup;
-        certificate["workerId"] = identity.WorkerId;
-        certificate["environment"] = environment.DeepClone();
+        var certificate = new JObject
+        {
+            ["chainOfTrustVersion"] = 1,
+            ["artifacts"] = artifacts,
+            ["task"] = task.Task.DeepClone(),
+            ["taskId"] = task.TaskId,
+            ["runId"] = task.RunId,
+            ["workerGroup"] = identity.WorkerGroup,
+            ["workerId"] = identity.WorkerId,
+            ["environment"] = environment.DeepClone(),
+        };
+        FillIn(certificate, additional);
         return certificate;
+    }
+
+    /// <summary>
+    /// Adds the task's data where the worker's leaves room, as generic-worker merges it: a key only the task gives is
+    /// added, two objects under the same key are merged the same way, and any other clash keeps the worker's value.
+    /// </summary>
+    internal static void FillIn(JObject worker, JObject task)
+    {
+        foreach (var (name, value) in task)
+        {
+            if (worker[name] is not { } own)
+            {
+                worker[name] = value?.DeepClone();
+            }
+            else if (own is JObject ownObject && value is JObject taskObject)
+            {
+                FillIn(ownObject, taskObject);
+            }
+        }
     }
 
     private async Task HashAsync(string name, Func<CancellationToken, Task<Stream>> open, CancellationToken cancellationToken)

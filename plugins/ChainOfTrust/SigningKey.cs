@@ -1,6 +1,5 @@
-using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Crypto.Signers;
 using TcWorker.Errors;
+using TcWorker.Shared;
 
 namespace TcWorker.Plugins.ChainOfTrust;
 
@@ -10,21 +9,16 @@ namespace TcWorker.Plugins.ChainOfTrust;
 /// </summary>
 internal sealed class SigningKey
 {
-    private const int SeedLength = 32;
-    private readonly Ed25519PrivateKeyParameters key;
+    private readonly byte[] seed;
 
-    private SigningKey(Ed25519PrivateKeyParameters key, string path)
+    private SigningKey(byte[] seed, string path)
     {
-        this.key = key;
+        this.seed = seed;
         Path = path;
-        PublicKey = key.GeneratePublicKey().GetEncoded();
     }
 
     /// <summary>Where the key was read from.</summary>
     public string Path { get; }
-
-    /// <summary>The raw 32-byte public key.</summary>
-    public byte[] PublicKey { get; }
 
     /// <summary>Reads the key; throws <see cref="ConfigurationException"/> naming the setting and the file when it cannot.</summary>
     public static SigningKey Load(string path, string setting)
@@ -39,42 +33,16 @@ internal sealed class SigningKey
             throw new ConfigurationException($"{setting}: cannot read the chain of trust signing key '{path}': {e.Message}", e);
         }
 
-        byte[] seed;
         try
         {
-            seed = Convert.FromBase64String(text.Trim());
+            return new SigningKey(Ed25519KeyFile.ParseSeed(text), path);
         }
         catch (FormatException e)
         {
-            throw new ConfigurationException($"{setting}: the chain of trust signing key '{path}' is not base64 (it must hold the base64 of a 32-byte ed25519 seed)", e);
+            throw new ConfigurationException($"{setting}: the chain of trust signing key '{path}' is not a key: {e.Message}", e);
         }
-
-        if (seed.Length != SeedLength)
-        {
-            throw new ConfigurationException($"{setting}: the chain of trust signing key '{path}' holds {seed.Length} bytes; an ed25519 seed has {SeedLength}");
-        }
-
-        return new SigningKey(new Ed25519PrivateKeyParameters(seed, 0), path);
     }
 
     /// <summary>The 64-byte ed25519 signature of the data.</summary>
-    public byte[] Sign(byte[] data)
-    {
-        var signer = new Ed25519Signer();
-        signer.Init(true, key);
-        signer.BlockUpdate(data, 0, data.Length);
-        return signer.GenerateSignature();
-    }
-
-    /// <summary>Whether the file grants read access to anyone but its owner, so that a task running as another user could read it.</summary>
-    public bool IsReadableByOthers()
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            return false;
-        }
-
-        var mode = File.GetUnixFileMode(Path);
-        return (mode & (UnixFileMode.GroupRead | UnixFileMode.OtherRead)) != 0;
-    }
+    public byte[] Sign(byte[] data) => Ed25519KeyFile.Sign(seed, data);
 }

@@ -18,6 +18,7 @@ internal static class CliApp
         root.Subcommands.Add(ConfigCommand.Create(output, error));
         root.Subcommands.Add(DocsCommand.Create(output, error));
         root.Subcommands.Add(ShellCommand.Create(error));
+        root.Subcommands.Add(CotCommand.Create(output));
         root.Subcommands.Add(VersionCommand.Create(output));
         return root;
     }

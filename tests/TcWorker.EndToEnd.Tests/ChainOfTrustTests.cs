@@ -25,14 +25,15 @@ public sealed class ChainOfTrustTests : IDisposable
         await using var deployment = await Deployment.StartAsync();
         var taskId = await deployment.CreateTaskAsync(new JObject
         {
-            ["command"] = new JArray { new JArray("sh", "-c", "printf 'signed content' > out.txt && mkdir -p d/sub && printf 'x' > d/sub/a.bin && echo '{\"extra\": 7, \"taskId\": \"forged\"}' > chain-of-trust-additional-data.json") },
+            ["command"] = new JArray { new JArray("sh", "-c", "printf 'signed content' > out.txt && mkdir -p d/sub && printf 'x' > d/sub/a.bin && echo '{\"extra\": 7, \"taskId\": \"forged\", \"environment\": {\"region\": \"forged\", \"rack\": \"r1\"}}' > chain-of-trust-additional-data.json") },
             ["artifacts"] = JArray.Parse("""[{"type": "file", "path": "out.txt", "name": "public/out.txt"}, {"type": "directory", "path": "d", "name": "public/d"}]"""),
             ["features"] = new JObject { ["chainOfTrust"] = true },
         });
         using var lifetime = new WorkerLifetime();
         await Deployment.RunWorkerAsync(Config(deployment, keyFile), lifetime);
 
-        Assert.Equal("completed", (await deployment.StatusAsync(taskId)).Runs[0].State);
+        var state = (await deployment.StatusAsync(taskId)).Runs[0].State;
+        Assert.True(state == "completed", $"{state}: {(await ArtifactTests.FetchAsync(deployment, taskId, "public/logs/live_backing.log")).Body}");
         var certificate = await FetchAsync(deployment, taskId, "public/chain-of-trust.json");
         var signature = await FetchAsync(deployment, taskId, "public/chain-of-trust.json.sig");
         var document = JObject.Parse(Encoding.UTF8.GetString(certificate));
@@ -42,11 +43,16 @@ public sealed class ChainOfTrustTests : IDisposable
         Assert.Equal(0, (int)document["runId"]!);
         Assert.Equal("e2e", (string?)document["workerGroup"]);
         Assert.StartsWith("worker-", (string?)document["workerId"], StringComparison.Ordinal);
-        Assert.Equal("test-region", (string?)document["environment"]?["region"]);
+        Assert.Equal(["chainOfTrustVersion", "artifacts", "task", "taskId", "runId", "workerGroup", "workerId", "environment", "extra"], document.Properties().Select(p => p.Name));
+        // generic-worker's environment: its keys first (publicIpAddress left out when unknown), then the task's where they do not clash.
+        Assert.Equal("""{"privateIpAddress":"","instanceId":"","instanceType":"","region":"test-region","rack":"r1"}""", document["environment"]!.ToString(Newtonsoft.Json.Formatting.None));
         Assert.Equal("sh", (string?)document["task"]?["payload"]?["command"]?[0]?[0]);
         Assert.Equal(7, (int)document["extra"]!);
         var artifacts = (JObject)document["artifacts"]!;
-        Assert.Equal(["public/d/sub/a.bin", "public/out.txt"], artifacts.Properties().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["public/d/sub/a.bin", "public/logs/certified.log", "public/out.txt"], artifacts.Properties().Select(p => p.Name).Order(StringComparer.Ordinal));
+        var certifiedLog = await FetchAsync(deployment, taskId, "public/logs/certified.log");
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(certifiedLog)), (string?)artifacts["public/logs/certified.log"]!["sha256"]);
+        Assert.Equal(await FetchAsync(deployment, taskId, "public/logs/live_backing.log"), certifiedLog);
         var uploaded = await FetchAsync(deployment, taskId, "public/out.txt");
         Assert.Equal("signed content", Encoding.UTF8.GetString(uploaded));
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(uploaded)), (string?)artifacts["public/out.txt"]!["sha256"]);
@@ -79,7 +85,15 @@ public sealed class ChainOfTrustTests : IDisposable
             await Deployment.RunWorkerAsync(deployment.Config(tasks: 1), lifetime);
         }
 
-        foreach (var (taskId, expected) in new[] { (readable, "is readable by other users"), (withoutPlugin, "chainOfTrust") })
+        // A private key, but a task that runs as the worker's own user (the native engine without createUser).
+        File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var sameUser = await deployment.CreateTaskAsync(payload);
+        using (var lifetime = new WorkerLifetime())
+        {
+            await Deployment.RunWorkerAsync(Config(deployment, keyFile, createUser: false), lifetime);
+        }
+
+        foreach (var (taskId, expected) in new[] { (readable, "is readable by other users"), (withoutPlugin, "chainOfTrust"), (sameUser, "the task's user could read the signing key, and so forge certificates: the task would run as root") })
         {
             var run = (await deployment.StatusAsync(taskId)).Runs[0];
             Assert.Equal(("exception", "malformed-payload"), (run.State, run.ReasonResolved));
@@ -107,7 +121,7 @@ public sealed class ChainOfTrustTests : IDisposable
         // The failed run is still certified, without the task's data.
         var certificate = await FetchAsync(deployment, taskId, "public/chain-of-trust.json");
         Assert.True(Verifies(publicKey, certificate, await FetchAsync(deployment, taskId, "public/chain-of-trust.json.sig")), "the failed run's certificate does not verify");
-        Assert.Empty((JObject)JObject.Parse(Encoding.UTF8.GetString(certificate))["artifacts"]!);
+        Assert.Equal(["public/logs/certified.log"], ((JObject)JObject.Parse(Encoding.UTF8.GetString(certificate))["artifacts"]!).Properties().Select(p => p.Name));
     }
 
     [SkippableFact]
@@ -121,9 +135,15 @@ public sealed class ChainOfTrustTests : IDisposable
         Assert.Contains(missing, error.Message, StringComparison.Ordinal);
     }
 
-    private static JObject Config(Deployment deployment, string keyFile)
+    /// <summary>A worker with the plugin; by default each task runs as a user of its own, who cannot read the key.</summary>
+    private static JObject Config(Deployment deployment, string keyFile, bool createUser = true)
     {
         var config = deployment.Config(tasks: 1);
+        config["engines"]!["native"]!["createUser"] = createUser;
+        if (createUser)
+        {
+            PassThrough(deployment);
+        }
         config["plugins"]!["chainoftrust"] = new JObject
         {
             ["ed25519SigningKeyLocation"] = keyFile,
@@ -132,6 +152,10 @@ public sealed class ChainOfTrustTests : IDisposable
         return config;
     }
 
+    /// <summary>Lets per-task users pass through the deployment's folder (711) to their own task folders below.</summary>
+    internal static void PassThrough(Deployment deployment) =>
+        File.SetUnixFileMode(deployment.Folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+
     private static async Task<byte[]> FetchAsync(Deployment deployment, string taskId, string name)
     {
         using var response = await Http.GetAsync(deployment.Queue.BuildSignedArtifactUrl(taskId, 0, name, TimeSpan.FromMinutes(5)));
@@ -139,7 +163,7 @@ public sealed class ChainOfTrustTests : IDisposable
         return await response.Content.ReadAsByteArrayAsync();
     }
 
-    /// <summary>An ed25519 key made by openssl: the worker's key file (base64 of the seed, mode 0600) and openssl's public key file.</summary>
+    /// <summary>An ed25519 key made by openssl: the worker's key file (generic-worker's format: base64 of the seed, mode 0600) and openssl's public key file.</summary>
     private (string KeyFile, string PublicKey) GenerateKey()
     {
         var pem = Path.Combine(keys, "key.pem");
@@ -150,7 +174,7 @@ public sealed class ChainOfTrustTests : IDisposable
         OpenSsl("pkey", "-in", pem, "-outform", "DER", "-out", der);
         var seed = File.ReadAllBytes(der)[^32..]; // PKCS#8 for ed25519 ends with the 32-byte seed
         var keyFile = Path.Combine(keys, "signing.key");
-        File.WriteAllText(keyFile, Convert.ToBase64String(seed) + "\n");
+        File.WriteAllText(keyFile, Convert.ToBase64String(seed)); // as generic-worker writes it: no newline
         File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         return (keyFile, publicKey);
     }

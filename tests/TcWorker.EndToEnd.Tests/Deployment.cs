@@ -38,7 +38,7 @@ internal sealed class Deployment : IAsyncDisposable
 
     public static string Executable => Path.Combine(CliDirectory, "tc-worker");
 
-    private static readonly Lazy<ComponentRegistry> StockRegistry = new(() =>
+    internal static readonly Lazy<ComponentRegistry> StockRegistry = new(() =>
     {
         var services = new ServiceCollection();
         services.AddTcWorker(o =>

@@ -28,6 +28,7 @@ public static class WorkerRunnerConfig
             return value;
         }
 
+        CertifyInstance(result);
         foreach (var key in Ignored)
         {
             result.Remove(key);
@@ -74,5 +75,57 @@ public static class WorkerRunnerConfig
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Gives an enabled <c>chainoftrust</c> plugin the provider's facts about the instance, for each certificate's
+    /// environment, as generic-worker records them; keys the config sets itself are kept.
+    /// </summary>
+    private static void CertifyInstance(JObject document)
+    {
+        if (document["plugins"]?["chainoftrust"] is not JObject plugin)
+        {
+            return;
+        }
+
+        var location = document["workerLocation"] switch
+        {
+            JObject written => written,
+            { Type: JTokenType.String } text when ((string?)text)!.TrimStart().StartsWith('{') => TryParse((string)text!),
+            _ => null,
+        };
+        var facts = new (string Key, JToken? Value)[]
+        {
+            ("publicIpAddress", document["publicIP"]),
+            ("privateIpAddress", document["privateIP"]),
+            ("instanceId", document["instanceID"]),
+            ("instanceType", document["instanceType"]),
+            ("region", document["region"] ?? location?["region"]),
+        };
+        var environment = plugin["environment"] as JObject ?? [];
+        foreach (var (key, value) in facts)
+        {
+            if (value is { Type: JTokenType.String } && !environment.ContainsKey(key))
+            {
+                environment[key] = value.DeepClone();
+            }
+        }
+
+        if (environment.Count > 0)
+        {
+            plugin["environment"] = environment;
+        }
+    }
+
+    private static JObject? TryParse(string json)
+    {
+        try
+        {
+            return JObject.Parse(json);
+        }
+        catch (Newtonsoft.Json.JsonReaderException)
+        {
+            return null;
+        }
     }
 }

@@ -164,4 +164,28 @@ public sealed class WorkerRunnerConfigTests
             """), config), config.ToString());
         Assert.True(written.ContainsKey("rootURL"), "the input is not changed");
     }
+
+    [Fact]
+    public void The_providers_instance_facts_reach_the_chain_of_trust_environment_where_the_config_leaves_them_out()
+    {
+        var written = JObject.Parse("""
+            {
+              "provisionerId": "proj", "workerType": "type", "workerGroup": "us-east-1", "workerId": "i-123",
+              "workerLocation": "{\"cloud\":\"aws\",\"region\":\"us-east-1\",\"availabilityZone\":\"us-east-1a\"}",
+              "publicIP": "203.0.113.5", "privateIP": "10.0.0.5", "instanceID": "i-123", "instanceType": "m5.large",
+              "engine": "native",
+              "plugins": {"chainoftrust": {"ed25519SigningKeyLocation": "/k", "environment": {"instanceType": "operator's", "rack": 7}}}
+            }
+            """);
+        var environment = WorkerRunnerConfig.Translate(written)["plugins"]!["chainoftrust"]!["environment"];
+        Assert.True(JToken.DeepEquals(JObject.Parse("""
+            {"instanceType": "operator's", "rack": 7, "publicIpAddress": "203.0.113.5", "privateIpAddress": "10.0.0.5", "instanceId": "i-123", "region": "us-east-1"}
+            """), environment), environment?.ToString());
+
+        // Without the plugin nothing is added; an explicit region wins over the location's.
+        written["region"] = "eu-west-1";
+        Assert.Equal("eu-west-1", (string?)WorkerRunnerConfig.Translate(written)["plugins"]!["chainoftrust"]!["environment"]!["region"]);
+        written["plugins"] = JObject.Parse("""{"env": {}}""");
+        Assert.True(JToken.DeepEquals(JObject.Parse("""{"env": {}}"""), WorkerRunnerConfig.Translate(written)["plugins"]));
+    }
 }

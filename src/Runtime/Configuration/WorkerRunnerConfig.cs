@@ -12,7 +12,10 @@ namespace TcWorker.Runtime.Configuration;
 public static class WorkerRunnerConfig
 {
     // Provider metadata generic-worker reads and TcWorker has no use for (yet).
-    private static readonly string[] Ignored = ["workerLocation", "workerTypeMetadata", "publicIP", "privateIP", "instanceType", "instanceID", "region", "availabilityZone"];
+    private static readonly string[] Ignored = ["workerTypeMetadata", "publicIP", "privateIP", "instanceID", "region", "availabilityZone"];
+
+    // Provider metadata the env plugin hands to tasks (TASKCLUSTER_WORKER_LOCATION, TASKCLUSTER_INSTANCE_TYPE).
+    private static readonly string[] ForEnvPlugin = ["workerLocation", "instanceType"];
 
     /// <summary>Returns a copy of the document with worker-runner's keys moved to where TcWorker expects them.</summary>
     /// <param name="document">The config worker-runner wrote.</param>
@@ -31,6 +34,14 @@ public static class WorkerRunnerConfig
         foreach (var key in Ignored)
         {
             result.Remove(key);
+        }
+
+        foreach (var key in ForEnvPlugin)
+        {
+            if (Take(key) is { Type: JTokenType.String or JTokenType.Object } value && result["plugins"]?["env"] is JObject env && !env.ContainsKey(key))
+            {
+                env[key] = value;
+            }
         }
 
         if (Take("rootURL") is { } rootUrl)

@@ -164,4 +164,26 @@ public sealed class WorkerRunnerConfigTests
             """), config), config.ToString());
         Assert.True(written.ContainsKey("rootURL"), "the input is not changed");
     }
+
+    [Fact]
+    public void Worker_location_and_instance_type_go_to_the_env_plugin_unless_it_sets_them()
+    {
+        var written = JObject.Parse("""
+            {
+              "workerLocation": "{\"cloud\":\"aws\",\"region\":\"us-east-1\"}",
+              "instanceType": "m5.large",
+              "engine": "native",
+              "plugins": {"env": {"extra": {"CI": "true"}}}
+            }
+            """);
+        var config = WorkerRunnerConfig.Translate(written);
+        Assert.True(JToken.DeepEquals(JObject.Parse("""
+            {"engine": "native", "plugins": {"env": {"extra": {"CI": "true"}, "workerLocation": "{\"cloud\":\"aws\",\"region\":\"us-east-1\"}", "instanceType": "m5.large"}}}
+            """), config), config.ToString());
+
+        written["plugins"]!["env"]!["instanceType"] = "set by the operator";
+        Assert.Equal("set by the operator", WorkerRunnerConfig.Translate(written)["plugins"]!["env"]!["instanceType"]!.ToString());
+        written.Remove("plugins");
+        Assert.False(WorkerRunnerConfig.Translate(written).ContainsKey("instanceType"), "without the env plugin nobody uses them");
+    }
 }

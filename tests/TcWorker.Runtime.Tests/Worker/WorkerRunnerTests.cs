@@ -186,4 +186,21 @@ public sealed class WorkerRunnerConfigTests
         written.Remove("plugins");
         Assert.False(WorkerRunnerConfig.Translate(written).ContainsKey("instanceType"), "without the env plugin nobody uses them");
     }
+
+    [Fact]
+    public void Generic_worker_limits_go_to_the_maxruntime_plugin_and_the_native_engine()
+    {
+        var written = JObject.Parse("""
+            {
+              "maxTaskRunTime": 7200, "disableOOMProtection": true, "allowedHighMemoryDuration": 10,
+              "engine": "native", "engines": {"native": {"createUser": true}},
+              "plugins": {"maxruntime": {}}
+            }
+            """);
+        var config = WorkerRunnerConfig.Translate(written);
+        Assert.True(JToken.DeepEquals(JObject.Parse("""
+            {"engine": "native", "engines": {"native": {"createUser": true, "resourceMonitor": {"disableOOMProtection": true, "allowedHighMemoryDuration": 10}}},
+             "plugins": {"maxruntime": {"maxRunTime": 7200}}}
+            """), config), config.ToString());
+    }
 }

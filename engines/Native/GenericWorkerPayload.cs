@@ -99,6 +99,12 @@ internal sealed partial class GenericWorkerPayload
             problems.Add($"$.features.runTaskAsCurrentUser: the task needs the scope generic-worker:run-task-as-current-user:{pool} to run as the worker's own user");
         }
 
+        // The chain of trust key is readable by the worker's own user: a task running as that user could forge certificates.
+        if (asCurrentUser && task.Task["payload"]?["features"]?["chainOfTrust"] is JValue { Type: JTokenType.Boolean } chainOfTrust && chainOfTrust.Value<bool>())
+        {
+            problems.Add("$.features.runTaskAsCurrentUser: cannot be combined with features.chainOfTrust: the task would run as the worker's own user, who can read the signing key and forge certificates");
+        }
+
         var groups = payload["osGroups"] is JArray list ? list.Values<string>().OfType<string>().ToList() : [];
         var valid = new List<string>();
         foreach (var group in groups)

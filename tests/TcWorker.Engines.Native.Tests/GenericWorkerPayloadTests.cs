@@ -18,7 +18,20 @@ public sealed class GenericWorkerPayloadTests : WorkerCaseTests
         !HostProcesses.IsRoot ? "createUser and osGroups need the worker to run as root." :
         null;
 
-    protected override string WorkerConfig => """
+    /// <summary>A chain of trust key only the worker's user may read, for the whole test run.</summary>
+    private static readonly Lazy<string> SigningKey = new(() =>
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("tcw-gw-payload-").FullName, "ed25519.key");
+        File.WriteAllText(path, Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return path;
+    });
+
+    protected override string WorkerConfig => $$$"""
         engine: native
         engines: {native: {createUser: true, killGracePeriodSeconds: 0.5}}
         plugins:
@@ -28,6 +41,9 @@ public sealed class GenericWorkerPayloadTests : WorkerCaseTests
           livelog: {}
           artifacts: {}
           taskclusterproxy: {}
+          chainoftrust: {ed25519SigningKeyLocation: '{{{SigningKey.Value}}}'}
+          mounts: {purgeCacheInterval: null}
+          interactive: {}
         """;
 
     protected override void Register(ITcWorkerBuilder builder) => builder
@@ -37,7 +53,10 @@ public sealed class GenericWorkerPayloadTests : WorkerCaseTests
         .AddSuccessPlugin()
         .AddLiveLogPlugin()
         .AddArtifactsPlugin()
-        .AddTaskclusterProxyPlugin();
+        .AddTaskclusterProxyPlugin()
+        .AddChainOfTrustPlugin()
+        .AddMountsPlugin()
+        .AddInteractivePlugin();
 
     protected override IEnumerable<WorkerCase> Cases =>
     [
@@ -46,6 +65,26 @@ public sealed class GenericWorkerPayloadTests : WorkerCaseTests
             Name = "runs",
             Tasks =
             [
+                // Every key of generic-worker's native POSIX payload at once.
+                Run("every-key", """
+                    command: [[sh, -c, 'cat in/hello.txt; mkdir -p out; echo built > out/result.txt; echo "proxy=${TASKCLUSTER_PROXY_URL:+set}"']]
+                    env: {GREETING: hello}
+                    maxRunTime: 60
+                    artifacts: [{type: file, path: out/result.txt, name: public/result.txt}]
+                    features:
+                      {chainOfTrust: true, taskclusterProxy: true, liveLog: true, backingLog: true, interactive: true, resourceMonitor: true,
+                       runTaskAsCurrentUser: false, loopbackVideo: false, loopbackAudio: false}
+                    mounts: [{file: in/hello.txt, content: {raw: mounted-content}}]
+                    osGroups: []
+                    supersederUrl: https://superseder.example.com/ignored
+                    onExitStatus: {retry: [75], purgeCaches: [76]}
+                    logs: {live: public/logs/live.log, backing: public/logs/live_backing.log}
+                    taskclusterProxyInterface: localhost
+                    """, new TaskExpectation
+                {
+                    LogContains = ["mounted-content", "proxy=set"],
+                    Artifacts = [new("public/result.txt") { Content = "built\n" }, new("public/chain-of-trust.json") { Contains = "chainOfTrustVersion" }],
+                }),
                 Run("forced-env", """
                     env: {TASK_ID: not-the-task, TASK_GROUP_ID: not-the-group, GREETING: hello}
                     command: [[sh, -c, 'echo "id=$TASK_ID group=$TASK_GROUP_ID type=$TASKCLUSTER_INSTANCE_TYPE location=$TASKCLUSTER_WORKER_LOCATION greeting=$GREETING"']]
@@ -96,6 +135,7 @@ public sealed class GenericWorkerPayloadTests : WorkerCaseTests
                 Refused("os-group-without-scope", "command: [[echo, ran]]\nmaxRunTime: 60\nosGroups: [users]", $"$.osGroups: the group 'users' needs the scope generic-worker:os-group:{Pool}/users"),
                 Refused("os-group-not-on-host", "command: [[echo, ran]]\nmaxRunTime: 60\nosGroups: [tcw-no-such-group]", "$.osGroups: the group 'tcw-no-such-group' does not exist on this worker's host", "generic-worker:os-group:*"),
                 Refused("current-user-without-scope", "command: [[echo, ran]]\nmaxRunTime: 60\nfeatures: {runTaskAsCurrentUser: true}", $"$.features.runTaskAsCurrentUser: the task needs the scope generic-worker:run-task-as-current-user:{Pool}"),
+                Refused("current-user-with-chain-of-trust", "command: [[echo, ran]]\nmaxRunTime: 60\nfeatures: {runTaskAsCurrentUser: true, chainOfTrust: true}", "$.features.runTaskAsCurrentUser: cannot be combined with features.chainOfTrust", $"generic-worker:run-task-as-current-user:{Pool}"),
                 Refused("loopback-video", "command: [[echo, ran]]\nmaxRunTime: 60\nfeatures: {loopbackVideo: true}", "$.features.loopbackVideo: this worker does not offer a loopback video device"),
                 Refused("loopback-audio", "command: [[echo, ran]]\nmaxRunTime: 60\nfeatures: {loopbackAudio: true}", "$.features.loopbackAudio: this worker does not offer a loopback audio device"),
                 Refused("proxy-on-docker-bridge", "command: [[echo, ran]]\nmaxRunTime: 60\nfeatures: {taskclusterProxy: true}\ntaskclusterProxyInterface: docker-bridge", "$.taskclusterProxyInterface: this worker serves the taskcluster proxy"),

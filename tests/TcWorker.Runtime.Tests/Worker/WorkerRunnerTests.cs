@@ -156,7 +156,7 @@ public sealed class WorkerRunnerConfigTests
         Assert.True(JToken.DeepEquals(JObject.Parse("""
             {
               "engine": "native",
-              "plugins": {"env": {}},
+              "plugins": {"env": {"workerLocation": "{\"cloud\":\"aws\"}"}},
               "worker": {"capacity": 2, "workerPoolId": "proj/type", "workerGroup": "us-east-1", "workerId": "i-123"},
               "rootUrl": "https://tc.example.com",
               "credentials": {"clientId": "worker/aws/proj/type/us-east-1/i-123", "accessToken": "secret"}

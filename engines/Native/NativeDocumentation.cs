@@ -23,6 +23,31 @@ internal static class NativeDocumentation
             fails; a command that does not exist fails the task with a `[tc-worker:error]` line.
             Example: `command: [["make", "-j4"], ["bash", "-c", "make test > results.txt"]]`.
             """),
+        new("generic-worker's payload keys", """
+            Besides `command`, the engine takes these keys of generic-worker's native POSIX payload. Each
+            is checked before anything of the task runs: a payload is refused whole (malformed-payload,
+            with one line per problem) or run whole.
+            - `osGroups`: groups of the host the task user is added to, with `createUser` (Linux, usermod;
+              the user leaves them when it is deleted). Each group needs the scope
+              `generic-worker:os-group:<provisionerId>/<workerType>/<group>`; a group the host does not
+              have is refused, naming it. Without `createUser` (or with `runTaskAsCurrentUser`) the task
+              runs as the worker's own user, which cannot join a group for one task: only groups that user
+              is already in are accepted, as generic-worker's insecure engine does.
+            - `features.runTaskAsCurrentUser`: the commands run as the worker's own user (usually root),
+              not a task user. Needs the scope
+              `generic-worker:run-task-as-current-user:<provisionerId>/<workerType>`. Unlike generic-worker,
+              it is not switched off when the worker's capacity is above 1.
+            - `features.resourceMonitor` (default true): after each command the task log gets the host's
+              peak and average used memory, average available memory and total memory; when the host's
+              used memory stays above `resourceMonitor.maxMemoryUsagePercent` (default 90) while its
+              available memory stays below `resourceMonitor.minAvailableMemoryBytes` (default 524288000) for
+              `resourceMonitor.allowedHighMemoryDuration` seconds (default 5), the command is killed and the
+              task fails with a `[resource monitor]` line, unless `resourceMonitor.disableOOMProtection`
+              (engine config). Linux only (/proc/meminfo); elsewhere a line says memory is not watched.
+            - `features.loopbackVideo` and `features.loopbackAudio`: refused when true; this worker does not
+              set up loopback devices.
+            - `supersederUrl`: accepted for compatibility, and ignored (as generic-worker does).
+            """),
         new("Environment", """
             The environment is built from scratch: none of the worker's own variables (credentials above
             all) is handed to the task; without `createUser` that is no barrier (see above). It holds

@@ -17,9 +17,11 @@ internal sealed partial class NativeEngine : IEngine
     private readonly ProxyListener proxies;
     private readonly ProcessContainment containment;
     private readonly int? maxProcesses;
+    private readonly ResourceMonitorSettings resourceMonitor;
 
-    private NativeEngine(IWorkerEnvironment environment, string tasksFolder, TaskUsers? users, TimeSpan gracePeriod, VolumeStore? volumes, ProcessContainment containment, int? maxProcesses, ILogger logger)
+    private NativeEngine(IWorkerEnvironment environment, string tasksFolder, TaskUsers? users, TimeSpan gracePeriod, VolumeStore? volumes, ProcessContainment containment, int? maxProcesses, ResourceMonitorSettings resourceMonitor, ILogger logger)
     {
+        this.resourceMonitor = resourceMonitor;
         this.containment = containment;
         this.maxProcesses = maxProcesses;
         this.environment = environment;
@@ -39,7 +41,7 @@ internal sealed partial class NativeEngine : IEngine
 
     public EngineCapabilities Capabilities { get; }
 
-    public JObject PayloadSchema => new()
+    public JObject PayloadSchema => WithGenericWorkerKeys(new()
     {
         ["type"] = "object",
         ["properties"] = new JObject
@@ -58,7 +60,7 @@ internal sealed partial class NativeEngine : IEngine
             },
         },
         ["required"] = new JArray("command"),
-    };
+    });
 
     public IReadOnlyList<DocSection> Documentation => NativeDocumentation.Sections;
 
@@ -86,7 +88,7 @@ internal sealed partial class NativeEngine : IEngine
         var containment = Contain(tasksFolder, createUser, options);
         return new NativeEngine(
             options.Environment, tasksFolder, createUser ? users : null, ProcessEngineSettings.GracePeriod(options.Config), volumes, containment,
-            ProcessEngineSettings.MaxProcesses(options.Config), options.Logger);
+            ProcessEngineSettings.MaxProcesses(options.Config), ResourceMonitorSettings.FromConfig(options.Config["resourceMonitor"]), options.Logger);
     }
 
     /// <summary>Finds the host's control groups, says what holds the tasks' processes, and removes the groups a crashed run left.</summary>
@@ -116,7 +118,28 @@ internal sealed partial class NativeEngine : IEngine
     {
         ArgumentNullException.ThrowIfNull(options);
         var commands = ParseCommands(options.Payload);
-        var workspace = await TaskWorkspace.CreateAsync(tasksFolder, users, cancellationToken).ConfigureAwait(false);
+        var payload = await GenericWorkerPayload.ReadAsync(options.Payload, options.Task, environment.Identity, users is not null, cancellationToken).ConfigureAwait(false);
+        if (payload.RunAsCurrentUser)
+        {
+            options.Task.Log.WriteLine($"features.runTaskAsCurrentUser: the commands run as the worker's own user, {Environment.UserName}");
+        }
+
+        var taskUsers = payload.RunAsCurrentUser ? null : users;
+        var workspace = await TaskWorkspace.CreateAsync(tasksFolder, taskUsers, cancellationToken).ConfigureAwait(false);
+        if (taskUsers is not null && workspace.User is { } user && payload.OsGroups.Count > 0)
+        {
+            try
+            {
+                await taskUsers.AddToGroupsAsync(user, payload.OsGroups).ConfigureAwait(false);
+                options.Task.Log.WriteLine($"The task user {user.Name} is a member of {string.Join(", ", payload.OsGroups)}");
+            }
+            catch
+            {
+                await workspace.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
         var defaults = new Dictionary<string, string>
         {
             ["HOME"] = workspace.Directory,
@@ -128,7 +151,7 @@ internal sealed partial class NativeEngine : IEngine
         return new ProcessSandboxBuilder(
             workspace,
             taskEnvironment,
-            env => new NativeSandbox(commands, new ProcessSandboxOptions(workspace, env, options.Task.Log, gracePeriod, environment.Time, containment, maxProcesses)),
+            env => new NativeSandbox(commands, new ProcessSandboxOptions(workspace, env, options.Task.Log, gracePeriod, environment.Time, containment, maxProcesses), payload.ResourceMonitor ? resourceMonitor : null),
             new SandboxAttachments(workspace, volumes, proxies));
     }
 
@@ -148,6 +171,17 @@ internal sealed partial class NativeEngine : IEngine
     {
         containment.Dispose();
         return proxies.DisposeAsync();
+    }
+
+    private static JObject WithGenericWorkerKeys(JObject schema)
+    {
+        var extra = GenericWorkerPayload.Schema();
+        foreach (var property in ((JObject)extra["properties"]!).Properties())
+        {
+            ((JObject)schema["properties"]!)[property.Name] = property.Value;
+        }
+
+        return schema;
     }
 
     private static List<string[]> ParseCommands(JObject payload)

@@ -27,6 +27,7 @@ public sealed class NativeEngineProvider : IEngineProvider
             },
             [ProcessEngineSettings.GracePeriodKey] = ProcessEngineSettings.GracePeriodSchema,
             [ProcessEngineSettings.MaxProcessesKey] = ProcessEngineSettings.MaxProcessesSchema,
+            ["resourceMonitor"] = ResourceMonitorSettings.Schema,
         },
     };
 

@@ -2,8 +2,11 @@ using TcWorker.Engines.Shared;
 
 namespace TcWorker.Engines.Native;
 
-/// <summary>Runs the payload's commands in order; the first non-zero exit code stops the run.</summary>
-internal sealed class NativeSandbox(IReadOnlyList<string[]> commands, ProcessSandboxOptions options) : ProcessSandbox(options), ISandbox
+/// <summary>
+/// Runs the payload's commands in order; the first non-zero exit code stops the run. With
+/// <paramref name="monitor"/>, the resource monitor watches each command.
+/// </summary>
+internal sealed class NativeSandbox(IReadOnlyList<string[]> commands, ProcessSandboxOptions options, ResourceMonitorSettings? monitor = null) : ProcessSandbox(options), ISandbox
 {
     public Task<IShell> OpenShellAsync(IReadOnlyList<string> command, bool tty, CancellationToken cancellationToken = default) =>
         OpenProcessShellAsync(command, tty, cancellationToken);
@@ -14,7 +17,19 @@ internal sealed class NativeSandbox(IReadOnlyList<string[]> commands, ProcessSan
         for (var i = 0; i < commands.Count && !stopping.IsCancellationRequested; i++)
         {
             Log.WriteLine($"Executing command {i}: {string.Join(' ', commands[i].Select(Quote))}");
-            exitCode = await RunProcessAsync(commands[i], ReadOnlyMemory<byte>.Empty, null, stopping).ConfigureAwait(false);
+            var watch = monitor is null ? null : ResourceMonitor.Start(monitor, Log, Options.Time, KillAsync);
+            try
+            {
+                exitCode = await RunProcessAsync(commands[i], ReadOnlyMemory<byte>.Empty, null, stopping).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (watch is not null)
+                {
+                    await watch.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+
             if (exitCode != 0)
             {
                 if (exitCode is not null && !stopping.IsCancellationRequested)

@@ -91,6 +91,28 @@ internal sealed partial class TaskUsers
         throw new PlatformNotSupportedException("Per-task users are not supported on this platform.");
     }
 
+    /// <summary>Adds a task user to groups that exist on the host (Linux, usermod); the user leaves them when deleted.</summary>
+    /// <exception cref="InvalidOperationException">usermod failed, with its reason.</exception>
+    /// <exception cref="PlatformNotSupportedException">Not Linux.</exception>
+    public async Task AddToGroupsAsync(TaskUser user, IReadOnlyList<string> groups)
+    {
+        if (groups.Count == 0)
+        {
+            return;
+        }
+
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("Adding task users to groups is implemented on Linux only.");
+        }
+
+        var failure = await RunRetriedAsync(["usermod", "--append", "--groups", string.Join(',', groups), user.Name], CreateAttempts).ConfigureAwait(false);
+        if (failure is not null)
+        {
+            throw new InvalidOperationException($"usermod could not add {user.Name} to the groups {string.Join(", ", groups)}: {failure}");
+        }
+    }
+
     /// <summary>
     /// Kills the user's processes and deletes the user; its files are left to the caller. Never throws:
     /// a failure is logged and quarantines the user id (see the remarks on the class).

@@ -12,21 +12,56 @@ internal sealed class LiveLogPlugin(IWebhookServer webhooks, TimeProvider time) 
 {
     public JObject PayloadSchema => new() { ["type"] = "object", ["properties"] = new JObject() };
 
+    /// <summary>generic-worker's payload names the logs (<c>logs</c>) and switches them (<c>features.liveLog</c>, <c>features.backingLog</c>).</summary>
+    public JObject? GetPayloadSchema(PayloadBranch branch)
+    {
+        ArgumentNullException.ThrowIfNull(branch);
+        return branch.Dialect != PayloadDialects.GenericWorker ? PayloadSchema : JObject.Parse($$"""
+            {
+              "type": "object",
+              "properties": {
+                "logs": {
+                  "type": "object",
+                  "description": "The names of the log artifacts, as in generic-worker.",
+                  "properties": {
+                    "live": { "type": "string", "default": "{{LiveLogPluginProvider.ArtifactName}}", "description": "The live log: a reference to the log as it is written, linked to the backing log when the task ends." },
+                    "backing": { "type": "string", "default": "public/logs/live_backing.log", "description": "The full task log, uploaded when the task ends." }
+                  },
+                  "additionalProperties": false
+                },
+                "features": {
+                  "type": "object",
+                  "properties": {
+                    "liveLog": { "type": "boolean", "default": true, "description": "Serves the log live while the task runs (logs.live)." },
+                    "backingLog": { "type": "boolean", "default": true, "description": "Uploads the full log when the task ends (logs.backing). Without it the task leaves no log artifact, and a live log's reference is not linked to one." }
+                  }
+                }
+              }
+            }
+            """);
+    }
+
     public IReadOnlyList<DocSection> Documentation =>
     [
-        new("Live log", $"While the task runs, `{LiveLogPluginProvider.ArtifactName}` redirects to the log as it is written (a viewer page is one level up). When the task ends it links to `public/logs/live_backing.log`, the full log."),
+        new("Live log", $"While the task runs, `{LiveLogPluginProvider.ArtifactName}` redirects to the log as it is written (a viewer page is one level up). When the task ends it links to `public/logs/live_backing.log`, the full log. In generic-worker's payload, `logs.live` and `logs.backing` rename the two artifacts, `features.liveLog: false` leaves the live log out, and `features.backingLog: false` uploads no full log (a malformed payload's log is uploaded all the same, under the default name, so its reason can be read)."),
     ];
 
     public Task<ITaskPlugin> CreateTaskPluginAsync(TaskPluginOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return Task.FromResult<ITaskPlugin>(new LiveLogTaskPlugin(options.Task, webhooks, time));
+        if (options.Payload["features"]?["liveLog"] is JValue { Type: JTokenType.Boolean } on && !on.Value<bool>())
+        {
+            return Task.FromResult<ITaskPlugin>(NoOpTaskPlugin.Instance);
+        }
+
+        var name = options.Payload["logs"]?["live"] is JValue { Type: JTokenType.String } live && live.Value<string>() is { Length: > 0 } given ? given : LiveLogPluginProvider.ArtifactName;
+        return Task.FromResult<ITaskPlugin>(new LiveLogTaskPlugin(options.Task, webhooks, time, name));
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
-internal sealed class LiveLogTaskPlugin(ITaskContext task, IWebhookServer webhooks, TimeProvider time) : ITaskPlugin
+internal sealed class LiveLogTaskPlugin(ITaskContext task, IWebhookServer webhooks, TimeProvider time, string artifactName) : ITaskPlugin
 {
     private const int ChunkSize = 256 * 1024;
     private static readonly TimeSpan CoalesceDelay = TimeSpan.FromMilliseconds(10);
@@ -43,14 +78,14 @@ internal sealed class LiveLogTaskPlugin(ITaskContext task, IWebhookServer webhoo
         var url = new Uri(hook.Url, "log");
         try
         {
-            await task.Artifacts.CreateReferenceAsync(LiveLogPluginProvider.ArtifactName, url, "text/plain; charset=utf-8", cancellationToken: cancellationToken).ConfigureAwait(false);
+            await task.Artifacts.CreateReferenceAsync(artifactName, url, "text/plain; charset=utf-8", cancellationToken: cancellationToken).ConfigureAwait(false);
             task.Log.WriteLine($"Live log: {url}");
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // The live log is a convenience: a queue that cannot be reached right now must not fail the
             // task; the full log is uploaded at the end all the same.
-            task.Log.WriteErrorLine($"The live log could not be published as {LiveLogPluginProvider.ArtifactName} ({e.Message}); it is still served at {url}");
+            task.Log.WriteErrorLine($"The live log could not be published as {artifactName} ({e.Message}); it is still served at {url}");
         }
     }
 

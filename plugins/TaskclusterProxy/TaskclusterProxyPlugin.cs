@@ -59,12 +59,37 @@ internal sealed class TaskclusterProxyPlugin : IPlugin
             """),
     ];
 
+    /// <summary>generic-worker's payload also says where the proxy listens: <c>taskclusterProxyInterface</c>.</summary>
+    public JObject? GetPayloadSchema(PayloadBranch branch)
+    {
+        ArgumentNullException.ThrowIfNull(branch);
+        var schema = PayloadSchema;
+        if (branch.Dialect == PayloadDialects.GenericWorker)
+        {
+            ((JObject)schema["properties"]!)["taskclusterProxyInterface"] = JObject.Parse("""
+                {
+                  "enum": ["localhost", "docker-bridge"],
+                  "default": "localhost",
+                  "description": "Where the taskcluster proxy listens, as in generic-worker. This worker serves it on the loopback interface (localhost); docker-bridge, for containers on Docker's bridge network, is refused when features.taskclusterProxy is on."
+                }
+                """);
+        }
+
+        return schema;
+    }
+
     public Task<ITaskPlugin> CreateTaskPluginAsync(TaskPluginOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Payload["features"]?["taskclusterProxy"]?.Type != JTokenType.Boolean || !options.Payload["features"]!["taskclusterProxy"]!.Value<bool>())
         {
             return Task.FromResult<ITaskPlugin>(NoOpTaskPlugin.Instance);
+        }
+
+        if (options.Payload.Value<string>("taskclusterProxyInterface") == "docker-bridge")
+        {
+            throw new MalformedPayloadException(
+                $"$.taskclusterProxyInterface: this worker serves the taskcluster proxy of engine '{options.Engine.Name}' tasks on the loopback interface only; docker-bridge (for containers on Docker's bridge network) is not offered, use localhost");
         }
 
         if (!options.Engine.Capabilities.Features.HasFlag(EngineFeatures.Proxies))

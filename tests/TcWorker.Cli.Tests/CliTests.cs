@@ -190,7 +190,7 @@ public sealed class CliTests
         var (exit, stdout, stderr) = await TcWorkerProcess.RunAsync("schema", "payload", "--config", config);
         Assert.True(exit == 0, stderr);
         var properties = (JObject)JObject.Parse(stdout)["properties"]!;
-        Assert.Equal(["artifacts", "command", "env", "features", "maxRunTime", "onExitStatus"], properties.Properties().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["artifacts", "command", "env", "features", "maxRunTime", "onExitStatus", "osGroups", "supersederUrl"], properties.Properties().Select(p => p.Name).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -277,7 +277,7 @@ public sealed class CliTests
         }
 
         var example = JObject.Parse(stdout[(stdout.IndexOf("```json\n", StringComparison.Ordinal) + 8)..stdout.LastIndexOf("```", StringComparison.Ordinal)]);
-        Assert.Equal(["artifacts", "command", "env", "maxRunTime", "onExitStatus"], example.Properties().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["artifacts", "command", "env", "features", "maxRunTime", "onExitStatus", "osGroups", "supersederUrl"], example.Properties().Select(p => p.Name).Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -12,7 +12,19 @@ namespace TcWorker.Runtime.Configuration;
 public static class WorkerRunnerConfig
 {
     // Provider metadata generic-worker reads and TcWorker has no use for (yet).
-    private static readonly string[] Ignored = ["workerLocation", "workerTypeMetadata", "publicIP", "privateIP", "instanceType", "instanceID", "region", "availabilityZone"];
+    private static readonly string[] Ignored = ["workerTypeMetadata", "publicIP", "privateIP", "instanceID", "region", "availabilityZone"];
+
+    // generic-worker's config keys with a home in an enabled engine's or plugin's config: key, parent path, name there.
+    private static readonly (string Key, string[] Parent, string Name)[] Moved =
+    [
+        ("workerLocation", ["plugins", "env"], "workerLocation"),
+        ("instanceType", ["plugins", "env"], "instanceType"),
+        ("maxTaskRunTime", ["plugins", "maxruntime"], "maxRunTime"),
+        ("disableOOMProtection", ["engines", "native", "resourceMonitor"], "disableOOMProtection"),
+        ("maxMemoryUsagePercent", ["engines", "native", "resourceMonitor"], "maxMemoryUsagePercent"),
+        ("minAvailableMemoryBytes", ["engines", "native", "resourceMonitor"], "minAvailableMemoryBytes"),
+        ("allowedHighMemoryDuration", ["engines", "native", "resourceMonitor"], "allowedHighMemoryDuration"),
+    ];
 
     /// <summary>Returns a copy of the document with worker-runner's keys moved to where TcWorker expects them.</summary>
     /// <param name="document">The config worker-runner wrote.</param>
@@ -32,6 +44,14 @@ public static class WorkerRunnerConfig
         foreach (var key in Ignored)
         {
             result.Remove(key);
+        }
+
+        foreach (var (key, parent, name) in Moved)
+        {
+            if (Take(key) is { } value && value.Type != JTokenType.Null && Parent(result, parent) is { } target && !target.ContainsKey(name))
+            {
+                target[name] = value;
+            }
         }
 
         if (Take("rootURL") is { } rootUrl)
@@ -127,5 +147,28 @@ public static class WorkerRunnerConfig
         {
             return null;
         }
+    }
+
+    /// <summary>The object at a path, when the engine or plugin (the first two keys) is configured; a missing last level is created.</summary>
+    private static JObject? Parent(JObject config, string[] path)
+    {
+        var current = config;
+        for (var i = 0; i < path.Length; i++)
+        {
+            if (current[path[i]] is JObject next)
+            {
+                current = next;
+            }
+            else if (i >= 2 && current[path[i]] is null)
+            {
+                current = (JObject)(current[path[i]] = new JObject());
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        return current;
     }
 }

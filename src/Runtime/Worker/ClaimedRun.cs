@@ -80,7 +80,7 @@ internal sealed class ClaimedRun
                 return null;
             }
 
-            await UploadLogAsync().ConfigureAwait(false);
+            await UploadLogAsync(TaskLogNames.For(claim.Task, outcome)).ConfigureAwait(false);
             if (outcome.ShouldReport)
             {
                 await ResolveAsync(outcome).ConfigureAwait(false);
@@ -159,16 +159,21 @@ internal sealed class ClaimedRun
         }
     }
 
-    private async Task UploadLogAsync()
+    private async Task UploadLogAsync(TaskLogNames names)
     {
-        var artifact = new ArtifactUpload { Name = BackingLogName, ContentType = "text/plain; charset=utf-8", ContentLength = run.Log.Length };
+        if (names.Backing is not { } backing)
+        {
+            return;
+        }
+
+        var artifact = new ArtifactUpload { Name = backing, ContentType = "text/plain; charset=utf-8", ContentLength = run.Log.Length };
         await UntilClaimExpiresAsync("uploading the task log", async token =>
         {
             await publisher.UploadAsync(artifact, _ => Task.FromResult<Stream>(File.OpenRead(run.Log.Path)), token).ConfigureAwait(false);
-            if (publisher.HasReference(LiveLogName))
+            if (publisher.HasReference(names.Live))
             {
                 // reference -> link is the one change the queue allows on an existing artifact.
-                await publisher.CreateLinkAsync(LiveLogName, BackingLogName, cancellationToken: token).ConfigureAwait(false);
+                await publisher.CreateLinkAsync(names.Live, backing, cancellationToken: token).ConfigureAwait(false);
             }
         }).ConfigureAwait(false);
     }

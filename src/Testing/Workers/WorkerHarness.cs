@@ -80,6 +80,12 @@ public sealed partial class WorkerHarness
         ArgumentNullException.ThrowIfNull(workerCase);
         var payloads = WorkerCaseChecks.Validate(workerCase);
         var folder = Directory.CreateTempSubdirectory("tcw-harness-").FullName;
+        if (!OperatingSystem.IsWindows())
+        {
+            // The native engine's per-task users (createUser) pass through to their task directories; nobody else may list it.
+            File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        }
+
         try
         {
             var registry = BuildRegistry();

@@ -156,7 +156,7 @@ public sealed class WorkerRunnerConfigTests
         Assert.True(JToken.DeepEquals(JObject.Parse("""
             {
               "engine": "native",
-              "plugins": {"env": {}},
+              "plugins": {"env": {"workerLocation": "{\"cloud\":\"aws\"}"}},
               "worker": {"capacity": 2, "workerPoolId": "proj/type", "workerGroup": "us-east-1", "workerId": "i-123"},
               "rootUrl": "https://tc.example.com",
               "credentials": {"clientId": "worker/aws/proj/type/us-east-1/i-123", "accessToken": "secret"}
@@ -187,5 +187,44 @@ public sealed class WorkerRunnerConfigTests
         Assert.Equal("eu-west-1", (string?)WorkerRunnerConfig.Translate(written)["plugins"]!["chainoftrust"]!["environment"]!["region"]);
         written["plugins"] = JObject.Parse("""{"env": {}}""");
         Assert.True(JToken.DeepEquals(JObject.Parse("""{"env": {}}"""), WorkerRunnerConfig.Translate(written)["plugins"]));
+    }
+
+    [Fact]
+    public void Worker_location_and_instance_type_go_to_the_env_plugin_unless_it_sets_them()
+    {
+        var written = JObject.Parse("""
+            {
+              "workerLocation": "{\"cloud\":\"aws\",\"region\":\"us-east-1\"}",
+              "instanceType": "m5.large",
+              "engine": "native",
+              "plugins": {"env": {"extra": {"CI": "true"}}}
+            }
+            """);
+        var config = WorkerRunnerConfig.Translate(written);
+        Assert.True(JToken.DeepEquals(JObject.Parse("""
+            {"engine": "native", "plugins": {"env": {"extra": {"CI": "true"}, "workerLocation": "{\"cloud\":\"aws\",\"region\":\"us-east-1\"}", "instanceType": "m5.large"}}}
+            """), config), config.ToString());
+
+        written["plugins"]!["env"]!["instanceType"] = "set by the operator";
+        Assert.Equal("set by the operator", WorkerRunnerConfig.Translate(written)["plugins"]!["env"]!["instanceType"]!.ToString());
+        written.Remove("plugins");
+        Assert.False(WorkerRunnerConfig.Translate(written).ContainsKey("instanceType"), "without the env plugin nobody uses them");
+    }
+
+    [Fact]
+    public void Generic_worker_limits_go_to_the_maxruntime_plugin_and_the_native_engine()
+    {
+        var written = JObject.Parse("""
+            {
+              "maxTaskRunTime": 7200, "disableOOMProtection": true, "allowedHighMemoryDuration": 10,
+              "engine": "native", "engines": {"native": {"createUser": true}},
+              "plugins": {"maxruntime": {}}
+            }
+            """);
+        var config = WorkerRunnerConfig.Translate(written);
+        Assert.True(JToken.DeepEquals(JObject.Parse("""
+            {"engine": "native", "engines": {"native": {"createUser": true, "resourceMonitor": {"disableOOMProtection": true, "allowedHighMemoryDuration": 10}}},
+             "plugins": {"maxruntime": {"maxRunTime": 7200}}}
+            """), config), config.ToString());
     }
 }

@@ -93,9 +93,12 @@ internal static class NativeDocumentation
             no one else, so a write fails. Without `createUser` the task runs as the worker's user, which
             owns the copy: its writes succeed but stay in the copy, and nothing stops it from changing the
             volume's folder itself if it finds it (read-only cannot be enforced against the worker's own
-            user). With `createUser` a writable volume's content is handed to the task user when the task
+            user). With `createUser`, where the host makes idmapped mounts, a writable volume is bind-mounted
+            (nosuid, nodev) with its on-disk owner, an id no account has, mapped to the task user: nothing
+            changes owner, so a warm cache attaches in constant time; the mount is detached when the task
+            ends. Elsewhere a writable volume's content is handed to the task user when the task
             starts and back to the worker's user (set-id bits dropped, the folder made 700) when it ends,
-            before the user is deleted; at rest no task user can enter it. A file hard-linked from outside
+            before the user is deleted. Either way, at rest no task user can enter it. A file hard-linked from outside
             the volume is never handed over nor copied. A volume builder's files default to 644, folders
             to 755; owners given to a builder are ignored (a volume's content changes owner with each task).
             """),

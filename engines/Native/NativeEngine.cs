@@ -84,11 +84,29 @@ internal sealed partial class NativeEngine : IEngine
         }
 
         // Volumes are folders of the worker's temporary storage, handed between task users by owner changes (Linux).
-        var volumes = OperatingSystem.IsLinux() ? new VolumeStore(options.Environment.Storage.CreateFolder("native-volumes")) : null;
+        var volumes = OperatingSystem.IsLinux() ? CreateVolumeStore(options.Environment.Storage.CreateFolder("native-volumes"), createUser, options.Logger) : null;
         var containment = Contain(tasksFolder, createUser, options);
         return new NativeEngine(
             options.Environment, tasksFolder, createUser ? users : null, ProcessEngineSettings.GracePeriod(options.Config), volumes, containment,
             ProcessEngineSettings.MaxProcesses(options.Config), ResourceMonitorSettings.FromConfig(options.Config["resourceMonitor"]), options.Logger);
+    }
+
+    /// <summary>With task users, writable volumes are idmapped mounts where the host allows them, and change owner on every attach where not.</summary>
+    private static VolumeStore CreateVolumeStore(string folder, bool createUser, ILogger logger)
+    {
+        if (!createUser)
+        {
+            return new VolumeStore(folder);
+        }
+
+        if (IdMappedMounts.Probe(folder, out var reason))
+        {
+            LogVolumesMapped(logger);
+            return new VolumeStore(folder, mapsIds: true);
+        }
+
+        LogVolumesNotMapped(logger, reason);
+        return new VolumeStore(folder);
     }
 
     /// <summary>Finds the host's control groups, says what holds the tasks' processes, and removes the groups a crashed run left.</summary>
@@ -231,6 +249,12 @@ internal sealed partial class NativeEngine : IEngine
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "No control group can hold the tasks' processes ({Reason}); what still holds: {Remaining}")]
     private static partial void LogNoControlGroups(ILogger logger, string reason, string remaining);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Writable volumes reach task users through idmapped mounts: no owner changes when a cache is attached")]
+    private static partial void LogVolumesMapped(ILogger logger);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Idmapped mounts are not available ({Reason}); writable volumes change owner, entry by entry, each time a task user attaches and releases them")]
+    private static partial void LogVolumesNotMapped(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Removed {Count} control groups of tasks of a previous run, after killing their processes")]
     private static partial void LogLeftoverGroups(ILogger logger, int count);

@@ -9,6 +9,9 @@ internal sealed class HostVolume : IVolume
     /// <summary>700: the mode of a volume's folder.</summary>
     public const UnixFileMode OwnerFolderMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
+    /// <summary>The name of a volume's folder inside its holder, when the store maps ids.</summary>
+    public const string ContentFolder = "content";
+
     private readonly VolumeStore store;
     private object? holder;
     private int disposed;
@@ -24,6 +27,26 @@ internal sealed class HostVolume : IVolume
 
     /// <summary>The folder that holds the volume's content.</summary>
     public string Path { get; }
+
+    /// <summary>Whether writable mounts of this volume are idmapped (<see cref="VolumeStore.MapsIds"/>).</summary>
+    public bool MapsIds => store.MapsIds;
+
+    /// <summary>
+    /// Makes what the worker's user owns in the volume belong to <see cref="VolumeStore.RestOwnerId"/>, before
+    /// its first idmapped mount: once for a volume created empty (its folder alone) or built with content, and
+    /// again only after <see cref="Clear"/>. Files with hard links outside the volume keep their owner.
+    /// </summary>
+    /// <exception cref="IOException">An owner cannot be changed.</exception>
+    public void HandToRestOwner(CancellationToken cancellationToken)
+    {
+        if (UnixFiles.TryStatus(Path) is { } top && top.Uid == VolumeStore.RestOwnerId)
+        {
+            return;
+        }
+
+        var (self, _) = UnixFiles.Self();
+        ChangeOwners(self, VolumeStore.RestOwnerId, VolumeStore.RestOwnerId, FindForeignFiles(cancellationToken), cancellationToken);
+    }
 
     /// <summary>Whether <paramref name="engineStore"/> made this volume.</summary>
     public bool BelongsTo(VolumeStore engineStore) => ReferenceEquals(store, engineStore);
@@ -122,7 +145,7 @@ internal sealed class HostVolume : IVolume
     {
         if (Interlocked.Exchange(ref disposed, 1) == 0)
         {
-            TaskWorkspace.DeleteTree(Path);
+            TaskWorkspace.DeleteTree(store.MapsIds ? System.IO.Path.GetDirectoryName(Path)! : Path);
             store.Forget(Id);
         }
 

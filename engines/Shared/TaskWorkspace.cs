@@ -102,6 +102,8 @@ internal sealed class TaskWorkspace : IAsyncDisposable
     /// <summary>Deletes a folder, also when the task took permissions away from parts of it.</summary>
     internal static void DeleteTree(string path)
     {
+        // A volume mounted in the tree (left by a crash) is detached first, never deleted through.
+        IdMappedMounts.DetachAllUnder(path);
         try
         {
             System.IO.Directory.Delete(path, recursive: true);

@@ -9,12 +9,17 @@ namespace TcWorker.Engines.Shared;
 /// the task writes into the volume itself and the next task sees it. A read-only mount is a copy
 /// (<see cref="ReadOnlyCopy"/>): nothing the task does reaches the volume. With a task user, the volume's
 /// content is handed to that user for the run and back to the worker's user when the run ends, before the
-/// user is deleted. Each volume is held from <see cref="Add"/> until <see cref="Release"/>. Thread-safe.
+/// user is deleted. Where the store maps ids (<see cref="VolumeStore.MapsIds"/>), a writable mount for a task
+/// user is an idmapped bind mount instead (<see cref="IdMappedMounts"/>): the task sees the volume as its
+/// own, nothing changes owner on disk, and the mount is detached when the run ends. Each volume is held from
+/// <see cref="Add"/> until <see cref="Release"/>. Thread-safe.
 /// </summary>
 internal sealed class VolumeMounts(VolumeStore store, TaskWorkspace workspace)
 {
     private readonly List<Attached> mounts = [];
     private readonly List<HostVolume> given = [];
+    private readonly List<string> mapped = [];
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? mapping;
     private bool mounted;
 
     /// <summary>Checks a mount and takes its volume for this sandbox.</summary>
@@ -91,6 +96,12 @@ internal sealed class VolumeMounts(VolumeStore store, TaskWorkspace workspace)
                     continue;
                 }
 
+                if (user is { } mappedUser && store.MapsIds)
+                {
+                    MountMapped(mount.Volume, source, at, mappedUser, cancellationToken);
+                    continue;
+                }
+
                 File.CreateSymbolicLink(at, Path.GetRelativePath(folder, source));
                 if (user is { } owner)
                 {
@@ -98,7 +109,7 @@ internal sealed class VolumeMounts(VolumeStore store, TaskWorkspace workspace)
                 }
             }
 
-            if (user is { } taskUser)
+            if (user is { } taskUser && !store.MapsIds)
             {
                 foreach (var volume in all.Where(m => !m.ReadOnly).Select(m => m.Volume).Distinct())
                 {
@@ -118,6 +129,14 @@ internal sealed class VolumeMounts(VolumeStore store, TaskWorkspace workspace)
     /// <param name="log">Where a failure is reported, if anywhere.</param>
     public void Unmount(ITaskLog? log)
     {
+        for (var i = mapped.Count - 1; i >= 0; i--)
+        {
+            IdMappedMounts.Detach(mapped[i]);
+        }
+
+        mapped.Clear();
+        mapping?.Dispose();
+        mapping = null;
         if (workspace.User?.Uid is not { } uid)
         {
             return;
@@ -149,6 +168,27 @@ internal sealed class VolumeMounts(VolumeStore store, TaskWorkspace workspace)
                 mount.Volume.Release(this);
             }
         }
+    }
+
+    /// <summary>
+    /// Mounts a writable volume for the task user, idmapped: the volume's content is first handed to the rest
+    /// owner (once in its life), then appears at <paramref name="at"/> as the task user's own.
+    /// </summary>
+    private void MountMapped(HostVolume volume, string source, string at, (int Uid, int Gid) user, CancellationToken cancellationToken)
+    {
+        volume.HandToRestOwner(cancellationToken);
+        mapping ??= IdMappedMounts.CreateMapping(user.Uid, user.Gid);
+        if (UnixFiles.TryStatus(source) is { Kind: EntryKind.Directory })
+        {
+            UnixFiles.CreateFolder(at, HostVolume.OwnerFolderMode);
+        }
+        else
+        {
+            File.Create(at).Dispose();
+        }
+
+        mapped.Add(at);
+        IdMappedMounts.Mount(source, at, mapping, readOnly: false);
     }
 
     private static string[] Parse(string path, Func<string> problem)

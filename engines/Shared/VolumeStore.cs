@@ -11,20 +11,38 @@ namespace TcWorker.Engines.Shared;
 /// pass through to the one volume folder it is given while it holds it, but list nothing. Volume folders
 /// are 700. Ids are unique among the live volumes. Thread-safe.
 /// </summary>
+/// <remarks>
+/// With <see cref="MapsIds"/>, a volume's folder (<see cref="HostVolume.Path"/>) sits in a holder folder of
+/// the worker's user (700) and, once a task user first writes to it, belongs on disk to
+/// <see cref="RestOwnerId"/>: writable mounts are idmapped (<see cref="IdMappedMounts"/>), so no owner
+/// changes on attach or release. The holder keeps every task user out of a volume it is not given, whatever
+/// modes a task sets inside.
+/// </remarks>
 internal sealed partial class VolumeStore
 {
+    /// <summary>
+    /// The user and group id that owns, on disk, what task users write into idmapped volumes: above every
+    /// range login.defs, subordinate ids and systemd give out, so that no account or process has it.
+    /// </summary>
+    public const int RestOwnerId = 2_147_000_000;
+
     private const int MaxIdLength = 100;
     private readonly ConcurrentDictionary<string, byte> ids = new(StringComparer.Ordinal);
 
     /// <param name="folder">A new, empty folder of the worker's temporary storage, which the store makes 711.</param>
-    public VolumeStore(string folder)
+    /// <param name="mapsIds">Whether writable volumes are given to task users through idmapped mounts.</param>
+    public VolumeStore(string folder, bool mapsIds = false)
     {
         Folder = folder;
+        MapsIds = mapsIds;
         UnixFiles.SetMode(folder, HostVolume.OwnerFolderMode | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
     }
 
     /// <summary>The folder the volumes live in.</summary>
     public string Folder { get; }
+
+    /// <summary>Whether writable volumes are given to task users through idmapped mounts rather than owner changes.</summary>
+    public bool MapsIds { get; }
 
     /// <summary>The JSON schema of a volume's config: the volumes of a process engine take no settings.</summary>
     public static JObject ConfigSchema => new() { ["type"] = "object", ["additionalProperties"] = false, ["properties"] = new JObject() };
@@ -74,6 +92,12 @@ internal sealed partial class VolumeStore
         {
             var path = Path.Combine(Folder, id + "-" + suffix);
             UnixFiles.CreateFolder(path, HostVolume.OwnerFolderMode);
+            if (MapsIds)
+            {
+                path = Path.Combine(path, HostVolume.ContentFolder);
+                UnixFiles.CreateFolder(path, HostVolume.OwnerFolderMode);
+            }
+
             return (id, path);
         }
         catch

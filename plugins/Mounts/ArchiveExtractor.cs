@@ -56,11 +56,9 @@ internal sealed class ArchiveExtractor(IVolumeBuilder builder)
 
     private async Task ExtractTarAsync(string archive, string? compression, CancellationToken cancellationToken)
     {
-        Stream stream = new FileStream(archive, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        if (compression is not null)
-        {
-            stream = Formats.Decompress(stream, compression);
-        }
+        var stream = compression is null
+            ? new FileStream(archive, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan)
+            : Formats.OpenDecompressed(archive, compression);
 
         await using (stream.ConfigureAwait(false))
         {
@@ -92,6 +90,9 @@ internal sealed class ArchiveExtractor(IVolumeBuilder builder)
                             break;
                     }
                 }
+
+                // What follows the tar's end (its padding) is read too, so that a damaged compressed stream is noticed.
+                await stream.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
             }
         }
     }

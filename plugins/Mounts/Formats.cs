@@ -28,6 +28,21 @@ internal static class Formats
         ? "it reads " + string.Join(", ", Compressions)
         : "it reads " + string.Join(", ", Archives) + " and tar." + string.Join(", tar.", Compressions);
 
+    /// <summary>
+    /// Opens a compressed file for reading decompressed: zstd through the system's <c>zstd</c> when there is
+    /// one (<see cref="ZstdProcessStream"/>), everything else (and zstd without the tool) in process.
+    /// </summary>
+    /// <exception cref="ArgumentException">The format is not one <see cref="CanDecompress"/> accepts.</exception>
+    public static Stream OpenDecompressed(string path, string format)
+    {
+        if (format == "zst" && ZstdProcessStream.FindTool() is { } tool)
+        {
+            return ZstdProcessStream.Open(tool, path);
+        }
+
+        return Decompress(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan), format);
+    }
+
     /// <summary>Wraps a compressed stream in one that reads it decompressed; disposing it disposes <paramref name="compressed"/>.</summary>
     /// <exception cref="ArgumentException">The format is not one <see cref="CanDecompress"/> accepts.</exception>
     public static Stream Decompress(Stream compressed, string format) => format switch

@@ -133,8 +133,9 @@ internal sealed class MountsTaskPlugin(MountsPlugin plugin, TaskPluginOptions op
         {
             if (request.Kind == MountKind.File)
             {
-                var file = new FileStream(fetched.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-                var stream = request.Format is { } compression ? Formats.Decompress(file, compression) : file;
+                var stream = request.Format is { } compression
+                    ? Formats.OpenDecompressed(fetched.Path, compression)
+                    : new FileStream(fetched.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
                 await using (stream.ConfigureAwait(false))
                 {
                     await WriteFileAsync(builder, FileName(request.Target), request.Format, stream, cancellationToken).ConfigureAwait(false);

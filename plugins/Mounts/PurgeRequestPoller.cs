@@ -1,7 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Newtonsoft.Json.Linq;
-using TcWorker.Taskcluster;
-using PurgeRequestsService = System.Func<System.DateTimeOffset?, System.Threading.CancellationToken, System.Threading.Tasks.Task<Newtonsoft.Json.Linq.JObject>>;
 using TcWorker.Workers;
 
 namespace TcWorker.Plugins.Mounts;
@@ -9,10 +6,9 @@ namespace TcWorker.Plugins.Mounts;
 /// <summary>
 /// Asks the purge-cache service for the purge requests of the worker's pool before a task attaches
 /// caches, at most once per interval, and purges the caches of each name made before the request's
-/// time. The call comes from the worker environment as an <see cref="IServiceProvider"/>: a
-/// <c>Func&lt;DateTimeOffset?, CancellationToken, Task&lt;JObject&gt;&gt;</c> that asks purgeRequests
-/// for the worker's pool with the worker's credentials (only types shared with plugins can cross into
-/// a plugin's load context); without one, or when turned off, it does nothing. A failed poll is logged and tried
+/// time. The call is the worker environment's <see cref="IWorkerEnvironment.PurgeRequests"/>, which asks
+/// purgeRequests for the worker's pool with the worker's credentials; without one, or when turned off,
+/// it does nothing. A failed poll is logged and tried
 /// again before the next task; it never fails a task. Thread-safe: polls never overlap.
 /// </summary>
 internal sealed class PurgeRequestPoller(IWorkerEnvironment environment, CacheStore caches, TimeSpan? interval, ILogger logger)
@@ -40,7 +36,7 @@ internal sealed class PurgeRequestPoller(IWorkerEnvironment environment, CacheSt
                 return;
             }
 
-            if ((environment as IServiceProvider)?.GetService(typeof(PurgeRequestsService)) is not PurgeRequestsService purgeRequests)
+            if (environment.PurgeRequests is not { } purgeRequests)
             {
                 if (!warnedUnavailable)
                 {
@@ -53,10 +49,10 @@ internal sealed class PurgeRequestPoller(IWorkerEnvironment environment, CacheSt
 
             var pool = environment.Identity.WorkerPoolId;
             var since = lastPoll - Overlap;
-            PurgeRequestList list;
+            IReadOnlyList<CachePurgeRequest> list;
             try
             {
-                list = (await purgeRequests(since, cancellationToken).ConfigureAwait(false)).ToObject<PurgeRequestList>() ?? new PurgeRequestList();
+                list = await purgeRequests.ListAsync(since, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -64,7 +60,7 @@ internal sealed class PurgeRequestPoller(IWorkerEnvironment environment, CacheSt
                 return;
             }
 
-            foreach (var request in list.Requests)
+            foreach (var request in list)
             {
                 var purged = await caches.PurgeAsync(request.CacheName, request.Before).ConfigureAwait(false);
                 if (purged.Now + purged.Later > 0)

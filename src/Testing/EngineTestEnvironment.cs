@@ -9,7 +9,7 @@ namespace TcWorker.Testing;
 /// <summary>
 /// A worker environment for tests, built from the runtime's own parts: temporary storage in a fresh
 /// folder under the system's temporary folder, a webhook server on a free loopback port, a worker
-/// lifetime and a garbage collector. Disposing it stops the webhook server and deletes the folder.
+/// lifetime, a garbage collector and a purge-cache service the test fills (<see cref="PurgeRequests"/>). Disposing it stops the webhook server and deletes the folder.
 /// </summary>
 public sealed class EngineTestEnvironment : IAsyncDisposable
 {
@@ -35,11 +35,17 @@ public sealed class EngineTestEnvironment : IAsyncDisposable
             new GarbageCollector(() => long.MaxValue, 0),
             loggerFactory,
             lifetime,
-            time);
+            time)
+        {
+            PurgeRequests = PurgeRequests,
+        };
     }
 
     /// <summary>The environment to hand to engine and plugin providers.</summary>
     public IWorkerEnvironment Environment { get; }
+
+    /// <summary>The purge-cache service <see cref="Environment"/> offers (<see cref="IWorkerEnvironment.PurgeRequests"/>): add requests to it.</summary>
+    public TestPurgeRequests PurgeRequests { get; } = new();
 
     /// <summary>The worker's lifetime: stop it to see how an engine or plugin reacts to a worker shutdown.</summary>
     public WorkerLifetime Lifetime => lifetime;

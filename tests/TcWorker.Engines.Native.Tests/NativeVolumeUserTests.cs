@@ -25,13 +25,22 @@ public sealed class NativeVolumeUserTests() : EngineTestBase(
         Assert.Equal("one\ntwo\n", await File.ReadAllTextAsync(Path.Combine(path, "private")));
 
         await RunAsync(volume, false, "cp /bin/true cache/tool; chmod 6755 cache/tool; mkdir -p cache/a/b; touch cache/a/b/c; chmod 777 cache/");
-        Assert.Equal(HostVolume.OwnerFolderMode, UnixFiles.TryStatus(path)!.Value.Mode);
+        var mapped = ((HostVolume)volume).MapsIds;
+
+        // Idmapped: the volume rests with the rest owner inside a holder only the worker's user may enter; else with the worker's user.
+        var gate = mapped ? Path.GetDirectoryName(path)! : path;
+        Assert.Equal(HostVolume.OwnerFolderMode, UnixFiles.TryStatus(gate)!.Value.Mode);
+        Assert.Equal(0, UnixFiles.TryStatus(gate)!.Value.Uid);
+        var owner = mapped ? VolumeStore.RestOwnerId : 0;
         foreach (var entry in new[] { path, Path.Combine(path, "private"), Path.Combine(path, "tool"), Path.Combine(path, "a/b/c") })
         {
             var status = UnixFiles.TryStatus(entry)!.Value;
-            Assert.Equal(0, status.Uid);
-            Assert.Equal(0, status.Gid);
-            Assert.Equal(UnixFileMode.None, status.Mode & EntryStatus.SetIdBits);
+            Assert.Equal(owner, status.Uid);
+            Assert.Equal(owner, status.Gid);
+            if (!mapped)
+            {
+                Assert.Equal(UnixFileMode.None, status.Mode & EntryStatus.SetIdBits);
+            }
         }
 
         // At rest, no task user can enter the volume.
@@ -41,6 +50,28 @@ public sealed class NativeVolumeUserTests() : EngineTestBase(
             Assert.False(result.Success, log.LogText);
             Assert.Contains("Permission denied", log.LogText, StringComparison.Ordinal);
         }
+    }
+
+    [SkippableFact]
+    public async Task An_idmapped_volume_is_the_task_users_own_without_any_owner_change_on_disk_and_is_detached_after_the_run()
+    {
+        Skip.IfNot(HostProcesses.IsRoot, NeedsRoot);
+        await using var volume = await Harness.Engine.CreateVolumeAsync(new VolumeOptions());
+        var host = (HostVolume)volume;
+        Skip.IfNot(host.MapsIds, "This kernel or file system makes no idmapped mounts: writable volumes change owner instead (covered above).");
+        await RunAsync(volume, false, "mkdir cache/d && echo one > cache/d/f && chmod 600 cache/d/f");
+        var written = UnixFiles.TryStatus(Path.Combine(host.Path, "d/f"))!.Value;
+        Assert.Equal(VolumeStore.RestOwnerId, written.Uid);
+        Assert.Equal(VolumeStore.RestOwnerId, written.Gid);
+
+        // The next task user sees the files as its own (and may change the mode), and the mount is nosuid.
+        var log = await RunAsync(volume, false,
+            "test \"$(stat -c %u cache/d/f)\" = \"$(id -u)\" && echo two >> cache/d/f && chmod 640 cache/d/f && grep -q nosuid /proc/self/mountinfo && echo OWN");
+        Assert.Contains("OWN", log, StringComparison.Ordinal);
+        Assert.Equal("one\ntwo\n", await File.ReadAllTextAsync(Path.Combine(host.Path, "d/f")));
+        Assert.Equal(VolumeStore.RestOwnerId, UnixFiles.TryStatus(Path.Combine(host.Path, "d/f"))!.Value.Uid);
+        var storage = Harness.Environment.Environment.Storage.Root.TrimEnd('/') + "/";
+        Assert.DoesNotContain((await File.ReadAllLinesAsync("/proc/self/mountinfo")).Select(l => l.Split(' ')[4]), p => p.StartsWith(storage, StringComparison.Ordinal));
     }
 
     [SkippableFact]

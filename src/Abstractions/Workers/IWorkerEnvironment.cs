@@ -30,6 +30,14 @@ public interface IWorkerEnvironment
 
     /// <summary>The clock. Use it instead of <see cref="DateTimeOffset.UtcNow"/> so tests can move time.</summary>
     TimeProvider Time { get; }
+
+    /// <summary>
+    /// The purge-cache service's requests for this worker's pool, asked with the worker's own credentials
+    /// (which no plugin holds); null when the host offers none (an environment without a deployment to ask).
+    /// Added after 1.0: an environment written before it answers null. The service is the environment's;
+    /// nothing to dispose.
+    /// </summary>
+    IPurgeRequestService? PurgeRequests => null;
 }
 
 /// <summary>The identity a worker claims tasks with.</summary>

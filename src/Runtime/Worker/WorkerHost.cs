@@ -109,20 +109,14 @@ public static class WorkerHost
             }
         }
 
-        /// <summary>
-        /// purgeRequests of the worker's pool since a time, with the worker's credentials of the moment,
-        /// for the plugins (as JSON: the plugins' own copies of the client types are not the runtime's).
-        /// </summary>
-        private Func<DateTimeOffset?, CancellationToken, Task<JObject>> PurgeRequests(TaskclusterClient client, string workerPoolId) => async (since, cancellationToken) =>
+        /// <summary>The purge-cache client with the worker's credentials of the moment.</summary>
+        private PurgeCacheClient PurgeCacheNow(TaskclusterClient client)
         {
-            PurgeCacheClient purgeCache;
             lock (gate)
             {
-                purgeCache = client.PurgeCache.WithCredentials(current);
+                return client.PurgeCache.WithCredentials(current);
             }
-
-            return JObject.FromObject(await purgeCache.PurgeRequestsAsync(workerPoolId, since, cancellationToken).ConfigureAwait(false));
-        };
+        }
 
         public async Task<WorkerStopReason> RunAsync()
         {
@@ -134,7 +128,7 @@ public static class WorkerHost
             var logger = loggerFactory.CreateLogger<TaskclusterWorker>();
             var collector = new GarbageCollector(() => GarbageCollector.FreeBytes(storage.Root), options.MinimumDiskSpace, logger);
             using var client = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = rootUrl, TimeProvider = time });
-            var environment = new WorkerEnvironment(options.Identity, rootUrl, storage, webhooks, collector, loggerFactory, lifetime, time) { Services = type => type == typeof(Func<DateTimeOffset?, CancellationToken, Task<JObject>>) ? PurgeRequests(client, options.Identity.WorkerPoolId) : null };
+            var environment = new WorkerEnvironment(options.Identity, rootUrl, storage, webhooks, collector, loggerFactory, lifetime, time) { PurgeRequests = new PurgeRequestService(() => PurgeCacheNow(client), options.Identity.WorkerPoolId) };
             var components = await WorkerComponents.CreateAsync(config, registry, environment).ConfigureAwait(false);
             await using var disposeComponents = components.ConfigureAwait(false);
             if (!await EngineStarter.StartAsync(components.Components.Engines, options.StartTimeout, config.Source, time, logger, lifetime.StoppingGracefully).ConfigureAwait(false))

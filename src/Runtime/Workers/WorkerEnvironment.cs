@@ -4,13 +4,9 @@ using TcWorker.Workers;
 namespace TcWorker.Runtime.Workers;
 
 /// <summary>
-/// The worker environment handed to engines and plugins. Immutable; its parts are thread-safe. As an
-/// <see cref="IServiceProvider"/> it offers what <see cref="Services"/> gives. The worker serves
-/// <c>Func&lt;DateTimeOffset?, CancellationToken, Task&lt;JObject&gt;&gt;</c>: the purge-cache service's
-/// purgeRequests for its pool since a time (null: all), signed with its current credentials, as JSON
-/// (a plugin shares only the BCL, Newtonsoft.Json and the contracts with the host).
+/// The worker environment handed to engines and plugins. Immutable; its parts are thread-safe.
 /// </summary>
-public sealed class WorkerEnvironment : IWorkerEnvironment, IServiceProvider
+public sealed class WorkerEnvironment : IWorkerEnvironment
 {
     /// <summary>Creates the environment.</summary>
     /// <param name="identity">Who the worker is.</param>
@@ -57,11 +53,6 @@ public sealed class WorkerEnvironment : IWorkerEnvironment, IServiceProvider
     /// <inheritdoc />
     public TimeProvider Time { get; }
 
-    /// <summary>Answers <see cref="GetService"/>: the service of a type, or null when there is none (the default: none).</summary>
-    public Func<Type, object?>? Services { get; init; }
-
-    /// <summary>The service of <paramref name="serviceType"/> from <see cref="Services"/>, or null.</summary>
-    /// <param name="serviceType">The type asked for.</param>
-    /// <returns>The service, or null.</returns>
-    public object? GetService(Type serviceType) => Services?.Invoke(serviceType);
+    /// <inheritdoc />
+    public IPurgeRequestService? PurgeRequests { get; init; }
 }

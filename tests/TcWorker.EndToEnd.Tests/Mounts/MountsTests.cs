@@ -129,6 +129,52 @@ public sealed class MountsTests(MountsFixture fixture) : IClassFixture<MountsFix
     }
 
     /// <summary>
+    /// With createUser, consecutive task users share a warm cache without owner changes: the second writes into
+    /// a private file (600, in a 700 folder) the first created, and a third task, with another cache, cannot
+    /// read the first cache even by its path on the host (which the first task finds in its mount table, or
+    /// behind its link where the host makes no idmapped mounts).
+    /// </summary>
+    [Fact]
+    public async Task With_createUser_the_next_task_user_writes_into_a_warm_caches_files_and_another_caches_task_cannot_read_them()
+    {
+        var (name, other) = ("shared-" + Guid.NewGuid().ToString("N")[..8], "other-" + Guid.NewGuid().ToString("N")[..8]);
+        var cache = new JArray { new JObject { ["cacheName"] = name, ["directory"] = "cache" } };
+        const string FindSource = """
+            src=$(awk -v m="$PWD/cache" '$5 == m { print $3, $4 }' /proc/self/mountinfo)
+            if [ -n "$src" ]; then
+              set -- $src; root=$(awk -v d="$1" '$3 == d && $4 == "/" { print $5; exit }' /proc/self/mountinfo)
+              src="${root%/}$2"
+            else src=$(readlink -f cache); fi
+            echo "SOURCE $src"
+            """;
+        var first = await CreateAsync(cache, FindSource + "\nmkdir cache/d && echo one > cache/d/f && chmod 600 cache/d/f && chmod 700 cache/d && echo UID $(id -u)", [$"generic-worker:cache:{name}"]);
+        var second = await CreateAsync(cache, "echo two >> cache/d/f && echo UID $(id -u) && echo LIST $(cat cache/d/f)", [$"generic-worker:cache:{name}"], after: [first]);
+
+        // The third task learns the path from the first one's log only once that has run: it waits for the test to pass it on.
+        var handOver = Path.Combine(Deployment.Folder, "source-" + Guid.NewGuid().ToString("N")[..8]);
+        var third = await CreateAsync(
+            new JArray { new JObject { ["cacheName"] = other, ["directory"] = "cache" } },
+            $"for i in $(seq 200); do [ -s {handOver} ] && break; sleep 0.1; done; src=$(cat {handOver}); if cat \"$src/d/f\"; then echo READ-$((40 + 2))-OTHER; fi; echo LIST $(ls -A cache) end",
+            [$"generic-worker:cache:{other}"],
+            after: [second]);
+        var worker = RunWorkerAsync(tasks: 3, createUser: true);
+        var source = await WaitForLineAsync(first, "SOURCE ");
+        await File.WriteAllTextAsync(handOver, source);
+        File.SetUnixFileMode(handOver, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
+        await worker;
+
+        var firstLog = await fixture.LogAsync(first);
+        var secondLog = await fixture.LogAsync(second);
+        Assert.True((await Deployment.StatusAsync(second)).Runs[0].State == "completed", secondLog);
+        Assert.Equal("LIST one two", await ListingAsync(second));
+        Assert.NotEqual(Line(firstLog, "UID "), Line(secondLog, "UID "));
+        var thirdLog = await fixture.LogAsync(third);
+        Assert.Equal("LIST end", await ListingAsync(third));
+        Assert.DoesNotContain("READ-42-OTHER", thirdLog, StringComparison.Ordinal);
+        Assert.Contains("Permission denied", thirdLog, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// The worker polls purgeRequests before each task that attaches a cache (purgeCacheInterval 0): a
     /// purge request made while the first task holds cache X drops X before the next task, and
     /// leaves cache Y of the same tasks warm.
@@ -197,6 +243,25 @@ public sealed class MountsTests(MountsFixture fixture) : IClassFixture<MountsFix
         Assert.Equal("malformed-payload", (await Deployment.StatusAsync(unauthorized)).Runs[0].ReasonResolved);
         Assert.Contains("it lacks the scope queue:get-artifact:private/p.tar", refused, StringComparison.Ordinal);
         Assert.DoesNotContain("hello", refused, StringComparison.Ordinal);
+    }
+
+    private static string Line(string log, string prefix) =>
+        log.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal))?[prefix.Length..].TrimEnd() ?? $"no '{prefix}' line in:\n{log}";
+
+    /// <summary>Waits until the task has resolved and returns the rest of its first line starting with <paramref name="prefix"/>.</summary>
+    private async Task<string> WaitForLineAsync(string taskId, string prefix)
+    {
+        for (var attempt = 0; attempt < 600; attempt++)
+        {
+            if ((await Deployment.StatusAsync(taskId)).Runs is [{ State: "completed" or "failed" or "exception" }, ..])
+            {
+                return Line(await fixture.LogAsync(taskId), prefix);
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"The task {taskId} did not resolve.");
     }
 
     private async Task<string> ListingAsync(string taskId)

@@ -11,7 +11,7 @@ namespace TcWorker.Bench;
 internal static partial class Suite
 {
     /// <summary>The figures' names, in the order they run.</summary>
-    public static readonly IReadOnlyList<string> Figures = ["overhead", "throughput", "pickup", "memory", "startup", "lifecycles", "log", "upload", "job", "growth", "users", "docker", "mounts", "proxy", "shell", "dashboard"];
+    public static readonly IReadOnlyList<string> Figures = ["overhead", "throughput", "pickup", "memory", "startup", "lifecycles", "log", "upload", "job", "growth", "users", "docker", "mounts", "proxy", "shell", "dashboard", "fleet"];
 
     /// <summary>Runs the selected figures (all when <paramref name="only"/> is empty) in order of priority; a figure that fails is reported and the others still run.</summary>
     public static async Task<(IReadOnlyList<Figure> Figures, IReadOnlyList<string> Errors)> RunAsync(BenchOptions options, Action<string> progress, IReadOnlyCollection<string>? only = null)
@@ -41,6 +41,7 @@ internal static partial class Suite
                     "proxy" => await ProxyAsync(harness, options),
                     "shell" => await ShellAsync(harness, options),
                     "dashboard" => await DashboardAsync(options),
+                    "fleet" => await FleetAsync(harness, options),
                     _ => await WithTaskUsersAsync(harness, options),
                 };
                 foreach (var figure in found)

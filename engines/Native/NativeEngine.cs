@@ -77,7 +77,12 @@ internal sealed partial class NativeEngine : IEngine
         var tasksFolder = Path.Combine(options.Environment.Storage.Root, "tcw-native");
         // Created also without createUser: a crashed run with it may have left users behind.
         var users = new TaskUsers(tasksFolder, options.Logger, options.Environment.Time);
-        TaskWorkspace.PrepareParentAsync(tasksFolder, users).GetAwaiter().GetResult();
+        var (leftoverUsers, leftoverFolders) = TaskWorkspace.PrepareParentAsync(tasksFolder, users).GetAwaiter().GetResult();
+        if (leftoverUsers + leftoverFolders > 0)
+        {
+            LogLeftovers(options.Logger, leftoverUsers, leftoverFolders);
+        }
+
         if (createUser && !AncestorsTraversable(tasksFolder))
         {
             LogNotTraversable(options.Logger, tasksFolder);
@@ -258,4 +263,7 @@ internal sealed partial class NativeEngine : IEngine
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Removed {Count} control groups of tasks of a previous run, after killing their processes")]
     private static partial void LogLeftoverGroups(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Removed what an earlier run of this worker left: {Users} task users, {Folders} task directories")]
+    private static partial void LogLeftovers(ILogger logger, int users, int folders);
 }

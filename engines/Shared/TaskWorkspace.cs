@@ -61,18 +61,17 @@ internal sealed class TaskWorkspace : IAsyncDisposable
     /// Creates the folder under which task directories live, removing what a crashed run left there
     /// (with <paramref name="users"/>, the task users whose homes were there too).
     /// </summary>
-    public static async Task PrepareParentAsync(string parent, TaskUsers? users)
+    /// <returns>How many leftover task users and task directories were removed.</returns>
+    public static async Task<(int Users, int Folders)> PrepareParentAsync(string parent, TaskUsers? users)
     {
-        if (users is not null)
-        {
-            await users.RemoveLeftoversAsync().ConfigureAwait(false);
-        }
-
+        var removedUsers = users is null ? 0 : await users.RemoveLeftoversAsync().ConfigureAwait(false);
+        var removedFolders = 0;
         if (System.IO.Directory.Exists(parent))
         {
             foreach (var leftover in System.IO.Directory.EnumerateDirectories(parent))
             {
                 DeleteTree(leftover);
+                removedFolders++;
             }
         }
 
@@ -82,6 +81,8 @@ internal sealed class TaskWorkspace : IAsyncDisposable
             // Task users must be able to reach their own directory, but not list the others.
             File.SetUnixFileMode(parent, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
         }
+
+        return (removedUsers, removedFolders);
     }
 
     public async ValueTask DisposeAsync()

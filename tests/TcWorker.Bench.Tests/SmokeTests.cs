@@ -12,8 +12,8 @@ public sealed class SmokeTests
         var (figures, errors) = await Suite.RunAsync(BenchOptions.Smoke, _ => { });
 
         Assert.Empty(errors);
-        foreach (var name in new[] { "per-task overhead", "throughput at capacity", "pickup latency", "worker RSS, idle", "worker RSS per extra task", "start-up", "local queue lifecycles", "log throughput", "artifact upload, s3", "artifact upload, object", "real job", "claimWork latency", "per-task overhead at capacity", "warm writable cache", "readOnlyDirectory from a tar.zst", "taskcluster-proxy signed ping", "shell round trip", "dashboard task list", "dashboard live-log view" }.Concat(Suite.IsRoot ? ["per-task overhead with createUser", "throughput at capacity 2 with createUser", "pickup latency with createUser"] : [])
-            .Concat(await Suite.DockerAvailableAsync() ? ["docker task overhead", "docker log", "docker task-image"] : []))
+        foreach (var name in new[] { "per-task overhead", "throughput at capacity", "pickup latency", "worker RSS, idle", "worker RSS per extra task", "start-up", "local queue lifecycles", "log throughput", "artifact upload, s3", "artifact upload, object", "real job", "claimWork latency", "per-task overhead at capacity", "warm writable cache", "readOnlyDirectory from a tar.zst", "taskcluster-proxy signed ping", "shell round trip", "dashboard task list", "dashboard live-log view", "fleet (native)" }.Concat(Suite.IsRoot ? ["per-task overhead with createUser", "throughput at capacity 2 with createUser", "pickup latency with createUser", "fleet (native with createUser)"] : [])
+            .Concat(await Suite.DockerAvailableAsync() ? ["docker task overhead", "docker log", "docker task-image", "fleet (docker)"] : []))
         {
             Assert.Contains(figures, f => f.Name.StartsWith(name, StringComparison.Ordinal));
         }

@@ -35,11 +35,13 @@ internal sealed class ClaimedRun
     private readonly DateTimeOffset claimedAt;
     private volatile QueueClient queue;
     private DateTimeOffset takenUntil;
+    private readonly ClaimRecord? claims;
     private volatile bool claimLost;
 
-    public ClaimedRun(TaskClaim claim, QueueClient workerQueue, TaskRunFactory factory, ITemporaryStorage storage, WorkerOptions options, TimeProvider time, ILogger logger, WorkerMetrics metrics)
+    public ClaimedRun(TaskClaim claim, QueueClient workerQueue, TaskRunFactory factory, ITemporaryStorage storage, WorkerOptions options, TimeProvider time, ILogger logger, WorkerMetrics metrics, ClaimRecord? claims = null)
     {
         this.claim = claim;
+        this.claims = claims;
         this.workerQueue = workerQueue;
         this.options = options;
         this.time = time;
@@ -64,6 +66,7 @@ internal sealed class ClaimedRun
     public async Task<TaskRunOutcome?> RunAsync()
     {
         using var scope = WorkerLog.RunScope(logger, TaskId, RunId);
+        Record(takenUntil, claim.Credentials);
         try
         {
             using var stopReclaiming = new CancellationTokenSource();
@@ -104,6 +107,33 @@ internal sealed class ClaimedRun
         {
             await run.DisposeAsync().ConfigureAwait(false);
             TryDelete(run.Log.Path);
+            Forget();
+        }
+    }
+
+    /// <summary>Notes the claim (again, after a reclaim) in the record of open claims.</summary>
+    private void Record(DateTimeOffset until, TaskclusterCredentials credentials)
+    {
+        try
+        {
+            claims?.Set(new RecordedClaim(TaskId, RunId, until, credentials));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            WorkerLog.ClaimRecordFailed(logger, claims!.FilePath, TaskId, RunId, e.Message);
+        }
+    }
+
+    /// <summary>Removes the claim from the record: the run is resolved, or no longer the worker's to resolve.</summary>
+    private void Forget()
+    {
+        try
+        {
+            claims?.Remove(TaskId, RunId);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            WorkerLog.ClaimRecordFailed(logger, claims!.FilePath, TaskId, RunId, e.Message);
         }
     }
 
@@ -126,6 +156,7 @@ internal sealed class ClaimedRun
                 var response = await queue.ReclaimTaskAsync(TaskId, RunId, cancellationToken).ConfigureAwait(false);
                 takenUntil = response.TakenUntil;
                 queue = workerQueue.WithCredentials(response.Credentials);
+                Record(takenUntil, response.Credentials);
                 run.ReplaceCredentials(ToTaskCredentials(response.Credentials, takenUntil));
                 lastReclaim = time.GetUtcNow();
                 WorkerLog.Reclaimed(logger, TaskId, RunId, takenUntil);

@@ -53,6 +53,7 @@ public sealed class TaskclusterWorker
     private readonly EngineHealthMonitor health;
     private readonly DiskSpaceGuard disk;
     private readonly PluginReports reports;
+    private readonly ClaimRecord? claims;
     private long idleSinceTicks;
     private volatile bool fatal;
     private volatile bool unhealthy;
@@ -94,6 +95,7 @@ public sealed class TaskclusterWorker
         health = new EngineHealthMonitor(upkeep.Engines, options.HealthCheckInterval, options.UnhealthyTimeout, this.time, logger, upkeep.ReportError);
         disk = new DiskSpaceGuard(upkeep.Collector, storage.Root, logger);
         reports = new PluginReports(upkeep.Plugins, this.time, logger);
+        claims = upkeep.Claims;
         idleSinceTicks = this.time.GetUtcNow().UtcTicks;
     }
 
@@ -253,7 +255,7 @@ public sealed class TaskclusterWorker
 
     private void Start(TaskClaim claim)
     {
-        var run = new ClaimedRun(claim, queue, factory, storage, options, time, logger, metrics);
+        var run = new ClaimedRun(claim, queue, factory, storage, options, time, logger, metrics, claims);
         var stopNow = lifetime.StoppingNow.Register(() => run.Abort(ExceptionReason.WorkerShutdown));
         var registered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var task = Task.Run(async () =>
@@ -347,4 +349,5 @@ public sealed class TaskclusterWorker
 /// <param name="Plugins">The enabled plugins.</param>
 /// <param name="Collector">The garbage collector engines and plugins register with; it also knows the free disk space and its minimum.</param>
 /// <param name="ReportError">Reports to worker-runner; null when not run by it.</param>
-internal sealed record WorkerUpkeep(IReadOnlyList<NamedEngine> Engines, IReadOnlyList<NamedPlugin> Plugins, GarbageCollector Collector, Func<WorkerError, Task>? ReportError);
+/// <param name="Claims">The durable record of open claims; null keeps none.</param>
+internal sealed record WorkerUpkeep(IReadOnlyList<NamedEngine> Engines, IReadOnlyList<NamedPlugin> Plugins, GarbageCollector Collector, Func<WorkerError, Task>? ReportError, ClaimRecord? Claims = null);

@@ -128,6 +128,13 @@ public static class WorkerHost
             var logger = loggerFactory.CreateLogger<TaskclusterWorker>();
             var collector = new GarbageCollector(() => GarbageCollector.FreeBytes(storage.Root), options.MinimumDiskSpace, logger);
             using var client = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = rootUrl, TimeProvider = time });
+            if (storage.RemovedAtOpen > 0)
+            {
+                WorkerLog.LeftoverFiles(logger, storage.RemovedAtOpen, storage.Root);
+            }
+
+            // Before the engines start (which may take minutes): the queue reruns these at once.
+            await LeftoverClaims.ResolveAsync(storage.Root, client.Queue, time, logger, lifetime.StoppingNow).ConfigureAwait(false);
             var environment = new WorkerEnvironment(options.Identity, rootUrl, storage, webhooks, collector, loggerFactory, lifetime, time) { PurgeRequests = new PurgeRequestService(() => PurgeCacheNow(client), options.Identity.WorkerPoolId) };
             var components = await WorkerComponents.CreateAsync(config, registry, environment).ConfigureAwait(false);
             await using var disposeComponents = components.ConfigureAwait(false);
@@ -144,7 +151,7 @@ public static class WorkerHost
             TaskclusterWorker created;
             lock (gate)
             {
-                var upkeep = new WorkerUpkeep(components.Components.Engines, components.Components.Plugins, collector, ReportError);
+                var upkeep = new WorkerUpkeep(components.Components.Engines, components.Components.Plugins, collector, ReportError, new ClaimRecord(storage.Root));
                 created = new TaskclusterWorker(client.Queue.WithCredentials(current), factory, components.Components.MaxConcurrency, storage, lifetime, options, loggerFactory, metrics, time, upkeep);
                 worker = created;
             }

@@ -85,4 +85,19 @@ internal static partial class WorkerLog
 
     [LoggerMessage(1027, LogLevel.Warning, "Collecting garbage failed: {Message}")]
     public static partial void CollectionFailed(ILogger logger, string message);
+
+    [LoggerMessage(1028, LogLevel.Warning, "The record of open claims ({Path}) could not be written; a crash now leaves task {TaskId} run {RunId} to expire instead: {Message}")]
+    public static partial void ClaimRecordFailed(ILogger logger, string path, string taskId, int runId, string message);
+
+    [LoggerMessage(1029, LogLevel.Warning, "An earlier run of this worker left {Count} open claim(s); {Resolved} resolved as exception/worker-shutdown so the queue reruns them now, {Gone} already resolved or expired")]
+    public static partial void LeftoverClaims(ILogger logger, int count, int resolved, int gone);
+
+    [LoggerMessage(1030, LogLevel.Warning, "Task {TaskId} run {RunId}, claimed by an earlier run of this worker, could not be resolved as worker-shutdown; the queue resolves it when its claim expires: {Message}")]
+    public static partial void LeftoverClaimFailed(ILogger logger, string taskId, int runId, string message);
+
+    [LoggerMessage(1031, LogLevel.Warning, "The record of open claims an earlier run of this worker left ({Path}) cannot be read, so its claims expire instead of being handed back: {Problem}")]
+    public static partial void ClaimRecordUnreadable(ILogger logger, string path, string problem);
+
+    [LoggerMessage(1032, LogLevel.Information, "Removed {Count} files and folders an earlier run of this worker left in its temporary folder {Folder} (task logs, task directories, volumes)")]
+    public static partial void LeftoverFiles(ILogger logger, int count, string folder);
 }

@@ -8,7 +8,8 @@ namespace TcWorker.Runtime.Workers;
 /// The worker's temporary folder (task logs, per-task folders). Opening it takes an exclusive lock
 /// (two workers never share one) and removes what a crashed worker left behind, but only in a folder
 /// the worker created itself (it carries a marker file), so a misconfigured path never wipes someone
-/// else's files. Disposing it empties the folder. On Unix the folder is 711 (other users may pass
+/// else's files. Disposing it empties the folder. Both keep the worker's record of open claims
+/// (<c>.tc-worker-claims</c>), which a crashed worker leaves for the next start to resolve. On Unix the folder is 711 (other users may pass
 /// through to a folder of their own below, not list it), the folders it creates are 700, and files
 /// written here should be created 600. Thread-safe.
 /// </summary>
@@ -27,6 +28,9 @@ public sealed class TemporaryStorage : ITemporaryStorage, IDisposable
 
     /// <inheritdoc />
     public string Root { get; }
+
+    /// <summary>How many files and folders (at the top of the folder) a crashed worker had left and <see cref="Open"/> removed.</summary>
+    internal int RemovedAtOpen { get; private set; }
 
     /// <summary>
     /// Opens (creating it if needed) and empties the temporary folder. Throws
@@ -63,7 +67,7 @@ public sealed class TemporaryStorage : ITemporaryStorage, IDisposable
         marker.Write("This folder belongs to tc-worker and is emptied when it starts and stops.\n"u8);
         marker.Flush();
         var storage = new TemporaryStorage(full, marker);
-        storage.RemoveLeftovers();
+        storage.RemovedAtOpen = storage.RemoveLeftovers();
         return storage;
     }
 
@@ -80,9 +84,10 @@ public sealed class TemporaryStorage : ITemporaryStorage, IDisposable
         marker.Dispose();
     }
 
-    private void RemoveLeftovers()
+    private int RemoveLeftovers()
     {
-        foreach (var entry in new DirectoryInfo(Root).EnumerateFileSystemInfos().Where(e => e.Name != MarkerFileName))
+        var removed = 0;
+        foreach (var entry in new DirectoryInfo(Root).EnumerateFileSystemInfos().Where(e => e.Name is not (MarkerFileName or Worker.ClaimRecord.FileName)))
         {
             try
             {
@@ -94,12 +99,16 @@ public sealed class TemporaryStorage : ITemporaryStorage, IDisposable
                 {
                     entry.Delete();
                 }
+
+                removed++;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 // Files a per-task user still holds are the engine's to remove; keep going.
             }
         }
+
+        return removed;
     }
 
     private static string Sanitize(string? prefix)

@@ -5,15 +5,15 @@ namespace TcWorker.Plugins.Artifacts;
 /// <summary>
 /// What Taskcluster accepts as an artifact name: printable ASCII only (its pattern <c>^[\x20-\x7e]+$</c>),
 /// and here at most <see cref="MaxLength"/> characters, since every artifact call carries the name in
-/// its URL and longer URLs are refused on the way (the local queue's limit is 8 KiB).
+/// its URL, and servers refuse request lines much longer than 8 KiB.
 /// </summary>
 internal static class ArtifactNames
 {
     /// <summary>The longest name accepted.</summary>
-    public const int MaxLength = 1024;
+    public const int MaxLength = 8192;
 
     /// <summary>Why a name is refused, for the task log.</summary>
-    public const string Rule = "artifact names hold printable ASCII only (from space to ~), at most 1024 characters";
+    public const string Rule = "artifact names hold printable ASCII only (from space to ~), at most 8192 characters";
 
     private const int QuotedLength = 200;
 

@@ -238,6 +238,12 @@ internal abstract class ProcessSandbox : ISandbox
 
             // Before the result set (and with it the task user) can go: the volumes are handed back while the user exists.
             attachments?.EndRun(Log);
+
+            // What is left waits for the upload: no other task's user may read it from now on.
+            if (Options.Workspace.Seal() is { } notSealed)
+            {
+                Log.WriteErrorLine($"The task directory could not be closed to other task users: {notSealed}");
+            }
         }
 
         var killed = lifecycle.Finish();

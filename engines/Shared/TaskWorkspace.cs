@@ -85,6 +85,31 @@ internal sealed class TaskWorkspace : IAsyncDisposable
         return (removedUsers, removedFolders);
     }
 
+    /// <summary>
+    /// Once the task's processes are gone: hands a task user's directory back to the worker (owner only,
+    /// mode 700), so that another task's user cannot read what is left for the upload, even when the
+    /// task opened its directory to all. Without a task user nothing changes. Never throws.
+    /// </summary>
+    /// <returns>Why the directory could not be sealed, or null.</returns>
+    public string? Seal()
+    {
+        if (User?.Uid is null || OperatingSystem.IsWindows() || !Environment.IsPrivilegedProcess)
+        {
+            return null;
+        }
+
+        try
+        {
+            Posix.Chown(Directory, 0, 0);
+            File.SetUnixFileMode(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return e.Message;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0)

@@ -128,7 +128,10 @@ internal sealed class Deployment : IAsyncDisposable
     /// <summary>Runs a worker in-process until it stops by itself (numberOfTasksToRun) or is stopped.</summary>
     /// <param name="environment">What <c>{$env: NAME}</c> in the config reads; null: the process environment.</param>
     public static Task<WorkerStopReason> RunWorkerAsync(JObject config, WorkerLifetime lifetime, Func<string, string?>? environment = null) =>
-        WorkerHost.RunAsync(WorkerConfig.FromDocument(config, "e2e", environment), StockRegistry.Value, lifetime, NullLoggerFactory.Instance);
+        WorkerHost.RunAsync(WorkerConfig.FromDocument(config, "e2e", environment), Registry, lifetime, NullLoggerFactory.Instance);
+
+    /// <summary>The stock binary's engines and plugins, loaded from its plugin folders.</summary>
+    public static ComponentRegistry Registry => StockRegistry.Value;
 
     public async Task<TaskStatusStructure> StatusAsync(string taskId) => (await Queue.StatusAsync(taskId)).Status;
 

@@ -34,6 +34,7 @@ public sealed class TaskRun : IAsyncDisposable
     private bool sandboxStopped;
     private int? exitCode;
     private int started;
+    private string? definitionError;
 
     internal TaskRun(
         ClaimedTask claim, string logPath, IArtifactPublisher artifacts, TaskPayloadSchema schema, IReadOnlyDictionary<string, EngineSlots> slots,
@@ -90,6 +91,10 @@ public sealed class TaskRun : IAsyncDisposable
 
         Cancel(abort);
     }
+
+    /// <summary>The task definition could not be read (the claim carried an empty one): the run resolves <c>exception/malformed-payload</c> with this message, before any engine or plugin work. Call before <see cref="RunAsync"/>.</summary>
+    /// <param name="error">What is wrong with the definition.</param>
+    internal void RejectDefinition(string error) => definitionError = error;
 
     /// <summary>Installs the temporary credentials of a reclaim; <see cref="ITaskContext.Credentials"/> returns them from now on.</summary>
     /// <param name="credentials">The new credentials.</param>
@@ -188,11 +193,13 @@ public sealed class TaskRun : IAsyncDisposable
         var match = schema.Match(payloadToken);
         branch = match.Branch;
         var payload = payloadToken as JObject ?? [];
-        var valid = match.Violations.Count == 0;
+        var valid = match.Violations.Count == 0 && definitionError is null;
         var prepareFailures = new List<HookFailure>();
         if (!valid)
         {
-            prepareFailures.Add(new HookFailure("the task payload", "prepare", new MalformedPayloadException(match.Violations)));
+            prepareFailures.Add(definitionError is null
+                ? new HookFailure("the task payload", "prepare", new MalformedPayloadException(match.Violations))
+                : new HookFailure("the task definition", "prepare", new MalformedPayloadException(definitionError)));
         }
         else
         {

@@ -21,6 +21,9 @@ namespace TcWorker.Runtime.Webhooks;
 /// </summary>
 public sealed class WebhookServer : IWebhookServer, IAsyncDisposable
 {
+    /// <summary>The largest request body a hook may be sent, in bytes; larger ones are answered 413.</summary>
+    public const int MaxRequestBodySize = 64 * 1024;
+
     private readonly ConcurrentDictionary<string, Hook> hooks = new(StringComparer.Ordinal);
     private readonly WebApplication app;
 
@@ -51,6 +54,10 @@ public sealed class WebhookServer : IWebhookServer, IAsyncDisposable
         builder.WebHost.UseKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
+
+            // Hooks serve logs and WebSocket shells: none reads a request body of any size.
+            kestrel.Limits.MaxRequestBodySize = MaxRequestBodySize;
+            kestrel.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
             kestrel.Listen(endpoint, listen =>
             {
                 if (options.CertificatePath is { } certificate)

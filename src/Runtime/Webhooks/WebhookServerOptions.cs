@@ -32,4 +32,10 @@ public sealed class WebhookServerOptions
     /// so that a vanished client does not hold a session open; 60 s by default.
     /// </summary>
     public TimeSpan WebSocketKeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// How long a client may take to send a request's headers before the server closes the connection,
+    /// so that clients trickling headers (slow loris) cannot hold connections; 10 s by default.
+    /// </summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -52,6 +52,10 @@ internal sealed class ClaimedRun
         queue = workerQueue.WithCredentials(claim.Credentials);
         publisher = new QueueArtifactPublisher(TaskId, RunId, claim.Status.Expires, () => queue, options.ArtifactStorage, storage.Root, line => run?.Log.WriteLine(line));
         run = factory.Create(new ClaimedTask(TaskId, RunId, claim.Task, ToTaskCredentials(claim.Credentials, takenUntil)), storage.NewFilePath("task-log"), publisher);
+        if (claim.TaskDefinitionError is { } error)
+        {
+            run.RejectDefinition(error);
+        }
     }
 
     public string TaskId => claim.Status.TaskId;

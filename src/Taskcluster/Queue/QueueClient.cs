@@ -30,8 +30,25 @@ public sealed class QueueClient
     /// <param name="taskQueueId"><c>&lt;provisionerId&gt;/&lt;workerType&gt;</c>.</param>
     /// <param name="request">Worker identity and capacity.</param>
     /// <param name="cancellationToken">Cancels the long poll (the connection is closed).</param>
+    /// <remarks>
+    /// Each claimed task is read on its own: a task definition larger than 10 MB or nested deeper
+    /// than 64 levels leaves the other claims intact and comes back with
+    /// <see cref="TaskClaim.TaskDefinitionError"/> set.
+    /// </remarks>
     public Task<ClaimWorkResponse> ClaimWorkAsync(string taskQueueId, ClaimWorkRequest request, CancellationToken cancellationToken = default) =>
-        _client.CallAsync<ClaimWorkResponse>(HttpMethod.Post, Service, $"/claim-work/{Escape(taskQueueId)}", request, cancellationToken);
+        _client.SendAsync(HttpMethod.Post, Service, $"/claim-work/{Escape(taskQueueId)}", request, signed: true, async (response, token) =>
+        {
+            await TaskclusterClient.EnsureSuccessAsync(response, token).ConfigureAwait(false);
+            var body = await response.Content.ReadAsByteArrayAsync(token).ConfigureAwait(false);
+            try
+            {
+                return ClaimWorkReader.Read(body);
+            }
+            catch (Exception e) when (e is Newtonsoft.Json.JsonException or System.Text.Json.JsonException)
+            {
+                throw new TaskclusterException($"POST queue claim-work returned {(int)response.StatusCode} with a body that is not the expected JSON: {e.Message}", response.StatusCode, "InvalidResponse", null, e);
+            }
+        }, cancellationToken);
 
     /// <summary>Extends a claim. Sign with the run's latest credentials, then switch to the returned ones. 409: the run is over; stop working on it.</summary>
     public Task<TaskReclaimResponse> ReclaimTaskAsync(string taskId, int runId, CancellationToken cancellationToken = default) =>

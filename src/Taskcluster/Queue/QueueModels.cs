@@ -61,6 +61,15 @@ public sealed class TaskClaim : TaskClaimBase
     /// <summary>The task definition.</summary>
     [JsonProperty("task")]
     public JObject Task { get; init; } = [];
+
+    /// <summary>
+    /// Why the task definition could not be read (larger than 10 MB, nested deeper than 64 levels, not
+    /// a JSON object), or null when it could. <see cref="Task"/> is then empty; the claim itself (status,
+    /// run, credentials) is intact, so the run can still be resolved, typically as
+    /// <c>exception/malformed-payload</c>.
+    /// </summary>
+    [JsonIgnore]
+    public string? TaskDefinitionError { get; internal set; }
 }
 
 /// <summary>Response of reclaimTask.</summary>

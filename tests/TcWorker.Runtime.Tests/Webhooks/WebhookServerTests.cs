@@ -45,6 +45,73 @@ public sealed class WebhookServerTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_body_larger_than_a_hook_may_read_is_refused_with_413()
+    {
+        var hook = await server.AttachAsync(async context =>
+        {
+            var read = 0L;
+            var buffer = new byte[64 * 1024];
+            try
+            {
+                int n;
+                while ((n = await context.Request.Body.ReadAsync(buffer)) > 0)
+                {
+                    read += n;
+                }
+            }
+            catch (BadHttpRequestException e)
+            {
+                context.Response.StatusCode = e.StatusCode;
+                return;
+            }
+
+            await context.Response.WriteAsync($"read {read}");
+        });
+
+        Assert.Equal("read 1000", await (await Http.PostAsync(hook.Url, new ByteArrayContent(new byte[1000]))).Content.ReadAsStringAsync());
+        var big = await Http.PostAsync(hook.Url, new ByteArrayContent(new byte[200 * 1024]));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, big.StatusCode);
+        await hook.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_client_trickling_its_headers_is_cut_off_after_the_headers_timeout()
+    {
+        await using var strict = await WebhookServer.StartAsync(new WebhookServerOptions { RequestHeadersTimeout = TimeSpan.FromSeconds(1) }, NullLoggerFactory.Instance);
+        var hook = await strict.AttachAsync(context => context.Response.WriteAsync("served"));
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await socket.ConnectAsync(hook.Url.Host, hook.Url.Port);
+        await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes($"GET {hook.Url.AbsolutePath} HTTP/1.1\r\nHost: x\r\n"));
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var closed = false;
+        while (started.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            try
+            {
+                // one header line every 200 ms: never the empty line that ends the head
+                await socket.SendAsync(System.Text.Encoding.ASCII.GetBytes("X-Slow: 1\r\n"));
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                closed = true;
+                break;
+            }
+
+            if (socket.Poll(200_000, System.Net.Sockets.SelectMode.SelectRead))
+            {
+                var buffer = new byte[1024];
+                var n = socket.Available > 0 ? await socket.ReceiveAsync(buffer) : 0;
+                closed = n == 0 || System.Text.Encoding.ASCII.GetString(buffer, 0, n).StartsWith("HTTP/1.1 408", StringComparison.Ordinal);
+                break;
+            }
+        }
+
+        Assert.True(closed, "the connection stayed open");
+        Assert.InRange(started.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+        Assert.Equal("served", await Http.GetStringAsync(hook.Url));
+    }
+
     [Theory]
     [InlineData("/")]
     [InlineData("/nosuchhook/")]

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using TcWorker.Errors;
 using TcWorker.Runtime.Artifacts;
 using TcWorker.Runtime.Tasks;
+using TcWorker.Runtime.Telemetry;
 using TcWorker.Taskcluster;
 using TcWorker.Tasks;
 using TcWorker.Workers;
@@ -64,6 +65,7 @@ internal sealed class ClaimedRun
     public async Task<TaskRunOutcome?> RunAsync()
     {
         using var scope = WorkerLog.RunScope(logger, TaskId, RunId);
+        using var span = WorkerTracing.StartRun(TaskId, RunId, options.Identity.WorkerPoolId);
         try
         {
             using var stopReclaiming = new CancellationTokenSource();
@@ -80,13 +82,20 @@ internal sealed class ClaimedRun
                 return null;
             }
 
-            await UploadLogAsync().ConfigureAwait(false);
+            using (WorkerTracing.StartStage("upload-log"))
+            {
+                await UploadLogAsync().ConfigureAwait(false);
+            }
+
             if (outcome.ShouldReport)
             {
+                using var stage = WorkerTracing.StartStage("resolve");
                 await ResolveAsync(outcome).ConfigureAwait(false);
             }
 
-            metrics.Resolved(outcome.State.ToString().ToLowerInvariant(), outcome.Reason?.ToWireString(), time.GetUtcNow() - claimedAt);
+            var state = outcome.State.ToString().ToLowerInvariant();
+            metrics.Resolved(state, outcome.Reason?.ToWireString(), time.GetUtcNow() - claimedAt);
+            WorkerTracing.Resolved(span, state, outcome.Reason?.ToWireString());
             if (outcome.Fatal)
             {
                 WorkerLog.Fatal(logger, TaskId, RunId, outcome.Error?.Message ?? "unknown");

@@ -10,7 +10,6 @@ namespace TcWorker.Runtime.Telemetry;
 /// names become underscores, the unit is appended (<c>_seconds</c>, <c>_bytes</c>, <c>_milliseconds</c>),
 /// counters end in <c>_total</c>, histograms give <c>_bucket</c>, <c>_sum</c> and <c>_count</c>.
 /// </summary>
-[ExportModes(ExportModes.Pull)]
 internal sealed class PrometheusTextExporter : BaseExporter<Metric>
 {
     private readonly Lock gate = new();

@@ -30,7 +30,7 @@ public sealed class WorkerMetrics : IDisposable
         resolutions = meter.CreateCounter<long>("tcworker.resolutions", "{task}", "Runs resolved, by state and reason.");
         reclaimFailures = meter.CreateCounter<long>("tcworker.reclaim.failures", "{call}", "Reclaim calls that failed.");
         claimLatency = meter.CreateHistogram<double>("tcworker.claim.duration", "ms", "Duration of claimWork calls that returned tasks.");
-        runDuration = meter.CreateHistogram<double>("tcworker.run.duration", "s", "From claim to resolution.");
+        runDuration = meter.CreateHistogram<double>("tcworker.run.duration", "s", "From claim to resolution.", tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 5, 10, 30, 60, 300, 600, 1800, 3600, 7200, 21600, 86400] });
         running = meter.CreateUpDownCounter<long>("tcworker.capacity.used", "{task}", "Tasks running now.");
         meter.CreateObservableGauge("tcworker.capacity.limit", () => Volatile.Read(ref capacity), "{task}", "How many tasks the worker runs at once at most.");
     }

@@ -24,7 +24,12 @@ public static class TaskclusterTelemetry
 
     internal static readonly ActivitySource Source = new(SourceName);
     private static readonly Meter Meter = new(MeterName);
-    private static readonly Histogram<double> CallDuration = Meter.CreateHistogram<double>("tcworker.taskcluster.call.duration", "s", "Duration of Taskcluster calls, retries included, by service, operation and outcome.");
+    private static readonly Histogram<double> CallDuration = Meter.CreateHistogram<double>(
+        "tcworker.taskcluster.call.duration",
+        "s",
+        "Duration of Taskcluster calls, retries included, by service, operation and outcome.",
+        tags: null,
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60] });
     private static readonly Counter<long> Retries = Meter.CreateCounter<long>("tcworker.taskcluster.call.retries", "{retry}", "Attempts of Taskcluster calls that were retried, by service, operation and reason.");
     private static readonly Counter<long> UploadBytes = Meter.CreateCounter<long>("tcworker.upload.size", "By", "Bytes of artifact content uploaded, by upload method.");
 
@@ -41,13 +46,18 @@ public static class TaskclusterTelemetry
         ArgumentNullException.ThrowIfNull(url);
         var cut = url.IndexOfAny(['?', '#']);
         var bare = cut < 0 ? url : url[..cut];
-        if (Uri.TryCreate(bare, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+        var scheme = bare.IndexOf("://", StringComparison.Ordinal);
+        if (scheme < 0)
         {
-            var port = uri.IsDefaultPort ? string.Empty : ":" + uri.Port;
-            return $"{uri.Scheme}://{uri.Host}{port}{RedactPath(uri.AbsolutePath)}";
+            return RedactPath(bare);
         }
 
-        return RedactPath(bare);
+        // Kept as written (no Uri round trip, which would escape the marker): scheme, host and port, then the path.
+        var authorityStart = scheme + 3;
+        var pathStart = bare.IndexOf('/', authorityStart);
+        var authority = pathStart < 0 ? bare[authorityStart..] : bare[authorityStart..pathStart];
+        var host = authority[(authority.LastIndexOf('@') + 1)..];
+        return bare[..authorityStart] + host + (pathStart < 0 ? string.Empty : RedactPath(bare[pathStart..]));
     }
 
     /// <summary>Replaces secret-looking segments of a path (see <see cref="RedactUrl"/>).</summary>

@@ -278,7 +278,7 @@ public sealed class ArtifactUploader
             },
             cancellationToken,
             "upload",
-            "PUT").ConfigureAwait(false);
+            "artifact").ConfigureAwait(false);
         if (sent!.Hashes is not { } hashes || sent.BytesSent != length)
         {
             throw new InvalidDataException($"The content was {length} bytes when measured but {sent.BytesSent} bytes when uploaded.");

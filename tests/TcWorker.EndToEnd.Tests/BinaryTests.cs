@@ -322,7 +322,7 @@ public sealed class BinaryTests
         await process.StandardInput.WriteLineAsync("""~{"type": "welcome", "capabilities": ["graceful-termination", "new-credentials", "log"]}""");
         await process.StandardInput.FlushAsync();
         var hello = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Equal("""~{"type":"hello","capabilities":["graceful-termination","new-credentials"]}""", hello);
+        Assert.Equal("""~{"type":"hello","capabilities":["graceful-termination","new-credentials","log"]}""", hello);
 
         // It claims as the identity worker-runner gave it: a task gets done.
         var taskId = await deployment.CreateTaskAsync(new JObject { ["command"] = new JArray { new JArray("true") } });
@@ -333,7 +333,81 @@ public sealed class BinaryTests
         await process.StandardInput.FlushAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {await stderr}");
-        Assert.Null(await process.StandardOutput.ReadLineAsync());
+
+        // Nothing but protocol messages on stdout: the forwarded log.
+        while (await process.StandardOutput.ReadLineAsync() is { } line)
+        {
+            Assert.StartsWith("""~{"type":"log","body":{""", line, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Under_a_scripted_worker_runner_it_forwards_logs_takes_new_credentials_and_asks_for_shutdown_when_idle()
+    {
+        await using var deployment = await Deployment.StartAsync();
+        var config = deployment.Config(tasks: 10);
+        var written = new JObject
+        {
+            ["rootURL"] = deployment.Server.RootUrl,
+            ["clientId"] = deployment.Options.RootClientId,
+            ["accessToken"] = deployment.Options.RootAccessToken,
+            ["provisionerId"] = "e2e",
+            ["workerType"] = "worker",
+            ["workerGroup"] = "runner",
+            ["workerId"] = "runner-2",
+            // worker-runner's documented form of the worker pool's own config.
+            ["genericWorker"] = new JObject
+            {
+                ["config"] = new JObject
+                {
+                    ["engine"] = config["engine"],
+                    ["engines"] = config["engines"],
+                    ["plugins"] = config["plugins"],
+                    ["temporaryFolder"] = config["temporaryFolder"],
+                    ["worker"] = new JObject { ["idleTimeout"] = 3, ["minimumDiskSpace"] = 0 },
+                },
+                ["files"] = new JArray(),
+            },
+        };
+        var configFile = Path.Combine(deployment.Folder, "generic-worker.json");
+        await File.WriteAllTextAsync(configFile, written.ToString());
+
+        using var process = Start(deployment.Folder, "run", "--config", configFile, "--with-worker-runner");
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardInput.WriteLineAsync("""~{"type": "welcome", "capabilities": ["graceful-termination", "new-credentials", "error-report", "shutdown", "log"]}""");
+        await process.StandardInput.FlushAsync();
+        var hello = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("""~{"type":"hello","capabilities":["graceful-termination","new-credentials","error-report","shutdown","log"]}""", hello);
+        var messages = new List<JObject>();
+        var reading = Task.Run(async () =>
+        {
+            while (await process.StandardOutput.ReadLineAsync() is { } line)
+            {
+                Assert.StartsWith("~{", line, StringComparison.Ordinal);
+                lock (messages)
+                {
+                    messages.Add(JObject.Parse(line[1..]));
+                }
+            }
+        });
+
+        var taskId = await deployment.CreateTaskAsync(new JObject { ["command"] = new JArray { new JArray("true") } });
+        var status = await deployment.WaitForAsync(taskId, s => s.State == "completed");
+        Assert.Equal("runner-2", status.Runs[0].WorkerId);
+        await process.StandardInput.WriteLineAsync($$"""~{"type": "new-credentials", "client-id": "{{deployment.Options.RootClientId}}", "access-token": "{{deployment.Options.RootAccessToken}}"}""");
+        await process.StandardInput.FlushAsync();
+
+        // Idle for worker.idleTimeout: it says shutdown and exits by itself.
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await reading.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {await stderr}");
+        Assert.Equal("shutdown", (string?)messages[^1]["type"]);
+        var logs = messages.Where(m => (string?)m["type"] == "log").Select(m => (JObject)m["body"]!).ToList();
+        var claimed = Assert.Single(logs, l => ((string?)l["textPayload"])?.StartsWith($"Claimed task {taskId}", StringComparison.Ordinal) == true);
+        Assert.Equal("information", (string?)claimed["level"]);
+        Assert.Equal(taskId, (string?)claimed["TaskId"]);
+        Assert.Contains(logs, l => ((string?)l["textPayload"])?.Contains(deployment.Options.RootClientId!, StringComparison.Ordinal) == true && ((string?)l["textPayload"])!.Contains("credentials", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(logs, l => l.ToString().Contains(deployment.Options.RootAccessToken!, StringComparison.Ordinal));
     }
 
     [Fact]

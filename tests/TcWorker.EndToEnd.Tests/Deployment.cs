@@ -127,8 +127,9 @@ internal sealed class Deployment : IAsyncDisposable
 
     /// <summary>Runs a worker in-process until it stops by itself (numberOfTasksToRun) or is stopped.</summary>
     /// <param name="environment">What <c>{$env: NAME}</c> in the config reads; null: the process environment.</param>
-    public static Task<WorkerStopReason> RunWorkerAsync(JObject config, WorkerLifetime lifetime, Func<string, string?>? environment = null) =>
-        WorkerHost.RunAsync(WorkerConfig.FromDocument(config, "e2e", environment), Registry, lifetime, NullLoggerFactory.Instance);
+    /// <param name="loggerFactory">The worker's logging; none when null.</param>
+    public static Task<WorkerStopReason> RunWorkerAsync(JObject config, WorkerLifetime lifetime, Func<string, string?>? environment = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null) =>
+        WorkerHost.RunAsync(WorkerConfig.FromDocument(config, "e2e", environment), Registry, lifetime, loggerFactory ?? NullLoggerFactory.Instance);
 
     /// <summary>The stock binary's engines and plugins, loaded from its plugin folders.</summary>
     public static ComponentRegistry Registry => StockRegistry.Value;

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using TcWorker.Runtime.Configuration;
 using TcWorker.Runtime.Discovery;
+using TcWorker.Runtime.Telemetry;
 using TcWorker.Runtime.Worker;
 using TcWorker.Runtime.Workers;
 
@@ -30,7 +31,7 @@ internal static class WorkCommand
     {
         var loaded = CommonOptions.LoadConfig(config, error, withWorkerRunner);
         var registry = CommonOptions.BuildRegistry(directories, loaded);
-        using var loggerFactory = CreateLoggerFactory();
+        using var loggerFactory = CreateLoggerFactory(json: TelemetryOptions.JsonLogsIn(loaded));
         using var lifetime = new WorkerLifetime();
         using var signals = StopOnSignals(lifetime);
         var runner = withWorkerRunner ? (Console.In, Console.Out) : ((TextReader, TextWriter)?)null;
@@ -58,19 +59,35 @@ internal static class WorkCommand
             : reason;
     }
 
-    /// <summary>The worker's own log: one line per event on standard error, scoped by task and run.</summary>
-    public static ILoggerFactory CreateLoggerFactory(LogLevel minimum = LogLevel.Information) => LoggerFactory.Create(logging => logging
-        .SetMinimumLevel(minimum)
-        .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace)
-        .AddSimpleConsole(console =>
+    /// <summary>
+    /// The worker's own log: one line per event on standard error, scoped by task and run; with
+    /// <paramref name="json"/> (<c>telemetry.logFormat: json</c>) one JSON object per line instead.
+    /// </summary>
+    public static ILoggerFactory CreateLoggerFactory(LogLevel minimum = LogLevel.Information, bool json = false) => LoggerFactory.Create(logging =>
+    {
+        logging.SetMinimumLevel(minimum).AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+        if (json)
         {
-            console.IncludeScopes = true;
-            console.SingleLine = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            console.UseUtcTimestamp = true;
-        })
-        .AddFilter("Microsoft", LogLevel.Warning)
-        .AddFilter("System.Net.Http", LogLevel.Warning));
+            logging.AddJsonConsole(console =>
+            {
+                console.IncludeScopes = true;
+                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                console.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
+            logging.AddSimpleConsole(console =>
+            {
+                console.IncludeScopes = true;
+                console.SingleLine = true;
+                console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                console.UseUtcTimestamp = true;
+            });
+        }
+
+        logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning);
+    });
 
     /// <summary>The first SIGTERM or SIGINT stops gracefully; the second stops now.</summary>
     public static IDisposable StopOnSignals(WorkerLifetime lifetime)

@@ -92,6 +92,38 @@ public static class RuntimeConfigSchema
             "certificatePassword": { "type": "string", "description": "The certificate's password, if any (use $env to keep it out of the file)." }
           }
         },
+        "telemetry": {
+          "type": "object",
+          "additionalProperties": false,
+          "description": "Metrics, traces and the worker's log format; nothing leaves the process unless otlp or prometheus is set.",
+          "properties": {
+            "otlp": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": ["endpoint"],
+              "description": "Export metrics and traces to an OpenTelemetry collector.",
+              "properties": {
+                "endpoint": { "type": "string", "pattern": "^https?://", "description": "The collector's base URL, e.g. http://127.0.0.1:4318 (http/protobuf: /v1/traces and /v1/metrics are appended) or http://127.0.0.1:4317 (grpc)." },
+                "protocol": { "enum": ["http/protobuf", "grpc"], "default": "http/protobuf", "description": "The OTLP transport." },
+                "headers": { "type": "object", "additionalProperties": { "type": "string" }, "description": "Headers sent with every export, e.g. an API key (use $env to keep it out of the file)." },
+                "interval": { "type": "number", "exclusiveMinimum": 0, "default": 60, "description": "Seconds between metric exports (spans are sent at least every 5 s, or sooner)." },
+                "timeout": { "type": "number", "exclusiveMinimum": 0, "default": 10, "description": "Seconds one export may take before it is given up." },
+                "maxQueueSize": { "type": "integer", "minimum": 1, "maximum": 1000000, "default": 2048, "description": "Spans waiting for export at most; more are dropped while the collector cannot keep up or be reached." }
+              }
+            },
+            "prometheus": {
+              "type": "object",
+              "additionalProperties": false,
+              "required": ["listen"],
+              "description": "Serve the metrics for scraping at http://<listen>/metrics.",
+              "properties": {
+                "listen": { "type": "string", "minLength": 1, "description": "A loopback address and port, e.g. 127.0.0.1:9464." }
+              }
+            },
+            "logFormat": { "enum": ["text", "json"], "default": "text", "description": "The worker's own log on standard error: one text line per event, or one JSON object per line." },
+            "serviceName": { "type": "string", "minLength": 1, "default": "tc-worker", "description": "The service.name resource attribute of exported telemetry." }
+          }
+        },
         "temporaryFolder": { "type": "string", "minLength": 1, "description": "Where task folders and logs live; defaults to tc-worker under the system temporary folder." },
         "pluginDirectories": {
           "type": "array",

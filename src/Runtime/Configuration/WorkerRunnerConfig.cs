@@ -7,7 +7,9 @@ namespace TcWorker.Runtime.Configuration;
 /// own config keys plus <c>rootURL</c>, <c>clientId</c>, <c>accessToken</c>, <c>certificate</c>,
 /// <c>provisionerId</c>, <c>workerType</c>, <c>workerGroup</c>, <c>workerId</c> and some provider
 /// metadata at the top level. This maps those keys onto TcWorker's config, so an operator can swap
-/// generic-worker's binary for <c>tc-worker</c> and keep the rest of the worker pool definition.
+/// generic-worker's binary for <c>tc-worker</c> and keep the rest of the worker pool definition. The
+/// worker pool's config may also come in worker-runner's documented form, <c>genericWorker: {config: {...}}</c>:
+/// its keys are merged over the top-level ones.
 /// </summary>
 public static class WorkerRunnerConfig
 {
@@ -38,6 +40,13 @@ public static class WorkerRunnerConfig
             var value = result[key];
             result.Remove(key);
             return value;
+        }
+
+        // worker-runner's documented provider form, <workerImplementation>.config: merged over the flat keys
+        // (it is the worker pool's own config); its `files` are written by worker-runner itself.
+        if (Take("genericWorker") is JObject implementation && implementation["config"] is JObject pooled)
+        {
+            result.Merge(pooled, new JsonMergeSettings { MergeArrayHandling = MergeArrayHandling.Replace, MergeNullValueHandling = MergeNullValueHandling.Merge });
         }
 
         CertifyInstance(result);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Newtonsoft.Json.Linq;
 using TcWorker.Engines;
 using TcWorker.Errors;
+using TcWorker.Runtime.Telemetry;
 using TcWorker.Tasks;
 
 namespace TcWorker.Runtime.Tasks;
@@ -118,18 +119,44 @@ public sealed class TaskRun : IAsyncDisposable
         var finished = false;
         try
         {
-            await PrepareAsync(aborted).ConfigureAwait(false);
-            StageFailedException.ThrowIfAny(await plugins.RunAsync("build", (p, t) => p.BuildSandboxAsync(builder!, t), aborted).ConfigureAwait(false));
+            using (WorkerTracing.StartStage("prepare"))
+            {
+                await PrepareAsync(aborted).ConfigureAwait(false);
+            }
+
+            using (WorkerTracing.StartStage("build"))
+            {
+                StageFailedException.ThrowIfAny(await plugins.RunAsync("build", (p, t) => p.BuildSandboxAsync(builder!, t), aborted).ConfigureAwait(false));
+            }
+
             aborted.ThrowIfCancellationRequested();
             Log.WriteLine($"Task {TaskId} run {RunId} starting on {Engine}");
-            sandbox = await EngineAsync("start", t => builder!.StartAsync(t), aborted).ConfigureAwait(false);
+            using (WorkerTracing.StartStage("start"))
+            {
+                sandbox = await EngineAsync("start", t => builder!.StartAsync(t), aborted).ConfigureAwait(false);
+            }
+
             TaskRunLog.Started(logger, TaskId, RunId, branch.EngineName);
-            StageFailedException.ThrowIfAny(await plugins.RunAsync("started", (p, t) => p.StartedAsync(sandbox, t), aborted).ConfigureAwait(false));
-            await WaitAsync(aborted).ConfigureAwait(false);
-            var success = await StoppedAsync(aborted).ConfigureAwait(false);
+            using (WorkerTracing.StartStage("started"))
+            {
+                StageFailedException.ThrowIfAny(await plugins.RunAsync("started", (p, t) => p.StartedAsync(sandbox, t), aborted).ConfigureAwait(false));
+            }
+
+            using (WorkerTracing.StartStage("wait"))
+            {
+                await WaitAsync(aborted).ConfigureAwait(false);
+            }
+
+            bool success;
+            using (WorkerTracing.StartStage("stopped"))
+            {
+                success = await StoppedAsync(aborted).ConfigureAwait(false);
+            }
+
             if (resolution.TryPinResult(success))
             {
                 finished = true;
+                using var stage = WorkerTracing.StartStage("finished");
                 await FinishedAsync(success).ConfigureAwait(false);
             }
         }
@@ -148,6 +175,7 @@ public sealed class TaskRun : IAsyncDisposable
 
         if (!finished)
         {
+            using var stage = WorkerTracing.StartStage("exception");
             await ExceptionStageAsync().ConfigureAwait(false);
         }
 
@@ -157,7 +185,11 @@ public sealed class TaskRun : IAsyncDisposable
             failures.FailAfterDecision([new HookFailure("the task log", "write", logError)]);
         }
 
-        await DisposeComponentsAsync().ConfigureAwait(false);
+        using (WorkerTracing.StartStage("dispose"))
+        {
+            await DisposeComponentsAsync().ConfigureAwait(false);
+        }
+
         var outcome = resolution.ToOutcome(exitCode);
         TaskRunLog.Resolved(logger, TaskId, RunId, outcome.ToString());
         return outcome;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using TcWorker.Errors;
 using TcWorker.Runtime.Artifacts;
 using TcWorker.Runtime.Tasks;
+using TcWorker.Runtime.Telemetry;
 using TcWorker.Taskcluster;
 using TcWorker.Tasks;
 using TcWorker.Workers;
@@ -71,6 +72,7 @@ internal sealed class ClaimedRun
     {
         using var scope = WorkerLog.RunScope(logger, TaskId, RunId);
         Record(takenUntil, claim.Credentials);
+        using var span = WorkerTracing.StartRun(TaskId, RunId, options.Identity.WorkerPoolId);
         try
         {
             using var stopReclaiming = new CancellationTokenSource();
@@ -87,13 +89,20 @@ internal sealed class ClaimedRun
                 return null;
             }
 
-            await UploadLogAsync(TaskLogNames.For(claim.Task, outcome)).ConfigureAwait(false);
+            using (WorkerTracing.StartStage("upload-log"))
+            {
+                await UploadLogAsync(TaskLogNames.For(claim.Task, outcome)).ConfigureAwait(false);
+            }
+
             if (outcome.ShouldReport)
             {
+                using var stage = WorkerTracing.StartStage("resolve");
                 await ResolveAsync(outcome).ConfigureAwait(false);
             }
 
-            metrics.Resolved(outcome.State.ToString().ToLowerInvariant(), outcome.Reason?.ToWireString(), time.GetUtcNow() - claimedAt);
+            var state = outcome.State.ToString().ToLowerInvariant();
+            metrics.Resolved(state, outcome.Reason?.ToWireString(), time.GetUtcNow() - claimedAt);
+            WorkerTracing.Resolved(span, state, outcome.Reason?.ToWireString());
             if (outcome.Fatal)
             {
                 WorkerLog.Fatal(logger, TaskId, RunId, outcome.Error?.Message ?? "unknown");

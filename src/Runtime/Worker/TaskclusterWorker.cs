@@ -54,6 +54,7 @@ public sealed class TaskclusterWorker
     private readonly DiskSpaceGuard disk;
     private readonly PluginReports reports;
     private readonly ClaimRecord? claims;
+    private readonly Func<WorkerError, Task>? reportError;
     private long idleSinceTicks;
     private volatile bool fatal;
     private volatile bool unhealthy;
@@ -96,7 +97,9 @@ public sealed class TaskclusterWorker
         disk = new DiskSpaceGuard(upkeep.Collector, storage.Root, logger);
         reports = new PluginReports(upkeep.Plugins, this.time, logger);
         claims = upkeep.Claims;
+        reportError = upkeep.ReportError;
         idleSinceTicks = this.time.GetUtcNow().UtcTicks;
+        metrics.CapacityIs(capacity);
     }
 
     /// <summary>Uses new worker credentials for later claims (worker-runner renews them); runs keep their own.</summary>
@@ -262,18 +265,24 @@ public sealed class TaskclusterWorker
         {
             // Only once the run is in the table, so that its removal can never come first.
             await registered.Task.ConfigureAwait(false);
+            metrics.RunStarted();
             try
             {
                 var outcome = await run.RunAsync().ConfigureAwait(false);
                 reports.RunEnded(outcome);
-                if (outcome?.Fatal == true && options.StopOnFatalError)
+                if (outcome?.Fatal == true)
                 {
-                    fatal = true;
-                    lifetime.StopGracefully();
+                    await ReportFatalAsync(run, outcome).ConfigureAwait(false);
+                    if (options.StopOnFatalError)
+                    {
+                        fatal = true;
+                        lifetime.StopGracefully();
+                    }
                 }
             }
             finally
             {
+                metrics.RunEnded();
                 await stopNow.DisposeAsync().ConfigureAwait(false);
                 NoteBusy();
                 running.TryRemove(run, out _);
@@ -282,6 +291,28 @@ public sealed class TaskclusterWorker
         });
         running[run] = task;
         registered.SetResult();
+    }
+
+    /// <summary>Tells worker-runner (when run by it) about a run's fatal engine or plugin error, for worker-manager's worker pool errors.</summary>
+    private async Task ReportFatalAsync(ClaimedRun run, TaskRunOutcome outcome)
+    {
+        if (reportError is null)
+        {
+            return;
+        }
+
+        try
+        {
+            var what = outcome.Error?.Message ?? "unknown";
+            await reportError(new WorkerError(
+                "Fatal engine or plugin error",
+                $"Task {run.TaskId} run {run.RunId} ended with a fatal error: {what}" + (options.StopOnFatalError ? "; the worker stops." : "."),
+                new Dictionary<string, string> { ["taskId"] = run.TaskId, ["runId"] = run.RunId.ToString(System.Globalization.CultureInfo.InvariantCulture), ["resolution"] = outcome.ToString() })).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            WorkerLog.ProtocolProblem(logger, $"the fatal error report could not be sent ({e.Message})");
+        }
     }
 
     private async Task DrainAsync()

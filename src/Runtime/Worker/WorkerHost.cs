@@ -4,6 +4,7 @@ using TcWorker.Runtime.Configuration;
 using TcWorker.Runtime.Discovery;
 using TcWorker.Runtime.Hosting;
 using TcWorker.Runtime.Tasks;
+using TcWorker.Runtime.Telemetry;
 using TcWorker.Runtime.Webhooks;
 using TcWorker.Runtime.Workers;
 using TcWorker.Taskcluster;
@@ -45,11 +46,13 @@ public static class WorkerHost
         try
         {
             protocol.Start();
+            loggerFactory.AddProvider(new WorkerRunnerLoggerProvider(protocol));
             session.ReportError = error => protocol.ReportErrorAsync("worker-error", error.Title, error.Description, error.Extra);
             var reason = await session.RunAsync().ConfigureAwait(false);
-            if (reason == WorkerStopReason.FatalError)
+            if (reason == WorkerStopReason.IdleTimeout)
             {
-                await protocol.ReportErrorAsync("worker-error", "tc-worker stopped after a fatal error", "A run ended with a fatal engine or plugin error; see the worker's log.").ConfigureAwait(false);
+                // As generic-worker does: an idle worker asks worker-runner to remove it (and the machine).
+                await protocol.SendShutdownAsync().ConfigureAwait(false);
             }
 
             return reason;
@@ -79,6 +82,18 @@ public static class WorkerHost
         {
             problems.Add("$.credentials: the worker's credentials are missing; set credentials.clientId and credentials.accessToken, or TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN");
             throw new ConfigException(config.Source, problems);
+        }
+
+        if (problems.Count == 0)
+        {
+            try
+            {
+                _ = TelemetryOptions.FromConfig(config);
+            }
+            catch (ConfigException e)
+            {
+                problems.AddRange(e.Problems);
+            }
         }
 
         if (problems.Count > 0)
@@ -121,6 +136,7 @@ public static class WorkerHost
         public async Task<WorkerStopReason> RunAsync()
         {
             var options = WorkerOptions.FromConfig(config);
+            using var telemetry = StartTelemetry(options.Identity);
             var temporaryFolder = config.Document.Value<string>("temporaryFolder") ?? Path.Combine(Path.GetTempPath(), "tc-worker-" + options.Identity.WorkerId);
             using var storage = TemporaryStorage.Open(temporaryFolder);
             var (webhooks, disposableWebhooks) = await StartWebhooksAsync().ConfigureAwait(false);
@@ -160,6 +176,18 @@ public static class WorkerHost
             // allocates again at that rate: compact it away and give the memory back before idling.
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             return await created.RunAsync().ConfigureAwait(false);
+        }
+
+        private WorkerTelemetry StartTelemetry(TcWorker.Workers.WorkerIdentity identity)
+        {
+            try
+            {
+                return WorkerTelemetry.Start(TelemetryOptions.FromConfig(config), identity, loggerFactory);
+            }
+            catch (System.Net.HttpListenerException e)
+            {
+                throw new ConfigException(config.Source, [$"$.telemetry.prometheus.listen: the Prometheus endpoint could not listen: {e.Message}"]);
+            }
         }
 
         /// <summary>

@@ -10,13 +10,17 @@ namespace TcWorker.Runtime.Worker;
 /// Taskcluster worker-runner's line protocol over the worker's stdin and stdout: newline-terminated
 /// <c>~{json}</c> messages. The runner's <c>welcome</c> is answered with <c>hello</c> and the
 /// capabilities both sides have; <c>graceful-termination</c> stops the worker (finishing tasks or
-/// not) and <c>new-credentials</c> replaces the worker's credentials. Any other line is ignored.
+/// not) and <c>new-credentials</c> replaces the worker's credentials. Any other line is ignored. The
+/// worker sends <c>error-report</c>, <c>shutdown</c> and <c>log</c> messages when they are agreed.
 /// Thread-safe for sending.
 /// </summary>
 public sealed class WorkerRunnerProtocol : IAsyncDisposable
 {
     /// <summary>The capabilities this worker implements.</summary>
-    public static readonly IReadOnlyList<string> SupportedCapabilities = ["graceful-termination", "new-credentials", "error-report", "shutdown"];
+    public static readonly IReadOnlyList<string> SupportedCapabilities = ["graceful-termination", "new-credentials", "error-report", "shutdown", "log"];
+
+    /// <summary>Log messages waiting to be sent at most; more are dropped (a runner that does not read must not stall the worker).</summary>
+    private const int LogBuffer = 1000;
 
     private readonly TextReader input;
     private readonly TextWriter output;
@@ -26,7 +30,10 @@ public sealed class WorkerRunnerProtocol : IAsyncDisposable
     private readonly SemaphoreSlim sending = new(1, 1);
     private readonly TaskCompletionSource<IReadOnlyList<string>> negotiated = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource stop = new();
+    private readonly System.Threading.Channels.Channel<JObject> logs = System.Threading.Channels.Channel.CreateBounded<JObject>(
+        new System.Threading.Channels.BoundedChannelOptions(LogBuffer) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest, SingleReader = true });
     private Task? reading;
+    private Task? forwarding;
 
     /// <summary>Creates the protocol endpoint.</summary>
     /// <param name="input">The worker's stdin (messages from the runner).</param>
@@ -47,7 +54,19 @@ public sealed class WorkerRunnerProtocol : IAsyncDisposable
     public Task<IReadOnlyList<string>> Capabilities => negotiated.Task;
 
     /// <summary>Starts reading the runner's messages in the background.</summary>
-    public void Start() => reading = Task.Run(() => ReadAsync(stop.Token));
+    public void Start()
+    {
+        reading = Task.Run(() => ReadAsync(stop.Token));
+        forwarding = Task.Run(() => ForwardLogsAsync(stop.Token));
+    }
+
+    /// <summary>
+    /// Queues a structured log message for the runner (<c>~{"type": "log", "body": ...}</c>), sent once the
+    /// <c>log</c> capability is agreed and dropped when it is not. Never blocks: past 1000 waiting messages
+    /// the oldest are dropped.
+    /// </summary>
+    /// <param name="body">The message's body; <c>textPayload</c> is its text.</param>
+    public void SendLog(JObject body) => logs.Writer.TryWrite(new JObject { ["type"] = "log", ["body"] = body });
 
     /// <summary>
     /// Sends an error report for worker-manager's worker pool errors, if the runner supports it. The
@@ -75,6 +94,13 @@ public sealed class WorkerRunnerProtocol : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        // Whatever was logged up to here still goes out, briefly.
+        logs.Writer.TryComplete();
+        if (forwarding is not null)
+        {
+            await Task.WhenAny(forwarding, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+        }
+
         await stop.CancelAsync().ConfigureAwait(false);
         negotiated.TrySetResult([]);
         stop.Dispose();
@@ -150,6 +176,27 @@ public sealed class WorkerRunnerProtocol : IAsyncDisposable
             default:
                 WorkerLog.ProtocolProblem(logger, $"an unknown message type '{message.Value<string>("type")}'");
                 break;
+        }
+    }
+
+    private async Task ForwardLogsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var agreed = await negotiated.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (!agreed.Contains("log", StringComparer.Ordinal))
+            {
+                return;
+            }
+
+            await foreach (var message in logs.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await SendAsync(message).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+            // Stopping, or the runner went away.
         }
     }
 

@@ -10,10 +10,34 @@ namespace TcWorker.Taskcluster;
 /// </summary>
 internal sealed partial class RetryExecutor(TaskclusterClientOptions options)
 {
+    /// <summary>Runs the exchange as one traced, timed call named by its service and operation (see <see cref="TaskclusterTelemetry"/>).</summary>
     public async Task<T> ExecuteAsync<T>(
         HttpClient http,
         Func<CancellationToken, Task<HttpRequestMessage>> createRequest,
         Func<HttpResponseMessage, CancellationToken, Task<T>> handle,
+        CancellationToken cancellationToken,
+        string service = "http",
+        string operation = "request")
+    {
+        var call = new CallTrace(service, operation);
+        try
+        {
+            var result = await AttemptAsync(http, createRequest, handle, call, cancellationToken).ConfigureAwait(false);
+            call.End(null);
+            return result;
+        }
+        catch (Exception e)
+        {
+            call.End(e);
+            throw;
+        }
+    }
+
+    private async Task<T> AttemptAsync<T>(
+        HttpClient http,
+        Func<CancellationToken, Task<HttpRequestMessage>> createRequest,
+        Func<HttpResponseMessage, CancellationToken, Task<T>> handle,
+        CallTrace call,
         CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
@@ -29,9 +53,11 @@ internal sealed partial class RetryExecutor(TaskclusterClientOptions options)
             // Outside the try: a failure to build the request (say, the content cannot be opened)
             // is not a network error and is not retried.
             using var request = await createRequest(linked.Token).ConfigureAwait(false);
+            call.Started(request);
             try
             {
                 using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+                call.Status = (int)response.StatusCode;
                 if ((int)response.StatusCode >= 500)
                 {
                     var error = await TaskclusterClient.ErrorAsync(response, linked.Token).ConfigureAwait(false);
@@ -41,6 +67,7 @@ internal sealed partial class RetryExecutor(TaskclusterClientOptions options)
                     }
 
                     LogRetry(options.Logger, attempt + 1, error.Message);
+                    call.Retried("server-error");
                     continue;
                 }
 
@@ -58,6 +85,7 @@ internal sealed partial class RetryExecutor(TaskclusterClientOptions options)
                 }
 
                 LogRetry(options.Logger, attempt + 1, "timeout");
+                call.Retried("timeout");
             }
             // A reset can surface as a bare SocketException when it races the request's send.
             catch (Exception e) when (e is HttpRequestException or IOException or System.Net.Sockets.SocketException)
@@ -68,6 +96,7 @@ internal sealed partial class RetryExecutor(TaskclusterClientOptions options)
                 }
 
                 LogRetry(options.Logger, attempt + 1, e.Message);
+                call.Retried("network-error");
             }
         }
     }
@@ -91,4 +120,27 @@ internal sealed partial class RetryExecutor(TaskclusterClientOptions options)
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Taskcluster request attempt {Attempt} failed ({Reason}); retrying")]
     private static partial void LogRetrying(ILogger logger, int attempt, string reason);
+
+    /// <summary>One call's span (started with its first attempt), its last status code and its timing.</summary>
+    private sealed class CallTrace(string service, string operation)
+    {
+        private readonly long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        private System.Diagnostics.Activity? activity;
+        private bool begun;
+
+        public int? Status { get; set; }
+
+        public void Started(HttpRequestMessage request)
+        {
+            if (!begun)
+            {
+                begun = true;
+                activity = TaskclusterTelemetry.StartCall(service, operation, request.Method, request.RequestUri!);
+            }
+        }
+
+        public void Retried(string reason) => TaskclusterTelemetry.Retried(service, operation, reason);
+
+        public void End(Exception? error) => TaskclusterTelemetry.Ended(activity, service, operation, started, Status, error);
+    }
 }

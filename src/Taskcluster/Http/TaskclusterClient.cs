@@ -162,7 +162,9 @@ public sealed class TaskclusterClient : IDisposable
                 return Task.FromResult(request);
             },
             handle,
-            cancellationToken);
+            cancellationToken,
+            service,
+            TaskclusterTelemetry.Operation(path));
     }
 
     /// <summary>Throws <see cref="TaskclusterException"/> for any status outside 2xx, with the error body's code and message.</summary>

@@ -100,6 +100,7 @@ public sealed class ArtifactUploader
 
         await objects.FinishUploadAsync(artifact.Name, new FinishUploadRequest { ProjectId = artifact.ProjectId, UploadId = artifact.UploadId, Hashes = hashes }, cancellationToken).ConfigureAwait(false);
         await _queue.FinishArtifactAsync(taskId, runId, name, artifact.UploadId, cancellationToken).ConfigureAwait(false);
+        TaskclusterTelemetry.Uploaded(method, probe.Length);
         return new ArtifactUploadResult(name, method, probe.Length, hashes);
     }
 
@@ -194,6 +195,7 @@ public sealed class ArtifactUploader
 
         var target = new PutUrlUpload { Url = artifact.PutUrl, Expires = artifact.Expires ?? DateTimeOffset.MaxValue, Headers = headers };
         var hashes = await PutAsync(target, probe.Length, openContent, hash: false, null, cancellationToken).ConfigureAwait(false);
+        TaskclusterTelemetry.Uploaded("s3", probe.Length);
         return new ArtifactUploadResult(name, "s3", probe.Length, hashes) { ContentEncoding = contentEncoding };
     }
 
@@ -274,7 +276,9 @@ public sealed class ArtifactUploader
                 await TaskclusterClient.EnsureSuccessAsync(response, token).ConfigureAwait(false);
                 return true;
             },
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken,
+            "upload",
+            "artifact").ConfigureAwait(false);
         if (sent!.Hashes is not { } hashes || sent.BytesSent != length)
         {
             throw new InvalidDataException($"The content was {length} bytes when measured but {sent.BytesSent} bytes when uploaded.");

@@ -64,8 +64,8 @@ public sealed class WorkerRunnerProtocolTests : IAsyncLifetime
         await runnerOut.WriteLineAsync("""~{"type": "welcome", "capabilities": ["graceful-termination", "new-credentials", "log", "shutdown"]}""");
         var hello = await ReadMessageAsync();
         Assert.Equal("hello", (string)hello["type"]!);
-        Assert.Equal(["graceful-termination", "new-credentials", "shutdown"], hello["capabilities"]!.Values<string>());
-        Assert.Equal(["graceful-termination", "new-credentials", "shutdown"], await protocol.Capabilities);
+        Assert.Equal(["graceful-termination", "new-credentials", "shutdown", "log"], hello["capabilities"]!.Values<string>());
+        Assert.Equal(["graceful-termination", "new-credentials", "shutdown", "log"], await protocol.Capabilities);
     }
 
     [Fact]

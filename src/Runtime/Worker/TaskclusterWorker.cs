@@ -53,6 +53,7 @@ public sealed class TaskclusterWorker
     private readonly EngineHealthMonitor health;
     private readonly DiskSpaceGuard disk;
     private readonly PluginReports reports;
+    private readonly ClaimLoopProgress progress;
     private long idleSinceTicks;
     private volatile bool fatal;
     private volatile bool unhealthy;
@@ -94,6 +95,7 @@ public sealed class TaskclusterWorker
         health = new EngineHealthMonitor(upkeep.Engines, options.HealthCheckInterval, options.UnhealthyTimeout, this.time, logger, upkeep.ReportError);
         disk = new DiskSpaceGuard(upkeep.Collector, storage.Root, logger);
         reports = new PluginReports(upkeep.Plugins, this.time, logger);
+        progress = upkeep.Progress ?? new ClaimLoopProgress(this.time);
         idleSinceTicks = this.time.GetUtcNow().UtcTicks;
     }
 
@@ -121,6 +123,9 @@ public sealed class TaskclusterWorker
         try
         {
             var reason = await ClaimLoopAsync().ConfigureAwait(false);
+
+            // Done claiming: waiting for the running tasks (for as long as they take) is no stall.
+            progress.Waiting(null);
             if (reason != WorkerStopReason.Stopped)
             {
                 // Done claiming, not asked to stop: let the running tasks finish, unless a stop comes.
@@ -161,6 +166,7 @@ public sealed class TaskclusterWorker
         var failures = 0;
         while (!stopping.IsCancellationRequested)
         {
+            progress.Beat();
             if (options.NumberOfTasksToRun is { } limit && claimed >= limit)
             {
                 return Stop(WorkerStopReason.TaskLimitReached, $"claimed {claimed} task(s), the configured numberOfTasksToRun");
@@ -183,12 +189,14 @@ public sealed class TaskclusterWorker
 
             if (free <= 0)
             {
+                progress.Waiting(null);
                 await WaitAsync(finished.WaitAsync(stopping)).ConfigureAwait(false);
                 continue;
             }
 
             if (!await MayClaimAsync(stopping).ConfigureAwait(false))
             {
+                progress.Waiting(health.Interval);
                 await WaitAsync(Task.Delay(health.Interval, time, stopping)).ConfigureAwait(false);
                 continue;
             }
@@ -213,6 +221,7 @@ public sealed class TaskclusterWorker
                 failures++;
                 var delay = Backoff(failures);
                 WorkerLog.ClaimFailed(logger, delay, e.Message);
+                progress.Waiting(delay);
                 await WaitAsync(Task.Delay(delay, time, stopping)).ConfigureAwait(false);
                 continue;
             }
@@ -231,6 +240,7 @@ public sealed class TaskclusterWorker
 
             if (response.Tasks.Count == 0 && options.PollingInterval > TimeSpan.Zero)
             {
+                progress.Waiting(options.PollingInterval);
                 await WaitAsync(Task.Delay(options.PollingInterval, time, stopping)).ConfigureAwait(false);
             }
         }
@@ -347,4 +357,5 @@ public sealed class TaskclusterWorker
 /// <param name="Plugins">The enabled plugins.</param>
 /// <param name="Collector">The garbage collector engines and plugins register with; it also knows the free disk space and its minimum.</param>
 /// <param name="ReportError">Reports to worker-runner; null when not run by it.</param>
-internal sealed record WorkerUpkeep(IReadOnlyList<NamedEngine> Engines, IReadOnlyList<NamedPlugin> Plugins, GarbageCollector Collector, Func<WorkerError, Task>? ReportError);
+/// <param name="Progress">Follows the claim loop for the service manager's watchdog; null when nothing watches.</param>
+internal sealed record WorkerUpkeep(IReadOnlyList<NamedEngine> Engines, IReadOnlyList<NamedPlugin> Plugins, GarbageCollector Collector, Func<WorkerError, Task>? ReportError, ClaimLoopProgress? Progress = null);

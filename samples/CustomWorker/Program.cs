@@ -1,24 +1,15 @@
-// A worker binary assembled in code: the native engine and the env and success plugins come from
-// their packages and are registered with AddTcWorker(), not found in plugin folders. It runs one task
-// against an in-process local queue and exits 0 when the task completed.
+// A worker binary assembled in code on the .NET Generic Host: the native engine and the env and
+// success plugins come from their packages and are registered with AddTcWorker(), not found in plugin
+// folders, and the worker runs as a hosted service. It runs one task against an in-process local
+// queue and exits 0 when the task completed.
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Newtonsoft.Json.Linq;
 using TcWorker.LocalQueue;
 using TcWorker.Runtime.Configuration;
-using TcWorker.Runtime.Discovery;
-using TcWorker.Runtime.Worker;
-using TcWorker.Runtime.Workers;
+using TcWorker.Runtime.Hosting;
 using TcWorker.Taskcluster;
-
-var services = new ServiceCollection();
-services.AddLogging(logging => logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning));
-services.AddTcWorker(options => options.IncludeDefaultPluginDirectory = false)
-    .AddNativeEngine()
-    .AddEnvPlugin()
-    .AddSuccessPlugin();
-await using var provider = services.BuildServiceProvider();
-var registry = provider.GetRequiredService<ComponentRegistry>();
 
 var data = Directory.CreateTempSubdirectory("custom-worker-").FullName;
 await using var queue = await LocalQueueServer.StartAsync(new LocalQueueOptions { DataFolder = Path.Combine(data, "queue") });
@@ -47,9 +38,22 @@ await client.Queue.CreateTaskAsync(taskId, JObject.FromObject(new
     payload = new { command = new[] { new[] { "sh", "-c", "echo \"hello from $GREETING\"" } }, env = new { GREETING = "a custom worker" } },
 }));
 
-var loggerFactory = provider.GetRequiredService<ILoggerFactory>();
-using var lifetime = new WorkerLifetime();
-await WorkerHost.RunAsync(config, registry, lifetime, loggerFactory);
+var builder = Host.CreateApplicationBuilder(args);
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.Services.AddTcWorker(options => options.IncludeDefaultPluginDirectory = false)
+    .AddNativeEngine()
+    .AddEnvPlugin()
+    .AddSuccessPlugin()
+    .AddHostedWorker(config);
+using var host = builder.Build();
+var outcome = host.Services.GetRequiredService<WorkerOutcome>();
+
+// The host stops by itself once the worker has run its one task (numberOfTasksToRun).
+await host.RunAsync();
+if (outcome.ExitCode != 0)
+{
+    Console.Error.WriteLine($"the worker stopped with exit code {outcome.ExitCode}: {outcome.Error?.Message ?? outcome.Reason.ToString()}");
+}
 
 var run = (await client.Queue.StatusAsync(taskId)).Status.Runs.Last();
 Console.WriteLine($"task {taskId}: {run.State}");

@@ -16,6 +16,7 @@ internal static class CliApp
         root.Subcommands.Add(PluginsCommand.Create(output, error));
         root.Subcommands.Add(SchemaCommand.Create(output, error));
         root.Subcommands.Add(ConfigCommand.Create(output, error));
+        root.Subcommands.Add(DoctorCommand.Create(output, error));
         root.Subcommands.Add(DocsCommand.Create(output, error));
         root.Subcommands.Add(ShellCommand.Create(error));
         root.Subcommands.Add(CotCommand.Create(output));

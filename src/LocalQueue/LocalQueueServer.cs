@@ -88,6 +88,7 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
                 ["/api/object/v1/"] = [.. new ObjectApi(context).Routes()],
                 ["/api/index/v1/"] = [.. new IndexApi(context).Routes()],
                 ["/api/purge-cache/v1/"] = [.. new PurgeCacheApi().Routes()],
+                ["/api/auth/v1/"] = [.. AuthApi.Routes()],
                 ["/api/local/v1/"] = [.. new LocalApi(context).Routes()],
             };
             var dispatcher = new ApiDispatcher(services, verifier, options, logger);

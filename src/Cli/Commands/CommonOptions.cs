@@ -53,24 +53,27 @@ internal static class CommonOptions
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        var builder = services.AddTcWorker(options =>
-        {
-            foreach (var directory in pluginDirectories)
-            {
-                options.PluginDirectories.Add(Path.GetFullPath(directory));
-            }
-
-            // Directories in a config file are relative to the file.
-            var configDirectory = config is null ? null : Path.GetDirectoryName(Path.GetFullPath(config.Source));
-            foreach (var directory in config?.PluginDirectories ?? [])
-            {
-                options.PluginDirectories.Add(configDirectory is null ? Path.GetFullPath(directory) : Path.GetFullPath(directory, configDirectory));
-            }
-        });
+        var builder = AddRegistry(services, pluginDirectories, config);
         register?.Invoke(builder);
         using var provider = services.BuildServiceProvider();
         return provider.GetRequiredService<ComponentRegistry>();
     }
+
+    /// <summary>Adds the runtime with the plugin directories of the command line and of the config (relative to the config file).</summary>
+    public static ITcWorkerBuilder AddRegistry(IServiceCollection services, IEnumerable<string> pluginDirectories, WorkerConfig? config) => services.AddTcWorker(options =>
+    {
+        foreach (var directory in pluginDirectories)
+        {
+            options.PluginDirectories.Add(Path.GetFullPath(directory));
+        }
+
+        // Directories in a config file are relative to the file.
+        var configDirectory = config is null ? null : Path.GetDirectoryName(Path.GetFullPath(config.Source));
+        foreach (var directory in config?.PluginDirectories ?? [])
+        {
+            options.PluginDirectories.Add(configDirectory is null ? Path.GetFullPath(directory) : Path.GetFullPath(directory, configDirectory));
+        }
+    });
 
     /// <summary><c>--ui</c> of <c>run</c> and <c>local</c>: serve the local queue's dashboard.</summary>
     public static Option<bool> Ui() => new("--ui")

@@ -1,6 +1,10 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using TcWorker.Runtime.Hosting;
 using TcWorker.Runtime.Configuration;
 using TcWorker.Runtime.Discovery;
 using TcWorker.Runtime.Telemetry;
@@ -26,16 +30,43 @@ internal static class WorkCommand
         return command;
     }
 
-    /// <summary>Runs a worker from a config file; shared by <c>work</c> and worker-runner's <c>run --with-worker-runner</c>.</summary>
+    /// <summary>
+    /// Runs a worker from a config file on the .NET Generic Host; shared by <c>work</c> and worker-runner's
+    /// <c>run --with-worker-runner</c>. Under systemd (<c>Type=notify</c>) the host reports READY=1 once
+    /// every engine has started and STOPPING=1 when it stops; as a Windows service it runs under the
+    /// service control manager.
+    /// </summary>
     public static async Task<int> RunAsync(FileInfo config, string[] directories, bool withWorkerRunner, TextWriter error)
     {
         var loaded = CommonOptions.LoadConfig(config, error, withWorkerRunner);
-        var registry = CommonOptions.BuildRegistry(directories, loaded);
-        using var loggerFactory = CreateLoggerFactory(json: TelemetryOptions.JsonLogsIn(loaded));
-        using var lifetime = new WorkerLifetime();
-        using var signals = StopOnSignals(lifetime);
-        var runner = withWorkerRunner ? (Console.In, Console.Out) : ((TextReader, TextWriter)?)null;
-        return WorkerExitCodes.For(await RunHostAsync(loaded, registry, lifetime, loggerFactory, runner).ConfigureAwait(false));
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "tc-worker", ContentRootPath = AppContext.BaseDirectory });
+        ConfigureLogging(builder.Logging, json: TelemetryOptions.JsonLogsIn(loaded));
+        ServiceManagers.Add(builder.Services);
+        var worker = CommonOptions.AddRegistry(builder.Services, directories, loaded).AddHostedWorker(loaded);
+        if (withWorkerRunner)
+        {
+            worker.Services.AddSingleton(new WorkerRunnerChannel(Console.In, Console.Out));
+        }
+
+        using var host = builder.Build();
+        using var signals = StopOnSignals(host.Services.GetRequiredService<WorkerLifetime>());
+        var outcome = host.Services.GetRequiredService<WorkerOutcome>();
+        try
+        {
+            await host.RunAsync().ConfigureAwait(false);
+        }
+        catch (OptionsValidationException e)
+        {
+            throw new CliException(ExitCodes.Config, new ConfigException(loaded.Source, [.. e.Failures]).Message);
+        }
+        catch (Exception e) when (e is ConfigException or EngineStartException)
+        {
+            throw new CliException(WorkerExitCodes.For(e), e.Message);
+        }
+
+        return outcome.Reason == WorkerStopReason.Unhealthy
+            ? throw new CliException(ExitCodes.Unavailable, UnhealthyMessage)
+            : outcome.ExitCode;
     }
 
     /// <summary>
@@ -55,15 +86,24 @@ internal static class WorkCommand
         }
 
         return reason == WorkerStopReason.Unhealthy
-            ? throw new CliException(ExitCodes.Unavailable, "stopped: the engines stayed unhealthy for worker.unhealthyTimeout; the log above says which and why")
+            ? throw new CliException(ExitCodes.Unavailable, UnhealthyMessage)
             : reason;
     }
+
+    private const string UnhealthyMessage = "stopped: the engines stayed unhealthy for worker.unhealthyTimeout; the log above says which and why";
 
     /// <summary>
     /// The worker's own log: one line per event on standard error, scoped by task and run; with
     /// <paramref name="json"/> (<c>telemetry.logFormat: json</c>) one JSON object per line instead.
     /// </summary>
-    public static ILoggerFactory CreateLoggerFactory(LogLevel minimum = LogLevel.Information, bool json = false) => LoggerFactory.Create(logging =>
+    public static ILoggerFactory CreateLoggerFactory(LogLevel minimum = LogLevel.Information, bool json = false) => LoggerFactory.Create(logging => ConfigureLogging(logging, minimum, json));
+
+    /// <summary>
+    /// The worker's logging, the one place both the hosted worker and <see cref="CreateLoggerFactory"/>
+    /// configure it: one line per event on standard error, scoped by task and run, or one JSON object per
+    /// line with <paramref name="json"/>.
+    /// </summary>
+    public static ILoggingBuilder ConfigureLogging(ILoggingBuilder logging, LogLevel minimum = LogLevel.Information, bool json = false)
     {
         logging.SetMinimumLevel(minimum).AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
         if (json)
@@ -86,8 +126,8 @@ internal static class WorkCommand
             });
         }
 
-        logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning);
-    });
+        return logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning);
+    }
 
     /// <summary>The first SIGTERM or SIGINT stops gracefully; the second stops now.</summary>
     public static IDisposable StopOnSignals(WorkerLifetime lifetime)

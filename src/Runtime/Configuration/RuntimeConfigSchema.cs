@@ -19,7 +19,17 @@ public static class RuntimeConfigSchema
 
     /// <summary>Creates the runtime's part of the schema (a fresh copy each call).</summary>
     /// <returns>The schema.</returns>
-    public static JObject Create() => JObject.Parse(Json);
+    public static JObject Create()
+    {
+        var schema = JObject.Parse(Json);
+        var worker = (JObject)schema["properties"]!["worker"]!["properties"]!;
+        foreach (var (key, value) in Worker.WorkerOptions.ConfigDefaults)
+        {
+            ((JObject)worker[key]!)["default"] = value.DeepClone();
+        }
+
+        return schema;
+    }
 
     private const string Json = """
     {
@@ -51,22 +61,22 @@ public static class RuntimeConfigSchema
           "required": ["workerPoolId"],
           "properties": {
             "workerPoolId": { "type": "string", "pattern": "^[a-zA-Z0-9-_]{1,38}/[a-z]([-a-z0-9]{0,36}[a-z0-9])?$", "description": "The worker pool (task queue) id: <provisionerId>/<workerType>." },
-            "workerGroup": { "type": "string", "pattern": "^[a-zA-Z0-9-_]{1,38}$", "default": "default", "description": "The worker group, e.g. a region." },
+            "workerGroup": { "type": "string", "pattern": "^[a-zA-Z0-9-_]{1,38}$", "description": "The worker group, e.g. a region." },
             "workerId": { "type": "string", "pattern": "^[a-zA-Z0-9-_]{1,38}$", "description": "The worker id; defaults to the host name." },
-            "capacity": { "type": "integer", "minimum": 1, "maximum": 1024, "default": 1, "description": "How many tasks run at once (bounded by the engines' own limits together; each engine also keeps its own limit for its own tasks)." },
-            "reclaimOffset": { "type": "number", "minimum": 0, "default": 180, "description": "Seconds before takenUntil to reclaim a task." },
-            "minimumReclaimDelay": { "type": "number", "minimum": 0, "default": 30, "description": "Seconds to wait at least between a claim or reclaim and the next reclaim." },
-            "pollingInterval": { "type": "number", "minimum": 0, "default": 0, "description": "Seconds to wait after a claimWork call that returned no task (the queue long-polls for 20 s already)." },
+            "capacity": { "type": "integer", "minimum": 1, "maximum": 1024, "description": "How many tasks run at once (bounded by the engines' own limits together; each engine also keeps its own limit for its own tasks)." },
+            "reclaimOffset": { "type": "number", "minimum": 0, "description": "Seconds before takenUntil to reclaim a task." },
+            "minimumReclaimDelay": { "type": "number", "minimum": 0, "description": "Seconds to wait at least between a claim or reclaim and the next reclaim." },
+            "pollingInterval": { "type": "number", "minimum": 0, "description": "Seconds to wait after a claimWork call that returned no task (the queue long-polls for 20 s already)." },
             "numberOfTasksToRun": { "type": "integer", "minimum": 1, "description": "Stop gracefully after claiming this many tasks." },
             "idleTimeout": { "type": "number", "minimum": 1, "description": "Stop gracefully after this many seconds without a task." },
-            "shutdownGracePeriod": { "type": "number", "minimum": 0, "default": 300, "description": "On a graceful stop, seconds running tasks may go on before they are aborted as worker-shutdown." },
-            "minimumDiskSpace": { "type": "integer", "minimum": 0, "default": 10737418240, "description": "Bytes of free space the temporary folder's drive must have before the worker claims a task; below it, unused caches and images are evicted first. 0 disables the check." },
-            "startTimeout": { "type": "number", "minimum": 1, "default": 300, "description": "Seconds an engine may keep reporting a dependency as unavailable at start (retried with backoff) before the worker stops with exit code 69." },
-            "healthCheckInterval": { "type": "number", "exclusiveMinimum": 0, "default": 30, "description": "Seconds between checks of the engines' health (they are also checked before each claim)." },
-            "unhealthyTimeout": { "type": "number", "exclusiveMinimum": 0, "default": 600, "description": "Seconds the engines may stay unhealthy (no claims meanwhile) before the worker stops gracefully with exit code 69." },
-            "artifactStorage": { "enum": ["object", "s3"], "default": "object", "description": "How artifacts (the task log included) are uploaded." },
-            "stopOnFatalError": { "type": "boolean", "default": true, "description": "Stop gracefully when an engine or plugin reports a fatal error." },
-            "hookTimeout": { "type": "number", "minimum": 1, "default": 1800, "description": "Seconds a plugin hook may take before the run resolves internal-error." }
+            "shutdownGracePeriod": { "type": "number", "minimum": 0, "description": "On a graceful stop, seconds running tasks may go on before they are aborted as worker-shutdown." },
+            "minimumDiskSpace": { "type": "integer", "minimum": 0, "description": "Bytes of free space the temporary folder's drive must have before the worker claims a task; below it, unused caches and images are evicted first. 0 disables the check." },
+            "startTimeout": { "type": "number", "minimum": 1, "description": "Seconds an engine may keep reporting a dependency as unavailable at start (retried with backoff) before the worker stops with exit code 69." },
+            "healthCheckInterval": { "type": "number", "exclusiveMinimum": 0, "description": "Seconds between checks of the engines' health (they are also checked before each claim)." },
+            "unhealthyTimeout": { "type": "number", "exclusiveMinimum": 0, "description": "Seconds the engines may stay unhealthy (no claims meanwhile) before the worker stops gracefully with exit code 69." },
+            "artifactStorage": { "enum": ["object", "s3"], "description": "How artifacts (the task log included) are uploaded." },
+            "stopOnFatalError": { "type": "boolean", "description": "Stop gracefully when an engine or plugin reports a fatal error." },
+            "hookTimeout": { "type": "number", "minimum": 1, "description": "Seconds a plugin hook may take before the run resolves internal-error." }
           }
         },
         "rootUrl": { "type": "string", "pattern": "^https?://", "description": "The Taskcluster root URL; defaults to TASKCLUSTER_ROOT_URL." },

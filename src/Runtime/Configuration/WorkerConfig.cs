@@ -132,9 +132,9 @@ public sealed class WorkerConfig
 
         if (config["worker"] is JObject worker)
         {
-            worker["workerGroup"] ??= "default";
+            worker["workerGroup"] ??= Worker.WorkerOptions.DefaultWorkerGroup;
             worker["workerId"] ??= DefaultWorkerId();
-            worker["capacity"] ??= 1;
+            worker["capacity"] ??= Worker.WorkerOptions.ConfigDefaults["capacity"].DeepClone();
         }
     }
 

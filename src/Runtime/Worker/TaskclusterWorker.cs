@@ -55,6 +55,7 @@ public sealed class TaskclusterWorker
     private readonly PluginReports reports;
     private readonly ClaimRecord? claims;
     private readonly Func<WorkerError, Task>? reportError;
+    private readonly ClaimLoopProgress progress;
     private long idleSinceTicks;
     private volatile bool fatal;
     private volatile bool unhealthy;
@@ -98,6 +99,7 @@ public sealed class TaskclusterWorker
         reports = new PluginReports(upkeep.Plugins, this.time, logger);
         claims = upkeep.Claims;
         reportError = upkeep.ReportError;
+        progress = upkeep.Progress ?? new ClaimLoopProgress(this.time);
         idleSinceTicks = this.time.GetUtcNow().UtcTicks;
         metrics.CapacityIs(capacity);
     }
@@ -126,6 +128,9 @@ public sealed class TaskclusterWorker
         try
         {
             var reason = await ClaimLoopAsync().ConfigureAwait(false);
+
+            // Done claiming: waiting for the running tasks (for as long as they take) is no stall.
+            progress.Waiting(null);
             if (reason != WorkerStopReason.Stopped)
             {
                 // Done claiming, not asked to stop: let the running tasks finish, unless a stop comes.
@@ -166,6 +171,7 @@ public sealed class TaskclusterWorker
         var failures = 0;
         while (!stopping.IsCancellationRequested)
         {
+            progress.Beat();
             if (options.NumberOfTasksToRun is { } limit && claimed >= limit)
             {
                 return Stop(WorkerStopReason.TaskLimitReached, $"claimed {claimed} task(s), the configured numberOfTasksToRun");
@@ -188,12 +194,14 @@ public sealed class TaskclusterWorker
 
             if (free <= 0)
             {
+                progress.Waiting(null);
                 await WaitAsync(finished.WaitAsync(stopping)).ConfigureAwait(false);
                 continue;
             }
 
             if (!await MayClaimAsync(stopping).ConfigureAwait(false))
             {
+                progress.Waiting(health.Interval);
                 await WaitAsync(Task.Delay(health.Interval, time, stopping)).ConfigureAwait(false);
                 continue;
             }
@@ -218,6 +226,7 @@ public sealed class TaskclusterWorker
                 failures++;
                 var delay = Backoff(failures);
                 WorkerLog.ClaimFailed(logger, delay, e.Message);
+                progress.Waiting(delay);
                 await WaitAsync(Task.Delay(delay, time, stopping)).ConfigureAwait(false);
                 continue;
             }
@@ -236,6 +245,7 @@ public sealed class TaskclusterWorker
 
             if (response.Tasks.Count == 0 && options.PollingInterval > TimeSpan.Zero)
             {
+                progress.Waiting(options.PollingInterval);
                 await WaitAsync(Task.Delay(options.PollingInterval, time, stopping)).ConfigureAwait(false);
             }
         }
@@ -381,4 +391,5 @@ public sealed class TaskclusterWorker
 /// <param name="Collector">The garbage collector engines and plugins register with; it also knows the free disk space and its minimum.</param>
 /// <param name="ReportError">Reports to worker-runner; null when not run by it.</param>
 /// <param name="Claims">The durable record of open claims; null keeps none.</param>
-internal sealed record WorkerUpkeep(IReadOnlyList<NamedEngine> Engines, IReadOnlyList<NamedPlugin> Plugins, GarbageCollector Collector, Func<WorkerError, Task>? ReportError, ClaimRecord? Claims = null);
+/// <param name="Progress">Follows the claim loop for the service manager's watchdog; null when nothing watches.</param>
+internal sealed record WorkerUpkeep(IReadOnlyList<NamedEngine> Engines, IReadOnlyList<NamedPlugin> Plugins, GarbageCollector Collector, Func<WorkerError, Task>? ReportError, ClaimRecord? Claims = null, ClaimLoopProgress? Progress = null);

@@ -34,9 +34,57 @@ public static class WorkerHost
     public static async Task<WorkerStopReason> RunAsync(WorkerConfig config, ComponentRegistry registry, WorkerLifetime lifetime, ILoggerFactory loggerFactory, TimeProvider? time = null, (TextReader Input, TextWriter Output)? runner = null)
     {
         ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(registry);
+        var problems = Problems(config, registry);
+        if (problems.Count > 0)
+        {
+            throw new ConfigException(config.Source, problems);
+        }
+
+        return await RunValidatedAsync(config, registry, WorkerOptions.FromConfig(config), lifetime, loggerFactory, time, runner, progress: null, started: null).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Every problem of the config against the registry (the composed schema, the root URL, the
+    /// credentials), each naming where it is; empty when the worker can start from it.
+    /// </summary>
+    internal static List<string> Problems(WorkerConfig config, ComponentRegistry registry)
+    {
+        var problems = ConfigSchemaComposer.Validate(config, registry).ToList();
+        if (string.IsNullOrEmpty(config.Document.Value<string>("rootUrl")))
+        {
+            problems.Add("$.rootUrl: the Taskcluster root URL is missing; set rootUrl or TASKCLUSTER_ROOT_URL");
+        }
+
+        if (Credentials(config) is null)
+        {
+            problems.Add("$.credentials: the worker's credentials are missing; set credentials.clientId and credentials.accessToken, or TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN");
+        }
+
+        if (problems.Count == 0)
+        {
+            try
+            {
+                _ = TelemetryOptions.FromConfig(config);
+            }
+            catch (ConfigException e)
+            {
+                problems.AddRange(e.Problems);
+            }
+        }
+
+        return problems;
+    }
+
+    /// <summary>
+    /// Runs a worker from a config <see cref="Problems"/> found nothing wrong with: the path the hosted
+    /// service and <see cref="RunAsync"/> share. <paramref name="started"/> is called once every engine
+    /// has started, just before the first claim; <paramref name="progress"/> follows the claim loop.
+    /// </summary>
+    internal static async Task<WorkerStopReason> RunValidatedAsync(WorkerConfig config, ComponentRegistry registry, WorkerOptions options, WorkerLifetime lifetime, ILoggerFactory loggerFactory, TimeProvider? time, (TextReader Input, TextWriter Output)? runner, ClaimLoopProgress? progress, Action? started)
+    {
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        var (rootUrl, credentials) = Check(config, registry);
-        var session = new Session(config, registry, lifetime, loggerFactory, time ?? TimeProvider.System, rootUrl, credentials);
+        var session = new Session(config, registry, options, lifetime, loggerFactory, time ?? TimeProvider.System, config.Document.Value<string>("rootUrl")!, Credentials(config)!) { Progress = progress, Started = started };
         if (runner is not { } channel)
         {
             return await session.RunAsync().ConfigureAwait(false);
@@ -68,45 +116,20 @@ public static class WorkerHost
         }
     }
 
-    private static (string RootUrl, TaskclusterCredentials Credentials) Check(WorkerConfig config, ComponentRegistry registry)
+    private static TaskclusterCredentials? Credentials(WorkerConfig config)
     {
-        var problems = ConfigSchemaComposer.Validate(config, registry).ToList();
-        var rootUrl = config.Document.Value<string>("rootUrl");
         var credentials = config.Document["credentials"] as JObject;
-        if (string.IsNullOrEmpty(rootUrl))
-        {
-            problems.Add("$.rootUrl: the Taskcluster root URL is missing; set rootUrl or TASKCLUSTER_ROOT_URL");
-        }
-
         if (credentials?.Value<string>("clientId") is not { Length: > 0 } clientId || credentials.Value<string>("accessToken") is not { Length: > 0 } accessToken)
         {
-            problems.Add("$.credentials: the worker's credentials are missing; set credentials.clientId and credentials.accessToken, or TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN");
-            throw new ConfigException(config.Source, problems);
-        }
-
-        if (problems.Count == 0)
-        {
-            try
-            {
-                _ = TelemetryOptions.FromConfig(config);
-            }
-            catch (ConfigException e)
-            {
-                problems.AddRange(e.Problems);
-            }
-        }
-
-        if (problems.Count > 0)
-        {
-            throw new ConfigException(config.Source, problems);
+            return null;
         }
 
         var certificate = credentials["certificate"] is JObject parsed ? parsed.ToString(Newtonsoft.Json.Formatting.None) : credentials.Value<string>("certificate");
-        return (rootUrl!, new TaskclusterCredentials(clientId, accessToken, certificate));
+        return new TaskclusterCredentials(clientId, accessToken, certificate);
     }
 
     /// <summary>One run of a worker; holds the loop so renewed credentials reach it whenever they come.</summary>
-    private sealed class Session(WorkerConfig config, ComponentRegistry registry, WorkerLifetime lifetime, ILoggerFactory loggerFactory, TimeProvider time, string rootUrl, TaskclusterCredentials credentials)
+    private sealed class Session(WorkerConfig config, ComponentRegistry registry, WorkerOptions options, WorkerLifetime lifetime, ILoggerFactory loggerFactory, TimeProvider time, string rootUrl, TaskclusterCredentials credentials)
     {
         private readonly Lock gate = new();
         private TaskclusterCredentials current = credentials;
@@ -114,6 +137,12 @@ public static class WorkerHost
 
         /// <summary>Reports to worker-runner, when run by it.</summary>
         public Func<WorkerError, Task>? ReportError { get; set; }
+
+        /// <summary>Follows the claim loop, for the service manager's watchdog; null when nothing watches.</summary>
+        public ClaimLoopProgress? Progress { get; init; }
+
+        /// <summary>Called once every engine has started, just before the first claim.</summary>
+        public Action? Started { get; init; }
 
         public void ReplaceCredentials(TaskclusterCredentials renewed)
         {
@@ -135,7 +164,6 @@ public static class WorkerHost
 
         public async Task<WorkerStopReason> RunAsync()
         {
-            var options = WorkerOptions.FromConfig(config);
             using var telemetry = StartTelemetry(options.Identity);
             var temporaryFolder = config.Document.Value<string>("temporaryFolder") ?? Path.Combine(Path.GetTempPath(), "tc-worker-" + options.Identity.WorkerId);
             using var storage = TemporaryStorage.Open(temporaryFolder);
@@ -159,15 +187,12 @@ public static class WorkerHost
                 return WorkerStopReason.Stopped;
             }
 
-            var hookTimeout = config.Document["worker"]?["hookTimeout"] is JValue { Type: JTokenType.Integer or JTokenType.Float } seconds
-                ? TimeSpan.FromSeconds((double)seconds)
-                : TaskRunOptions.DefaultHookTimeout;
-            var factory = new TaskRunFactory(components.Components, new TaskRunOptions { RootUrl = rootUrl, HookTimeout = hookTimeout }, loggerFactory, time);
+            var factory = new TaskRunFactory(components.Components, new TaskRunOptions { RootUrl = rootUrl, HookTimeout = WorkerOptions.HookTimeout(config) }, loggerFactory, time);
             using var metrics = new WorkerMetrics();
             TaskclusterWorker created;
             lock (gate)
             {
-                var upkeep = new WorkerUpkeep(components.Components.Engines, components.Components.Plugins, collector, ReportError, new ClaimRecord(storage.Root));
+                var upkeep = new WorkerUpkeep(components.Components.Engines, components.Components.Plugins, collector, ReportError, new ClaimRecord(storage.Root), Progress);
                 created = new TaskclusterWorker(client.Queue.WithCredentials(current), factory, components.Components.MaxConcurrency, storage, lifetime, options, loggerFactory, metrics, time, upkeep);
                 worker = created;
             }
@@ -175,6 +200,7 @@ public static class WorkerHost
             // Start-up (discovery, config and schema parsing) leaves garbage the worker never
             // allocates again at that rate: compact it away and give the memory back before idling.
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            Started?.Invoke();
             return await created.RunAsync().ConfigureAwait(false);
         }
 

@@ -1,6 +1,7 @@
 using Newtonsoft.Json.Linq;
 using TcWorker.Runtime.Artifacts;
 using TcWorker.Runtime.Configuration;
+using TcWorker.Runtime.Tasks;
 using TcWorker.Workers;
 
 namespace TcWorker.Runtime.Worker;
@@ -56,6 +57,16 @@ public sealed record WorkerOptions
     /// <summary>The default of <see cref="MinimumDiskSpace"/>: 10 GiB.</summary>
     public const long DefaultMinimumDiskSpace = 10L << 30;
 
+    /// <summary>The default of the worker group when the config names none.</summary>
+    public const string DefaultWorkerGroup = "default";
+
+    /// <summary>
+    /// The defaults of the config's <c>worker</c> section, by key, in the config's units (seconds for
+    /// durations): the one place they are kept. The config schema shows them as its <c>default</c>
+    /// values and <see cref="FromConfig"/> falls back on them.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, JToken> ConfigDefaults { get; } = CreateConfigDefaults();
+
     /// <summary>Reads the options from a loaded config (validated beforehand).</summary>
     /// <param name="config">The config.</param>
     /// <returns>The options.</returns>
@@ -63,27 +74,57 @@ public sealed record WorkerOptions
     {
         ArgumentNullException.ThrowIfNull(config);
         var worker = config.Document["worker"] as JObject ?? [];
-        TimeSpan? Seconds(string key) => worker[key] is { Type: JTokenType.Integer or JTokenType.Float } value ? TimeSpan.FromSeconds((double)value) : null;
-        var defaults = new WorkerOptions { Identity = new WorkerIdentity("x/y", "x", "x") };
+        JToken? Value(string key) => worker[key] is { Type: not JTokenType.Null } value ? value : ConfigDefaults.GetValueOrDefault(key);
+        TimeSpan? Seconds(string key) => Value(key) is { Type: JTokenType.Integer or JTokenType.Float } value ? TimeSpan.FromSeconds((double)value) : null;
         return new WorkerOptions
         {
             Identity = new WorkerIdentity(
                 worker.Value<string>("workerPoolId") ?? string.Empty,
-                worker.Value<string>("workerGroup") ?? "default",
+                (string?)Value("workerGroup") ?? DefaultWorkerGroup,
                 worker.Value<string>("workerId") ?? WorkerConfig.DefaultWorkerId()),
-            Capacity = worker.Value<int?>("capacity") ?? 1,
-            ReclaimOffset = Seconds("reclaimOffset") ?? defaults.ReclaimOffset,
-            MinimumReclaimDelay = Seconds("minimumReclaimDelay") ?? defaults.MinimumReclaimDelay,
-            PollingInterval = Seconds("pollingInterval") ?? defaults.PollingInterval,
-            NumberOfTasksToRun = worker.Value<int?>("numberOfTasksToRun"),
+            Capacity = (int)Value("capacity")!,
+            ReclaimOffset = Seconds("reclaimOffset")!.Value,
+            MinimumReclaimDelay = Seconds("minimumReclaimDelay")!.Value,
+            PollingInterval = Seconds("pollingInterval")!.Value,
+            NumberOfTasksToRun = (int?)Value("numberOfTasksToRun"),
             IdleTimeout = Seconds("idleTimeout"),
-            ShutdownGracePeriod = Seconds("shutdownGracePeriod") ?? defaults.ShutdownGracePeriod,
-            MinimumDiskSpace = worker.Value<long?>("minimumDiskSpace") ?? defaults.MinimumDiskSpace,
-            StartTimeout = Seconds("startTimeout") ?? defaults.StartTimeout,
-            HealthCheckInterval = Seconds("healthCheckInterval") ?? defaults.HealthCheckInterval,
-            UnhealthyTimeout = Seconds("unhealthyTimeout") ?? defaults.UnhealthyTimeout,
-            ArtifactStorage = worker.Value<string>("artifactStorage") == "s3" ? ArtifactStorageType.S3 : ArtifactStorageType.Object,
-            StopOnFatalError = worker.Value<bool?>("stopOnFatalError") ?? true,
+            ShutdownGracePeriod = Seconds("shutdownGracePeriod")!.Value,
+            MinimumDiskSpace = (long)Value("minimumDiskSpace")!,
+            StartTimeout = Seconds("startTimeout")!.Value,
+            HealthCheckInterval = Seconds("healthCheckInterval")!.Value,
+            UnhealthyTimeout = Seconds("unhealthyTimeout")!.Value,
+            ArtifactStorage = (string?)Value("artifactStorage") == "s3" ? ArtifactStorageType.S3 : ArtifactStorageType.Object,
+            StopOnFatalError = (bool)Value("stopOnFatalError")!,
+        };
+    }
+
+    /// <summary>The hook timeout the config asks for (<c>worker.hookTimeout</c>), or its default.</summary>
+    /// <param name="config">The config.</param>
+    /// <returns>How long a plugin hook may take.</returns>
+    internal static TimeSpan HookTimeout(WorkerConfig config) =>
+        config.Document["worker"]?["hookTimeout"] is JValue { Type: JTokenType.Integer or JTokenType.Float } seconds
+            ? TimeSpan.FromSeconds((double)seconds)
+            : TaskRunOptions.DefaultHookTimeout;
+
+    private static Dictionary<string, JToken> CreateConfigDefaults()
+    {
+        var defaults = new WorkerOptions { Identity = new WorkerIdentity("x/y", DefaultWorkerGroup, "x") };
+        static JToken Seconds(TimeSpan value) => value.TotalSeconds % 1 == 0 ? new JValue((long)value.TotalSeconds) : new JValue(value.TotalSeconds);
+        return new Dictionary<string, JToken>(StringComparer.Ordinal)
+        {
+            ["workerGroup"] = defaults.Identity.WorkerGroup,
+            ["capacity"] = defaults.Capacity,
+            ["reclaimOffset"] = Seconds(defaults.ReclaimOffset),
+            ["minimumReclaimDelay"] = Seconds(defaults.MinimumReclaimDelay),
+            ["pollingInterval"] = Seconds(defaults.PollingInterval),
+            ["shutdownGracePeriod"] = Seconds(defaults.ShutdownGracePeriod),
+            ["minimumDiskSpace"] = defaults.MinimumDiskSpace,
+            ["startTimeout"] = Seconds(defaults.StartTimeout),
+            ["healthCheckInterval"] = Seconds(defaults.HealthCheckInterval),
+            ["unhealthyTimeout"] = Seconds(defaults.UnhealthyTimeout),
+            ["artifactStorage"] = defaults.ArtifactStorage == ArtifactStorageType.S3 ? "s3" : "object",
+            ["stopOnFatalError"] = defaults.StopOnFatalError,
+            ["hookTimeout"] = Seconds(TaskRunOptions.DefaultHookTimeout),
         };
     }
 }

@@ -185,8 +185,8 @@ public sealed class WorkerRunnerConfigTests
         // Without the plugin nothing is added; an explicit region wins over the location's.
         written["region"] = "eu-west-1";
         Assert.Equal("eu-west-1", (string?)WorkerRunnerConfig.Translate(written)["plugins"]!["chainoftrust"]!["environment"]!["region"]);
-        written["plugins"] = JObject.Parse("""{"env": {}}""");
-        Assert.True(JToken.DeepEquals(JObject.Parse("""{"env": {}}"""), WorkerRunnerConfig.Translate(written)["plugins"]));
+        written["plugins"] = JObject.Parse("""{"success": {}}""");
+        Assert.True(JToken.DeepEquals(JObject.Parse("""{"success": {}}"""), WorkerRunnerConfig.Translate(written)["plugins"]));
     }
 
     [Fact]

@@ -9,6 +9,18 @@ public sealed class BinaryTests
 {
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
+    /// <summary>The keys of the config worker-runner writes that say who the worker is and how it authenticates.</summary>
+    private static JObject RunnerIdentity(Deployment deployment, string workerId) => new()
+    {
+        ["rootURL"] = deployment.Server.RootUrl,
+        ["clientId"] = deployment.Options.RootClientId,
+        ["accessToken"] = deployment.Options.RootAccessToken,
+        ["provisionerId"] = "e2e",
+        ["workerType"] = "worker",
+        ["workerGroup"] = "runner",
+        ["workerId"] = workerId,
+    };
+
     private static Process Start(string workingDirectory, params string[] args) => Start(workingDirectory, null, args);
 
     private static Process Start(string workingDirectory, IReadOnlyDictionary<string, string>? environment, params string[] args)
@@ -298,21 +310,15 @@ public sealed class BinaryTests
     {
         await using var deployment = await Deployment.StartAsync();
         var config = deployment.Config(tasks: 10);
-        var written = new JObject
+        var written = RunnerIdentity(deployment, "runner-1");
+        written.Merge(new JObject
         {
-            ["rootURL"] = deployment.Server.RootUrl,
-            ["clientId"] = deployment.Options.RootClientId,
-            ["accessToken"] = deployment.Options.RootAccessToken,
-            ["provisionerId"] = "e2e",
-            ["workerType"] = "worker",
-            ["workerGroup"] = "runner",
-            ["workerId"] = "runner-1",
             ["workerLocation"] = "{\"cloud\":\"static\"}",
             ["engine"] = config["engine"],
             ["engines"] = config["engines"],
             ["plugins"] = config["plugins"],
             ["temporaryFolder"] = config["temporaryFolder"],
-        };
+        });
         var configFile = Path.Combine(deployment.Folder, "generic-worker.json");
         await File.WriteAllTextAsync(configFile, written.ToString());
 
@@ -346,15 +352,9 @@ public sealed class BinaryTests
     {
         await using var deployment = await Deployment.StartAsync();
         var config = deployment.Config(tasks: 10);
-        var written = new JObject
+        var written = RunnerIdentity(deployment, "runner-2");
+        written.Merge(new JObject
         {
-            ["rootURL"] = deployment.Server.RootUrl,
-            ["clientId"] = deployment.Options.RootClientId,
-            ["accessToken"] = deployment.Options.RootAccessToken,
-            ["provisionerId"] = "e2e",
-            ["workerType"] = "worker",
-            ["workerGroup"] = "runner",
-            ["workerId"] = "runner-2",
             // worker-runner's documented form of the worker pool's own config.
             ["genericWorker"] = new JObject
             {
@@ -368,7 +368,7 @@ public sealed class BinaryTests
                 },
                 ["files"] = new JArray(),
             },
-        };
+        });
         var configFile = Path.Combine(deployment.Folder, "generic-worker.json");
         await File.WriteAllTextAsync(configFile, written.ToString());
 
@@ -450,24 +450,7 @@ public sealed class BinaryTests
             using var process = Start(folder, args);
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
-            long peakKiB = 0;
-            while (!process.HasExited)
-            {
-                try
-                {
-                    var line = File.ReadLines($"/proc/{process.Id}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-                    if (line is not null)
-                    {
-                        peakKiB = Math.Max(peakKiB, long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture));
-                    }
-                }
-                catch (IOException)
-                {
-                    // The process just ended.
-                }
-
-                await Task.Delay(100);
-            }
+            var peakKiB = await PeakMemory.UntilExitKiBAsync(process);
 
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
             Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {await stderr}");

@@ -108,24 +108,7 @@ public sealed class HostileOutputTests
 
                 return count;
             });
-            long peakKiB = 0;
-            while (!process.HasExited)
-            {
-                try
-                {
-                    var line = File.ReadLines($"/proc/{process.Id}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-                    if (line is not null)
-                    {
-                        peakKiB = Math.Max(peakKiB, long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture));
-                    }
-                }
-                catch (IOException)
-                {
-                    // The process just ended.
-                }
-
-                await Task.Delay(100);
-            }
+            var peakKiB = await PeakMemory.UntilExitKiBAsync(process);
 
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
             Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}: {await stderr}");

@@ -63,8 +63,11 @@ internal static class EngineStarter
             }
             catch (OperationCanceledException e) when (giveUp.IsCancellationRequested)
             {
-                var said = last is null ? string.Empty : $"; it last said: {last.Message}";
-                throw new EngineStartException(name, isUnavailable: true, $"The engine '{name}' did not finish starting within {Format(timeout)} (worker.startTimeout){said}", last ?? (Exception)e);
+                // An engine that said it was unavailable, and whose last try ran into the deadline, is still
+                // unavailable for the same reason, whichever came first at the end: its answer or the deadline.
+                throw last is not null
+                    ? Unavailable(name, last, timeout)
+                    : new EngineStartException(name, isUnavailable: true, $"The engine '{name}' did not finish starting within {Format(timeout)} (worker.startTimeout)", e);
             }
             catch (ConfigurationException e)
             {

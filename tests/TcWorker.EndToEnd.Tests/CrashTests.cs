@@ -35,7 +35,9 @@ public sealed partial class CrashTests
         var config = deployment.Config(tasks: 10, capacity: 3, worker: w => w["shutdownGracePeriod"] = 1);
         config["engines"]!["native"]!["createUser"] = true;
         var folder = (string)config["temporaryFolder"]!;
-        var (stderr, groups) = await KillWhileRunningAsync(deployment, config, tasks, () => Deployment.ProcessesWith(marker).Count >= 4);
+        // Four sleeps (one, two and one): each task is past the wrapper that stops until it is in its group, whose
+        // command line also carries the marker; counting any process with the marker could kill the worker first.
+        var (stderr, groups) = await KillWhileRunningAsync(deployment, config, tasks, () => Sleeping(marker) >= 4);
 
         // What the killed worker left: the tasks' processes, users, directories, and its record of claims (600).
         Assert.NotEmpty(Deployment.ProcessesWith(marker));
@@ -172,6 +174,22 @@ public sealed partial class CrashTests
             All = true,
             Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [$"org.tcworker.worker-id={workerId}"] = true } },
         });
+
+    /// <summary>How many processes with the marker have become <c>sleep</c>, and are not stopped.</summary>
+    private static int Sleeping(string marker) => Deployment.ProcessesWith(marker).Count(pid =>
+    {
+        try
+        {
+            // /proc/<pid>/stat: "pid (comm) state …".
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var close = stat.LastIndexOf(')');
+            return stat.Contains("(sleep)", StringComparison.Ordinal) && close > 0 && stat.Length > close + 2 && stat[close + 2] != 'T';
+        }
+        catch (IOException)
+        {
+            return false;   // it exited meanwhile
+        }
+    });
 
     private static int Count(Regex pattern, string log) => pattern.Match(log) is { Success: true } m ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
 

@@ -164,6 +164,9 @@ public static class WorkerHost
 
         public async Task<WorkerStopReason> RunAsync()
         {
+            // The meter outlives the exporters: their last flush still sees every instrument, the
+            // observable gauges included.
+            using var metrics = new WorkerMetrics();
             using var telemetry = StartTelemetry(options.Identity);
             var temporaryFolder = config.Document.Value<string>("temporaryFolder") ?? Path.Combine(Path.GetTempPath(), "tc-worker-" + options.Identity.WorkerId);
             using var storage = TemporaryStorage.Open(temporaryFolder);
@@ -188,7 +191,6 @@ public static class WorkerHost
             }
 
             var factory = new TaskRunFactory(components.Components, new TaskRunOptions { RootUrl = rootUrl, HookTimeout = WorkerOptions.HookTimeout(config) }, loggerFactory, time);
-            using var metrics = new WorkerMetrics();
             TaskclusterWorker created;
             lock (gate)
             {

@@ -264,6 +264,6 @@ internal sealed partial class NativeEngine : IEngine
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Removed {Count} control groups of tasks of a previous run, after killing their processes")]
     private static partial void LogLeftoverGroups(ILogger logger, int count);
 
-    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Removed what an earlier run of this worker left: {Users} task users, {Folders} task directories")]
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "Removed what an earlier run of this worker left: {Users} task users, {Folders} task directories")]
     private static partial void LogLeftovers(ILogger logger, int users, int folders);
 }

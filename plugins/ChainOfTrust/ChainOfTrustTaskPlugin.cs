@@ -28,14 +28,25 @@ internal sealed class ChainOfTrustTaskPlugin(ITaskContext task, SigningKey key, 
     /// <summary>The file in the task directory whose JSON object the task adds to the certificate.</summary>
     internal const string AdditionalDataFile = "chain-of-trust-additional-data.json";
 
+    /// <summary>The names the certificate's own artifacts take; a task's artifact may not take them.</summary>
+    private static readonly string[] ReservedNames = [CertificateName, SignatureName, CertifiedLogName];
+
     private readonly SortedDictionary<string, string> hashes = new(StringComparer.Ordinal);
     private JObject additional = [];
+
+    /// <summary>A task's artifact from a folder that took one of <see cref="ReservedNames"/>: the run gets no certificate.</summary>
+    private string? clash;
 
     public Task BuildSandboxAsync(ISandboxBuilder builder, CancellationToken cancellationToken)
     {
         if (TaskUserAccess.WhyReadable(key.Path, builder.WorkingDirectory, temporaryFolder) is { } why)
         {
             throw new MalformedPayloadException($"$.features.chainOfTrust: the task's user could read the signing key, and so forge certificates: {why}");
+        }
+
+        if (ArtifactList.From(task.Task["payload"]).FirstOrDefault(a => !a.IsDirectory && IsReserved(a.Name)) is { Name: { } reserved })
+        {
+            throw new MalformedPayloadException($"$.artifacts: the artifact name {reserved} is taken by the chain of trust's own artifacts ({string.Join(", ", ReservedNames)}); give the file another name");
         }
 
         return Task.CompletedTask;
@@ -55,9 +66,15 @@ internal sealed class ChainOfTrustTaskPlugin(ITaskContext task, SigningKey key, 
             {
                 await foreach (var file in result.EnumerateFolderAsync(path, cancellationToken).ConfigureAwait(false))
                 {
-                    if (!file.EscapesSandbox)
+                    var fileName = $"{name.TrimEnd('/')}/{file.RelativePath}";
+                    if (IsReserved(fileName))
                     {
-                        await HashAsync($"{name.TrimEnd('/')}/{file.RelativePath}", file.OpenAsync, cancellationToken).ConfigureAwait(false);
+                        clash ??= fileName;
+                        task.Log.WriteErrorLine($"Chain of trust: the folder artifact {name} holds {file.RelativePath}, whose name {fileName} the chain of trust's own artifacts take; this run gets no certificate");
+                    }
+                    else if (!file.EscapesSandbox)
+                    {
+                        await HashAsync(fileName, file.OpenAsync, cancellationToken).ConfigureAwait(false);
                     }
                 }
             }
@@ -67,11 +84,16 @@ internal sealed class ChainOfTrustTaskPlugin(ITaskContext task, SigningKey key, 
             }
         }
 
-        return await ReadAdditionalDataAsync(result, cancellationToken).ConfigureAwait(false);
+        return await ReadAdditionalDataAsync(result, cancellationToken).ConfigureAwait(false) && clash is null;
     }
 
     public async Task FinishedAsync(bool success, CancellationToken cancellationToken)
     {
+        if (clash is not null)
+        {
+            return; // The task's file holds the name: a certificate beside it would vouch for what the task wrote there.
+        }
+
         // The log is closed: its copy is final, and certified like every artifact.
         var logLength = task.Log.Length;
         await HashAsync(CertifiedLogName, _ => Task.FromResult(task.Log.OpenReader()), cancellationToken).ConfigureAwait(false);
@@ -127,6 +149,8 @@ internal sealed class ChainOfTrustTaskPlugin(ITaskContext task, SigningKey key, 
             }
         }
     }
+
+    private static bool IsReserved(string name) => ReservedNames.Contains(name, StringComparer.Ordinal);
 
     private async Task HashAsync(string name, Func<CancellationToken, Task<Stream>> open, CancellationToken cancellationToken)
     {

@@ -125,6 +125,40 @@ public sealed class ChainOfTrustTests : IDisposable
     }
 
     [SkippableFact]
+    public async Task A_task_artifact_cannot_take_the_certificates_names()
+    {
+        var (keyFile, _) = GenerateKey();
+        await using var deployment = await Deployment.StartAsync();
+        // A file artifact named as the certificate is refused before the task runs.
+        var named = await deployment.CreateTaskAsync(new JObject
+        {
+            ["command"] = new JArray { new JArray("sh", "-c", "echo '{}' > forged.json") },
+            ["artifacts"] = JArray.Parse("""[{"type": "file", "path": "forged.json", "name": "public/chain-of-trust.json"}]"""),
+            ["features"] = new JObject { ["chainOfTrust"] = true },
+        });
+        // A folder artifact holding a file of that name fails the run, which gets no certificate.
+        var folder = await deployment.CreateTaskAsync(new JObject
+        {
+            ["command"] = new JArray { new JArray("sh", "-c", "mkdir -p out && echo '{}' > out/chain-of-trust.json && echo ok > out/fine.txt") },
+            ["artifacts"] = JArray.Parse("""[{"type": "directory", "path": "out", "name": "public"}]"""),
+            ["features"] = new JObject { ["chainOfTrust"] = true },
+        });
+        var config = Config(deployment, keyFile);
+        config["worker"]!["numberOfTasksToRun"] = 2;
+        using var lifetime = new WorkerLifetime();
+        await Deployment.RunWorkerAsync(config, lifetime);
+
+        var refused = (await deployment.StatusAsync(named)).Runs[0];
+        Assert.Equal(("exception", "malformed-payload"), (refused.State, refused.ReasonResolved));
+        Assert.Contains("the artifact name public/chain-of-trust.json is taken by the chain of trust", (await ArtifactTests.FetchAsync(deployment, named, "public/logs/live_backing.log")).Body, StringComparison.Ordinal);
+
+        Assert.Equal("failed", (await deployment.StatusAsync(folder)).Runs[0].State);
+        Assert.Contains("whose name public/chain-of-trust.json the chain of trust's own artifacts take", (await ArtifactTests.FetchAsync(deployment, folder, "public/logs/live_backing.log")).Body, StringComparison.Ordinal);
+        using var signature = await Http.GetAsync(deployment.Queue.BuildSignedArtifactUrl(folder, 0, "public/chain-of-trust.json.sig", TimeSpan.FromMinutes(5)));
+        Assert.Equal(HttpStatusCode.NotFound, signature.StatusCode);
+    }
+
+    [SkippableFact]
     public async Task A_missing_key_stops_the_worker_at_start_naming_the_setting_and_the_file()
     {
         await using var deployment = await Deployment.StartAsync();

@@ -10,6 +10,9 @@ namespace TcWorker.Engines.Docker;
 // imageLease keeps the image from eviction until the container exists; the builder disposes it.
 internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskContext task, DockerPayload payload, string imageId, string workingDirectory, IDisposable imageLease) : ISandboxBuilder
 {
+    /// <summary>How long the daemon may take to create a container.</summary>
+    private static readonly TimeSpan CreateTimeout = TimeSpan.FromSeconds(60);
+
     private readonly Dictionary<string, string> environment = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (DockerVolume Volume, bool ReadOnly)> mounts = new(StringComparer.Ordinal);
     private readonly ContainerProxies proxies = new();
@@ -94,9 +97,18 @@ internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskCon
 
         var client = engine.Client;
         string id;
+
+        // Not cancelled by the task's token: a daemon goes on creating a container whose request was dropped, and
+        // the container would be left behind with no one knowing its id. The call is bounded instead, and a
+        // container created for a task that was cancelled meanwhile is removed below.
+        using var createTimeout = new CancellationTokenSource(CreateTimeout);
         try
         {
-            id = (await client.Containers.CreateContainerAsync(CreateParameters(), cancellationToken).ConfigureAwait(false)).ID;
+            id = (await client.Containers.CreateContainerAsync(CreateParameters(), createTimeout.Token).ConfigureAwait(false)).ID;
+        }
+        catch (OperationCanceledException e) when (createTimeout.IsCancellationRequested)
+        {
+            throw engine.DaemonLost(e, $"while the task's container was created (no answer in {CreateTimeout.TotalSeconds:0} s)");
         }
         catch (DockerImageNotFoundException e)
         {
@@ -106,7 +118,7 @@ internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskCon
         {
             throw new NonFatalInternalException($"The Docker daemon refused to create the task's container: {ImageStore.MessageOf(e)}", e);
         }
-        catch (Exception e) when (DockerConnection.IsUnreachable(e) && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (DockerConnection.IsUnreachable(e))
         {
             throw engine.DaemonLost(e, "while the task's container was created");
         }
@@ -114,6 +126,12 @@ internal sealed partial class DockerSandboxBuilder(DockerEngine engine, ITaskCon
         {
             // From here on the daemon keeps an image its container uses.
             imageLease.Dispose();
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            await engine.RemoveContainerAsync(id).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
         }
 
         try

@@ -83,7 +83,8 @@ public sealed partial class CrashTests
             var restarted = await RestartAsync(deployment, config, tasks);
             Assert.Contains("An earlier run of this worker left 2 open claim(s); 2 resolved as exception/worker-shutdown", restarted, StringComparison.Ordinal);
             Assert.True(Regex.IsMatch(restarted, "removed what an earlier run of this worker left: 2 containers, [0-9]+ volumes, [0-9]+ networks"), restarted);
-            Assert.Empty(await ContainersOfAsync(daemon, workerId));
+            var left = await ContainersOfAsync(daemon, workerId);
+            Assert.True(left.Count == 0, $"{string.Join(", ", left.Select(c => $"{c.ID[..12]} ({c.State}, run {(c.Labels is { } labels && labels.TryGetValue("org.tcworker.run-id", out var run) ? run : "?")})"))} left; the restarted worker's log: {restarted}");
             Assert.Empty(Deployment.ProcessesWith(marker));
         }
         finally

@@ -49,12 +49,12 @@ internal sealed record BucketOptions(
 /// </summary>
 internal sealed class BucketStore : IDisposable
 {
-    private readonly AmazonS3Client _client;
-    private readonly BucketOptions _options;
+    private readonly AmazonS3Client client;
+    private readonly BucketOptions options;
 
     public BucketStore(BucketOptions options)
     {
-        _options = options;
+        this.options = options;
         var config = new AmazonS3Config
         {
             ServiceURL = options.Endpoint.AbsoluteUri,
@@ -65,13 +65,13 @@ internal sealed class BucketStore : IDisposable
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
         };
-        _client = new AmazonS3Client(new BasicAWSCredentials(options.AccessKeyId, options.SecretAccessKey), config);
+        client = new AmazonS3Client(new BasicAWSCredentials(options.AccessKeyId, options.SecretAccessKey), config);
     }
 
     /// <summary>The object key of an artifact: <c>&lt;prefix&gt;/&lt;taskId&gt;/&lt;runId&gt;/&lt;name&gt;</c>.</summary>
     public string KeyFor(string taskId, int runId, string name)
     {
-        var prefix = _options.Prefix.Trim('/');
+        var prefix = options.Prefix.Trim('/');
         var rest = $"{taskId}/{runId.ToString(CultureInfo.InvariantCulture)}/{name}";
         return prefix.Length == 0 ? rest : prefix + "/" + rest;
     }
@@ -80,18 +80,18 @@ internal sealed class BucketStore : IDisposable
     public Uri UrlFor(string key)
     {
         var escaped = string.Join('/', key.Split('/').Select(Uri.EscapeDataString));
-        if (_options.PublicUrl is { } baseUrl)
+        if (options.PublicUrl is { } baseUrl)
         {
             return new Uri(baseUrl.AbsoluteUri + escaped);
         }
 
-        var endpoint = _options.Endpoint.AbsoluteUri.TrimEnd('/');
-        if (_options.ForcePathStyle)
+        var endpoint = options.Endpoint.AbsoluteUri.TrimEnd('/');
+        if (options.ForcePathStyle)
         {
-            return new Uri($"{endpoint}/{Uri.EscapeDataString(_options.Bucket)}/{escaped}");
+            return new Uri($"{endpoint}/{Uri.EscapeDataString(options.Bucket)}/{escaped}");
         }
 
-        var builder = new UriBuilder(_options.Endpoint) { Host = _options.Bucket + "." + _options.Endpoint.Host };
+        var builder = new UriBuilder(options.Endpoint) { Host = options.Bucket + "." + options.Endpoint.Host };
         return new Uri(builder.Uri.AbsoluteUri.TrimEnd('/') + "/" + escaped);
     }
 
@@ -101,7 +101,7 @@ internal sealed class BucketStore : IDisposable
     /// </summary>
     public async Task<int> UploadAsync(string key, Stream content, string contentType, string? contentEncoding, CancellationToken cancellationToken)
     {
-        var partSize = _options.PartSize;
+        var partSize = options.PartSize;
         var first = ArrayPool<byte>.Shared.Rent(partSize);
         try
         {
@@ -111,7 +111,7 @@ internal sealed class BucketStore : IDisposable
                 using var body = new MemoryStream(first, 0, length, writable: false);
                 var put = new PutObjectRequest
                 {
-                    BucketName = _options.Bucket,
+                    BucketName = options.Bucket,
                     Key = key,
                     InputStream = body,
                     ContentType = contentType,
@@ -120,7 +120,7 @@ internal sealed class BucketStore : IDisposable
                     AutoCloseStream = false,
                 };
                 put.Headers.ContentEncoding = contentEncoding;
-                await _client.PutObjectAsync(put, cancellationToken).ConfigureAwait(false);
+                await client.PutObjectAsync(put, cancellationToken).ConfigureAwait(false);
                 return 1;
             }
 
@@ -137,21 +137,21 @@ internal sealed class BucketStore : IDisposable
         }
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose() => client.Dispose();
 
     private async Task<int> UploadMultipartAsync(string key, Stream content, string contentType, string? contentEncoding, byte[] firstPart, CancellationToken cancellationToken)
     {
-        var partSize = _options.PartSize;
+        var partSize = options.PartSize;
         var initiate = new InitiateMultipartUploadRequest
         {
-            BucketName = _options.Bucket,
+            BucketName = options.Bucket,
             Key = key,
             ContentType = contentType,
         };
         initiate.Headers.ContentEncoding = contentEncoding;
-        var started = await _client.InitiateMultipartUploadAsync(initiate, cancellationToken).ConfigureAwait(false);
+        var started = await client.InitiateMultipartUploadAsync(initiate, cancellationToken).ConfigureAwait(false);
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var slots = new SemaphoreSlim(_options.PartConcurrency);
+        using var slots = new SemaphoreSlim(options.PartConcurrency);
         var parts = new List<Task<PartETag>>();
         try
         {
@@ -171,9 +171,9 @@ internal sealed class BucketStore : IDisposable
             }
 
             var etags = await Task.WhenAll(parts).ConfigureAwait(false);
-            await _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            await client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
-                BucketName = _options.Bucket,
+                BucketName = options.Bucket,
                 Key = key,
                 UploadId = started.UploadId,
                 PartETags = [.. etags],
@@ -192,7 +192,7 @@ internal sealed class BucketStore : IDisposable
                 // the first failure is rethrown below
             }
 
-            await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _options.Bucket, Key = key, UploadId = started.UploadId }, CancellationToken.None).ConfigureAwait(false);
+            await client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = options.Bucket, Key = key, UploadId = started.UploadId }, CancellationToken.None).ConfigureAwait(false);
             if (!cancellationToken.IsCancellationRequested && parts.FirstOrDefault(p => p.IsFaulted) is { Exception: { } partFailure })
             {
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(partFailure.InnerException ?? partFailure);
@@ -209,9 +209,9 @@ internal sealed class BucketStore : IDisposable
         try
         {
             using var body = new MemoryStream(buffer, 0, length, writable: false);
-            var response = await _client.UploadPartAsync(new UploadPartRequest
+            var response = await client.UploadPartAsync(new UploadPartRequest
             {
-                BucketName = _options.Bucket,
+                BucketName = options.Bucket,
                 Key = key,
                 UploadId = uploadId,
                 PartNumber = number,

@@ -27,25 +27,25 @@ namespace TcWorker.LocalQueue;
 /// </summary>
 public sealed partial class LocalQueueServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-    private readonly QueueStore _store;
-    private readonly S3ArtifactStore? _s3;
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly Task _maintenance;
-    private readonly string? _deleteOnDispose;
-    private int _disposed;
+    private readonly WebApplication app;
+    private readonly QueueStore store;
+    private readonly S3ArtifactStore? s3;
+    private readonly CancellationTokenSource stopping = new();
+    private readonly Task maintenance;
+    private readonly string? deleteOnDispose;
+    private int disposed;
 
     private LocalQueueServer(WebApplication app, QueueStore store, S3ArtifactStore? s3, Task maintenance, CancellationTokenSource stopping, string rootUrl, TaskclusterCredentials root, string dataFolder, string? deleteOnDispose)
     {
-        _app = app;
-        _store = store;
-        _s3 = s3;
-        _maintenance = maintenance;
-        _stopping = stopping;
+        this.app = app;
+        this.store = store;
+        this.s3 = s3;
+        this.maintenance = maintenance;
+        this.stopping = stopping;
         RootUrl = rootUrl;
         RootCredentials = root;
         DataFolder = dataFolder;
-        _deleteOnDispose = deleteOnDispose;
+        this.deleteOnDispose = deleteOnDispose;
     }
 
     /// <summary>The root URL to give Taskcluster clients, e.g. <c>http://127.0.0.1:41234</c> (no trailing slash).</summary>
@@ -150,29 +150,29 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
     /// <summary>Stops listening, answers waiting claimWork calls with no tasks, lets running requests end, and closes the database. A temporary data folder is deleted. Idempotent.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
         {
             return;
         }
 
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
+        await stopping.CancelAsync().ConfigureAwait(false);
+        await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await app.DisposeAsync().ConfigureAwait(false);
         try
         {
-            await _maintenance.ConfigureAwait(false);
+            await maintenance.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
         }
 
-        _store.Dispose();
-        _s3?.Dispose();
-        _stopping.Dispose();
-        if (_deleteOnDispose is not null)
+        store.Dispose();
+        s3?.Dispose();
+        stopping.Dispose();
+        if (deleteOnDispose is not null)
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Directory.Delete(_deleteOnDispose, recursive: true);
+            Directory.Delete(deleteOnDispose, recursive: true);
         }
     }
 

@@ -9,7 +9,7 @@ namespace TcWorker.LogViewer;
 /// </summary>
 public sealed class EmbeddedFiles
 {
-    private readonly Dictionary<string, (string ContentType, byte[] Bytes)> _files;
+    private readonly Dictionary<string, (string ContentType, byte[] Bytes)> files;
 
     /// <summary>Reads the manifest resources of <paramref name="assembly"/> whose names start with <paramref name="prefix"/>; each is served by its name without the prefix.</summary>
     /// <param name="assembly">The assembly holding the files.</param>
@@ -18,13 +18,13 @@ public sealed class EmbeddedFiles
     {
         ArgumentNullException.ThrowIfNull(assembly);
         ArgumentNullException.ThrowIfNull(prefix);
-        _files = assembly.GetManifestResourceNames()
+        files = assembly.GetManifestResourceNames()
             .Where(n => n.StartsWith(prefix, StringComparison.Ordinal))
             .ToDictionary(n => n[prefix.Length..], n => (ContentTypeOf(n), Read(assembly, n)), StringComparer.Ordinal);
     }
 
     /// <summary>The names <see cref="TryServeAsync"/> answers.</summary>
-    public IReadOnlyCollection<string> Names => _files.Keys;
+    public IReadOnlyCollection<string> Names => files.Keys;
 
     /// <summary>Writes the named file as the response (headers only for HEAD); nothing for an unknown name.</summary>
     /// <param name="context">The request; GET or HEAD is assumed.</param>
@@ -34,7 +34,7 @@ public sealed class EmbeddedFiles
     public async Task<bool> TryServeAsync(HttpContext context, string name)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (!_files.TryGetValue(name, out var file))
+        if (!files.TryGetValue(name, out var file))
         {
             return false;
         }

@@ -19,7 +19,7 @@ public sealed class ClientCallTests
     private const string W = "/api/worker-manager/v1";
     private const string I = "/api/index/v1";
     private static readonly string Run = $"{Q}/task/{TaskId}/runs/0";
-    private readonly FakeTimeProvider _time = new(Now);
+    private readonly FakeTimeProvider time = new(Now);
 
     [SkippableFact]
     public async Task ClaimWork_posts_worker_identity_and_parses_claims()
@@ -300,10 +300,10 @@ public sealed class ClientCallTests
     [Fact]
     public async Task BuildArtifactUrl_signs_the_findArtifactFromTask_url_with_a_bewit()
     {
-        using var client = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = "https://tc.example.com", Credentials = Worker, TimeProvider = _time });
+        using var client = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = "https://tc.example.com", Credentials = Worker, TimeProvider = time });
         var url = client.Index.BuildArtifactUrl("proj.latest", "public/a b.txt", TimeSpan.FromMinutes(10));
         Assert.StartsWith("https://tc.example.com/api/index/v1/task/proj.latest/artifacts/public%2Fa%20b.txt?bewit=", url.OriginalString, StringComparison.Ordinal);
-        var verified = await new HawkVerifier(Lookup(), _time).VerifyAsync(new HawkRequest { Method = "GET", Resource = url.PathAndQuery, Host = url.Host, Port = url.Port });
+        var verified = await new HawkVerifier(Lookup(), time).VerifyAsync(new HawkRequest { Method = "GET", Resource = url.PathAndQuery, Host = url.Host, Port = url.Port });
         Assert.True(verified.IsAuthenticated, verified.Message);
         Assert.Equal(WorkerClientId, verified.ClientId);
 
@@ -333,7 +333,7 @@ public sealed class ClientCallTests
 
         await using var fake = await FakeService.StartAsync();
         fake.On(method, target, new Reply(status, response, headers));
-        using var client = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = fake.Url + "/", Credentials = credentials ?? Worker, MaxRetries = 0, TimeProvider = _time });
+        using var client = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = fake.Url + "/", Credentials = credentials ?? Worker, MaxRetries = 0, TimeProvider = time });
         try
         {
             return (await call(client), fake.Requests.Single());
@@ -355,7 +355,7 @@ public sealed class ClientCallTests
             if (signed)
             {
                 var url = new Uri(fake.Url);
-                var verified = await new HawkVerifier(Lookup(), _time).VerifyAsync(new HawkRequest
+                var verified = await new HawkVerifier(Lookup(), time).VerifyAsync(new HawkRequest
                 {
                     Method = method, Resource = request.RawTarget, Host = url.Host, Port = url.Port, Authorization = request.Header("Authorization"),
                 });

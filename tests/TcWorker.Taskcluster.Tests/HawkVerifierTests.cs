@@ -10,7 +10,7 @@ namespace TcWorker.Taskcluster.Tests;
 public sealed class HawkVerifierTests
 {
     private static readonly Uri Url = TaskclusterUrl.Create("https://tc.example.com/api/queue/v1/task/abc/runs/0/artifacts?limit=5");
-    private readonly FakeTimeProvider _time = new(Canned.Now);
+    private readonly FakeTimeProvider time = new(Canned.Now);
 
     [Fact]
     public async Task Permanent_credentials_authenticate_with_the_clients_scopes()
@@ -35,9 +35,9 @@ public sealed class HawkVerifierTests
     public async Task Timestamps_are_accepted_within_fifteen_minutes_only()
     {
         var header = Sign(Canned.Worker);
-        _time.Advance(TimeSpan.FromMinutes(14));
+        time.Advance(TimeSpan.FromMinutes(14));
         Assert.True((await Verifier().VerifyAsync(Request(header))).IsAuthenticated);
-        _time.Advance(TimeSpan.FromMinutes(2));
+        time.Advance(TimeSpan.FromMinutes(2));
         Assert.Equal("Stale timestamp", (await Verifier().VerifyAsync(Request(header))).Message);
         var earlier = new HawkVerifier(Canned.Lookup(), new FakeTimeProvider(Canned.Now.AddMinutes(-16)));
         Assert.Equal("Stale timestamp", (await earlier.VerifyAsync(Request(header))).Message);
@@ -67,14 +67,14 @@ public sealed class HawkVerifierTests
     [Fact]
     public async Task Unnamed_and_named_temporary_credentials_take_the_certificate_scopes_and_expiry()
     {
-        var unnamed = Canned.Worker.CreateTemporary(["queue:a"], TimeSpan.FromHours(1), timeProvider: _time);
+        var unnamed = Canned.Worker.CreateTemporary(["queue:a"], TimeSpan.FromHours(1), timeProvider: time);
         var result = await VerifyAsync(unnamed);
         Assert.True(result.IsAuthenticated, result.Message);
         Assert.Equal(Canned.WorkerClientId, result.ClientId);
         Assert.Equal(["queue:a"], result.Scopes);
         Assert.Equal(Canned.Now.AddHours(1), result.Expires);
 
-        var named = Canned.Worker.CreateTemporary(["queue:a"], TimeSpan.FromHours(1), "task-client/x", _time);
+        var named = Canned.Worker.CreateTemporary(["queue:a"], TimeSpan.FromHours(1), "task-client/x", time);
         Assert.Equal("task-client/x", (await VerifyAsync(named, scopes: ["queue:*", "auth:create-client:task-client/*"])).ClientId);
         Assert.Equal(
             $"ext.certificate issuer `{Canned.WorkerClientId}` doesn't have `auth:create-client:task-client/x` for supplied clientId.",
@@ -84,8 +84,8 @@ public sealed class HawkVerifierTests
     [Fact]
     public async Task Certificates_are_checked_as_the_auth_service_does()
     {
-        var time = _time.GetUtcNow();
-        var temp = Canned.Worker.CreateTemporary(["queue:a"], TimeSpan.FromHours(1), timeProvider: _time);
+        var time = this.time.GetUtcNow();
+        var temp = Canned.Worker.CreateTemporary(["queue:a"], TimeSpan.FromHours(1), timeProvider: this.time);
         Assert.Equal("ext.certificate issuer doesn't satisfy all certificate scopes queue:a. The temporary credentials were not generated correctly.", (await VerifyAsync(temp, scopes: ["queue:b"])).Message);
         Assert.Equal("ext.certificate.signature is not valid", (await VerifyAsync(Tamper(temp, c => c["scopes"] = new JArray("queue:b")), scopes: ["queue:*"])).Message);
         Assert.Equal("ext.certificate.version must be 1", (await VerifyAsync(Tamper(temp, c => c["version"] = 2))).Message);
@@ -124,7 +124,7 @@ public sealed class HawkVerifierTests
         Assert.Empty((await VerifyAsync(Canned.Worker.WithAuthorizedScopes([]), scopes: ["queue:*"])).Scopes);
         Assert.StartsWith("Supplied credentials do not satisfy authorizedScopes", (await VerifyAsync(Canned.Worker.WithAuthorizedScopes(["auth:x"]), scopes: ["queue:*"])).Message, StringComparison.Ordinal);
 
-        var temp = Canned.Worker.CreateTemporary(["queue:a*"], TimeSpan.FromHours(1), timeProvider: _time).WithAuthorizedScopes(["queue:ab"]);
+        var temp = Canned.Worker.CreateTemporary(["queue:a*"], TimeSpan.FromHours(1), timeProvider: time).WithAuthorizedScopes(["queue:ab"]);
         Assert.Equal(["queue:ab"], (await VerifyAsync(temp)).Scopes);
         Assert.False((await VerifyAsync(temp.WithAuthorizedScopes(["queue:b"]))).IsAuthenticated);
     }
@@ -134,7 +134,7 @@ public sealed class HawkVerifierTests
     {
         var body = "{\"a\":1}"u8.ToArray();
         var hash = HawkCrypto.PayloadHash("application/json; charset=utf-8", body);
-        var header = HawkSigner.CreateAuthorizationHeader(Canned.Worker, "GET", Url, _time.GetUtcNow(), hash);
+        var header = HawkSigner.CreateAuthorizationHeader(Canned.Worker, "GET", Url, time.GetUtcNow(), hash);
         var request = Request(header) with { ContentType = "Application/JSON", Payload = body };
         Assert.True((await Verifier().VerifyAsync(request)).IsAuthenticated);
         Assert.Equal("Bad payload hash", (await Verifier().VerifyAsync(request with { Payload = "{\"a\":2}"u8.ToArray() })).Message);
@@ -146,7 +146,7 @@ public sealed class HawkVerifierTests
     {
         var body = "{\"a\":1}"u8.ToArray();
         var hash = HawkCrypto.PayloadHash("application/json", body);
-        var header = HawkSigner.CreateAuthorizationHeader(Canned.Worker, "PUT", Url, _time.GetUtcNow(), hash);
+        var header = HawkSigner.CreateAuthorizationHeader(Canned.Worker, "PUT", Url, time.GetUtcNow(), hash);
         var request = Request(header) with { Method = "PUT", ContentType = "application/json", DeferPayloadHash = true };
         var result = await Verifier().VerifyAsync(request);
         Assert.True(result.IsAuthenticated, result.Message);
@@ -162,8 +162,8 @@ public sealed class HawkVerifierTests
     [Fact]
     public async Task Bewits_authenticate_get_until_they_expire()
     {
-        var temp = Canned.Worker.CreateTemporary(["queue:get-artifact:*"], TimeSpan.FromHours(2), timeProvider: _time);
-        var signed = HawkSigner.CreateBewitUri(temp, Url, _time.GetUtcNow().AddMinutes(30));
+        var temp = Canned.Worker.CreateTemporary(["queue:get-artifact:*"], TimeSpan.FromHours(2), timeProvider: time);
+        var signed = HawkSigner.CreateBewitUri(temp, Url, time.GetUtcNow().AddMinutes(30));
         Assert.StartsWith(Url.PathAndQuery + "&bewit=", signed.PathAndQuery, StringComparison.Ordinal);
         var request = new HawkRequest { Method = "GET", Resource = signed.PathAndQuery, Host = signed.Host, Port = signed.Port };
 
@@ -173,10 +173,10 @@ public sealed class HawkVerifierTests
         Assert.Equal("Multiple authentications", (await Verifier().VerifyAsync(request with { Authorization = Sign(Canned.Worker) })).Message);
         Assert.Equal("Invalid method", (await Verifier().VerifyAsync(request with { Method = "POST" })).Message);
         Assert.Equal("Bad mac", (await Verifier().VerifyAsync(request with { Resource = signed.PathAndQuery.Replace("limit=5", "limit=6", StringComparison.Ordinal) })).Message);
-        _time.Advance(TimeSpan.FromMinutes(31));
+        time.Advance(TimeSpan.FromMinutes(31));
         Assert.Equal("Access expired", (await Verifier().VerifyAsync(request)).Message);
 
-        var first = HawkSigner.CreateBewitUri(Canned.Worker, TaskclusterUrl.Create("http://127.0.0.1:81/x"), _time.GetUtcNow().AddMinutes(1));
+        var first = HawkSigner.CreateBewitUri(Canned.Worker, TaskclusterUrl.Create("http://127.0.0.1:81/x"), time.GetUtcNow().AddMinutes(1));
         Assert.StartsWith("/x?bewit=", first.PathAndQuery, StringComparison.Ordinal);
         Assert.True((await Verifier().VerifyAsync(new HawkRequest { Method = "GET", Resource = first.PathAndQuery, Host = "127.0.0.1", Port = 81 })).IsAuthenticated);
     }
@@ -217,9 +217,9 @@ public sealed class HawkVerifierTests
     private async Task<HawkVerificationResult> VerifyAsync(TaskclusterCredentials credentials, IReadOnlyList<string>? scopes = null) =>
         await Verifier(scopes).VerifyAsync(Request(Sign(credentials)));
 
-    private HawkVerifier Verifier(IReadOnlyList<string>? scopes = null) => new(Canned.Lookup(scopes), _time);
+    private HawkVerifier Verifier(IReadOnlyList<string>? scopes = null) => new(Canned.Lookup(scopes), time);
 
-    private string Sign(TaskclusterCredentials credentials) => HawkSigner.CreateAuthorizationHeader(credentials, "GET", Url, _time.GetUtcNow());
+    private string Sign(TaskclusterCredentials credentials) => HawkSigner.CreateAuthorizationHeader(credentials, "GET", Url, time.GetUtcNow());
 
     private static HawkRequest Request(string? authorization) =>
         new() { Method = "GET", Resource = Url.PathAndQuery, Host = Url.Host, Port = Url.Port, Authorization = authorization };

@@ -14,7 +14,7 @@ public sealed class UploadTests
     private static readonly string ArtifactTarget = $"/api/queue/v1/task/{TaskId}/runs/0/artifacts/{Uri.EscapeDataString(ArtifactName)}";
     private static readonly string UploadTarget = $"/api/object/v1/upload/{Uri.EscapeDataString(ObjectName)}";
     private static readonly string FinishTarget = $"/api/object/v1/finish-upload/{Uri.EscapeDataString(ObjectName)}";
-    private readonly FakeTimeProvider _time = new(Now);
+    private readonly FakeTimeProvider time = new(Now);
 
     [SkippableFact]
     public async Task Small_content_goes_inline_with_its_hashes()
@@ -274,7 +274,7 @@ public sealed class UploadTests
     private async Task<string?> SignerAsync(FakeService fake, RecordedRequest request)
     {
         var url = new Uri(fake.Url);
-        var result = await new HawkVerifier(Lookup(), _time).VerifyAsync(new HawkRequest
+        var result = await new HawkVerifier(Lookup(), time).VerifyAsync(new HawkRequest
         {
             Method = request.Method, Resource = request.RawTarget, Host = url.Host, Port = url.Port, Authorization = request.Header("Authorization"),
         });
@@ -283,7 +283,7 @@ public sealed class UploadTests
     }
 
     private TaskclusterClient Client(string url, TaskclusterCredentials credentials) =>
-        new(new TaskclusterClientOptions { RootUrl = url, Credentials = credentials, TimeProvider = _time, RetryDelayFactor = TimeSpan.Zero });
+        new(new TaskclusterClientOptions { RootUrl = url, Credentials = credentials, TimeProvider = time, RetryDelayFactor = TimeSpan.Zero });
 
     private static byte[] Gunzip(byte[] gzip)
     {

@@ -15,9 +15,9 @@ internal sealed class ArtifactApi
     private static readonly TimeSpan PutUrlLifetime = TimeSpan.FromMinutes(45);
     private static readonly TimeSpan ExceptionGrace = TimeSpan.FromMinutes(25);
     private static readonly string[] ErrorReasons = ["file-missing-on-worker", "invalid-resource-on-worker", "too-large-file-on-worker", "file-not-readable-on-worker"];
-    private readonly QueueContext _queue;
+    private readonly QueueContext queue;
 
-    public ArtifactApi(QueueContext queue) => _queue = queue;
+    public ArtifactApi(QueueContext queue) => this.queue = queue;
 
     public IEnumerable<Route> Routes()
     {
@@ -43,7 +43,7 @@ internal sealed class ArtifactApi
         var storageType = ApiRequest.RequiredString(body, "storageType");
         var expires = ApiRequest.RequiredDate(body, "expires");
         var (contentType, details) = Describe(request, storageType, body);
-        var reply = await _queue.Store.RunAsync((db, _) =>
+        var reply = await queue.Store.RunAsync((db, _) =>
         {
             var task = db.GetTask(taskId) ?? throw QueueError.NotFound($"Task {taskId} not found");
             var run = task.Run(runId) ?? throw QueueError.NotFound($"Run {runId} of task {taskId} not found");
@@ -87,7 +87,7 @@ internal sealed class ArtifactApi
             else if (storageType == "s3")
             {
                 var putExpires = request.Now + PutUrlLifetime;
-                response["putUrl"] = _queue.BlobPutUrl((string)details["blob"]!, contentType, putExpires);
+                response["putUrl"] = queue.BlobPutUrl((string)details["blob"]!, contentType, putExpires);
                 response["expires"] = QueueJson.Date(putExpires);
                 response["contentType"] = contentType;
             }
@@ -103,7 +103,7 @@ internal sealed class ArtifactApi
     {
         var (taskId, runId, name) = (request["taskId"], request.RunId, request["name"]);
         var uploadId = ApiRequest.RequiredString(request.Strict("uploadId"), "uploadId");
-        await _queue.Store.RunAsync((db, _) =>
+        await queue.Store.RunAsync((db, _) =>
         {
             var artifact = db.GetArtifact(taskId, runId, name) ?? throw QueueError.NotFound($"Artifact {name} of run {runId} of task {taskId} not found");
             if (artifact.StorageType != "object")
@@ -134,7 +134,7 @@ internal sealed class ArtifactApi
         var query = request.Context.Request.Query;
         var limit = int.TryParse(query["limit"], NumberStyles.None, CultureInfo.InvariantCulture, out var l) && l is > 0 and <= 1000 ? l : 1000;
         var after = query["continuationToken"].ToString() is { Length: > 0 } token ? ContinuationToken.Decode(token) : string.Empty;
-        var rows = await _queue.Store.RunAsync((db, _) =>
+        var rows = await queue.Store.RunAsync((db, _) =>
         {
             var task = db.GetTask(taskId) ?? throw QueueError.NotFound($"Task {taskId} not found");
             var run = runId ?? (task.LastRun is { } last ? (int)last["runId"]! : throw QueueError.NotFound($"Task {taskId} has no runs"));
@@ -174,7 +174,7 @@ internal sealed class ArtifactApi
 
         var url = artifact.StorageType == "reference"
             ? (string)artifact.Details["url"]!
-            : _queue.BlobGetUrl((string)artifact.Details["blob"]!, request.Now + PutUrlLifetime);
+            : queue.BlobGetUrl((string)artifact.Details["blob"]!, request.Now + PutUrlLifetime);
         return new ApiReply(303, new JObject { ["storageType"] = artifact.StorageType, ["url"] = url }, url, headers);
     }
 
@@ -193,10 +193,10 @@ internal sealed class ArtifactApi
                 break;
             case "object":
                 content["name"] = artifact.Details["name"];
-                content["credentials"] = QueueContext.Serialize(_queue.Root.CreateTemporary([$"object:download:{artifact.Details["name"]}"], request.Now, request.Now.AddHours(1)));
+                content["credentials"] = QueueContext.Serialize(queue.Root.CreateTemporary([$"object:download:{artifact.Details["name"]}"], request.Now, request.Now.AddHours(1)));
                 break;
             default:
-                content["url"] = _queue.BlobGetUrl((string)artifact.Details["blob"]!, request.Now + PutUrlLifetime);
+                content["url"] = queue.BlobGetUrl((string)artifact.Details["blob"]!, request.Now + PutUrlLifetime);
                 break;
         }
 
@@ -223,7 +223,7 @@ internal sealed class ArtifactApi
             request.Authorize(new Dictionary<string, object> { ["names"] = new[] { name } });
         }
 
-        var (found, names) = await _queue.Store.RunAsync((db, _) =>
+        var (found, names) = await queue.Store.RunAsync((db, _) =>
         {
             var task = db.GetTask(taskId) ?? throw QueueError.NotFound($"Task {taskId} not found");
             var run = runId ?? (task.LastRun is { } last ? (int)last["runId"]! : throw QueueError.NotFound($"Task {taskId} has no runs"));
@@ -365,6 +365,6 @@ internal sealed class ArtifactApi
     {
         var name = $"artifact-upload/{task.TaskId}/{runId.ToString(CultureInfo.InvariantCulture)}/on/{run["workerGroup"]}/{run["workerId"]}";
         var expiry = expires < now.AddDays(1) ? expires : now.AddDays(1);
-        return QueueContext.Serialize(_queue.Root.CreateTemporary([$"object:upload:{projectId}:{objectName}"], now, expiry, name));
+        return QueueContext.Serialize(queue.Root.CreateTemporary([$"object:upload:{projectId}:{objectName}"], now, expiry, name));
     }
 }

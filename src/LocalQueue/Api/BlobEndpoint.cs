@@ -12,16 +12,16 @@ namespace TcWorker.LocalQueue.Api;
 /// </summary>
 internal sealed class BlobEndpoint
 {
-    private readonly QueueContext _queue;
+    private readonly QueueContext queue;
 
-    public BlobEndpoint(QueueContext queue) => _queue = queue;
+    public BlobEndpoint(QueueContext queue) => this.queue = queue;
 
     public async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
         var key = request.Path.Value![BlobStore.RoutePrefix.Length..];
         var method = request.Method == "HEAD" ? "GET" : request.Method;
-        if (method is not ("GET" or "PUT") || !_queue.Blobs.Verify(method, key, request.Query["expires"], request.Query["signature"], _queue.Options.TimeProvider.GetUtcNow()))
+        if (method is not ("GET" or "PUT") || !queue.Blobs.Verify(method, key, request.Query["expires"], request.Query["signature"], queue.Options.TimeProvider.GetUtcNow()))
         {
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
             return;
@@ -29,13 +29,13 @@ internal sealed class BlobEndpoint
 
         if (method == "PUT")
         {
-            var options = _queue.Options;
+            var options = queue.Options;
             long length;
             using (var body = new PacedBodyReader(context, options.MinRequestBodyDataRate, options.MinRequestBodyDataRateWindow, deadline: null, options.TimeProvider))
             {
                 try
                 {
-                    length = await _queue.Blobs.WriteAsync(key, body, context.RequestAborted).ConfigureAwait(false);
+                    length = await queue.Blobs.WriteAsync(key, body, context.RequestAborted).ConfigureAwait(false);
                 }
                 catch (QueueError e)
                 {
@@ -46,12 +46,12 @@ internal sealed class BlobEndpoint
 
             var contentType = request.ContentType ?? "application/octet-stream";
             var contentEncoding = request.Headers.ContentEncoding.ToString() is { Length: > 0 } encoding ? encoding : null;
-            await _queue.Store.RunAsync((db, _) => { db.SaveBlob(key, contentType, length, contentEncoding); return true; }, context.RequestAborted).ConfigureAwait(false);
+            await queue.Store.RunAsync((db, _) => { db.SaveBlob(key, contentType, length, contentEncoding); return true; }, context.RequestAborted).ConfigureAwait(false);
             context.Response.StatusCode = StatusCodes.Status200OK;
             return;
         }
 
-        var blob = await _queue.Store.RunAsync((db, _) => db.GetBlob(key), context.RequestAborted).ConfigureAwait(false);
+        var blob = await queue.Store.RunAsync((db, _) => db.GetBlob(key), context.RequestAborted).ConfigureAwait(false);
         if (blob is not { } found)
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
@@ -69,6 +69,6 @@ internal sealed class BlobEndpoint
             return;
         }
 
-        await context.Response.SendFileAsync(_queue.Blobs.PathOf(key), context.RequestAborted).ConfigureAwait(false);
+        await context.Response.SendFileAsync(queue.Blobs.PathOf(key), context.RequestAborted).ConfigureAwait(false);
     }
 }

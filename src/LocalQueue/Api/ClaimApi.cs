@@ -9,9 +9,9 @@ namespace TcWorker.LocalQueue.Api;
 /// <summary>claimWork (long poll), reclaimTask, declareWorker and quarantineWorker.</summary>
 internal sealed class ClaimApi
 {
-    private readonly QueueContext _queue;
+    private readonly QueueContext queue;
 
-    public ClaimApi(QueueContext queue) => _queue = queue;
+    public ClaimApi(QueueContext queue) => this.queue = queue;
 
     public IEnumerable<Route> Routes()
     {
@@ -42,22 +42,22 @@ internal sealed class ClaimApi
             ?? throw QueueError.Validation("Schema Validation Failed!\ndata must have required property 'tasks' (an integer from 1 to 32)"));
         request.Authorize(new Dictionary<string, object> { ["workerGroup"] = workerGroup, ["workerId"] = workerId });
         var key = WorkerKey(queue, workerGroup, workerId);
-        var timeProvider = _queue.Options.TimeProvider;
-        var waitUntil = request.Now + _queue.Options.ClaimWorkWait;
+        var timeProvider = this.queue.Options.TimeProvider;
+        var waitUntil = request.Now + this.queue.Options.ClaimWorkWait;
         var first = true;
         while (true)
         {
-            var pending = _queue.Store.WhenPending(queue);
+            var pending = this.queue.Store.WhenPending(queue);
             var now = timeProvider.GetUtcNow();
             var seen = first;
             first = false;
-            var claims = await _queue.Store.RunAsync(
-                (db, woken) => seen && Seen(db, key, queue, workerGroup, workerId, now) ? null : Claimed(db, key, _queue.Tasks.Claim(db, woken, queue, workerGroup, workerId, count, now)),
+            var claims = await this.queue.Store.RunAsync(
+                (db, woken) => seen && Seen(db, key, queue, workerGroup, workerId, now) ? null : Claimed(db, key, this.queue.Tasks.Claim(db, woken, queue, workerGroup, workerId, count, now)),
                 request.Aborted).ConfigureAwait(false);
             if (claims is null)
             {
                 // quarantined: no work, after the full wait
-                await WaitAsync(Task.Delay(Timeout.InfiniteTimeSpan, request.Aborted), _queue.Options.ClaimWorkWait, request.Aborted).ConfigureAwait(false);
+                await WaitAsync(Task.Delay(Timeout.InfiniteTimeSpan, request.Aborted), this.queue.Options.ClaimWorkWait, request.Aborted).ConfigureAwait(false);
                 return ApiReply.Json(new JObject { ["tasks"] = new JArray() });
             }
 
@@ -68,7 +68,7 @@ internal sealed class ClaimApi
             }
 
             var remaining = waitUntil - timeProvider.GetUtcNow();
-            if (remaining <= TimeSpan.Zero || _queue.Stopping.IsCancellationRequested)
+            if (remaining <= TimeSpan.Zero || this.queue.Stopping.IsCancellationRequested)
             {
                 return ApiReply.Json(new JObject { ["tasks"] = new JArray() });
             }
@@ -80,8 +80,8 @@ internal sealed class ClaimApi
     /// <summary>Waits for <paramref name="signal"/>, at most <paramref name="timeout"/>, and no longer than the server runs.</summary>
     private async Task WaitAsync(Task signal, TimeSpan timeout, CancellationToken aborted)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(aborted, _queue.Stopping);
-        var delay = Task.Delay(timeout, _queue.Options.TimeProvider, stop.Token);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(aborted, queue.Stopping);
+        var delay = Task.Delay(timeout, queue.Options.TimeProvider, stop.Token);
         await Task.WhenAny(signal, delay).ConfigureAwait(false);
         await stop.CancelAsync().ConfigureAwait(false);
         aborted.ThrowIfCancellationRequested();
@@ -91,7 +91,7 @@ internal sealed class ClaimApi
     {
         var taskId = request["taskId"];
         var runId = request.RunId;
-        var entry = await _queue.Store.RunAsync((db, _) => _queue.Tasks.Reclaim(db, taskId, runId, request.Now), request.Aborted).ConfigureAwait(false);
+        var entry = await queue.Store.RunAsync((db, _) => queue.Tasks.Reclaim(db, taskId, runId, request.Now), request.Aborted).ConfigureAwait(false);
         var run = entry.Run(runId)!;
         return ApiReply.Json(ClaimJson(entry, runId, (string)run["workerGroup"]!, (string)run["workerId"]!, request.Now, includeTask: false));
     }
@@ -112,7 +112,7 @@ internal sealed class ClaimApi
             claim["task"] = entry.Task;
         }
 
-        claim["credentials"] = _queue.ClaimCredentials(entry, runId, workerGroup, workerId, takenUntil, now);
+        claim["credentials"] = queue.ClaimCredentials(entry, runId, workerGroup, workerId, takenUntil, now);
         return claim;
     }
 
@@ -123,7 +123,7 @@ internal sealed class ClaimApi
         var expires = ApiRequest.RequiredDate(body, "expires");
         request.Authorize(new Dictionary<string, object> { ["properties"] = body.Properties().Select(p => p.Name).ToArray() });
         var queue = request["provisionerId"] + "/" + request["workerType"];
-        var worker = await _queue.Store.RunAsync((db, _) =>
+        var worker = await this.queue.Store.RunAsync((db, _) =>
         {
             var key = WorkerKey(queue, request["workerGroup"], request["workerId"]);
             var doc = db.GetDocument("workers", key) ?? NewWorker(request["provisionerId"], request["workerType"], request["workerGroup"], request["workerId"], request.Now);
@@ -140,7 +140,7 @@ internal sealed class ClaimApi
         var until = ApiRequest.RequiredDate(body, "quarantineUntil");
         var info = ApiRequest.String(body["quarantineInfo"], "data/quarantineInfo", 4000) ?? string.Empty;
         var queue = request["provisionerId"] + "/" + request["workerType"];
-        var worker = await _queue.Store.RunAsync((db, _) =>
+        var worker = await this.queue.Store.RunAsync((db, _) =>
         {
             var key = WorkerKey(queue, request["workerGroup"], request["workerId"]);
             var doc = db.GetDocument("workers", key) ?? throw QueueError.NotFound($"Worker {request["workerGroup"]}/{request["workerId"]} not found");

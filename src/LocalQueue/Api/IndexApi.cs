@@ -17,9 +17,9 @@ namespace TcWorker.LocalQueue.Api;
 internal sealed class IndexApi
 {
     private static readonly TimeSpan SignedUrlLifetime = TimeSpan.FromMinutes(15);
-    private readonly QueueContext _queue;
+    private readonly QueueContext queue;
 
-    public IndexApi(QueueContext queue) => _queue = queue;
+    public IndexApi(QueueContext queue) => this.queue = queue;
 
     public IEnumerable<Route> Routes()
     {
@@ -58,7 +58,7 @@ internal sealed class IndexApi
             ?? throw QueueError.Validation("Schema Validation Failed!\ndata must have required property 'rank' (a number)");
         var data = body["data"] as JObject ?? throw QueueError.Validation("Schema Validation Failed!\ndata must have required property 'data' (an object)");
         var expires = ApiRequest.RequiredDate(body, "expires");
-        var row = await _queue.Store.RunAsync((db, _) => TaskIndex.Insert(db, path, taskId, rank, data, expires, request.Now), request.Aborted).ConfigureAwait(false);
+        var row = await queue.Store.RunAsync((db, _) => TaskIndex.Insert(db, path, taskId, rank, data, expires, request.Now), request.Aborted).ConfigureAwait(false);
         return ApiReply.Json(TaskIndex.ToJson(row));
     }
 
@@ -66,7 +66,7 @@ internal sealed class IndexApi
     {
         var (ns, name) = TaskIndex.Split(TaskIndex.CheckParameter(request, "namespace"));
         request.CheckQuery();
-        await _queue.Store.RunAsync((db, _) =>
+        await queue.Store.RunAsync((db, _) =>
         {
             db.DeleteIndexedTask(ns, name);
             return true;
@@ -86,11 +86,11 @@ internal sealed class IndexApi
         ArtifactName.CheckParameter(name);
         request.CheckQuery();
         var task = await FindAsync(request, path).ConfigureAwait(false);
-        var url = TaskclusterUrl.Api(_queue.RootUrl, "queue", $"/task/{TaskclusterUrl.Escape(task.TaskId)}/artifacts/{TaskclusterUrl.Escape(name)}");
-        if (!_queue.Options.AllowAnonymous)
+        var url = TaskclusterUrl.Api(queue.RootUrl, "queue", $"/task/{TaskclusterUrl.Escape(task.TaskId)}/artifacts/{TaskclusterUrl.Escape(name)}");
+        if (!queue.Options.AllowAnonymous)
         {
             var expires = request.Now + SignedUrlLifetime;
-            var reader = _queue.Root.CreateTemporary([$"queue:get-artifact:{name}"], request.Now - TimeSpan.FromMinutes(5), expires);
+            var reader = queue.Root.CreateTemporary([$"queue:get-artifact:{name}"], request.Now - TimeSpan.FromMinutes(5), expires);
             url = HawkSigner.CreateBewitUri(reader, url, expires);
         }
 
@@ -110,7 +110,7 @@ internal sealed class IndexApi
         request.CheckQuery(Paging.Query);
         var (token, limit) = Paging.Of(request);
         var after = token is null ? string.Empty : ContinuationToken.Decode(token);
-        var rows = await _queue.Store.RunAsync((db, _) => list(db, ns, after, limit + 1), request.Aborted).ConfigureAwait(false);
+        var rows = await queue.Store.RunAsync((db, _) => list(db, ns, after, limit + 1), request.Aborted).ConfigureAwait(false);
         var result = new JObject { [property] = new JArray(rows.Take(limit).Select(json)) };
         if (rows.Count > limit)
         {
@@ -123,7 +123,7 @@ internal sealed class IndexApi
     private async Task<IndexedTaskRow> FindAsync(ApiRequest request, string path)
     {
         var (ns, name) = TaskIndex.Split(path);
-        var row = await _queue.Store.RunAsync((db, _) => db.GetIndexedTask(ns, name), request.Aborted).ConfigureAwait(false);
+        var row = await queue.Store.RunAsync((db, _) => db.GetIndexedTask(ns, name), request.Aborted).ConfigureAwait(false);
         return row is not null && row.Expires > request.Now ? row : throw QueueError.NotFound("Indexed task not found");
     }
 }

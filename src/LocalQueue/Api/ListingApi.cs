@@ -10,9 +10,9 @@ namespace TcWorker.LocalQueue.Api;
 /// <summary>The queue's listings: listTaskGroup, listTaskQueues, getTaskQueue and listWorkers.</summary>
 internal sealed class ListingApi
 {
-    private readonly QueueContext _queue;
+    private readonly QueueContext queue;
 
-    public ListingApi(QueueContext queue) => _queue = queue;
+    public ListingApi(QueueContext queue) => this.queue = queue;
 
     public IEnumerable<Route> Routes()
     {
@@ -46,7 +46,7 @@ internal sealed class ListingApi
         request.CheckQuery(Paging.Query);
         var groupId = request["taskGroupId"];
         TaskDefinition.CheckSlug("taskGroupId", groupId);
-        var page = await TaskPageAsync(_queue, request, new TaskFilter(TaskGroupId: groupId), Paging.MaxPage, oldestFirst: true).ConfigureAwait(false);
+        var page = await TaskPageAsync(queue, request, new TaskFilter(TaskGroupId: groupId), Paging.MaxPage, oldestFirst: true).ConfigureAwait(false);
         var tasks = (JArray)page["tasks"]!;
         if (tasks.Count == 0 && page["continuationToken"] is null && request.Context.Request.Query.Count == 0)
         {
@@ -74,7 +74,7 @@ internal sealed class ListingApi
         request.CheckQuery(Paging.Query);
         var (token, limit) = Paging.Of(request);
         var after = token is null ? string.Empty : ContinuationToken.Decode(token);
-        var queues = await _queue.Store.RunAsync((db, _) => db.TaskQueueIds(after, limit + 1).Select(id => TaskQueueJson(db, id, request.Now)).ToList(), request.Aborted).ConfigureAwait(false);
+        var queues = await queue.Store.RunAsync((db, _) => db.TaskQueueIds(after, limit + 1).Select(id => TaskQueueJson(db, id, request.Now)).ToList(), request.Aborted).ConfigureAwait(false);
         var result = new JObject { ["taskQueues"] = new JArray(queues.Take(limit)) };
         if (queues.Count > limit)
         {
@@ -88,7 +88,7 @@ internal sealed class ListingApi
     {
         request.CheckQuery();
         var id = request["taskQueueId"];
-        var queue = await _queue.Store.RunAsync((db, _) => db.TaskQueueIds(string.Empty, int.MaxValue).Contains(id) ? TaskQueueJson(db, id, request.Now) : null, request.Aborted).ConfigureAwait(false);
+        var queue = await this.queue.Store.RunAsync((db, _) => db.TaskQueueIds(string.Empty, int.MaxValue).Contains(id) ? TaskQueueJson(db, id, request.Now) : null, request.Aborted).ConfigureAwait(false);
         return ApiReply.Json(queue ?? throw QueueError.NotFound($"Task queue {id} not found"));
     }
 
@@ -105,7 +105,7 @@ internal sealed class ListingApi
             var other => throw QueueError.Arguments($"Query-string parameter: quarantined={Taskcluster.TaskclusterIdentifiers.Quote(other)} must be true or false"),
         };
         var queue = request["provisionerId"] + "/" + request["workerType"];
-        var rows = await _queue.Store.RunAsync((db, _) => db.ListWorkers(queue, after, limit + 1), request.Aborted).ConfigureAwait(false);
+        var rows = await this.queue.Store.RunAsync((db, _) => db.ListWorkers(queue, after, limit + 1), request.Aborted).ConfigureAwait(false);
         var workers = rows.Take(limit)
             .Where(r => quarantined is null || quarantined == IsQuarantined(r.Worker, request.Now))
             .Select(r => WorkerJson(r.Worker));

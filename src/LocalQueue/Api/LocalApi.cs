@@ -15,9 +15,9 @@ internal sealed class LocalApi
     /// <summary>The tasks a page of the task list shows unless it asks for another count.</summary>
     private const int DefaultPage = 50;
 
-    private readonly QueueContext _queue;
+    private readonly QueueContext queue;
 
-    public LocalApi(QueueContext queue) => _queue = queue;
+    public LocalApi(QueueContext queue) => this.queue = queue;
 
     public IEnumerable<Route> Routes()
     {
@@ -41,7 +41,7 @@ internal sealed class LocalApi
             throw QueueError.Arguments($"Query-string parameter: state={Taskcluster.TaskclusterIdentifiers.Quote(state)} must be unscheduled, pending, running, completed, failed or exception");
         }
 
-        JObject page = await ListingApi.TaskPageAsync(_queue, request, new TaskFilter(Filter("taskQueueId"), state, Filter("taskGroupId")), DefaultPage, oldestFirst: false).ConfigureAwait(false);
+        JObject page = await ListingApi.TaskPageAsync(queue, request, new TaskFilter(Filter("taskQueueId"), state, Filter("taskGroupId")), DefaultPage, oldestFirst: false).ConfigureAwait(false);
         return ApiReply.Json(page);
     }
 }

@@ -12,9 +12,9 @@ internal sealed class ObjectApi
 {
     private const int MaxInlineBytes = 8192;
     private static readonly TimeSpan UrlLifetime = TimeSpan.FromMinutes(45);
-    private readonly QueueContext _queue;
+    private readonly QueueContext queue;
 
-    public ObjectApi(QueueContext queue) => _queue = queue;
+    public ObjectApi(QueueContext queue) => this.queue = queue;
 
     public IEnumerable<Route> Routes()
     {
@@ -36,7 +36,7 @@ internal sealed class ObjectApi
         Hashes(body["hashes"]);
         var (inline, inlineType, put) = ProposedMethods(body);
         request.Authorize(new Dictionary<string, object> { ["projectId"] = projectId });
-        var upload = await _queue.Store.RunAsync((db, _) =>
+        var upload = await queue.Store.RunAsync((db, _) =>
         {
             var doc = db.GetDocument("uploads", name) ?? new JObject
             {
@@ -60,14 +60,14 @@ internal sealed class ObjectApi
         JObject method;
         if (inline is not null)
         {
-            if (_queue.S3 is { } s3)
+            if (queue.S3 is { } s3)
             {
                 await s3.PutAsync(blob, inline, inlineType!, request.Aborted).ConfigureAwait(false);
             }
             else
             {
-                var length = await _queue.Blobs.WriteAsync(blob, PipeReader.Create(new MemoryStream(inline)), request.Aborted).ConfigureAwait(false);
-                await _queue.Store.RunAsync((db, _) => { db.SaveBlob(blob, inlineType!, length); return true; }, request.Aborted).ConfigureAwait(false);
+                var length = await queue.Blobs.WriteAsync(blob, PipeReader.Create(new MemoryStream(inline)), request.Aborted).ConfigureAwait(false);
+                await queue.Store.RunAsync((db, _) => { db.SaveBlob(blob, inlineType!, length); return true; }, request.Aborted).ConfigureAwait(false);
             }
 
             method = new JObject { ["dataInline"] = true };
@@ -79,7 +79,7 @@ internal sealed class ObjectApi
             {
                 ["putUrl"] = new JObject
                 {
-                    ["url"] = _queue.BlobPutUrl(blob, contentType, urlExpires),
+                    ["url"] = queue.BlobPutUrl(blob, contentType, urlExpires),
                     ["expires"] = QueueJson.Date(urlExpires),
                     ["headers"] = new JObject { ["Content-Type"] = contentType, ["Content-Length"] = contentLength.ToString(System.Globalization.CultureInfo.InvariantCulture) },
                 },
@@ -101,13 +101,13 @@ internal sealed class ObjectApi
         var hashes = Hashes(body["hashes"]);
         request.Authorize(new Dictionary<string, object> { ["projectId"] = projectId });
         var inBucket = false;
-        if (_queue.S3 is { } s3)
+        if (queue.S3 is { } s3)
         {
-            var pending = await _queue.Store.RunAsync((db, _) => db.GetDocument("uploads", name), request.Aborted).ConfigureAwait(false);
+            var pending = await queue.Store.RunAsync((db, _) => db.GetDocument("uploads", name), request.Aborted).ConfigureAwait(false);
             inBucket = pending?["blob"] is { } key && await s3.HeadAsync((string)key!, request.Aborted).ConfigureAwait(false) is not null;
         }
 
-        await _queue.Store.RunAsync((db, _) =>
+        await queue.Store.RunAsync((db, _) =>
         {
             var doc = db.GetDocument("uploads", name) ?? throw QueueError.NotFound($"Object {name} not found");
             if ((string?)doc["uploadId"] != uploadId || (string?)doc["projectId"] != projectId)
@@ -207,14 +207,14 @@ internal sealed class ObjectApi
         var name = request["name"];
         var accept = request.Strict("acceptDownloadMethods")["acceptDownloadMethods"] as JObject
             ?? throw QueueError.Validation("Schema Validation Failed!\ndata must have required property 'acceptDownloadMethods'");
-        var doc = await _queue.Store.RunAsync((db, _) => db.GetDocument("uploads", name), request.Aborted).ConfigureAwait(false);
+        var doc = await queue.Store.RunAsync((db, _) => db.GetDocument("uploads", name), request.Aborted).ConfigureAwait(false);
         if (doc is null || doc["finished"]?.Value<bool>() != true)
         {
             throw QueueError.NotFound($"Object {name} not found");
         }
 
         var expires = request.Now + UrlLifetime;
-        var url = _queue.BlobGetUrl((string)doc["blob"]!, expires);
+        var url = queue.BlobGetUrl((string)doc["blob"]!, expires);
         if (accept["getUrl"]?.Type == JTokenType.Boolean && (bool)accept["getUrl"]!)
         {
             return ApiReply.Json(new JObject { ["method"] = "getUrl", ["url"] = url, ["expires"] = QueueJson.Date(expires), ["hashes"] = doc["hashes"] ?? new JObject() });

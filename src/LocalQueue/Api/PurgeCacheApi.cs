@@ -14,8 +14,8 @@ namespace TcWorker.LocalQueue.Api;
 /// </summary>
 internal sealed partial class PurgeCacheApi
 {
-    private readonly Lock _gate = new();
-    private readonly SortedDictionary<string, (string Pool, string Cache, DateTimeOffset Before)> _requests = new(StringComparer.Ordinal);
+    private readonly Lock gate = new();
+    private readonly SortedDictionary<string, (string Pool, string Cache, DateTimeOffset Before)> requests = new(StringComparer.Ordinal);
 
     public IEnumerable<Route> Routes()
     {
@@ -36,11 +36,11 @@ internal sealed partial class PurgeCacheApi
         request.CheckQuery();
         var cacheName = ApiRequest.RequiredString(request.Strict("cacheName"), "cacheName");
         request.Authorize(new Dictionary<string, object> { ["cacheName"] = cacheName });
-        lock (_gate)
+        lock (gate)
         {
             // to the millisecond, as listed: a since copied from a listed before then matches it
             var now = DateTimeOffset.FromUnixTimeMilliseconds(request.Now.ToUnixTimeMilliseconds());
-            _requests[Key(pool, cacheName)] = (pool, cacheName, now);
+            requests[Key(pool, cacheName)] = (pool, cacheName, now);
         }
 
         return Task.FromResult(ApiReply.Json(new JObject()));
@@ -57,9 +57,9 @@ internal sealed partial class PurgeCacheApi
             throw QueueError.Arguments($"Query-string parameter: since={Taskcluster.TaskclusterIdentifiers.Quote(text)} must be a date-time, such as 2026-01-31T12:00:00.000Z");
         }
 
-        lock (_gate)
+        lock (gate)
         {
-            var requests = _requests.Values.Where(r => r.Pool == pool && r.Before >= since).Select(ToJson);
+            var requests = this.requests.Values.Where(r => r.Pool == pool && r.Before >= since).Select(ToJson);
             return Task.FromResult(ApiReply.Json(new JObject { ["requests"] = new JArray(requests) }));
         }
     }
@@ -69,9 +69,9 @@ internal sealed partial class PurgeCacheApi
         request.CheckQuery(Paging.Query);
         var (token, limit) = Paging.Of(request);
         var after = token is null ? null : ContinuationToken.Decode(token);
-        lock (_gate)
+        lock (gate)
         {
-            var rows = _requests.Where(r => after is null || string.CompareOrdinal(r.Key, after) > 0).Take(limit + 1).ToList();
+            var rows = requests.Where(r => after is null || string.CompareOrdinal(r.Key, after) > 0).Take(limit + 1).ToList();
             var result = new JObject { ["requests"] = new JArray(rows.Take(limit).Select(r => ToJson(r.Value))) };
             if (rows.Count > limit)
             {

@@ -27,9 +27,9 @@ internal sealed class TaskApi
           {"AllOf": ["queue:rerun-task", "assume:scheduler-id:<schedulerId>/<taskGroupId>"]}]}
         """);
 
-    private readonly QueueContext _queue;
+    private readonly QueueContext queue;
 
-    public TaskApi(QueueContext queue) => _queue = queue;
+    public TaskApi(QueueContext queue) => this.queue = queue;
 
     public IEnumerable<Route> Routes()
     {
@@ -42,8 +42,8 @@ internal sealed class TaskApi
         yield return new Route("PUT", "task/<taskId>", "createTask", CreateTaskScopes, CreateTaskAsync, handlerAuthorizes: true);
         yield return new Route("GET", "task/<taskId>", "task", ScopeExpression.Single("queue:get-task:<taskId>"), r => ReadAsync(r, t => t.Task));
         yield return new Route("GET", "task/<taskId>/status", "status", ScopeExpression.Single("queue:status:<taskId>"), r => ReadAsync(r, t => new JObject { ["status"] = t.Status }));
-        yield return new Route("POST", "task/<taskId>/cancel", "cancelTask", CancelTaskScopes, r => ChangeAsync(r, _queue.Tasks.Cancel), handlerAuthorizes: true);
-        yield return new Route("POST", "task/<taskId>/rerun", "rerunTask", RerunTaskScopes, r => ChangeAsync(r, _queue.Tasks.Rerun), handlerAuthorizes: true);
+        yield return new Route("POST", "task/<taskId>/cancel", "cancelTask", CancelTaskScopes, r => ChangeAsync(r, queue.Tasks.Cancel), handlerAuthorizes: true);
+        yield return new Route("POST", "task/<taskId>/rerun", "rerunTask", RerunTaskScopes, r => ChangeAsync(r, queue.Tasks.Rerun), handlerAuthorizes: true);
         yield return new Route("POST", "task/<taskId>/runs/<runId>/completed", "reportCompleted", resolve, r => ResolveAsync(r, "completed", "completed"));
         yield return new Route("POST", "task/<taskId>/runs/<runId>/failed", "reportFailed", resolve, r => ResolveAsync(r, "failed", "failed"));
         yield return new Route("POST", "task/<taskId>/runs/<runId>/exception", "reportException", resolve, ReportExceptionAsync);
@@ -64,14 +64,14 @@ internal sealed class TaskApi
             ["workerType"] = (string)task["workerType"]!,
             ["priorities"] = TaskDefinition.AtOrAbove((string)task["priority"]!),
         });
-        var status = await _queue.Store.RunAsync((db, woken) => _queue.Tasks.Create(db, woken, taskId, task, request.Now), request.Aborted).ConfigureAwait(false);
+        var status = await queue.Store.RunAsync((db, woken) => queue.Tasks.Create(db, woken, taskId, task, request.Now), request.Aborted).ConfigureAwait(false);
         return ApiReply.Json(new JObject { ["status"] = status });
     }
 
     private async Task<ApiReply> ReadAsync(ApiRequest request, Func<TaskEntry, JToken> select)
     {
         var taskId = request["taskId"];
-        var entry = await _queue.Store.RunAsync((db, _) => db.GetTask(taskId), request.Aborted).ConfigureAwait(false);
+        var entry = await queue.Store.RunAsync((db, _) => db.GetTask(taskId), request.Aborted).ConfigureAwait(false);
         return ApiReply.Json(select(entry ?? throw QueueError.NotFound($"Task {taskId} not found")));
     }
 
@@ -79,7 +79,7 @@ internal sealed class TaskApi
     private async Task<ApiReply> ChangeAsync(ApiRequest request, Func<QueueDatabase, ISet<string>, string, DateTimeOffset, JObject> change)
     {
         var taskId = request["taskId"];
-        var entry = await _queue.Store.RunAsync((db, _) => db.GetTask(taskId), request.Aborted).ConfigureAwait(false)
+        var entry = await queue.Store.RunAsync((db, _) => db.GetTask(taskId), request.Aborted).ConfigureAwait(false)
             ?? throw QueueError.NotFound($"Task {taskId} not found");
         request.Authorize(new Dictionary<string, object>
         {
@@ -87,7 +87,7 @@ internal sealed class TaskApi
             ["taskGroupId"] = (string)entry.Task["taskGroupId"]!,
             ["projectId"] = (string)entry.Task["projectId"]!,
         });
-        var status = await _queue.Store.RunAsync((db, woken) => change(db, woken, taskId, request.Now), request.Aborted).ConfigureAwait(false);
+        var status = await queue.Store.RunAsync((db, woken) => change(db, woken, taskId, request.Now), request.Aborted).ConfigureAwait(false);
         return ApiReply.Json(new JObject { ["status"] = status });
     }
 
@@ -103,7 +103,7 @@ internal sealed class TaskApi
     {
         var taskId = request["taskId"];
         var runId = request.RunId;
-        var status = await _queue.Store.RunAsync((db, woken) => _queue.Tasks.Resolve(db, woken, taskId, runId, state, reason, request.Now), request.Aborted).ConfigureAwait(false);
+        var status = await queue.Store.RunAsync((db, woken) => queue.Tasks.Resolve(db, woken, taskId, runId, state, reason, request.Now), request.Aborted).ConfigureAwait(false);
         return ApiReply.Json(new JObject { ["status"] = status });
     }
 }

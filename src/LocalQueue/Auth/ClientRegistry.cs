@@ -9,13 +9,13 @@ namespace TcWorker.LocalQueue.Auth;
 /// <summary>The permanent clients: the root client (scope <c>*</c>) and those of the clients file.</summary>
 internal sealed class ClientRegistry
 {
-    private readonly Dictionary<string, HawkClient> _clients = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HawkClient> clients = new(StringComparer.Ordinal);
 
     public ClientRegistry(TaskclusterCredentials root, string? clientsFile)
     {
         TaskclusterIdentifiers.EnsureValidClientId(root.ClientId, nameof(root));
         Root = root;
-        _clients[root.ClientId] = new HawkClient(root.AccessToken, ["*"]);
+        clients[root.ClientId] = new HawkClient(root.AccessToken, ["*"]);
         if (clientsFile is null)
         {
             return;
@@ -42,7 +42,7 @@ internal sealed class ClientRegistry
             }
 
             DateTimeOffset? expires = QueueJson.TryParseDate(entry["expires"], out var e) ? e : null;
-            _clients[clientId] = new HawkClient(token, scopes, expires);
+            clients[clientId] = new HawkClient(token, scopes, expires);
         }
     }
 
@@ -50,7 +50,7 @@ internal sealed class ClientRegistry
     public TaskclusterCredentials Root { get; }
 
     public ValueTask<HawkClient?> LookupAsync(string clientId, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_clients.GetValueOrDefault(clientId));
+        ValueTask.FromResult(clients.GetValueOrDefault(clientId));
 
     /// <summary>A random access token in the style of the auth service's (44 URL-safe characters).</summary>
     public static string NewAccessToken() =>

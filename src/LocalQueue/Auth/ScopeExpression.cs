@@ -11,9 +11,9 @@ namespace TcWorker.LocalQueue.Auth;
 /// </summary>
 internal sealed partial class ScopeExpression
 {
-    private readonly JToken _expression;
+    private readonly JToken expression;
 
-    private ScopeExpression(JToken expression) => _expression = expression;
+    private ScopeExpression(JToken expression) => this.expression = expression;
 
     /// <summary>Parses the JSON form used in the API references.</summary>
     public static ScopeExpression Parse(string json) => new(Model.QueueJson.Parse(json));
@@ -23,13 +23,13 @@ internal sealed partial class ScopeExpression
 
     /// <summary>True when the scopes satisfy the expression with these parameters (strings or string lists).</summary>
     public bool IsSatisfied(IReadOnlyList<string> scopes, IReadOnlyDictionary<string, object> parameters) =>
-        Evaluate(_expression, scopes, parameters);
+        Evaluate(expression, scopes, parameters);
 
     /// <summary>The expression in the JSON form of the API references.</summary>
-    public Newtonsoft.Json.Linq.JToken ToJson() => _expression.DeepClone();
+    public Newtonsoft.Json.Linq.JToken ToJson() => expression.DeepClone();
 
     /// <summary>The expression with parameters filled in, for error messages.</summary>
-    public string Describe(IReadOnlyDictionary<string, object> parameters) => Describe(_expression, parameters);
+    public string Describe(IReadOnlyDictionary<string, object> parameters) => Describe(expression, parameters);
 
     private static bool Evaluate(JToken expression, IReadOnlyList<string> scopes, IReadOnlyDictionary<string, object> parameters)
     {

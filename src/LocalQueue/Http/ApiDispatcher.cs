@@ -19,17 +19,17 @@ namespace TcWorker.LocalQueue.Http;
 internal sealed partial class ApiDispatcher
 {
     private const int MaxBodyBytes = 10 * 1024 * 1024;
-    private readonly Dictionary<string, IReadOnlyList<Route>> _services;
-    private readonly HawkVerifier _verifier;
-    private readonly LocalQueueOptions _options;
-    private readonly ILogger _logger;
+    private readonly Dictionary<string, IReadOnlyList<Route>> services;
+    private readonly HawkVerifier verifier;
+    private readonly LocalQueueOptions options;
+    private readonly ILogger logger;
 
     public ApiDispatcher(Dictionary<string, IReadOnlyList<Route>> services, HawkVerifier verifier, LocalQueueOptions options, ILogger logger)
     {
-        _services = services;
-        _verifier = verifier;
-        _options = options;
-        _logger = logger;
+        this.services = services;
+        this.verifier = verifier;
+        this.options = options;
+        this.logger = logger;
     }
 
     /// <summary>True when the path belongs to one of the services; the caller then awaits <see cref="HandleAsync"/>.</summary>
@@ -37,7 +37,7 @@ internal sealed partial class ApiDispatcher
 
     public async Task HandleAsync(HttpContext context)
     {
-        var now = _options.TimeProvider.GetUtcNow();
+        var now = options.TimeProvider.GetUtcNow();
         var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? context.Request.Path.ToString();
         var queryStart = rawTarget.IndexOf('?', StringComparison.Ordinal);
         var rawPath = queryStart < 0 ? rawTarget : rawTarget[..queryStart];
@@ -84,14 +84,14 @@ internal sealed partial class ApiDispatcher
         }
         catch (Exception e) when (!context.Response.HasStarted)
         {
-            LogInternalError(_logger, context.Request.Method, rawPath, e);
+            LogInternalError(logger, context.Request.Method, rawPath, e);
             await WriteErrorAsync(context, 500, "InternalServerError", "Internal Server Error: " + e.Message, request, now).ConfigureAwait(false);
         }
     }
 
     private (Route Route, Dictionary<string, string> Parameters) Find(string method, string rawPath)
     {
-        foreach (var (prefix, routes) in _services)
+        foreach (var (prefix, routes) in services)
         {
             if (!rawPath.StartsWith(prefix, StringComparison.Ordinal))
             {
@@ -129,7 +129,7 @@ internal sealed partial class ApiDispatcher
             throw QueueError.TooLarge($"The request body is larger than {MaxBodyBytes} bytes");
         }
 
-        using var body = new PacedBodyReader(context, _options.MinRequestBodyDataRate, _options.MinRequestBodyDataRateWindow, _options.RequestBodyTimeout, _options.TimeProvider);
+        using var body = new PacedBodyReader(context, options.MinRequestBodyDataRate, options.MinRequestBodyDataRateWindow, options.RequestBodyTimeout, options.TimeProvider);
         using var buffer = new MemoryStream();
         while (true)
         {
@@ -168,12 +168,12 @@ internal sealed partial class ApiDispatcher
             ContentType = request.ContentType,
             DeferPayloadHash = true,
         };
-        var result = await _verifier.VerifyAsync(hawk, context.RequestAborted).ConfigureAwait(false);
+        var result = await verifier.VerifyAsync(hawk, context.RequestAborted).ConfigureAwait(false);
         return result.Status switch
         {
-            HawkVerificationStatus.Authenticated => new Caller(result, [.. result.Scopes, .. _options.AnonymousScopes], Anonymous: false),
-            HawkVerificationStatus.NoAuthentication when _options.AllowAnonymous => new Caller(result, ["*"], Anonymous: false),
-            HawkVerificationStatus.NoAuthentication => new Caller(result, [.. result.Scopes, .. _options.AnonymousScopes], Anonymous: true),
+            HawkVerificationStatus.Authenticated => new Caller(result, [.. result.Scopes, .. options.AnonymousScopes], Anonymous: false),
+            HawkVerificationStatus.NoAuthentication when options.AllowAnonymous => new Caller(result, ["*"], Anonymous: false),
+            HawkVerificationStatus.NoAuthentication => new Caller(result, [.. result.Scopes, .. options.AnonymousScopes], Anonymous: true),
             _ => throw QueueError.Auth(result.Message ?? "Authentication failed"),
         };
     }
@@ -182,13 +182,13 @@ internal sealed partial class ApiDispatcher
     private bool FromTrustedProxy(HttpContext context)
     {
         var peer = context.Connection.RemoteIpAddress;
-        if (peer is null || _options.TrustedProxies.Count == 0)
+        if (peer is null || options.TrustedProxies.Count == 0)
         {
             return false;
         }
 
         peer = peer.IsIPv4MappedToIPv6 ? peer.MapToIPv4() : peer;
-        return _options.TrustedProxies.Any(proxy => (proxy.IsIPv4MappedToIPv6 ? proxy.MapToIPv4() : proxy).Equals(peer));
+        return options.TrustedProxies.Any(proxy => (proxy.IsIPv4MappedToIPv6 ? proxy.MapToIPv4() : proxy).Equals(peer));
     }
 
     private static async Task WriteAsync(HttpResponse response, ApiReply reply)

@@ -9,7 +9,7 @@ namespace TcWorker.LocalQueue.Http;
 /// <summary>A request matched to a route and authenticated: its parameters, its JSON body and the caller's scopes.</summary>
 internal sealed class ApiRequest
 {
-    private JToken? _json;
+    private JToken? json;
 
     public ApiRequest(HttpContext context, Route route, Dictionary<string, string> parameters, DateTimeOffset now)
     {
@@ -43,11 +43,11 @@ internal sealed class ApiRequest
     {
         get
         {
-            if (_json is null && Body.Length > 0)
+            if (json is null && Body.Length > 0)
             {
                 try
                 {
-                    _json = QueueJson.Parse(System.Text.Encoding.UTF8.GetString(Body));
+                    json = QueueJson.Parse(System.Text.Encoding.UTF8.GetString(Body));
                 }
                 catch (JsonException e)
                 {
@@ -55,7 +55,7 @@ internal sealed class ApiRequest
                 }
             }
 
-            return _json;
+            return json;
         }
     }
 
@@ -173,7 +173,7 @@ internal sealed class ApiRequest
     {
         ["method"] = Route.Name,
         ["params"] = JObject.FromObject(Parameters),
-        ["payload"] = _json ?? new JObject(),
+        ["payload"] = json ?? new JObject(),
         ["time"] = QueueJson.Date(Now),
     };
 }

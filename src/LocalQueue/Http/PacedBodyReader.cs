@@ -16,16 +16,16 @@ namespace TcWorker.LocalQueue.Http;
 /// </summary>
 internal sealed class PacedBodyReader : PipeReader, IDisposable
 {
-    private readonly PipeReader _body;
-    private readonly CancellationToken _aborted;
-    private readonly TimeSpan _window;
-    private readonly long _bytesPerWindow;
-    private readonly CancellationTokenSource? _pace;
-    private readonly CancellationTokenSource? _deadline;
-    private readonly CancellationTokenSource _stop;
-    private long _windowBytes;
-    private ReadOnlySequence<byte> _last;
-    private long _counted;
+    private readonly PipeReader body;
+    private readonly CancellationToken aborted;
+    private readonly TimeSpan window;
+    private readonly long bytesPerWindow;
+    private readonly CancellationTokenSource? pace;
+    private readonly CancellationTokenSource? deadline;
+    private readonly CancellationTokenSource stop;
+    private long windowBytes;
+    private ReadOnlySequence<byte> last;
+    private long counted;
 
     /// <param name="context">The request whose body is read.</param>
     /// <param name="minBytesPerSecond">The minimum rate; 0 for none.</param>
@@ -34,37 +34,37 @@ internal sealed class PacedBodyReader : PipeReader, IDisposable
     /// <param name="timeProvider">The clock.</param>
     public PacedBodyReader(HttpContext context, double minBytesPerSecond, TimeSpan window, TimeSpan? deadline, TimeProvider timeProvider)
     {
-        _body = context.Request.BodyReader;
-        _aborted = context.RequestAborted;
-        _window = window;
-        _bytesPerWindow = (long)Math.Ceiling(minBytesPerSecond * window.TotalSeconds);
-        List<CancellationToken> stops = [_aborted];
-        if (_bytesPerWindow > 0)
+        body = context.Request.BodyReader;
+        aborted = context.RequestAborted;
+        this.window = window;
+        bytesPerWindow = (long)Math.Ceiling(minBytesPerSecond * window.TotalSeconds);
+        List<CancellationToken> stops = [aborted];
+        if (bytesPerWindow > 0)
         {
-            _pace = new CancellationTokenSource(window, timeProvider);
-            stops.Add(_pace.Token);
+            pace = new CancellationTokenSource(window, timeProvider);
+            stops.Add(pace.Token);
         }
 
         if (deadline is { } limit)
         {
-            _deadline = new CancellationTokenSource(limit, timeProvider);
-            stops.Add(_deadline.Token);
+            this.deadline = new CancellationTokenSource(limit, timeProvider);
+            stops.Add(this.deadline.Token);
         }
 
-        _stop = CancellationTokenSource.CreateLinkedTokenSource([.. stops]);
+        stop = CancellationTokenSource.CreateLinkedTokenSource([.. stops]);
     }
 
     public override async ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
-        using var linked = cancellationToken.CanBeCanceled && cancellationToken != _aborted
-            ? CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, cancellationToken)
+        using var linked = cancellationToken.CanBeCanceled && cancellationToken != aborted
+            ? CancellationTokenSource.CreateLinkedTokenSource(stop.Token, cancellationToken)
             : null;
         ReadResult result;
         try
         {
-            result = await _body.ReadAsync(linked?.Token ?? _stop.Token).ConfigureAwait(false);
+            result = await body.ReadAsync(linked?.Token ?? stop.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_pace?.IsCancellationRequested == true || _deadline?.IsCancellationRequested == true)
+        catch (OperationCanceledException) when (pace?.IsCancellationRequested == true || deadline?.IsCancellationRequested == true)
         {
             throw TooSlow();
         }
@@ -74,7 +74,7 @@ internal sealed class PacedBodyReader : PipeReader, IDisposable
 
     public override bool TryRead(out ReadResult result)
     {
-        if (!_body.TryRead(out result))
+        if (!body.TryRead(out result))
         {
             return false;
         }
@@ -88,37 +88,37 @@ internal sealed class PacedBodyReader : PipeReader, IDisposable
     public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
     {
         // what stays unconsumed comes back in the next read, already counted
-        _counted = _last.Slice(consumed).Length;
-        _body.AdvanceTo(consumed, examined);
+        counted = last.Slice(consumed).Length;
+        body.AdvanceTo(consumed, examined);
     }
 
-    public override void CancelPendingRead() => _body.CancelPendingRead();
+    public override void CancelPendingRead() => body.CancelPendingRead();
 
-    public override void Complete(Exception? exception = null) => _body.Complete(exception);
+    public override void Complete(Exception? exception = null) => body.Complete(exception);
 
     public void Dispose()
     {
-        _stop.Dispose();
-        _pace?.Dispose();
-        _deadline?.Dispose();
+        stop.Dispose();
+        pace?.Dispose();
+        deadline?.Dispose();
     }
 
     private ReadResult Arrived(ReadResult result)
     {
-        _windowBytes += result.Buffer.Length - _counted;
-        _last = result.Buffer;
-        _counted = result.Buffer.Length;
-        if (_pace is not null && _windowBytes >= _bytesPerWindow)
+        windowBytes += result.Buffer.Length - counted;
+        last = result.Buffer;
+        counted = result.Buffer.Length;
+        if (pace is not null && windowBytes >= bytesPerWindow)
         {
             // a new window begins; what this one got beyond its due is not carried over
-            _windowBytes = 0;
-            _pace.CancelAfter(_window);
+            windowBytes = 0;
+            pace.CancelAfter(window);
         }
 
         return result;
     }
 
-    private QueueError TooSlow() => _deadline?.IsCancellationRequested == true
+    private QueueError TooSlow() => deadline?.IsCancellationRequested == true
         ? new QueueError(HttpStatusCode.RequestTimeout, "RequestTimeout", "The request body did not arrive in time")
-        : new QueueError(HttpStatusCode.RequestTimeout, "RequestTimeout", $"The request body arrived too slowly: less than {_bytesPerWindow} bytes in {_window.TotalSeconds} s");
+        : new QueueError(HttpStatusCode.RequestTimeout, "RequestTimeout", $"The request body arrived too slowly: less than {bytesPerWindow} bytes in {window.TotalSeconds} s");
 }

@@ -9,7 +9,7 @@ namespace TcWorker.LocalQueue.Http;
 /// </summary>
 internal sealed class Route
 {
-    private readonly string[] _segments;
+    private readonly string[] segments;
 
     /// <param name="method">The HTTP method.</param>
     /// <param name="pattern">The path below <c>/api/&lt;service&gt;/v1/</c>.</param>
@@ -25,7 +25,7 @@ internal sealed class Route
         Handler = handler;
         HandlerAuthorizes = handlerAuthorizes;
         Pattern = pattern;
-        _segments = pattern.Trim('/').Split('/');
+        segments = pattern.Trim('/').Split('/');
     }
 
     public string Method { get; }
@@ -45,9 +45,9 @@ internal sealed class Route
     public Dictionary<string, string>? Match(string[] rawSegments)
     {
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < _segments.Length; i++)
+        for (var i = 0; i < segments.Length; i++)
         {
-            var segment = _segments[i];
+            var segment = segments[i];
             if (segment.StartsWith("<*", StringComparison.Ordinal))
             {
                 if (i >= rawSegments.Length || (rawSegments.Length == i + 1 && rawSegments[i].Length == 0))
@@ -59,7 +59,7 @@ internal sealed class Route
                 return parameters;
             }
 
-            var optional = segment.EndsWith("?>", StringComparison.Ordinal) && i == _segments.Length - 1;
+            var optional = segment.EndsWith("?>", StringComparison.Ordinal) && i == segments.Length - 1;
             if (i >= rawSegments.Length)
             {
                 if (optional)
@@ -86,7 +86,7 @@ internal sealed class Route
             }
         }
 
-        return rawSegments.Length == _segments.Length ? parameters : null;
+        return rawSegments.Length == segments.Length ? parameters : null;
     }
 }
 

@@ -16,13 +16,13 @@ internal sealed class TaskStateMachine
     /// <summary>The most runs a task may have: a rerun beyond them is refused.</summary>
     private const int MaxRuns = 50;
 
-    private readonly QueueStore _store;
-    private readonly TimeSpan _claimTimeout;
+    private readonly QueueStore store;
+    private readonly TimeSpan claimTimeout;
 
     public TaskStateMachine(QueueStore store, TimeSpan claimTimeout)
     {
-        _store = store;
-        _claimTimeout = claimTimeout;
+        this.store = store;
+        this.claimTimeout = claimTimeout;
     }
 
     /// <summary>Creates the task, or answers the existing status when an identical definition was created before (409 when it differs).</summary>
@@ -42,7 +42,7 @@ internal sealed class TaskStateMachine
         {
             throw QueueError.Input("`task.dependencies` references non-existing tasks: \n" + string.Join("\n", missing.Select(d => " * " + d)) + "\nAll taskIds in `task.dependencies` **must** exist before the task is created.");
         }
-        db.InsertTask(entry, TaskDefinition.Rank((string)task["priority"]!), _store.NextSeq(), dependencies);
+        db.InsertTask(entry, TaskDefinition.Rank((string)task["priority"]!), store.NextSeq(), dependencies);
         if (DependenciesSatisfied(db, entry, dependencies))
         {
             Schedule(db, woken, entry, now);
@@ -69,7 +69,7 @@ internal sealed class TaskStateMachine
             run["state"] = "running";
             run["workerGroup"] = workerGroup;
             run["workerId"] = workerId;
-            run["takenUntil"] = QueueJson.Date(now + _claimTimeout);
+            run["takenUntil"] = QueueJson.Date(now + claimTimeout);
             run["started"] = QueueJson.Date(now);
             entry.RefreshState();
             db.UpdateTask(entry, null);
@@ -92,7 +92,7 @@ internal sealed class TaskStateMachine
             throw QueueError.Conflict($"Run {runId} of task {taskId} is not running (it is {run["state"]})");
         }
 
-        run["takenUntil"] = QueueJson.Date(now + _claimTimeout);
+        run["takenUntil"] = QueueJson.Date(now + claimTimeout);
         db.UpdateTask(entry, null);
         return entry;
     }
@@ -163,7 +163,7 @@ internal sealed class TaskStateMachine
 
         entry.RetriesLeft = (int)entry.Task["retries"]!;
         AddRun(entry, "rerun", now);
-        db.UpdateTask(entry, _store.NextSeq());
+        db.UpdateTask(entry, store.NextSeq());
         woken.Add(entry.TaskQueueId);
         return entry.Status;
     }
@@ -220,7 +220,7 @@ internal sealed class TaskStateMachine
     private void Schedule(QueueDatabase db, ISet<string> woken, TaskEntry entry, DateTimeOffset now)
     {
         AddRun(entry, "scheduled", now);
-        db.UpdateTask(entry, _store.NextSeq());
+        db.UpdateTask(entry, store.NextSeq());
         woken.Add(entry.TaskQueueId);
     }
 
@@ -239,7 +239,7 @@ internal sealed class TaskStateMachine
         {
             entry.RetriesLeft--;
             AddRun(entry, retryReason, now);
-            db.UpdateTask(entry, _store.NextSeq());
+            db.UpdateTask(entry, store.NextSeq());
             woken.Add(entry.TaskQueueId);
             return;
         }

@@ -15,19 +15,19 @@ internal sealed class BlobStore
     public const string RoutePrefix = "/__blobs/";
     // Bytes gathered into one write; below Kestrel's request buffer limit (1 MiB), so it never stalls the body.
     private const int WriteBatch = 256 << 10;
-    private readonly string _folder;
-    private readonly byte[] _key;
+    private readonly string folder;
+    private readonly byte[] key;
 
     public BlobStore(string folder, byte[] key)
     {
-        _folder = folder;
-        _key = key;
+        this.folder = folder;
+        this.key = key;
         OwnerOnly.CreateFolder(folder);
     }
 
     public static string NewKey() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
 
-    public string PathOf(string key) => Path.Combine(_folder, key);
+    public string PathOf(string key) => Path.Combine(folder, key);
 
     /// <summary>A URL valid for <paramref name="method"/> until <paramref name="expires"/>.</summary>
     public string SignedUrl(string rootUrl, string method, string key, DateTimeOffset expires)
@@ -106,7 +106,7 @@ internal sealed class BlobStore
     public void Delete(string key) => File.Delete(PathOf(key));
 
     private string Sign(string method, string key, string expires) =>
-        Base64UrlEncode(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes($"{method}\n{key}\n{expires}")));
+        Base64UrlEncode(HMACSHA256.HashData(this.key, Encoding.UTF8.GetBytes($"{method}\n{key}\n{expires}")));
 
     private static string Base64UrlEncode(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

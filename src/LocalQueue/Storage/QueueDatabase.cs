@@ -10,12 +10,12 @@ namespace TcWorker.LocalQueue.Storage;
 /// </summary>
 internal sealed partial class QueueDatabase : IDisposable
 {
-    private readonly SqliteConnection _connection;
+    private readonly SqliteConnection connection;
 
     public QueueDatabase(string path)
     {
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        _connection.Open();
+        connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
         Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;");
         Execute("""
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,12 +47,12 @@ internal sealed partial class QueueDatabase : IDisposable
         CreateIndexTables();
     }
 
-    private SqliteTransaction? _transaction;
+    private SqliteTransaction? transaction;
 
     /// <summary>Starts the transaction every following command joins until it is committed or disposed.</summary>
     public Transaction Begin()
     {
-        _transaction = _connection.BeginTransaction();
+        transaction = connection.BeginTransaction();
         return new Transaction(this);
     }
 
@@ -170,23 +170,23 @@ internal sealed partial class QueueDatabase : IDisposable
 
     internal void EndTransaction(bool commit)
     {
-        if (_transaction is null)
+        if (transaction is null)
         {
             return;
         }
 
         if (commit)
         {
-            _transaction.Commit();
+            transaction.Commit();
         }
 
-        _transaction.Dispose();
-        _transaction = null;
+        transaction.Dispose();
+        transaction = null;
     }
 
     public void Dispose()
     {
-        _connection.Dispose();
+        connection.Dispose();
     }
 
     private static string Table(string table) => table is "uploads" or "workers" ? table : throw new ArgumentException(table);
@@ -199,9 +199,9 @@ internal sealed partial class QueueDatabase : IDisposable
 
     private SqliteCommand Command(string sql, params object?[] values)
     {
-        var command = _connection.CreateCommand();
+        var command = connection.CreateCommand();
         command.CommandText = sql;
-        command.Transaction = _transaction;
+        command.Transaction = transaction;
         for (var i = 0; i < values.Length; i++)
         {
             command.Parameters.AddWithValue("$" + (char)('a' + i), values[i] ?? DBNull.Value);
@@ -240,13 +240,13 @@ internal sealed partial class QueueDatabase : IDisposable
 /// <summary>The open transaction of a <see cref="QueueDatabase"/>; disposing without <see cref="Commit"/> rolls back.</summary>
 internal readonly struct Transaction : IDisposable
 {
-    private readonly QueueDatabase _database;
+    private readonly QueueDatabase database;
 
-    public Transaction(QueueDatabase database) => _database = database;
+    public Transaction(QueueDatabase database) => this.database = database;
 
-    public void Commit() => _database.EndTransaction(commit: true);
+    public void Commit() => database.EndTransaction(commit: true);
 
-    public void Dispose() => _database.EndTransaction(commit: false);
+    public void Dispose() => database.EndTransaction(commit: false);
 }
 
 /// <summary>One artifact of a run; <see cref="Details"/> holds the storage type's own fields.</summary>

@@ -6,28 +6,28 @@ namespace TcWorker.LocalQueue.Storage;
 /// </summary>
 internal sealed class QueueStore : IDisposable
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Dictionary<string, TaskCompletionSource> _signals = new(StringComparer.Ordinal);
-    private readonly Lock _signalLock = new();
-    private long _seq;
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private readonly Dictionary<string, TaskCompletionSource> signals = new(StringComparer.Ordinal);
+    private readonly Lock signalLock = new();
+    private long seq;
 
     public QueueStore(string path)
     {
         Database = new QueueDatabase(path);
-        _seq = Database.MaxSeq();
+        seq = Database.MaxSeq();
     }
 
     public QueueDatabase Database { get; }
 
     /// <summary>The next value of the FIFO order among pending tasks of equal priority. Only call inside <see cref="RunAsync{T}"/>.</summary>
-    public long NextSeq() => ++_seq;
+    public long NextSeq() => ++seq;
 
     /// <summary>Runs <paramref name="operation"/> alone, in one transaction, committed when it returns; then wakes the claimers of the queues it made pending.</summary>
     public async Task<T> RunAsync<T>(Func<QueueDatabase, ISet<string>, T> operation, CancellationToken cancellationToken = default)
     {
         var woken = new HashSet<string>(StringComparer.Ordinal);
         T result;
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             using var transaction = Database.Begin();
@@ -36,7 +36,7 @@ internal sealed class QueueStore : IDisposable
         }
         finally
         {
-            _gate.Release();
+            gate.Release();
         }
 
         foreach (var queue in woken)
@@ -50,12 +50,12 @@ internal sealed class QueueStore : IDisposable
     /// <summary>A task that completes the next time <paramref name="queue"/> gets pending work. Take it before looking for work.</summary>
     public Task WhenPending(string queue)
     {
-        lock (_signalLock)
+        lock (signalLock)
         {
-            if (!_signals.TryGetValue(queue, out var signal))
+            if (!signals.TryGetValue(queue, out var signal))
             {
                 signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                _signals[queue] = signal;
+                signals[queue] = signal;
             }
 
             return signal.Task;
@@ -65,15 +65,15 @@ internal sealed class QueueStore : IDisposable
     public void Dispose()
     {
         Database.Dispose();
-        _gate.Dispose();
+        gate.Dispose();
     }
 
     private void Pulse(string queue)
     {
         TaskCompletionSource? signal;
-        lock (_signalLock)
+        lock (signalLock)
         {
-            _signals.Remove(queue, out signal);
+            signals.Remove(queue, out signal);
         }
 
         signal?.TrySetResult();

@@ -11,58 +11,58 @@ namespace TcWorker.LocalQueue.Storage;
 /// </summary>
 internal sealed class S3ArtifactStore : IDisposable
 {
-    private readonly AmazonS3Client _client;
-    private readonly LocalQueueS3Options _options;
-    private readonly Protocol _protocol;
+    private readonly AmazonS3Client client;
+    private readonly LocalQueueS3Options options;
+    private readonly Protocol protocol;
 
     public S3ArtifactStore(LocalQueueS3Options options)
     {
-        _options = options;
-        _protocol = options.Endpoint.Scheme == Uri.UriSchemeHttp ? Protocol.HTTP : Protocol.HTTPS;
+        this.options = options;
+        protocol = options.Endpoint.Scheme == Uri.UriSchemeHttp ? Protocol.HTTP : Protocol.HTTPS;
         var config = new AmazonS3Config
         {
             ServiceURL = options.Endpoint.AbsoluteUri,
             ForcePathStyle = options.ForcePathStyle,
             AuthenticationRegion = options.Region,
-            UseHttp = _protocol == Protocol.HTTP,
+            UseHttp = protocol == Protocol.HTTP,
             // S3-compatible servers often lack the flexible checksums that newer SDKs send by default.
             RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
             ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
         };
-        _client = new AmazonS3Client(new BasicAWSCredentials(options.AccessKeyId, options.SecretAccessKey), config);
+        client = new AmazonS3Client(new BasicAWSCredentials(options.AccessKeyId, options.SecretAccessKey), config);
     }
 
     /// <summary>The object key of a blob.</summary>
-    public string Key(string blob) => _options.KeyPrefix + blob;
+    public string Key(string blob) => options.KeyPrefix + blob;
 
     /// <summary>A presigned PUT URL; the upload must send exactly <paramref name="contentType"/>.</summary>
-    public string PutUrl(string blob, string contentType, DateTimeOffset expires) => _client.GetPreSignedURL(new GetPreSignedUrlRequest
+    public string PutUrl(string blob, string contentType, DateTimeOffset expires) => client.GetPreSignedURL(new GetPreSignedUrlRequest
     {
-        BucketName = _options.Bucket,
+        BucketName = options.Bucket,
         Key = Key(blob),
         Verb = HttpVerb.PUT,
         ContentType = contentType,
         Expires = expires.UtcDateTime,
-        Protocol = _protocol,
+        Protocol = protocol,
     });
 
     /// <summary>A presigned GET URL.</summary>
-    public string GetUrl(string blob, DateTimeOffset expires) => _client.GetPreSignedURL(new GetPreSignedUrlRequest
+    public string GetUrl(string blob, DateTimeOffset expires) => client.GetPreSignedURL(new GetPreSignedUrlRequest
     {
-        BucketName = _options.Bucket,
+        BucketName = options.Bucket,
         Key = Key(blob),
         Verb = HttpVerb.GET,
         Expires = expires.UtcDateTime,
-        Protocol = _protocol,
+        Protocol = protocol,
     });
 
     /// <summary>Stores small bytes directly (inline object uploads).</summary>
     public async Task PutAsync(string blob, byte[] bytes, string contentType, CancellationToken cancellationToken)
     {
         using var content = new MemoryStream(bytes, writable: false);
-        await _client.PutObjectAsync(new PutObjectRequest
+        await client.PutObjectAsync(new PutObjectRequest
         {
-            BucketName = _options.Bucket,
+            BucketName = options.Bucket,
             Key = Key(blob),
             InputStream = content,
             ContentType = contentType,
@@ -77,7 +77,7 @@ internal sealed class S3ArtifactStore : IDisposable
     {
         try
         {
-            var metadata = await _client.GetObjectMetadataAsync(_options.Bucket, Key(blob), cancellationToken).ConfigureAwait(false);
+            var metadata = await client.GetObjectMetadataAsync(options.Bucket, Key(blob), cancellationToken).ConfigureAwait(false);
             return (metadata.Headers.ContentType ?? "application/octet-stream", metadata.ContentLength);
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
@@ -88,7 +88,7 @@ internal sealed class S3ArtifactStore : IDisposable
 
     /// <summary>Deletes a blob if it is there.</summary>
     public Task DeleteAsync(string blob, CancellationToken cancellationToken) =>
-        _client.DeleteObjectAsync(_options.Bucket, Key(blob), cancellationToken);
+        client.DeleteObjectAsync(options.Bucket, Key(blob), cancellationToken);
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose() => client.Dispose();
 }

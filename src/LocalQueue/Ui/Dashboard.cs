@@ -19,7 +19,7 @@ internal sealed class Dashboard
         "default-src 'self'; connect-src 'self' http: https:; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; " +
         "script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-    private readonly EmbeddedFiles _files = new(typeof(Dashboard).Assembly, "dashboard/");
+    private readonly EmbeddedFiles files = new(typeof(Dashboard).Assembly, "dashboard/");
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -37,7 +37,7 @@ internal sealed class Dashboard
 
         response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
         var name = path == "/" ? "index.html" : path.StartsWith(Prefix, StringComparison.Ordinal) ? path[Prefix.Length..] : null;
-        if (name is not null && (await _files.TryServeAsync(context, name).ConfigureAwait(false) || await LogViewerAssets.Files.TryServeAsync(context, name).ConfigureAwait(false)))
+        if (name is not null && (await files.TryServeAsync(context, name).ConfigureAwait(false) || await LogViewerAssets.Files.TryServeAsync(context, name).ConfigureAwait(false)))
         {
             return;
         }

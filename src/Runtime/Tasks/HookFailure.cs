@@ -26,18 +26,3 @@ internal sealed record HookFailure(string Component, string Stage, Exception Err
         _ => [$"Internal error in {Component} ({Stage}): {Error.GetType().Name}: {Error.Message}"],
     };
 }
-
-/// <summary>One or more components failed in a stage; the run goes to the exception stage.</summary>
-internal sealed class StageFailedException(IReadOnlyList<HookFailure> failures)
-    : Exception(string.Join("; ", failures.Select(f => $"{f.Component} ({f.Stage}): {f.Error.Message}")))
-{
-    public IReadOnlyList<HookFailure> Failures { get; } = failures;
-
-    public static void ThrowIfAny(IReadOnlyList<HookFailure> failures)
-    {
-        if (failures.Count > 0)
-        {
-            throw new StageFailedException(failures);
-        }
-    }
-}

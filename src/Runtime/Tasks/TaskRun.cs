@@ -119,57 +119,25 @@ public sealed class TaskRun : IAsyncDisposable
         var finished = false;
         try
         {
-            using (WorkerTracing.StartStage("prepare"))
+            var ran = await RunUntilDecidedAsync(aborted).ConfigureAwait(false);
+            if (ran.Result.Failures.Count > 0)
             {
-                await PrepareAsync(aborted).ConfigureAwait(false);
+                failures.Fail(ran.Result.Failures);
             }
-
-            using (WorkerTracing.StartStage("build"))
-            {
-                StageFailedException.ThrowIfAny(await plugins.RunAsync("build", (p, t) => p.BuildSandboxAsync(builder!, t), aborted).ConfigureAwait(false));
-            }
-
-            aborted.ThrowIfCancellationRequested();
-            Log.WriteLine($"Task {TaskId} run {RunId} starting on {Engine}");
-            using (WorkerTracing.StartStage("start"))
-            {
-                sandbox = await EngineAsync("start", t => builder!.StartAsync(t), aborted).ConfigureAwait(false);
-            }
-
-            TaskRunLog.Started(logger, TaskId, RunId, branch.EngineName);
-            using (WorkerTracing.StartStage("started"))
-            {
-                StageFailedException.ThrowIfAny(await plugins.RunAsync("started", (p, t) => p.StartedAsync(sandbox, t), aborted).ConfigureAwait(false));
-            }
-
-            using (WorkerTracing.StartStage("wait"))
-            {
-                await WaitAsync(aborted).ConfigureAwait(false);
-            }
-
-            bool success;
-            using (WorkerTracing.StartStage("stopped"))
-            {
-                success = await StoppedAsync(aborted).ConfigureAwait(false);
-            }
-
-            if (resolution.TryPinResult(success))
+            else if (ran.Result.GoesOn && resolution.TryPinResult(ran.Value))
             {
                 finished = true;
                 using var stage = WorkerTracing.StartStage("finished");
-                await FinishedAsync(success).ConfigureAwait(false);
+                await FinishedAsync(ran.Value).ConfigureAwait(false);
             }
-        }
-        catch (StageFailedException failed)
-        {
-            failures.Fail(failed.Failures);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
-            // Abort pinned the resolution already.
+            // The runtime's own wait observed the abort, which pinned the resolution already.
         }
         catch (Exception e)
         {
+            // A fault of the runtime itself: the run still ends, in an exception.
             failures.Fail([new HookFailure("the runtime", "run", e)]);
         }
 
@@ -195,6 +163,50 @@ public sealed class TaskRun : IAsyncDisposable
         return outcome;
     }
 
+    /// <summary>
+    /// The stages up to the plugins' verdict, in order; each runs only when the one before passed.
+    /// A stage that fails or sees the abort ends the run here, and the exception stage follows.
+    /// </summary>
+    /// <returns>The verdict of the stopped hooks (success or not), or how the run ended before it.</returns>
+    private async Task<StageResult<bool>> RunUntilDecidedAsync(CancellationToken aborted)
+    {
+        var stage = await StageAsync("prepare", PrepareAsync, aborted).ConfigureAwait(false);
+        if (stage.GoesOn)
+        {
+            stage = await StageAsync("build", BuildAsync, aborted).ConfigureAwait(false);
+        }
+
+        if (stage.GoesOn)
+        {
+            stage = await StageAsync("start", StartAsync, aborted).ConfigureAwait(false);
+        }
+
+        if (stage.GoesOn)
+        {
+            stage = await StageAsync("started", StartedAsync, aborted).ConfigureAwait(false);
+        }
+
+        if (stage.GoesOn)
+        {
+            stage = await StageAsync("wait", WaitAsync, aborted).ConfigureAwait(false);
+        }
+
+        if (!stage.GoesOn)
+        {
+            return StageResult<bool>.Ended(stage);
+        }
+
+        using var span = WorkerTracing.StartStage("stopped");
+        return await StoppedAsync(aborted).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs one stage inside its telemetry span.</summary>
+    private static async Task<StageResult> StageAsync(string name, Func<CancellationToken, Task<StageResult>> stage, CancellationToken aborted)
+    {
+        using var span = WorkerTracing.StartStage(name);
+        return await stage(aborted).ConfigureAwait(false);
+    }
+
     /// <summary>Closes the log if <see cref="RunAsync"/> never ran. The log file stays.</summary>
     /// <returns>When done.</returns>
     public async ValueTask DisposeAsync() => await Log.CloseAsync().ConfigureAwait(false);
@@ -218,9 +230,14 @@ public sealed class TaskRun : IAsyncDisposable
     private static void Cancel(CancellationTokenSource source) =>
         _ = source.CancelAsync().ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
-    private async Task PrepareAsync(CancellationToken aborted)
+    /// <summary>Matches the payload to an engine, takes the engine's slot, and creates the sandbox builder and the plugins side by side.</summary>
+    private async Task<StageResult> PrepareAsync(CancellationToken aborted)
     {
-        aborted.ThrowIfCancellationRequested();
+        if (aborted.IsCancellationRequested)
+        {
+            return StageResult.Abort;
+        }
+
         var payloadToken = context.Task["payload"];
         var match = schema.Match(payloadToken);
         branch = match.Branch;
@@ -233,80 +250,104 @@ public sealed class TaskRun : IAsyncDisposable
                 ? new HookFailure("the task payload", "prepare", new MalformedPayloadException(match.Violations))
                 : new HookFailure("the task definition", "prepare", new MalformedPayloadException(definitionError)));
         }
-        else
+        else if (!await EnterEngineAsync(aborted).ConfigureAwait(false))
         {
-            await EnterEngineAsync(aborted).ConfigureAwait(false);
+            return StageResult.Abort;
         }
 
-        var creatingBuilder = valid ? CreateBuilderAsync(payload, aborted) : Task.FromResult<HookFailure?>(null);
+        var creatingBuilder = valid ? CreateBuilderAsync(payload, aborted) : Task.FromResult(StageResult.Passed);
         prepareFailures.AddRange(await plugins.CreateAsync(branch.Plugins, payload, valid, context, new TaskEngine(branch.EngineName, branch.Engine.Engine), aborted).ConfigureAwait(false));
-        if (await creatingBuilder.ConfigureAwait(false) is { } builderFailure)
-        {
-            prepareFailures.Add(builderFailure);
-        }
-
-        StageFailedException.ThrowIfAny(prepareFailures);
-        aborted.ThrowIfCancellationRequested();
+        prepareFailures.AddRange((await creatingBuilder.ConfigureAwait(false)).Failures);
+        return StageResult.Of(prepareFailures, aborted);
     }
 
     /// <summary>Takes a slot of the chosen engine, waiting (and saying so) while it runs as many tasks as it can.</summary>
-    private async Task EnterEngineAsync(CancellationToken aborted)
+    /// <returns>False when the run was aborted while waiting.</returns>
+    private async Task<bool> EnterEngineAsync(CancellationToken aborted)
     {
         if (!slots.TryGetValue(branch.EngineName, out var engineSlots))
         {
-            return;
+            return true;
         }
 
         if (!engineSlots.TryEnter())
         {
             Log.WriteLine($"Waiting for {Engine}: it runs at most {engineSlots.MaxConcurrency} task(s) at once");
-            await engineSlots.EnterAsync(aborted).ConfigureAwait(false);
+            try
+            {
+                await engineSlots.EnterAsync(aborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+            {
+                return false;
+            }
         }
 
         slot = engineSlots;
+        return true;
     }
 
-    private async Task<HookFailure?> CreateBuilderAsync(JObject payload, CancellationToken aborted)
+    /// <summary>Asks the engine for the sandbox builder; an abort is not a failure of the builder.</summary>
+    private async Task<StageResult> CreateBuilderAsync(JObject payload, CancellationToken aborted)
     {
-        try
-        {
-            var options = new SandboxOptions { Task = context, Payload = branch.EnginePayload(payload) };
-            var engine = branch.Engine.Engine;
-            builder = await EngineAsync("prepare", t => engine.CreateSandboxBuilderAsync(options, t), aborted).ConfigureAwait(false);
-            return null;
-        }
-        catch (StageFailedException failed)
-        {
-            return failed.Failures[0];
-        }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
-        {
-            return null;
-        }
+        var options = new SandboxOptions { Task = context, Payload = branch.EnginePayload(payload) };
+        var engine = branch.Engine.Engine;
+        var created = await EngineAsync("prepare", t => engine.CreateSandboxBuilderAsync(options, t), aborted).ConfigureAwait(false);
+        builder = created.Value;
+        return created.Result.Aborted ? StageResult.Passed : created.Result;
     }
 
-    /// <summary>Calls the engine; no hook timeout (an image pull may take long), but an abort stops waiting and the late result is disposed.</summary>
-    private async Task<T> EngineAsync<T>(string stage, Func<CancellationToken, Task<T>> call, CancellationToken aborted)
+    /// <summary>
+    /// Calls the engine; no hook timeout (an image pull may take long), but an abort stops waiting and the late result is disposed.
+    /// The engine's error becomes the stage's failure.
+    /// </summary>
+    private async Task<StageResult<T>> EngineAsync<T>(string stage, Func<CancellationToken, Task<T>> call, CancellationToken aborted)
         where T : IAsyncDisposable
     {
         // On the thread pool, so that an engine call that blocks its thread cannot defeat an abort.
         var task = Task.Run(() => call(aborted), CancellationToken.None);
         try
         {
-            return await task.WaitAsync(aborted).ConfigureAwait(false);
+            return new(StageResult.Passed, await task.WaitAsync(aborted).ConfigureAwait(false));
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             guard.DisposeWhenDone(task, Engine);
-            throw;
+            return StageResult<T>.Ended(StageResult.Abort);
         }
         catch (Exception e)
         {
-            throw new StageFailedException([new HookFailure(Engine, stage, e)]);
+            return StageResult<T>.Ended(StageResult.Failed(new HookFailure(Engine, stage, e)));
         }
     }
 
-    private async Task WaitAsync(CancellationToken aborted)
+    /// <summary>The plugins' build hooks shape the sandbox.</summary>
+    private async Task<StageResult> BuildAsync(CancellationToken aborted) =>
+        StageResult.Of(await plugins.RunAsync("build", (p, t) => p.BuildSandboxAsync(builder!, t), aborted).ConfigureAwait(false), aborted);
+
+    /// <summary>The engine starts the sandbox.</summary>
+    private async Task<StageResult> StartAsync(CancellationToken aborted)
+    {
+        Log.WriteLine($"Task {TaskId} run {RunId} starting on {Engine}");
+        var start = await EngineAsync("start", t => builder!.StartAsync(t), aborted).ConfigureAwait(false);
+        sandbox = start.Value;
+        if (start.Result.GoesOn)
+        {
+            TaskRunLog.Started(logger, TaskId, RunId, branch.EngineName);
+        }
+
+        return start.Result;
+    }
+
+    /// <summary>
+    /// The plugins' started hooks. No abort check of its own: the wait stage sees an abort, and
+    /// still collects a result that is already there.
+    /// </summary>
+    private async Task<StageResult> StartedAsync(CancellationToken aborted) =>
+        StageResult.Of(await plugins.RunAsync("started", (p, t) => p.StartedAsync(sandbox!, t), aborted).ConfigureAwait(false));
+
+    /// <summary>Waits for the task's result; on an abort, stops the sandbox.</summary>
+    private async Task<StageResult> WaitAsync(CancellationToken aborted)
     {
         try
         {
@@ -315,23 +356,24 @@ public sealed class TaskRun : IAsyncDisposable
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             await StopSandboxAsync().ConfigureAwait(false);
-            throw;
+            return StageResult.Abort;
         }
         catch (Exception e)
         {
-            throw new StageFailedException([new HookFailure(Engine, "wait", e)]);
+            return StageResult.Failed(new HookFailure(Engine, "wait", e));
         }
 
         exitCode = result.ExitCode;
         Log.WriteLine(exitCode is { } code ? $"Exit code {code}" : "The task ended without an exit code");
+        return StageResult.Passed;
     }
 
-    private async Task<bool> StoppedAsync(CancellationToken aborted)
+    /// <summary>The stopped hooks give the verdict: success when every plugin says so.</summary>
+    private async Task<StageResult<bool>> StoppedAsync(CancellationToken aborted)
     {
         var (answers, stoppedFailures) = await plugins.RunAsync("stopped", (p, t) => p.StoppedAsync(result!, t), aborted).ConfigureAwait(false);
-        StageFailedException.ThrowIfAny(stoppedFailures);
-        aborted.ThrowIfCancellationRequested();
-        return answers.All(success => success);
+        var stage = StageResult.Of(stoppedFailures, aborted);
+        return new(stage, stage.GoesOn && answers.All(success => success));
     }
 
     private async Task FinishedAsync(bool success)

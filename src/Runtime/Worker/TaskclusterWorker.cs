@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using TcWorker.Errors;
+using TcWorker.Runtime.EngineChecks;
 using TcWorker.Runtime.Tasks;
 using TcWorker.Runtime.Workers;
 using TcWorker.Taskcluster;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Newtonsoft.Json.Linq;
 using TcWorker.Runtime.Configuration;
 using TcWorker.Runtime.Discovery;
+using TcWorker.Runtime.EngineChecks;
 using TcWorker.Runtime.Hosting;
 using TcWorker.Runtime.Tasks;
 using TcWorker.Runtime.Telemetry;

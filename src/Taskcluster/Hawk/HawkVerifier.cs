@@ -24,10 +24,10 @@ public sealed partial class HawkVerifier
     // change, and parsing it costs more than the rest of the verification: parsed exts are kept
     // by their text (read-only once stored), and the cache is emptied when it grows past its bound.
     private const int MaxCachedExts = 256;
-    private readonly ConcurrentDictionary<string, JObject?> _parsedExts = new(StringComparer.Ordinal);
-    private readonly HawkClientLookup _lookup;
-    private readonly TimeProvider _timeProvider;
-    private readonly IReadOnlyList<string> _anonymousScopes;
+    private readonly ConcurrentDictionary<string, JObject?> parsedExts = new(StringComparer.Ordinal);
+    private readonly HawkClientLookup lookup;
+    private readonly TimeProvider timeProvider;
+    private readonly IReadOnlyList<string> anonymousScopes;
 
     /// <summary>Creates a verifier.</summary>
     /// <param name="lookup">Finds permanent clients (the issuer of temporary credentials).</param>
@@ -36,9 +36,9 @@ public sealed partial class HawkVerifier
     public HawkVerifier(HawkClientLookup lookup, TimeProvider? timeProvider = null, IReadOnlyList<string>? anonymousScopes = null)
     {
         ArgumentNullException.ThrowIfNull(lookup);
-        _lookup = lookup;
-        _timeProvider = timeProvider ?? TimeProvider.System;
-        _anonymousScopes = anonymousScopes ?? ["assume:anonymous"];
+        this.lookup = lookup;
+        this.timeProvider = timeProvider ?? TimeProvider.System;
+        this.anonymousScopes = anonymousScopes ?? ["assume:anonymous"];
     }
 
     /// <summary>Verifies one request. Never throws for bad credentials: it returns a failure with a message.</summary>
@@ -57,7 +57,7 @@ public sealed partial class HawkVerifier
 
         if (string.IsNullOrEmpty(request.Authorization))
         {
-            return HawkVerificationResult.Anonymous(_anonymousScopes);
+            return HawkVerificationResult.Anonymous(anonymousScopes);
         }
 
         return await VerifyHeaderAsync(request, cancellationToken).ConfigureAwait(false);
@@ -106,7 +106,7 @@ public sealed partial class HawkVerifier
             return HawkVerificationResult.Failure("Bad payload hash");
         }
 
-        var now = _timeProvider.GetUtcNow();
+        var now = timeProvider.GetUtcNow();
         if (Math.Abs(now.ToUnixTimeMilliseconds() - (ts * 1000)) > TimestampSkew.TotalMilliseconds)
         {
             return HawkVerificationResult.Failure("Stale timestamp");
@@ -145,7 +145,7 @@ public sealed partial class HawkVerifier
             return HawkVerificationResult.Failure("Invalid bewit structure");
         }
 
-        if (exp * 1000 <= _timeProvider.GetUtcNow().ToUnixTimeMilliseconds())
+        if (exp * 1000 <= timeProvider.GetUtcNow().ToUnixTimeMilliseconds())
         {
             return HawkVerificationResult.Failure("Access expired");
         }
@@ -196,8 +196,8 @@ public sealed partial class HawkVerifier
             }
         }
 
-        var client = await _lookup(issuer, cancellationToken).ConfigureAwait(false);
-        var now = _timeProvider.GetUtcNow();
+        var client = await lookup(issuer, cancellationToken).ConfigureAwait(false);
+        var now = timeProvider.GetUtcNow();
         if (client is null)
         {
             return ResolvedCredentials.Fail($"Client `{issuer}` not found");
@@ -232,7 +232,7 @@ public sealed partial class HawkVerifier
             }
 
             var requested = authorized.Select(s => (string)s!).ToArray();
-            if (!ScopeSatisfaction.SatisfiesAll(scopes.Concat(_anonymousScopes), requested))
+            if (!ScopeSatisfaction.SatisfiesAll(scopes.Concat(anonymousScopes), requested))
             {
                 return ResolvedCredentials.Fail($"Supplied credentials do not satisfy authorizedScopes; credentials have scopes: [{string.Join(", ", scopes)}]; authorizedScopes: [{string.Join(", ", requested)}]");
             }
@@ -246,7 +246,7 @@ public sealed partial class HawkVerifier
     /// <summary>The ext as a JSON object, or null when it is not base64 of one; cached by its text.</summary>
     private JObject? ParseExt(string extText)
     {
-        if (_parsedExts.TryGetValue(extText, out var cached))
+        if (parsedExts.TryGetValue(extText, out var cached))
         {
             return cached;
         }
@@ -260,12 +260,12 @@ public sealed partial class HawkVerifier
         {
         }
 
-        if (_parsedExts.Count >= MaxCachedExts)
+        if (parsedExts.Count >= MaxCachedExts)
         {
-            _parsedExts.Clear();
+            parsedExts.Clear();
         }
 
-        _parsedExts[extText] = ext;
+        parsedExts[extText] = ext;
         return ext;
     }
 

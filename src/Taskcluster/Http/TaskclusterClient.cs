@@ -19,9 +19,9 @@ namespace TcWorker.Taskcluster;
 public sealed class TaskclusterClient : IDisposable
 {
     private const string JsonContentType = "application/json";
-    private readonly HttpClient _http;
-    private readonly bool _ownsHttp;
-    private readonly RetryExecutor _retry;
+    private readonly HttpClient http;
+    private readonly bool ownsHttp;
+    private readonly RetryExecutor retry;
 
     /// <summary>Creates a client.</summary>
     /// <param name="options">Root URL, credentials, timeouts and retries.</param>
@@ -41,9 +41,9 @@ public sealed class TaskclusterClient : IDisposable
         }
 
         Options = options;
-        _http = http;
-        _ownsHttp = ownsHttp;
-        _retry = new RetryExecutor(options);
+        this.http = http;
+        this.ownsHttp = ownsHttp;
+        retry = new RetryExecutor(options);
         Queue = new QueueClient(this);
         Object = new ObjectClient(this);
         WorkerManager = new WorkerManagerClient(this);
@@ -72,13 +72,13 @@ public sealed class TaskclusterClient : IDisposable
     /// <summary>The purge-cache service: requests to purge named caches on a worker pool's workers.</summary>
     public PurgeCacheClient PurgeCache { get; }
 
-    internal HttpClient Http => _http;
+    internal HttpClient Http => http;
 
-    internal RetryExecutor Retry => _retry;
+    internal RetryExecutor Retry => retry;
 
     /// <summary>A sibling client with other credentials (null: anonymous), sharing this one's HTTP client.</summary>
     public TaskclusterClient WithCredentials(TaskclusterCredentials? credentials) =>
-        new(Options with { Credentials = credentials }, _http, ownsHttp: false);
+        new(Options with { Credentials = credentials }, http, ownsHttp: false);
 
     /// <summary><c>&lt;rootUrl&gt;/api/&lt;service&gt;/v1&lt;path&gt;</c>; escape route parameters with <see cref="TaskclusterUrl.Escape"/>.</summary>
     public Uri BuildUrl(string service, string path) => TaskclusterUrl.Api(Options.RootUrl, service, path);
@@ -116,9 +116,9 @@ public sealed class TaskclusterClient : IDisposable
     /// <summary>Disposes the HTTP client when this instance created it.</summary>
     public void Dispose()
     {
-        if (_ownsHttp)
+        if (ownsHttp)
         {
-            _http.Dispose();
+            http.Dispose();
         }
     }
 
@@ -141,8 +141,8 @@ public sealed class TaskclusterClient : IDisposable
     {
         var url = BuildUrl(service, path);
         var content = body is null ? null : TaskclusterJson.SerializeToUtf8(body);
-        return _retry.ExecuteAsync(
-            _http,
+        return retry.ExecuteAsync(
+            http,
             _ =>
             {
                 var request = new HttpRequestMessage(method, url);

@@ -13,38 +13,38 @@ namespace TcWorker.Taskcluster;
 public sealed class IndexClient
 {
     private const string Service = "index";
-    private readonly TaskclusterClient _client;
+    private readonly TaskclusterClient client;
 
     internal IndexClient(TaskclusterClient client)
     {
-        _client = client;
+        this.client = client;
     }
 
     /// <summary>An index client signing with other credentials (null: anonymous), sharing the HTTP client.</summary>
-    public IndexClient WithCredentials(TaskclusterCredentials? credentials) => _client.WithCredentials(credentials).Index;
+    public IndexClient WithCredentials(TaskclusterCredentials? credentials) => client.WithCredentials(credentials).Index;
 
     /// <summary>The task at <paramref name="indexPath"/> (scope <c>index:find-task:&lt;indexPath&gt;</c>).</summary>
     public Task<IndexedTask> FindTaskAsync(string indexPath, CancellationToken cancellationToken = default) =>
-        _client.CallAsync<IndexedTask>(HttpMethod.Get, Service, TaskPath(indexPath), null, cancellationToken);
+        client.CallAsync<IndexedTask>(HttpMethod.Get, Service, TaskPath(indexPath), null, cancellationToken);
 
     /// <summary>
     /// Indexes a task at <paramref name="indexPath"/> (scope <c>index:insert-task:&lt;indexPath&gt;</c>);
     /// returns the task at the path afterwards, which is the one already there when its rank is higher.
     /// </summary>
     public Task<IndexedTask> InsertTaskAsync(string indexPath, InsertTaskRequest request, CancellationToken cancellationToken = default) =>
-        _client.CallAsync<IndexedTask>(HttpMethod.Put, Service, TaskPath(indexPath), request, cancellationToken);
+        client.CallAsync<IndexedTask>(HttpMethod.Put, Service, TaskPath(indexPath), request, cancellationToken);
 
     /// <summary>Removes the entry at <paramref name="indexPath"/>, if any (scope <c>index:delete-task:&lt;indexPath&gt;</c>).</summary>
     public Task DeleteTaskAsync(string indexPath, CancellationToken cancellationToken = default) =>
-        _client.CallAsync(HttpMethod.Delete, Service, TaskPath(indexPath), null, cancellationToken);
+        client.CallAsync(HttpMethod.Delete, Service, TaskPath(indexPath), null, cancellationToken);
 
     /// <summary>One page of the namespaces directly below <paramref name="ns"/> (empty: the root), at most <paramref name="limit"/> (1000).</summary>
     public Task<ListNamespacesResponse> ListNamespacesAsync(string ns, string? continuationToken = null, int? limit = null, CancellationToken cancellationToken = default) =>
-        _client.CallAsync<ListNamespacesResponse>(HttpMethod.Get, Service, $"/namespaces/{Escape(ns)}{QueueClient.Page(continuationToken, limit)}", null, cancellationToken);
+        client.CallAsync<ListNamespacesResponse>(HttpMethod.Get, Service, $"/namespaces/{Escape(ns)}{QueueClient.Page(continuationToken, limit)}", null, cancellationToken);
 
     /// <summary>One page of the tasks indexed directly in <paramref name="ns"/> (empty: the root), at most <paramref name="limit"/> (1000).</summary>
     public Task<ListIndexedTasksResponse> ListTasksAsync(string ns, string? continuationToken = null, int? limit = null, CancellationToken cancellationToken = default) =>
-        _client.CallAsync<ListIndexedTasksResponse>(HttpMethod.Get, Service, $"/tasks/{Escape(ns)}{QueueClient.Page(continuationToken, limit)}", null, cancellationToken);
+        client.CallAsync<ListIndexedTasksResponse>(HttpMethod.Get, Service, $"/tasks/{Escape(ns)}{QueueClient.Page(continuationToken, limit)}", null, cancellationToken);
 
     /// <summary>
     /// The findArtifactFromTask URL of artifact <paramref name="name"/> of the task at
@@ -53,7 +53,7 @@ public sealed class IndexClient
     /// <c>queue:get-artifact:&lt;name&gt;</c>.
     /// </summary>
     public Uri BuildArtifactUrl(string indexPath, string name, TimeSpan lifetime) =>
-        _client.BuildSignedUrl(Service, $"{TaskPath(indexPath)}/artifacts/{Escape(name)}", lifetime);
+        client.BuildSignedUrl(Service, $"{TaskPath(indexPath)}/artifacts/{Escape(name)}", lifetime);
 
     private static string TaskPath(string indexPath) => $"/task/{Escape(indexPath)}";
 }

@@ -13,15 +13,15 @@ namespace TcWorker.Taskcluster;
 public sealed class PurgeCacheClient
 {
     private const string Service = "purge-cache";
-    private readonly TaskclusterClient _client;
+    private readonly TaskclusterClient client;
 
     internal PurgeCacheClient(TaskclusterClient client)
     {
-        _client = client;
+        this.client = client;
     }
 
     /// <summary>A purge-cache client signing with other credentials (null: anonymous), sharing the HTTP client.</summary>
-    public PurgeCacheClient WithCredentials(TaskclusterCredentials? credentials) => _client.WithCredentials(credentials).PurgeCache;
+    public PurgeCacheClient WithCredentials(TaskclusterCredentials? credentials) => client.WithCredentials(credentials).PurgeCache;
 
     /// <summary>
     /// Asks the workers of <paramref name="workerPoolId"/> (<c>&lt;provisionerId&gt;/&lt;workerType&gt;</c>) to purge
@@ -29,7 +29,7 @@ public sealed class PurgeCacheClient
     /// <c>purge-cache:&lt;workerPoolId&gt;:&lt;cacheName&gt;</c>). A request that exists already has its time moved to now.
     /// </summary>
     public Task PurgeCacheAsync(string workerPoolId, string cacheName, CancellationToken cancellationToken = default) =>
-        _client.CallAsync(HttpMethod.Post, Service, $"/purge-cache/{Escape(workerPoolId)}", new PurgeCacheRequest { CacheName = cacheName }, cancellationToken);
+        client.CallAsync(HttpMethod.Post, Service, $"/purge-cache/{Escape(workerPoolId)}", new PurgeCacheRequest { CacheName = cacheName }, cancellationToken);
 
     /// <summary>
     /// The purge requests of <paramref name="workerPoolId"/> made at or after <paramref name="since"/> (every one when
@@ -39,10 +39,10 @@ public sealed class PurgeCacheClient
     public Task<PurgeRequestList> PurgeRequestsAsync(string workerPoolId, DateTimeOffset? since = null, CancellationToken cancellationToken = default)
     {
         var query = since is { } s ? "?since=" + Uri.EscapeDataString(s.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)) : string.Empty;
-        return _client.CallAsync<PurgeRequestList>(HttpMethod.Get, Service, $"/purge-cache/{Escape(workerPoolId)}{query}", null, cancellationToken);
+        return client.CallAsync<PurgeRequestList>(HttpMethod.Get, Service, $"/purge-cache/{Escape(workerPoolId)}{query}", null, cancellationToken);
     }
 
     /// <summary>One page of every open purge request, at most <paramref name="limit"/> (scope <c>purge-cache:all-purge-requests</c>; not meant for workers).</summary>
     public Task<PurgeRequestList> AllPurgeRequestsAsync(string? continuationToken = null, int? limit = null, CancellationToken cancellationToken = default) =>
-        _client.CallAsync<PurgeRequestList>(HttpMethod.Get, Service, $"/purge-cache/list{QueueClient.Page(continuationToken, limit)}", null, cancellationToken);
+        client.CallAsync<PurgeRequestList>(HttpMethod.Get, Service, $"/purge-cache/list{QueueClient.Page(continuationToken, limit)}", null, cancellationToken);
 }

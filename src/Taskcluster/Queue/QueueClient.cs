@@ -13,18 +13,18 @@ namespace TcWorker.Taskcluster;
 public sealed class QueueClient
 {
     private const string Service = "queue";
-    private readonly TaskclusterClient _client;
+    private readonly TaskclusterClient client;
 
     internal QueueClient(TaskclusterClient client)
     {
-        _client = client;
+        this.client = client;
     }
 
     /// <summary>The client this queue client sends with.</summary>
-    public TaskclusterClient Client => _client;
+    public TaskclusterClient Client => client;
 
     /// <summary>A queue client signing with other credentials (e.g. a claim's), sharing the HTTP client.</summary>
-    public QueueClient WithCredentials(TaskclusterCredentials? credentials) => _client.WithCredentials(credentials).Queue;
+    public QueueClient WithCredentials(TaskclusterCredentials? credentials) => client.WithCredentials(credentials).Queue;
 
     /// <summary>Claims up to <see cref="ClaimWorkRequest.Tasks"/> tasks; long-polls up to 20 s and then returns an empty list.</summary>
     /// <param name="taskQueueId"><c>&lt;provisionerId&gt;/&lt;workerType&gt;</c>.</param>
@@ -36,7 +36,7 @@ public sealed class QueueClient
     /// <see cref="TaskClaim.TaskDefinitionError"/> set.
     /// </remarks>
     public Task<ClaimWorkResponse> ClaimWorkAsync(string taskQueueId, ClaimWorkRequest request, CancellationToken cancellationToken = default) =>
-        _client.SendAsync(HttpMethod.Post, Service, $"/claim-work/{Escape(taskQueueId)}", request, signed: true, async (response, token) =>
+        client.SendAsync(HttpMethod.Post, Service, $"/claim-work/{Escape(taskQueueId)}", request, signed: true, async (response, token) =>
         {
             await TaskclusterClient.EnsureSuccessAsync(response, token).ConfigureAwait(false);
             var body = await response.Content.ReadAsByteArrayAsync(token).ConfigureAwait(false);
@@ -52,35 +52,35 @@ public sealed class QueueClient
 
     /// <summary>Extends a claim. Sign with the run's latest credentials, then switch to the returned ones. 409: the run is over; stop working on it.</summary>
     public Task<TaskReclaimResponse> ReclaimTaskAsync(string taskId, int runId, CancellationToken cancellationToken = default) =>
-        _client.CallAsync<TaskReclaimResponse>(HttpMethod.Post, Service, $"{RunPath(taskId, runId)}/reclaim", null, cancellationToken);
+        client.CallAsync<TaskReclaimResponse>(HttpMethod.Post, Service, $"{RunPath(taskId, runId)}/reclaim", null, cancellationToken);
 
     /// <summary>Resolves a run as completed.</summary>
     public Task<TaskStatusResponse> ReportCompletedAsync(string taskId, int runId, CancellationToken cancellationToken = default) =>
-        _client.CallAsync<TaskStatusResponse>(HttpMethod.Post, Service, $"{RunPath(taskId, runId)}/completed", null, cancellationToken);
+        client.CallAsync<TaskStatusResponse>(HttpMethod.Post, Service, $"{RunPath(taskId, runId)}/completed", null, cancellationToken);
 
     /// <summary>Resolves a run as failed (the task's own code failed).</summary>
     public Task<TaskStatusResponse> ReportFailedAsync(string taskId, int runId, CancellationToken cancellationToken = default) =>
-        _client.CallAsync<TaskStatusResponse>(HttpMethod.Post, Service, $"{RunPath(taskId, runId)}/failed", null, cancellationToken);
+        client.CallAsync<TaskStatusResponse>(HttpMethod.Post, Service, $"{RunPath(taskId, runId)}/failed", null, cancellationToken);
 
     /// <summary>Resolves a run as exception with <paramref name="reason"/> (<c>worker-shutdown</c>, <c>malformed-payload</c>, <c>resource-unavailable</c>, <c>internal-error</c>, <c>intermittent-task</c>).</summary>
     public Task<TaskStatusResponse> ReportExceptionAsync(string taskId, int runId, string reason, CancellationToken cancellationToken = default) =>
-        _client.CallAsync<TaskStatusResponse>(HttpMethod.Post, Service, $"{RunPath(taskId, runId)}/exception", new TaskExceptionRequest { Reason = reason }, cancellationToken);
+        client.CallAsync<TaskStatusResponse>(HttpMethod.Post, Service, $"{RunPath(taskId, runId)}/exception", new TaskExceptionRequest { Reason = reason }, cancellationToken);
 
     /// <summary>Creates an artifact; for <c>object</c> and <c>s3</c> the response tells where to upload (see <see cref="ArtifactUploader"/>).</summary>
     public Task<CreateArtifactResponse> CreateArtifactAsync(string taskId, int runId, string name, CreateArtifactRequest request, CancellationToken cancellationToken = default) =>
-        _client.CallAsync<CreateArtifactResponse>(HttpMethod.Post, Service, ArtifactPath(taskId, runId, name), request, cancellationToken);
+        client.CallAsync<CreateArtifactResponse>(HttpMethod.Post, Service, ArtifactPath(taskId, runId, name), request, cancellationToken);
 
     /// <summary>Marks an <c>object</c> artifact as uploaded (only then it exists). Not for other storage types (400).</summary>
     public Task FinishArtifactAsync(string taskId, int runId, string name, string uploadId, CancellationToken cancellationToken = default) =>
-        _client.CallAsync(HttpMethod.Put, Service, ArtifactPath(taskId, runId, name), new FinishArtifactRequest { UploadId = uploadId }, cancellationToken);
+        client.CallAsync(HttpMethod.Put, Service, ArtifactPath(taskId, runId, name), new FinishArtifactRequest { UploadId = uploadId }, cancellationToken);
 
     /// <summary>One page of a run's artifacts.</summary>
     public Task<ListArtifactsResponse> ListArtifactsAsync(string taskId, int runId, string? continuationToken = null, int? limit = null, CancellationToken cancellationToken = default) =>
-        _client.CallAsync<ListArtifactsResponse>(HttpMethod.Get, Service, $"{RunPath(taskId, runId)}/artifacts{Page(continuationToken, limit)}", null, cancellationToken);
+        client.CallAsync<ListArtifactsResponse>(HttpMethod.Get, Service, $"{RunPath(taskId, runId)}/artifacts{Page(continuationToken, limit)}", null, cancellationToken);
 
     /// <summary>One page of the latest run's artifacts.</summary>
     public Task<ListArtifactsResponse> ListLatestArtifactsAsync(string taskId, string? continuationToken = null, int? limit = null, CancellationToken cancellationToken = default) =>
-        _client.CallAsync<ListArtifactsResponse>(HttpMethod.Get, Service, $"/task/{Escape(taskId)}/artifacts{Page(continuationToken, limit)}", null, cancellationToken);
+        client.CallAsync<ListArtifactsResponse>(HttpMethod.Get, Service, $"/task/{Escape(taskId)}/artifacts{Page(continuationToken, limit)}", null, cancellationToken);
 
     /// <summary>Every artifact of a run (or of the latest run when <paramref name="runId"/> is null), following continuation tokens.</summary>
     /// <param name="taskId">The task.</param>
@@ -114,39 +114,39 @@ public sealed class QueueClient
 
     /// <summary>A bewit-signed getArtifact URL (unsigned without credentials); <paramref name="runId"/> null for the latest run.</summary>
     public Uri BuildSignedArtifactUrl(string taskId, int? runId, string name, TimeSpan lifetime) =>
-        _client.BuildSignedUrl(Service, runId is { } run ? ArtifactPath(taskId, run, name) : $"/task/{Escape(taskId)}/artifacts/{Escape(name)}", lifetime);
+        client.BuildSignedUrl(Service, runId is { } run ? ArtifactPath(taskId, run, name) : $"/task/{Escape(taskId)}/artifacts/{Escape(name)}", lifetime);
 
     /// <summary>The task definition.</summary>
     public Task<JObject> TaskAsync(string taskId, CancellationToken cancellationToken = default) =>
-        _client.CallAsync<JObject>(HttpMethod.Get, Service, $"/task/{Escape(taskId)}", null, cancellationToken);
+        client.CallAsync<JObject>(HttpMethod.Get, Service, $"/task/{Escape(taskId)}", null, cancellationToken);
 
     /// <summary>The task's status.</summary>
     public Task<TaskStatusResponse> StatusAsync(string taskId, CancellationToken cancellationToken = default) =>
-        _client.CallAsync<TaskStatusResponse>(HttpMethod.Get, Service, $"/task/{Escape(taskId)}/status", null, cancellationToken);
+        client.CallAsync<TaskStatusResponse>(HttpMethod.Get, Service, $"/task/{Escape(taskId)}/status", null, cancellationToken);
 
     /// <summary>Creates a task from its definition.</summary>
     public Task<TaskStatusResponse> CreateTaskAsync(string taskId, JObject task, CancellationToken cancellationToken = default) =>
-        _client.CallAsync<TaskStatusResponse>(HttpMethod.Put, Service, $"/task/{Escape(taskId)}", task, cancellationToken);
+        client.CallAsync<TaskStatusResponse>(HttpMethod.Put, Service, $"/task/{Escape(taskId)}", task, cancellationToken);
 
     /// <summary>Cancels a task.</summary>
     public Task<TaskStatusResponse> CancelTaskAsync(string taskId, CancellationToken cancellationToken = default) =>
-        _client.CallAsync<TaskStatusResponse>(HttpMethod.Post, Service, $"/task/{Escape(taskId)}/cancel", null, cancellationToken);
+        client.CallAsync<TaskStatusResponse>(HttpMethod.Post, Service, $"/task/{Escape(taskId)}/cancel", null, cancellationToken);
 
     /// <summary>Declares a worker (sets its expiry); returns the worker-response structure.</summary>
     public Task<JObject> DeclareWorkerAsync(string provisionerId, string workerType, string workerGroup, string workerId, DeclareWorkerRequest request, CancellationToken cancellationToken = default) =>
-        _client.CallAsync<JObject>(HttpMethod.Put, Service, $"/provisioners/{Escape(provisionerId)}/worker-types/{Escape(workerType)}/{Escape(workerGroup)}/{Escape(workerId)}", request, cancellationToken);
+        client.CallAsync<JObject>(HttpMethod.Put, Service, $"/provisioners/{Escape(provisionerId)}/worker-types/{Escape(workerType)}/{Escape(workerGroup)}/{Escape(workerId)}", request, cancellationToken);
 
     /// <summary>Quarantines a worker (it gets no work until then); returns the worker-response structure.</summary>
     public Task<JObject> QuarantineWorkerAsync(string provisionerId, string workerType, string workerGroup, string workerId, QuarantineWorkerRequest request, CancellationToken cancellationToken = default) =>
-        _client.CallAsync<JObject>(HttpMethod.Put, Service, $"/provisioners/{Escape(provisionerId)}/worker-types/{Escape(workerType)}/workers/{Escape(workerGroup)}/{Escape(workerId)}", request, cancellationToken);
+        client.CallAsync<JObject>(HttpMethod.Put, Service, $"/provisioners/{Escape(provisionerId)}/worker-types/{Escape(workerType)}/workers/{Escape(workerGroup)}/{Escape(workerId)}", request, cancellationToken);
 
     /// <summary>Pings the queue.</summary>
     public Task PingAsync(CancellationToken cancellationToken = default) =>
-        _client.CallAsync(HttpMethod.Get, Service, "/ping", null, cancellationToken);
+        client.CallAsync(HttpMethod.Get, Service, "/ping", null, cancellationToken);
 
     /// <summary>The queue's <c>__version__</c> document.</summary>
     public Task<JObject> VersionAsync(CancellationToken cancellationToken = default) =>
-        _client.CallAsync<JObject>(HttpMethod.Get, Service, "/__version__", null, cancellationToken);
+        client.CallAsync<JObject>(HttpMethod.Get, Service, "/__version__", null, cancellationToken);
 
     private static string RunPath(string taskId, int runId) =>
         $"/task/{Escape(taskId)}/runs/{runId.ToString(CultureInfo.InvariantCulture)}";
@@ -171,7 +171,7 @@ public sealed class QueueClient
     }
 
     private Task<GetArtifactResponse> GetRedirectAsync(string path, CancellationToken cancellationToken) =>
-        _client.SendAsync(HttpMethod.Get, Service, path, null, signed: true, async (response, token) =>
+        client.SendAsync(HttpMethod.Get, Service, path, null, signed: true, async (response, token) =>
         {
             var status = (int)response.StatusCode;
             if (status is >= 300 and < 400 && response.Headers.Location is { } location)

@@ -30,14 +30,14 @@ public sealed class ArtifactUploader
     /// <summary>Largest content sent inline (decoded size).</summary>
     public const int MaxInlineBytes = 8192;
 
-    private readonly QueueClient _queue;
+    private readonly QueueClient queue;
 
     /// <summary>Creates an uploader.</summary>
     /// <param name="queue">A queue client signing with the run's current credentials.</param>
     public ArtifactUploader(QueueClient queue)
     {
         ArgumentNullException.ThrowIfNull(queue);
-        _queue = queue;
+        this.queue = queue;
     }
 
     /// <summary>
@@ -60,13 +60,13 @@ public sealed class ArtifactUploader
     {
         ArgumentNullException.ThrowIfNull(openContent);
         var probe = await ProbeAsync(openContent, cancellationToken).ConfigureAwait(false);
-        var artifact = await _queue.CreateArtifactAsync(taskId, runId, name, CreateArtifactRequest.Object(expires, contentType), cancellationToken).ConfigureAwait(false);
+        var artifact = await queue.CreateArtifactAsync(taskId, runId, name, CreateArtifactRequest.Object(expires, contentType), cancellationToken).ConfigureAwait(false);
         if (artifact.Name is null || artifact.ProjectId is null || artifact.UploadId is null || artifact.Credentials is null)
         {
             throw new TaskclusterException($"createArtifact for {name} returned no object upload details (storageType {artifact.StorageType}).");
         }
 
-        var objects = _queue.Client.WithCredentials(artifact.Credentials).Object;
+        var objects = queue.Client.WithCredentials(artifact.Credentials).Object;
         var request = new CreateUploadRequest
         {
             ProjectId = artifact.ProjectId,
@@ -99,7 +99,7 @@ public sealed class ArtifactUploader
         }
 
         await objects.FinishUploadAsync(artifact.Name, new FinishUploadRequest { ProjectId = artifact.ProjectId, UploadId = artifact.UploadId, Hashes = hashes }, cancellationToken).ConfigureAwait(false);
-        await _queue.FinishArtifactAsync(taskId, runId, name, artifact.UploadId, cancellationToken).ConfigureAwait(false);
+        await queue.FinishArtifactAsync(taskId, runId, name, artifact.UploadId, cancellationToken).ConfigureAwait(false);
         TaskclusterTelemetry.Uploaded(method, probe.Length);
         return new ArtifactUploadResult(name, method, probe.Length, hashes);
     }
@@ -180,7 +180,7 @@ public sealed class ArtifactUploader
     private async Task<ArtifactUploadResult> PutS3Async(string taskId, int runId, string name, string contentType, DateTimeOffset expires, Func<CancellationToken, Task<Stream>> openContent, string contentEncoding, CancellationToken cancellationToken)
     {
         var probe = await ProbeAsync(openContent, cancellationToken).ConfigureAwait(false);
-        var artifact = await _queue.CreateArtifactAsync(taskId, runId, name, CreateArtifactRequest.S3(expires, contentType), cancellationToken).ConfigureAwait(false);
+        var artifact = await queue.CreateArtifactAsync(taskId, runId, name, CreateArtifactRequest.S3(expires, contentType), cancellationToken).ConfigureAwait(false);
         if (artifact.PutUrl is null)
         {
             throw new TaskclusterException($"createArtifact for {name} returned no putUrl (storageType {artifact.StorageType}).");
@@ -237,7 +237,7 @@ public sealed class ArtifactUploader
 
     private async Task<ObjectHashes> PutAsync(PutUrlUpload target, long length, Func<CancellationToken, Task<Stream>> openContent, bool hash, Func<CancellationToken, Task<PutUrlUpload>>? renew, CancellationToken cancellationToken)
     {
-        var client = _queue.Client;
+        var client = queue.Client;
         var current = target;
         HashingContent? sent = null;
         await client.Retry.ExecuteAsync(

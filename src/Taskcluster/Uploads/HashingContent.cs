@@ -17,19 +17,19 @@ internal sealed class HashingContent : HttpContent
     /// <summary>Bytes per read, hash step and socket write.</summary>
     internal const int BlockSize = 1 << 20;
 
-    private readonly Stream _source;
-    private readonly long _length;
-    private readonly bool _hash;
-    private ObjectHashes? _hashes;
+    private readonly Stream source;
+    private readonly long length;
+    private readonly bool hash;
+    private ObjectHashes? hashes;
 
     /// <param name="source">The bytes to send; disposed with this content.</param>
     /// <param name="length">The Content-Length.</param>
     /// <param name="hash">Whether to compute SHA-256 and SHA-512; without, <see cref="Hashes"/> ends up empty.</param>
     public HashingContent(Stream source, long length, bool hash)
     {
-        _source = source;
-        _length = length;
-        _hash = hash;
+        this.source = source;
+        this.length = length;
+        this.hash = hash;
         Headers.ContentLength = length;
     }
 
@@ -37,11 +37,11 @@ internal sealed class HashingContent : HttpContent
     public long BytesSent { get; private set; }
 
     /// <summary>The digests of the bytes sent (empty when not asked for), once the source ended; <see langword="null"/> before that or after a failure.</summary>
-    public ObjectHashes? Hashes => _hashes;
+    public ObjectHashes? Hashes => hashes;
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
-        var blocks = new Blocks(_hash);
+        var blocks = new Blocks(hash);
         await using (blocks.ConfigureAwait(false))
         {
             var current = await blocks.TakeAsync().ConfigureAwait(false);
@@ -60,7 +60,7 @@ internal sealed class HashingContent : HttpContent
                 (current, count) = (next, read.Result);
             }
 
-            _hashes = await blocks.FinishAsync().ConfigureAwait(false);
+            hashes = await blocks.FinishAsync().ConfigureAwait(false);
         }
     }
 
@@ -69,7 +69,7 @@ internal sealed class HashingContent : HttpContent
 
     protected override bool TryComputeLength(out long length)
     {
-        length = _length;
+        length = this.length;
         return true;
     }
 
@@ -77,7 +77,7 @@ internal sealed class HashingContent : HttpContent
     {
         if (disposing)
         {
-            _source.Dispose();
+            source.Dispose();
         }
 
         base.Dispose(disposing);
@@ -88,7 +88,7 @@ internal sealed class HashingContent : HttpContent
         await stream.WriteAsync(block, cancellationToken).ConfigureAwait(false);
 
     private async Task<int> ReadBlockAsync(byte[] buffer, CancellationToken cancellationToken) =>
-        await _source.ReadAtLeastAsync(buffer.AsMemory(0, BlockSize), BlockSize, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        await source.ReadAtLeastAsync(buffer.AsMemory(0, BlockSize), BlockSize, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// The blocks of one attempt (from the shared pool) and, when asked, the threads that digest them.
@@ -100,41 +100,41 @@ internal sealed class HashingContent : HttpContent
     private sealed class Blocks : IAsyncDisposable
     {
         private const int Count = 4;
-        private readonly byte[][] _all = new byte[Count][];
-        private readonly int[] _owed = new int[Count];
-        private readonly ConcurrentQueue<int> _free = new();
-        private readonly SemaphoreSlim _available = new(Count);
-        private readonly Digester[] _digesters;
+        private readonly byte[][] all = new byte[Count][];
+        private readonly int[] owed = new int[Count];
+        private readonly ConcurrentQueue<int> free = new();
+        private readonly SemaphoreSlim available = new(Count);
+        private readonly Digester[] digesters;
 
         public Blocks(bool hash)
         {
             for (var i = 0; i < Count; i++)
             {
-                _all[i] = ArrayPool<byte>.Shared.Rent(BlockSize);
-                _free.Enqueue(i);
+                all[i] = ArrayPool<byte>.Shared.Rent(BlockSize);
+                free.Enqueue(i);
             }
 
-            _digesters = hash ? [new Digester(this, HashAlgorithmName.SHA256), new Digester(this, HashAlgorithmName.SHA512)] : [];
+            digesters = hash ? [new Digester(this, HashAlgorithmName.SHA256), new Digester(this, HashAlgorithmName.SHA512)] : [];
         }
 
         public async Task<(int Index, byte[] Block)> TakeAsync()
         {
-            await _available.WaitAsync().ConfigureAwait(false);
-            _free.TryDequeue(out var index);
-            return (index, _all[index]);
+            await available.WaitAsync().ConfigureAwait(false);
+            free.TryDequeue(out var index);
+            return (index, all[index]);
         }
 
         /// <summary>Hands a block whose bytes went out to the digests (or straight back when there are none).</summary>
         public void Sent(int index, int count)
         {
-            if (_digesters.Length == 0)
+            if (digesters.Length == 0)
             {
                 Free(index);
                 return;
             }
 
-            _owed[index] = _digesters.Length;
-            foreach (var digester in _digesters)
+            owed[index] = digesters.Length;
+            foreach (var digester in digesters)
             {
                 digester.Add(index, count);
             }
@@ -143,24 +143,24 @@ internal sealed class HashingContent : HttpContent
         /// <summary>The digests of every block handed over, once the threads have caught up.</summary>
         public async Task<ObjectHashes> FinishAsync()
         {
-            if (_digesters.Length == 0)
+            if (digesters.Length == 0)
             {
                 return new ObjectHashes();
             }
 
-            return new ObjectHashes { Sha256 = await _digesters[0].FinishAsync().ConfigureAwait(false), Sha512 = await _digesters[1].FinishAsync().ConfigureAwait(false) };
+            return new ObjectHashes { Sha256 = await digesters[0].FinishAsync().ConfigureAwait(false), Sha512 = await digesters[1].FinishAsync().ConfigureAwait(false) };
         }
 
         public async ValueTask DisposeAsync()
         {
             // No block goes back to the shared pool while a thread may still read it.
-            foreach (var digester in _digesters)
+            foreach (var digester in digesters)
             {
                 await digester.DisposeAsync().ConfigureAwait(false);
             }
 
-            _available.Dispose();
-            foreach (var block in _all)
+            available.Dispose();
+            foreach (var block in all)
             {
                 ArrayPool<byte>.Shared.Return(block);
             }
@@ -168,7 +168,7 @@ internal sealed class HashingContent : HttpContent
 
         private void Digested(int index)
         {
-            if (Interlocked.Decrement(ref _owed[index]) == 0)
+            if (Interlocked.Decrement(ref owed[index]) == 0)
             {
                 Free(index);
             }
@@ -176,53 +176,53 @@ internal sealed class HashingContent : HttpContent
 
         private void Free(int index)
         {
-            _free.Enqueue(index);
-            _available.Release();
+            free.Enqueue(index);
+            available.Release();
         }
 
         /// <summary>One digest on its own thread, over the blocks in the order they were sent.</summary>
         private sealed class Digester : IAsyncDisposable
         {
-            private readonly Blocks _owner;
-            private readonly IncrementalHash _hash;
-            private readonly BlockingCollection<(int Index, int Count)> _pending = [];
-            private readonly Task _running;
+            private readonly Blocks owner;
+            private readonly IncrementalHash hash;
+            private readonly BlockingCollection<(int Index, int Count)> pending = [];
+            private readonly Task running;
 
             public Digester(Blocks owner, HashAlgorithmName algorithm)
             {
-                _owner = owner;
-                _hash = IncrementalHash.CreateHash(algorithm);
-                _running = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                this.owner = owner;
+                hash = IncrementalHash.CreateHash(algorithm);
+                running = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             }
 
-            public void Add(int index, int count) => _pending.Add((index, count));
+            public void Add(int index, int count) => pending.Add((index, count));
 
             public async Task<string> FinishAsync()
             {
-                _pending.CompleteAdding();
-                await _running.ConfigureAwait(false);
-                return Convert.ToHexStringLower(_hash.GetCurrentHash());
+                pending.CompleteAdding();
+                await running.ConfigureAwait(false);
+                return Convert.ToHexStringLower(hash.GetCurrentHash());
             }
 
             public async ValueTask DisposeAsync()
             {
-                _pending.CompleteAdding();
-                await _running.ConfigureAwait(false);
-                _pending.Dispose();
-                _hash.Dispose();
+                pending.CompleteAdding();
+                await running.ConfigureAwait(false);
+                pending.Dispose();
+                hash.Dispose();
             }
 
             private void Run()
             {
-                foreach (var (index, count) in _pending.GetConsumingEnumerable())
+                foreach (var (index, count) in pending.GetConsumingEnumerable())
                 {
                     try
                     {
-                        _hash.AppendData(_owner._all[index], 0, count);
+                        hash.AppendData(owner.all[index], 0, count);
                     }
                     finally
                     {
-                        _owner.Digested(index);
+                        owner.Digested(index);
                     }
                 }
             }

@@ -15,13 +15,13 @@ internal sealed class S3rverProcess : IAsyncDisposable
     public const string AccessKeyId = "S3RVER";
     public const string SecretAccessKey = "S3RVER";
 
-    private readonly Process _process;
-    private readonly string _folder;
+    private readonly Process process;
+    private readonly string folder;
 
     private S3rverProcess(Process process, string folder, Uri endpoint, string bucket)
     {
-        _process = process;
-        _folder = folder;
+        this.process = process;
+        this.folder = folder;
         Endpoint = endpoint;
         Bucket = bucket;
     }
@@ -77,20 +77,20 @@ internal sealed class S3rverProcess : IAsyncDisposable
     {
         try
         {
-            if (!_process.HasExited)
+            if (!process.HasExited)
             {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(5000);
             }
         }
         catch (InvalidOperationException)
         {
         }
 
-        _process.Dispose();
+        process.Dispose();
         try
         {
-            Directory.Delete(_folder, recursive: true);
+            Directory.Delete(folder, recursive: true);
         }
         catch (IOException)
         {

@@ -11,14 +11,14 @@ internal sealed class QueueHarness : IAsyncDisposable
     public const string WorkerClientId = "worker/test";
     public const string WorkerClientToken = "worker-token-0123456789abcdefghijklmnopqrstu";
 
-    private TaskclusterClient _base;
+    private TaskclusterClient baseClient;
 
     private QueueHarness(LocalQueueServer server, string dataFolder, LocalQueueOptions options)
     {
         Server = server;
         DataFolder = dataFolder;
         Options = options;
-        _base = NewBase(server);
+        baseClient = NewBase(server);
         Root = Client(server.RootCredentials);
     }
 
@@ -52,7 +52,7 @@ internal sealed class QueueHarness : IAsyncDisposable
     }
 
     /// <summary>A client with these credentials (null: anonymous), sharing one HTTP client.</summary>
-    public TaskclusterClient Client(TaskclusterCredentials? credentials) => _base.WithCredentials(credentials);
+    public TaskclusterClient Client(TaskclusterCredentials? credentials) => baseClient.WithCredentials(credentials);
 
     public TaskclusterClient Worker => Client(new TaskclusterCredentials(WorkerClientId, WorkerClientToken));
 
@@ -71,9 +71,9 @@ internal sealed class QueueHarness : IAsyncDisposable
     public async Task RestartAsync()
     {
         await Server.DisposeAsync();
-        _base.Dispose();
+        baseClient.Dispose();
         Server = await LocalQueueServer.StartAsync(Options);
-        _base = NewBase(Server);
+        baseClient = NewBase(Server);
         Root = Client(Server.RootCredentials);
     }
 
@@ -113,7 +113,7 @@ internal sealed class QueueHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _base.Dispose();
+        baseClient.Dispose();
         await Server.DisposeAsync();
         try
         {

@@ -5,11 +5,11 @@ namespace TcWorker.LocalQueue.Tests.Support;
 /// <summary>A local queue in a child process (tests/TcWorker.LocalQueue.Tests.Host), to be killed without warning.</summary>
 internal sealed class QueueProcess : IDisposable
 {
-    private readonly Process _process;
+    private readonly Process process;
 
     private QueueProcess(Process process, string rootUrl)
     {
-        _process = process;
+        this.process = process;
         RootUrl = rootUrl;
     }
 
@@ -40,17 +40,17 @@ internal sealed class QueueProcess : IDisposable
     /// <summary>SIGKILL: no disposal, no flush.</summary>
     public void Kill()
     {
-        _process.Kill(entireProcessTree: true);
-        _process.WaitForExit();
+        process.Kill(entireProcessTree: true);
+        process.WaitForExit();
     }
 
     public void Dispose()
     {
-        if (!_process.HasExited)
+        if (!process.HasExited)
         {
             Kill();
         }
 
-        _process.Dispose();
+        process.Dispose();
     }
 }

@@ -7,9 +7,9 @@ namespace TcWorker.LocalQueue.Tests.Support;
 /// <summary>A bare TCP connection to a loopback server, for requests no HTTP client would send: partial heads, partial bodies, stalls.</summary>
 internal sealed class RawConnection : IDisposable
 {
-    private readonly Socket _socket;
+    private readonly Socket socket;
 
-    private RawConnection(Socket socket) => _socket = socket;
+    private RawConnection(Socket socket) => this.socket = socket;
 
     public static async Task<RawConnection> OpenAsync(string rootUrl)
     {
@@ -31,7 +31,7 @@ internal sealed class RawConnection : IDisposable
         {
             while (bytes.Length > 0)
             {
-                var sent = await _socket.SendAsync(bytes, SocketFlags.None, cancel.Token);
+                var sent = await socket.SendAsync(bytes, SocketFlags.None, cancel.Token);
                 bytes = bytes[sent..];
             }
 
@@ -53,7 +53,7 @@ internal sealed class RawConnection : IDisposable
         {
             while (true)
             {
-                var read = await _socket.ReceiveAsync(buffer, SocketFlags.None, cancel.Token);
+                var read = await socket.ReceiveAsync(buffer, SocketFlags.None, cancel.Token);
                 if (read == 0)
                 {
                     return received.Count == 0 ? "closed" : Encoding.ASCII.GetString([.. received]).Split("\r\n")[0];
@@ -84,7 +84,7 @@ internal sealed class RawConnection : IDisposable
         var buffer = new byte[65536];
         try
         {
-            while (await _socket.ReceiveAsync(buffer, SocketFlags.None, cancel.Token) > 0)
+            while (await socket.ReceiveAsync(buffer, SocketFlags.None, cancel.Token) > 0)
             {
             }
 
@@ -100,5 +100,5 @@ internal sealed class RawConnection : IDisposable
         }
     }
 
-    public void Dispose() => _socket.Dispose();
+    public void Dispose() => socket.Dispose();
 }

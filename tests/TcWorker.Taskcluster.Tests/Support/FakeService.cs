@@ -11,32 +11,32 @@ internal sealed record Reply(int Status, JToken? Body = null, IReadOnlyDictionar
 /// <summary>A loopback server answering routes ("METHOD raw-target") with canned replies; the handler sees the attempt number (1-based).</summary>
 internal sealed class FakeService : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, Func<RecordedRequest, int, Reply>> _routes = new();
-    private readonly ConcurrentDictionary<string, int> _attempts = new();
-    private LoopbackServer _server = null!;
+    private readonly ConcurrentDictionary<string, Func<RecordedRequest, int, Reply>> routes = new();
+    private readonly ConcurrentDictionary<string, int> attempts = new();
+    private LoopbackServer server = null!;
 
-    public string Url => _server.Url;
+    public string Url => server.Url;
 
-    public IReadOnlyList<RecordedRequest> Requests => _server.Requests.ToArray();
+    public IReadOnlyList<RecordedRequest> Requests => server.Requests.ToArray();
 
     public static async Task<FakeService> StartAsync()
     {
         var fake = new FakeService();
-        fake._server = await LoopbackServer.StartAsync(fake.HandleAsync);
+        fake.server = await LoopbackServer.StartAsync(fake.HandleAsync);
         return fake;
     }
 
     public void On(string method, string target, Reply reply) => On(method, target, (_, _) => reply);
 
-    public void On(string method, string target, Func<RecordedRequest, int, Reply> reply) => _routes[method + " " + target] = reply;
+    public void On(string method, string target, Func<RecordedRequest, int, Reply> reply) => routes[method + " " + target] = reply;
 
-    public ValueTask DisposeAsync() => _server.DisposeAsync();
+    public ValueTask DisposeAsync() => server.DisposeAsync();
 
     private async Task HandleAsync(HttpContext context, RecordedRequest request)
     {
         var key = request.Method + " " + request.RawTarget;
-        var attempt = _attempts.AddOrUpdate(key, 1, (_, n) => n + 1);
-        var reply = _routes.TryGetValue(key, out var route)
+        var attempt = attempts.AddOrUpdate(key, 1, (_, n) => n + 1);
+        var reply = routes.TryGetValue(key, out var route)
             ? route(request, attempt)
             : new Reply(404, new JObject { ["code"] = "ResourceNotFound", ["message"] = "No route " + key, ["requestInfo"] = new JObject() });
         if (reply.Delay > TimeSpan.Zero)

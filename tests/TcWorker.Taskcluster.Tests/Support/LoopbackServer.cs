@@ -21,11 +21,11 @@ internal sealed record RecordedRequest(string Method, string RawTarget, IReadOnl
 /// <summary>Kestrel on 127.0.0.1 and a free port; records every request, then runs the handler.</summary>
 internal sealed class LoopbackServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly WebApplication app;
 
     private LoopbackServer(WebApplication app, string url)
     {
-        _app = app;
+        this.app = app;
         Url = url;
     }
 
@@ -57,7 +57,7 @@ internal sealed class LoopbackServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
+        await app.StopAsync();
+        await app.DisposeAsync();
     }
 }

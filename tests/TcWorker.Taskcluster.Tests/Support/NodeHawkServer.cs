@@ -10,11 +10,11 @@ namespace TcWorker.Taskcluster.Tests.Support;
 /// </summary>
 internal sealed class NodeHawkServer : IAsyncDisposable
 {
-    private readonly Process _process;
+    private readonly Process process;
 
     private NodeHawkServer(Process process, string url)
     {
-        _process = process;
+        this.process = process;
         Url = url;
     }
 
@@ -54,13 +54,13 @@ internal sealed class NodeHawkServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
+        if (!process.HasExited)
         {
-            _process.Kill();
-            await _process.WaitForExitAsync();
+            process.Kill();
+            await process.WaitForExitAsync();
         }
 
-        _process.Dispose();
+        process.Dispose();
     }
 
     private async Task<JObject> PostAsync(HttpClient http, JObject body)

@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Logging;
 using TcWorker.Runtime.Tasks;
+using TcWorker.Runtime.Worker;
 
-namespace TcWorker.Runtime.Worker;
+namespace TcWorker.Runtime.EngineChecks;
 
 /// <summary>An error the worker reports to worker-runner (and through it to worker-manager).</summary>
 /// <param name="Title">A short title.</param>

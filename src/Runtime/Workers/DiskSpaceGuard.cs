@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
-using TcWorker.Runtime.Workers;
+using TcWorker.Runtime.Worker;
 
-namespace TcWorker.Runtime.Worker;
+namespace TcWorker.Runtime.Workers;
 
 /// <summary>
 /// Before a claim: when the temporary folder's drive has less free space than

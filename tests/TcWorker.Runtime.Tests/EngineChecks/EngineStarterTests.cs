@@ -1,10 +1,12 @@
 using Microsoft.Extensions.Time.Testing;
 using TcWorker.Errors;
 using TcWorker.Runtime.Configuration;
+using TcWorker.Runtime.EngineChecks;
 using TcWorker.Runtime.Tasks;
+using TcWorker.Runtime.Tests.Worker;
 using TcWorker.Runtime.Worker;
 
-namespace TcWorker.Runtime.Tests.Worker;
+namespace TcWorker.Runtime.Tests.EngineChecks;
 
 /// <summary>How the worker starts its engines: retries, give-up, and the exceptions that name the engine.</summary>
 public sealed class EngineStarterTests

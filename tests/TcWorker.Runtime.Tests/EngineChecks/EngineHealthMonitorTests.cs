@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Time.Testing;
 using TcWorker.Engines;
+using TcWorker.Runtime.EngineChecks;
 using TcWorker.Runtime.Tasks;
+using TcWorker.Runtime.Tests.Worker;
 using TcWorker.Runtime.Worker;
 
-namespace TcWorker.Runtime.Tests.Worker;
+namespace TcWorker.Runtime.Tests.EngineChecks;
 
 /// <summary>How the worker watches its engines' health: bounded checks, one log line and report per change, the timeout.</summary>
 public sealed class EngineHealthMonitorTests

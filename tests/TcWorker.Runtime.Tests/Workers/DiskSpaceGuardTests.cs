@@ -1,8 +1,9 @@
+using TcWorker.Runtime.Tests.Worker;
 using TcWorker.Runtime.Worker;
 using TcWorker.Runtime.Workers;
 using TcWorker.Workers;
 
-namespace TcWorker.Runtime.Tests.Worker;
+namespace TcWorker.Runtime.Tests.Workers;
 
 /// <summary>Garbage collection before a claim, with a fake free-space reading and resources that free it.</summary>
 public sealed class DiskSpaceGuardTests

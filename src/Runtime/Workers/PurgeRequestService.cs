@@ -1,7 +1,7 @@
 using TcWorker.Taskcluster;
 using TcWorker.Workers;
 
-namespace TcWorker.Runtime.Worker;
+namespace TcWorker.Runtime.Workers;
 
 /// <summary>
 /// <see cref="IPurgeRequestService"/> over the purge-cache service: purgeRequests of one worker pool, with

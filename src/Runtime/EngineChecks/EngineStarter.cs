@@ -4,8 +4,9 @@ using TcWorker.Engines;
 using TcWorker.Errors;
 using TcWorker.Runtime.Configuration;
 using TcWorker.Runtime.Tasks;
+using TcWorker.Runtime.Worker;
 
-namespace TcWorker.Runtime.Worker;
+namespace TcWorker.Runtime.EngineChecks;
 
 /// <summary>
 /// Starts the engines of a worker one after the other, before the first claim. A dependency that is

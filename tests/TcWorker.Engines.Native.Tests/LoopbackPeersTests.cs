@@ -1,0 +1,54 @@
+using System.Net;
+using System.Net.Sockets;
+using TcWorker.Engines.Shared;
+
+namespace TcWorker.Engines.Native.Tests;
+
+/// <summary>Finding the owner of a loopback connection's client socket in the kernel's socket tables.</summary>
+public sealed class LoopbackPeersTests
+{
+    [SkippableTheory]
+    [InlineData("127.0.0.1")]
+    [InlineData("::1")]
+    public async Task The_owner_of_a_real_loopback_connection_is_this_process_user(string address)
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "The socket tables are Linux's /proc/net/tcp and tcp6.");
+        using var listener = new TcpListener(IPAddress.Parse(address), 0);
+        listener.Start();
+        var server = (IPEndPoint)listener.LocalEndpoint;
+        using var client = new TcpClient(server.AddressFamily);
+        await client.ConnectAsync(server);
+        using var accepted = await listener.AcceptTcpClientAsync();
+
+        Assert.Equal(Posix.EffectiveUserId(), LoopbackPeers.FindOwner((IPEndPoint)client.Client.LocalEndPoint!, server));
+        Assert.Null(LoopbackPeers.FindOwner(new IPEndPoint(IPAddress.Parse(address), 1), server));
+    }
+
+    [Fact]
+    public void A_listed_table_gives_the_uid_of_the_matching_client_socket_only()
+    {
+        var table = Path.GetTempFileName();
+        try
+        {
+            var loopback = BitConverter.IsLittleEndian ? "0100007F" : "7F000001";
+            File.WriteAllLines(table,
+            [
+                "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode",
+                $"   0: {loopback}:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0",
+                $"   1: {loopback}:1F90 {loopback}:C350 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0 20 4 30 10 -1",
+                $"   2: {loopback}:C350 {loopback}:1F90 01 00000000:00000000 00:00000000 00000000  1234        0 3 1 0 20 4 30 10 -1",
+            ]);
+            var server = new IPEndPoint(IPAddress.Loopback, 0x1F90);
+            var client = new IPEndPoint(IPAddress.Loopback, 0xC350);
+
+            Assert.Equal(1234, LoopbackPeers.FindOwner(table, client, server));
+            Assert.Equal(1234, LoopbackPeers.FindOwner(table, new IPEndPoint(IPAddress.Loopback.MapToIPv6(), 0xC350), server));
+            Assert.Null(LoopbackPeers.FindOwner(table, new IPEndPoint(IPAddress.Loopback, 0xC351), server));
+            Assert.Null(LoopbackPeers.FindOwner(table + ".missing", client, server));
+        }
+        finally
+        {
+            File.Delete(table);
+        }
+    }
+}

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Net;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
 
 namespace TcWorker.Engines.Shared;
 
@@ -10,6 +12,34 @@ namespace TcWorker.Engines.Shared;
 /// </summary>
 internal static class LoopbackPeers
 {
+    private const string ItemKey = "TcWorker.LoopbackPeerUid";
+
+    /// <summary>
+    /// The owner of the client socket of a request's connection (see <see cref="FindOwner(IPEndPoint, IPEndPoint)"/>),
+    /// looked up on the connection's first request and kept with the connection for the next ones.
+    /// </summary>
+    public static int? FindOwner(HttpContext context)
+    {
+        var items = context.Features.Get<IConnectionItemsFeature>()?.Items;
+        if (items is not null && items.TryGetValue(ItemKey, out var known))
+        {
+            return (int?)known;
+        }
+
+        int? owner = null;
+        if (context.Connection.RemoteIpAddress is { } remote && context.Connection.LocalIpAddress is { } local)
+        {
+            owner = FindOwner(new IPEndPoint(remote, context.Connection.RemotePort), new IPEndPoint(local, context.Connection.LocalPort));
+        }
+
+        if (items is not null)
+        {
+            items[ItemKey] = owner;
+        }
+
+        return owner;
+    }
+
     /// <summary>
     /// The user id that owns the client socket of the connection from <paramref name="client"/> to
     /// <paramref name="server"/>, or null when the kernel lists no such socket (the client is gone, the

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -23,7 +22,6 @@ namespace TcWorker.Engines.Shared;
 /// </summary>
 internal sealed partial class ProxyListener(ILogger logger) : IAsyncDisposable
 {
-    private const string PeerKey = "TcWorker.ProxyPeerUid";
     private static readonly Lazy<int> WorkerUser = new(() => OperatingSystem.IsWindows() ? -1 : Posix.EffectiveUserId());
     private readonly ConcurrentDictionary<string, ProxyRoute> routes = new(StringComparer.Ordinal);
     private readonly Lock gate = new();
@@ -132,7 +130,7 @@ internal sealed partial class ProxyListener(ILogger logger) : IAsyncDisposable
             return;
         }
 
-        if (route.Owner is { } owner && PeerOf(context) is var peer && peer != owner && peer != 0 && peer != WorkerUser.Value)
+        if (route.Owner is { } owner && LoopbackPeers.FindOwner(context) is var peer && peer != owner && peer != 0 && peer != WorkerUser.Value)
         {
             LogRefused(logger, route.Name, peer ?? -1, owner, context.Connection.RemotePort);
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
@@ -142,29 +140,6 @@ internal sealed partial class ProxyListener(ILogger logger) : IAsyncDisposable
         context.Request.PathBase = context.Request.PathBase.Add("/" + secret);
         context.Request.Path = end < 0 ? "/" : path[end..];
         await route.ServeAsync(context).ConfigureAwait(false);
-    }
-
-    /// <summary>The owner of the connection's client socket, looked up once per connection.</summary>
-    private static int? PeerOf(HttpContext context)
-    {
-        var items = context.Features.Get<IConnectionItemsFeature>()?.Items;
-        if (items is not null && items.TryGetValue(PeerKey, out var known))
-        {
-            return (int?)known;
-        }
-
-        int? peer = null;
-        if (context.Connection.RemoteIpAddress is { } remote && context.Connection.LocalIpAddress is { } local)
-        {
-            peer = LoopbackPeers.FindOwner(new IPEndPoint(remote, context.Connection.RemotePort), new IPEndPoint(local, context.Connection.LocalPort));
-        }
-
-        if (items is not null)
-        {
-            items[PeerKey] = peer;
-        }
-
-        return peer;
     }
 
     [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "Proxy '{Name}' refused a connection from port {Port}: its socket belongs to user {Peer} (-1: not found), not to the task's user {Owner}")]

@@ -20,8 +20,16 @@ public sealed class LoopbackPeersTests
         await client.ConnectAsync(server);
         using var accepted = await listener.AcceptTcpClientAsync();
 
-        Assert.Equal(Posix.EffectiveUserId(), LoopbackPeers.FindOwner((IPEndPoint)client.Client.LocalEndPoint!, server));
+        var local = (IPEndPoint)client.Client.LocalEndPoint!;
+        Assert.Equal(Posix.EffectiveUserId(), LoopbackPeers.FindOwner(local, server));
         Assert.Null(LoopbackPeers.FindOwner(new IPEndPoint(IPAddress.Parse(address), 1), server));
+
+        // Both ways agree: the kernel asked for the one socket, and the table that lists them all.
+        Assert.True(LoopbackPeers.AskKernel(local, server, out var owner), "sock_diag did not answer");
+        Assert.Equal(Posix.EffectiveUserId(), owner);
+        Assert.True(LoopbackPeers.AskKernel(new IPEndPoint(IPAddress.Parse(address), 1), server, out var nobody));
+        Assert.Null(nobody);
+        Assert.Equal(Posix.EffectiveUserId(), LoopbackPeers.FindOwner(address == "::1" ? "/proc/net/tcp6" : "/proc/net/tcp", local, server));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Http;
 using System.Net.Sockets;
 using TcWorker.Engines.Shared;
 
@@ -32,6 +33,27 @@ public sealed class LoopbackPeersTests
         Assert.Equal(Posix.EffectiveUserId(), LoopbackPeers.FindOwner(address == "::1" ? "/proc/net/tcp6" : "/proc/net/tcp", local, server));
     }
 
+    [SkippableFact]
+    public async Task A_proxy_with_an_owner_refuses_another_user_and_logs_it_without_its_url()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux() && Environment.IsPrivilegedProcess, "Connecting as another user (setpriv) needs root on Linux.");
+        var log = new ListLogger();
+        await using var listener = new ProxyListener(log);
+        await using var owned = await listener.AttachAsync("owned", context => context.Response.WriteAsync("served"), 65534, CancellationToken.None);
+        await using var other = await listener.AttachAsync("other", context => context.Response.WriteAsync("served"), 12345, CancellationToken.None);
+
+        // nobody (65534) owns the first; it is not the second's user. Root (this process) passes both.
+        Assert.Equal("served 200", await CurlAsNobodyAsync(owned.Url));
+        Assert.Equal(" 403", await CurlAsNobodyAsync(other.Url));
+        using var http = new HttpClient();
+        Assert.Equal("served", await http.GetStringAsync(other.Url));
+
+        var refusal = Assert.Single(log.Lines, l => l.Contains("refused", StringComparison.Ordinal));
+        Assert.Contains("'other'", refusal, StringComparison.Ordinal);
+        Assert.Contains("user 65534", refusal, StringComparison.Ordinal);
+        Assert.DoesNotContain(other.Url.AbsolutePath.Trim('/'), string.Join("\n", log.Lines), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_listed_table_gives_the_uid_of_the_matching_client_socket_only()
     {
@@ -58,5 +80,14 @@ public sealed class LoopbackPeersTests
         {
             File.Delete(table);
         }
+    }
+
+    private static async Task<string> CurlAsNobodyAsync(Uri url)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "curl", "-s", "-w", " %{http_code}", url.ToString()]) { RedirectStandardOutput = true };
+        using var curl = System.Diagnostics.Process.Start(start)!;
+        var output = await curl.StandardOutput.ReadToEndAsync();
+        await curl.WaitForExitAsync();
+        return output;
     }
 }

@@ -13,9 +13,11 @@ version=$(dotnet msbuild src/Abstractions/TcWorker.Abstractions.csproj -getPrope
 mapfile -t projects < <(grep -l '<TcWorkerApiBaseline>true</TcWorkerApiBaseline>' src/*/*.csproj engines/*/*.csproj plugins/*/*.csproj | sort)
 for project in "${projects[@]}"; do
   id=$(basename "$project" .csproj)
-  echo "packing $id $version"
+  # A package may carry a version of its own (TcWorker.Sdk).
+  own=$(dotnet msbuild "$project" -getProperty:Version)
+  echo "packing $id $own"
   dotnet pack "$project" -c Release --nologo -v quiet -p:DisablePackageBaselineValidation=true -p:PackageOutputPath="$out/"
-  cp "$out/$id.$version.nupkg" "eng/baseline/$id.nupkg"
+  cp "$out/$id.$own.nupkg" "eng/baseline/$id.nupkg"
 done
 printf '%s\n' "$version" > eng/baseline/VERSION
 echo "eng/baseline now holds ${#projects[@]} packages of version $version; review and commit it."

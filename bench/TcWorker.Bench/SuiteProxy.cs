@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Newtonsoft.Json.Linq;
 using TcWorker.Plugins.TaskclusterProxy;
@@ -21,7 +22,10 @@ internal static partial class Suite
     /// proxy (the client sends it unsigned; the proxy signs it with temporary credentials restricted to the
     /// task's scopes and forwards it) against the same request signed by the client and sent directly. The
     /// proxy is served as the process engines serve proxies: a loopback Kestrel listener, below a path prefix.
-    /// The two kinds alternate, over one kept-alive connection each.
+    /// The two kinds alternate, over one kept-alive connection each. With them alternate the same ping through the
+    /// proxy behind the native engine's peer check (the owner of the connecting socket, from /proc/net/tcp, looked up
+    /// once per connection) and without it, over a kept-alive connection and over a new connection per request
+    /// (where every request pays the lookup).
     /// </summary>
     public static async Task<IReadOnlyList<Figure>> ProxyAsync(Harness harness, BenchOptions options)
     {
@@ -31,25 +35,44 @@ internal static partial class Suite
         var handler = new ProxyHandler(task, upstream, TimeProvider.System);
 
         const string prefix = "/benchmark-prefix";
+        const string checkedPrefix = "/checked-prefix";
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore().ConfigureKestrel(k => { k.AddServerHeader = false; k.Listen(IPAddress.Loopback, 0); });
         await using var app = builder.Build();
         app.Run(context =>
         {
-            context.Request.Path.StartsWithSegments(prefix, out var rest);
-            context.Request.PathBase = prefix;
+            var isChecked = context.Request.Path.StartsWithSegments(checkedPrefix, out var rest);
+            if (!isChecked)
+            {
+                context.Request.Path.StartsWithSegments(prefix, out rest);
+            }
+            else if (TcWorker.Engines.Shared.LoopbackPeers.FindOwner(context) is null)
+            {
+                context.Response.StatusCode = StatusCodes.Status403Forbidden;
+                return Task.CompletedTask;
+            }
+
+            context.Request.PathBase = isChecked ? checkedPrefix : prefix;
             context.Request.Path = rest;
             return handler.HandleAsync(context);
         });
         await app.StartAsync();
-        var proxyUrl = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + prefix + "/api/queue/v1/ping");
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
+        var proxyUrl = new Uri(address + prefix + "/api/queue/v1/ping");
+        var checkedUrl = new Uri(address + checkedPrefix + "/api/queue/v1/ping");
         var directUrl = TaskclusterUrl.Api(harness.Server.RootUrl, "queue", "/ping");
         var signing = new TaskclusterCredentials(issued.ClientId, issued.AccessToken, issued.Certificate, ["queue:*"]);
 
         using var viaProxy = new HttpClient();
         using var direct = new HttpClient();
+        using var viaChecked = new HttpClient();
+        using var uncheckedFresh = new HttpClient();
+        using var checkedFresh = new HttpClient();
         var proxied = new List<double>();
         var directly = new List<double>();
+        var checkedKept = new List<double>();
+        var uncheckedNew = new List<double>();
+        var checkedNew = new List<double>();
         var warmUp = Math.Max(5, options.ProxyPings / 10);
         for (var i = 0; i < options.ProxyPings + warmUp; i++)
         {
@@ -60,10 +83,16 @@ internal static partial class Suite
                 request.Headers.TryAddWithoutValidation("Authorization", HawkSigner.CreateAuthorizationHeader(signing, "GET", directUrl, DateTimeOffset.UtcNow));
                 return direct.SendAsync(request);
             });
+            var kept = await TimeAsync(() => viaChecked.SendAsync(new HttpRequestMessage(HttpMethod.Get, checkedUrl)));
+            var freshUnchecked = await TimeAsync(() => uncheckedFresh.SendAsync(Closing(proxyUrl)));
+            var freshChecked = await TimeAsync(() => checkedFresh.SendAsync(Closing(checkedUrl)));
             if (i >= warmUp)
             {
                 proxied.Add(time);
                 directly.Add(baseline);
+                checkedKept.Add(kept);
+                uncheckedNew.Add(freshUnchecked);
+                checkedNew.Add(freshChecked);
             }
         }
 
@@ -72,7 +101,24 @@ internal static partial class Suite
         return
         [
             new("taskcluster-proxy signed ping, median (through the proxy vs signed and sent directly)", "ms", median, baselineMedian, median / baselineMedian, "<= +1 ms", median - baselineMedian <= 1),
+            Added("taskcluster-proxy peer check, kept-alive connection, median (checked vs unchecked proxy)", checkedKept, proxied),
+            Added("taskcluster-proxy peer check, new connection per request, median (checked vs unchecked proxy)", checkedNew, uncheckedNew),
         ];
+    }
+
+    private static Figure Added(string name, List<double> with, List<double> without)
+    {
+        var value = Stats.Median(with);
+        var baseline = Stats.Median(without);
+        return new(name, "ms", value, baseline, value / baseline, "<= +1 ms", value - baseline <= 1);
+    }
+
+    /// <summary>A ping that asks the server to close the connection after answering, so that the next one opens a new one.</summary>
+    private static HttpRequestMessage Closing(Uri url)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.ConnectionClose = true;
+        return request;
     }
 
     private static async Task<double> TimeAsync(Func<Task<HttpResponseMessage>> send)

@@ -19,6 +19,9 @@ internal static partial class Posix
 
     public static bool Kill(int pid, int signal) => SysKill(pid, signal) == 0;
 
+    /// <summary>The effective user id of this process (Unix).</summary>
+    public static int EffectiveUserId() => (int)SysGetEuid();
+
     public static void Chown(string path, int uid, int gid)
     {
         if (SysChown(path, uid, gid) != 0)
@@ -83,6 +86,9 @@ internal static partial class Posix
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int SysKill(int pid, int signal);
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    private static partial uint SysGetEuid();
 
     [LibraryImport("libc", EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SysChown(string path, int uid, int gid);

@@ -16,10 +16,13 @@ namespace TcWorker.Engines.Shared;
 /// engine, started on the first attach. Any local process can connect to a loopback port, so each proxy
 /// is served below a path of 256 random bits (<c>http://127.0.0.1:PORT/SECRET/</c>) and every other path
 /// answers 404. A handler gets the request with that prefix in <see cref="HttpRequest.PathBase"/>, and may
-/// accept WebSockets. Thread-safe.
+/// accept WebSockets. On Linux a proxy attached with an owner also checks who connects: the client socket's
+/// owner (<see cref="LoopbackPeers"/>) must be that user, root or the worker's own user, or the request
+/// is refused (403), so another task's user that learnt the URL still cannot use it. Thread-safe.
 /// </summary>
 internal sealed partial class ProxyListener(ILogger logger) : IAsyncDisposable
 {
+    private static readonly Lazy<int> WorkerUser = new(() => OperatingSystem.IsWindows() ? -1 : Posix.EffectiveUserId());
     private readonly ConcurrentDictionary<string, ProxyRoute> routes = new(StringComparer.Ordinal);
     private readonly Lock gate = new();
     private Task<(WebApplication App, Uri BaseUrl)>? started;
@@ -28,9 +31,10 @@ internal sealed partial class ProxyListener(ILogger logger) : IAsyncDisposable
     /// <summary>Serves <paramref name="handler"/> below a new unguessable URL until the returned route is disposed.</summary>
     /// <param name="name">The proxy's name, for the worker's log.</param>
     /// <param name="handler">The proxy.</param>
+    /// <param name="owner">The user id of the task the proxy serves, when it runs as a user of its own; null: any local user that knows the URL.</param>
     /// <param name="cancellationToken">Stops waiting for the listener to start (the start goes on for the next caller).</param>
     /// <returns>The route; dispose it to detach the proxy.</returns>
-    public async Task<ProxyRoute> AttachAsync(string name, RequestDelegate handler, CancellationToken cancellationToken)
+    public async Task<ProxyRoute> AttachAsync(string name, RequestDelegate handler, int? owner, CancellationToken cancellationToken)
     {
         var (_, baseUrl) = await StartOnceAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         string secret;
@@ -38,7 +42,7 @@ internal sealed partial class ProxyListener(ILogger logger) : IAsyncDisposable
         do
         {
             secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-            route = new ProxyRoute(new Uri(baseUrl, secret + "/"), handler, () => routes.TryRemove(secret, out _));
+            route = new ProxyRoute(name, new Uri(baseUrl, secret + "/"), OperatingSystem.IsLinux() ? owner : null, handler, () => routes.TryRemove(secret, out _));
         }
         while (!routes.TryAdd(secret, route));
 
@@ -126,10 +130,20 @@ internal sealed partial class ProxyListener(ILogger logger) : IAsyncDisposable
             return;
         }
 
+        if (route.Owner is { } owner && LoopbackPeers.FindOwner(context) is var peer && peer != owner && peer != 0 && peer != WorkerUser.Value)
+        {
+            LogRefused(logger, route.Name, peer ?? -1, owner, context.Connection.RemotePort);
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            return;
+        }
+
         context.Request.PathBase = context.Request.PathBase.Add("/" + secret);
         context.Request.Path = end < 0 ? "/" : path[end..];
         await route.ServeAsync(context).ConfigureAwait(false);
     }
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "Proxy '{Name}' refused a connection from port {Port}: its socket belongs to user {Peer} (-1: not found), not to the task's user {Owner}")]
+    private static partial void LogRefused(ILogger logger, string name, int peer, int owner, int port);
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Task proxies listen on {BaseUrl}")]
     private static partial void LogListening(ILogger logger, Uri baseUrl);
@@ -139,10 +153,16 @@ internal sealed partial class ProxyListener(ILogger logger) : IAsyncDisposable
 }
 
 /// <summary>One proxy served by a <see cref="ProxyListener"/>. Disposing it detaches the proxy and aborts its open requests (WebSockets included).</summary>
-internal sealed class ProxyRoute(Uri url, RequestDelegate handler, Action detach) : IAsyncDisposable
+internal sealed class ProxyRoute(string name, Uri url, int? owner, RequestDelegate handler, Action detach) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<HttpContext, byte> open = new();
     private int detached;
+
+    /// <summary>The proxy's name, for the worker's log.</summary>
+    public string Name { get; } = name;
+
+    /// <summary>The only user id besides root and the worker's that may use the proxy; null: anyone who knows the URL.</summary>
+    public int? Owner { get; } = owner;
 
     /// <summary>Where the task reaches the proxy, ending in <c>/</c>.</summary>
     public Uri Url { get; } = url;

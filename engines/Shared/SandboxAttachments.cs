@@ -46,7 +46,7 @@ internal sealed partial class SandboxAttachments(TaskWorkspace workspace, Volume
         ProxyRoute route;
         try
         {
-            route = await proxies.AttachAsync(name, handler, cancellationToken).ConfigureAwait(false);
+            route = await proxies.AttachAsync(name, handler, workspace.User?.Uid, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

@@ -7,32 +7,49 @@ namespace TcWorker.Engines.Shared;
 /// the sandbox builder, the sandbox or the result set at a time; disposing it kills what still runs
 /// as the user, deletes the user and the directory. Idempotent.
 /// </summary>
+/// <remarks>
+/// A task user owns its directory and may open it to all (<c>chmod 777</c>) while it runs. So on Linux the
+/// directory of a task user lies inside a holder folder (<c>PARENT/task-HEX/task</c>) owned by root, with
+/// the task user's own group and mode 710: only that user's processes can pass through it, and the user
+/// cannot change the holder's mode, so other task users never reach the directory, whatever its mode.
+/// </remarks>
 internal sealed class TaskWorkspace : IAsyncDisposable
 {
     private readonly TaskUsers? users;
     private int disposed;
 
-    private TaskWorkspace(string directory, TaskUser? user, TaskUsers? users)
+    private TaskWorkspace(string directory, string? holder, TaskUser? user, TaskUsers? users)
     {
         Directory = directory;
+        Holder = holder;
         User = user;
         this.users = users;
     }
 
     public string Directory { get; }
 
+    /// <summary>The folder that holds a task user's directory (see the remarks on the class), or null.</summary>
+    public string? Holder { get; }
+
     public TaskUser? User { get; }
 
     /// <summary>Creates a task directory under <paramref name="parent"/>, and a user from <paramref name="users"/> unless null.</summary>
     public static async Task<TaskWorkspace> CreateAsync(string parent, TaskUsers? users, CancellationToken cancellationToken)
     {
-        var directory = Path.Combine(parent, "task-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)));
+        var name = Path.Combine(parent, "task-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)));
+        var holder = users is not null && OperatingSystem.IsLinux() ? name : null;
+        var directory = holder is null ? name : Path.Combine(holder, "task");
         if (OperatingSystem.IsWindows())
         {
             System.IO.Directory.CreateDirectory(directory);
         }
         else
         {
+            if (holder is not null)
+            {
+                System.IO.Directory.CreateDirectory(holder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
             System.IO.Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
 
@@ -45,14 +62,20 @@ internal sealed class TaskWorkspace : IAsyncDisposable
                 if (user.Uid is { } uid && user.Gid is { } gid)
                 {
                     Posix.Chown(directory, uid, gid);
+                    if (holder is not null && OperatingSystem.IsLinux())
+                    {
+                        // Root's, in the task user's own group, which no other user is in: only the task passes.
+                        Posix.Chown(holder, 0, gid);
+                        File.SetUnixFileMode(holder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute);
+                    }
                 }
             }
 
-            return new TaskWorkspace(directory, user, users);
+            return new TaskWorkspace(directory, holder, user, users);
         }
         catch
         {
-            await new TaskWorkspace(directory, user, users).DisposeAsync().ConfigureAwait(false);
+            await new TaskWorkspace(directory, holder, user, users).DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -122,7 +145,7 @@ internal sealed class TaskWorkspace : IAsyncDisposable
             await users.DeleteAsync(User).ConfigureAwait(false);
         }
 
-        DeleteTree(Directory);
+        DeleteTree(Holder ?? Directory);
     }
 
     /// <summary>Deletes a folder, also when the task took permissions away from parts of it.</summary>

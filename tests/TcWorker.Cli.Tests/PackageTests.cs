@@ -72,7 +72,7 @@ public sealed class PackageTests
     }
 
     [SkippableFact]
-    public void The_sdk_is_a_preview_that_brings_no_copy_of_the_contracts_and_the_engines_depend_on_it()
+    public void The_sdk_is_1_0_brings_no_copy_of_the_contracts_and_the_engines_depend_on_it()
     {
         string sdk;
         using (var zip = OpenPackage("TcWorker.Sdk"))
@@ -81,8 +81,10 @@ public sealed class PackageTests
             Assert.DoesNotContain(zip.Entries, e => e.FullName.EndsWith("TcWorker.Abstractions.dll", StringComparison.Ordinal));
         }
 
-        Assert.Matches("<version>0\\.[0-9]+\\.[0-9]+</version>", sdk);
-        Assert.Contains("outside the 1.0 contract promise", sdk, StringComparison.Ordinal);
+        Assert.Matches("<version>1\\.[0-9]+\\.[0-9]+</version>", sdk);
+        Assert.DoesNotContain("preview", sdk, StringComparison.OrdinalIgnoreCase);
+        // Its baseline is what pack validates it against (Directory.Build.targets, TcWorkerApiBaseline).
+        Assert.True(File.Exists(Path.Combine(PackageBuild.RepoRoot, "eng", "baseline", "TcWorker.Sdk.nupkg")), "eng/baseline/TcWorker.Sdk.nupkg is missing");
         var contracts = Assert.Single(Regex.Matches(sdk, "<dependency id=\"TcWorker.Abstractions\"[^>]*>"));
         Assert.Matches("exclude=\"[^\"]*\\bRuntime\\b", contracts.Value);
 

@@ -59,7 +59,8 @@ internal sealed class Deployment : IAsyncDisposable
 
     public QueueClient Queue => Client.Queue;
 
-    public static async Task<Deployment> StartAsync(TimeSpan? claimTimeout = null, bool fixedPort = false, LocalQueueS3Options? s3 = null)
+    /// <param name="trustLoopbackProxies">Trust a front on loopback (<see cref="QueueFront"/>) to forward requests signed for its port.</param>
+    public static async Task<Deployment> StartAsync(TimeSpan? claimTimeout = null, bool fixedPort = false, LocalQueueS3Options? s3 = null, bool trustLoopbackProxies = false)
     {
         var folder = Directory.CreateTempSubdirectory("tcw-e2e-").FullName;
         var options = new LocalQueueOptions
@@ -71,6 +72,7 @@ internal sealed class Deployment : IAsyncDisposable
             ClaimWorkWait = TimeSpan.FromSeconds(2),
             ListenEndPoint = new IPEndPoint(IPAddress.Loopback, fixedPort ? FreePort() : 0),
             S3 = s3,
+            TrustedProxies = trustLoopbackProxies ? [IPAddress.Loopback] : [],
         };
         return new Deployment(folder, options, await LocalQueueServer.StartAsync(options));
     }

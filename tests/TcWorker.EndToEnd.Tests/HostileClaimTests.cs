@@ -1,8 +1,5 @@
 using System.Net;
 using System.Text;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Newtonsoft.Json.Linq;
 using TcWorker.LocalQueue;
@@ -35,7 +32,8 @@ public sealed class HostileClaimTests
             ClaimWorkWait = TimeSpan.FromSeconds(1),
             TrustedProxies = [IPAddress.Loopback],
         });
-        await using var front = await HostileFront.StartAsync(queue.RootUrl);
+        var claimSizes = new List<int>();
+        await using var front = await QueueFront.StartAsync(queue.RootUrl, bytes => Task.FromResult(Rewrite(bytes, claimSizes)));
         using var client = new Taskcluster.TaskclusterClient(new Taskcluster.TaskclusterClientOptions { RootUrl = queue.RootUrl, Credentials = queue.RootCredentials });
         var first = await CreateAsync(client, new JObject { ["command"] = new JArray { new JArray("true") } });
         var deep = await CreateAsync(client, JToken.Parse(Deep));
@@ -72,7 +70,10 @@ public sealed class HostileClaimTests
             }
 
             // One claimWork response carried all four, and the worker carries on claiming.
-            Assert.Contains(4, front.ClaimSizes);
+            lock (claimSizes)
+            {
+                Assert.Contains(4, claimSizes);
+            }
             var after = await CreateAsync(client, new JObject { ["command"] = new JArray { new JArray("true") } });
             Assert.Equal("completed", (await WaitResolvedAsync(client, after, log)).State);
             Assert.Equal(WorkerStopReason.TaskLimitReached, await worker.WaitAsync(TimeSpan.FromSeconds(30)));
@@ -116,104 +117,20 @@ public sealed class HostileClaimTests
         }
     }
 
-    /// <summary>The front: a pass-through to the local queue that rewrites the marked payloads of claimWork responses.</summary>
-    private sealed class HostileFront : IAsyncDisposable
+    /// <summary>What the front does to a claimWork response: notes how many tasks it carries and swaps the marked payloads.</summary>
+    private static byte[] Rewrite(byte[] bytes, List<int> claimSizes)
     {
-        private readonly WebApplication app;
-        private readonly HttpClient http = new(new SocketsHttpHandler { AllowAutoRedirect = false });
-        private readonly List<int> claimSizes = [];
-
-        private HostileFront(WebApplication app) => this.app = app;
-
-        public string RootUrl { get; private set; } = string.Empty;
-
-        public IReadOnlyList<int> ClaimSizes
+        // Dates stay the strings the queue wrote.
+        var json = Newtonsoft.Json.JsonConvert.DeserializeObject<JObject>(Encoding.UTF8.GetString(bytes), new Newtonsoft.Json.JsonSerializerSettings { DateParseHandling = Newtonsoft.Json.DateParseHandling.None })!;
+        lock (claimSizes)
         {
-            get
-            {
-                lock (claimSizes)
-                {
-                    return [.. claimSizes];
-                }
-            }
+            claimSizes.Add(((JArray)json["tasks"]!).Count);
         }
 
-        public static async Task<HostileFront> StartAsync(string queueRootUrl)
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
-            var app = builder.Build();
-            var front = new HostileFront(app);
-            app.Run(context => front.ForwardAsync(context, queueRootUrl));
-            await app.StartAsync();
-            front.RootUrl = app.Urls.Single();
-            return front;
-        }
-
-        private async Task ForwardAsync(HttpContext context, string queueRootUrl)
-        {
-            using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), queueRootUrl + context.Request.Path + context.Request.QueryString);
-            var body = new MemoryStream();
-            await context.Request.Body.CopyToAsync(body);
-            if (body.Length > 0 || context.Request.ContentLength is not null)
-            {
-                request.Content = new ByteArrayContent(body.ToArray());
-            }
-
-            foreach (var header in context.Request.Headers)
-            {
-                if (header.Key is "Host" or "Connection" or "Transfer-Encoding" or "Content-Length")
-                {
-                    continue;
-                }
-
-                if (!request.Headers.TryAddWithoutValidation(header.Key, header.Value.ToArray()))
-                {
-                    request.Content?.Headers.TryAddWithoutValidation(header.Key, header.Value.ToArray());
-                }
-            }
-
-            request.Headers.TryAddWithoutValidation("X-Forwarded-Port", new Uri(RootUrl).Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            using var response = await http.SendAsync(request);
-            var bytes = await response.Content.ReadAsByteArrayAsync();
-            if (context.Request.Path.StartsWithSegments("/api/queue/v1/claim-work") && response.IsSuccessStatusCode)
-            {
-                bytes = Rewrite(bytes);
-            }
-
-            context.Response.StatusCode = (int)response.StatusCode;
-            foreach (var header in response.Headers.Concat(response.Content.Headers))
-            {
-                if (header.Key is not ("Transfer-Encoding" or "Content-Length" or "Connection"))
-                {
-                    context.Response.Headers[header.Key] = header.Value.ToArray();
-                }
-            }
-
-            await context.Response.Body.WriteAsync(bytes);
-        }
-
-        private byte[] Rewrite(byte[] bytes)
-        {
-            // Dates stay the strings the queue wrote.
-            var json = Newtonsoft.Json.JsonConvert.DeserializeObject<JObject>(Encoding.UTF8.GetString(bytes), new Newtonsoft.Json.JsonSerializerSettings { DateParseHandling = Newtonsoft.Json.DateParseHandling.None })!;
-            lock (claimSizes)
-            {
-                claimSizes.Add(((JArray)json["tasks"]!).Count);
-            }
-
-            var text = json.ToString(Newtonsoft.Json.Formatting.None);
-            text = text.Replace(Deep, new string('[', 10_000) + new string(']', 10_000), StringComparison.Ordinal);
-            text = text.Replace(Huge, "{\"command\":[[\"true\"]],\"filler\":\"" + new string('x', 50 * 1024 * 1024) + "\"}", StringComparison.Ordinal);
-            return Encoding.UTF8.GetBytes(text);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await app.DisposeAsync();
-            http.Dispose();
-        }
+        var text = json.ToString(Newtonsoft.Json.Formatting.None);
+        text = text.Replace(Deep, new string('[', 10_000) + new string(']', 10_000), StringComparison.Ordinal);
+        text = text.Replace(Huge, "{\"command\":[[\"true\"]],\"filler\":\"" + new string('x', 50 * 1024 * 1024) + "\"}", StringComparison.Ordinal);
+        return Encoding.UTF8.GetBytes(text);
     }
 
     /// <summary>The worker's log lines, shown when a task is not resolved in time.</summary>

@@ -124,6 +124,61 @@ public sealed class InteractiveShellTests
         });
     }
 
+    [SkippableFact]
+    public async Task Another_task_user_can_neither_learn_nor_guess_a_running_tasks_shell_url()
+    {
+        Skip.IfNot(HostProcesses.IsRoot, "Per-task users need root on Linux (useradd); run the tests as root to cover them.");
+        await using var deployment = await Deployment.StartAsync();
+        await RunTaskAsync(
+            deployment,
+            config =>
+            {
+                config["engines"]!["native"]!["createUser"] = true;
+                config["worker"]!["capacity"] = 2;
+            },
+            NativePayload(),
+            async (taskB, page) =>
+            {
+                var socketUrl = new Uri(System.Web.HttpUtility.ParseQueryString(page.Query)["socketUrl"]!);
+                var secretPath = socketUrl.AbsolutePath.Trim('/');
+                var hook = socketUrl.Authority;
+
+                // Task A, as another task user, looks where B's address could be (every process's environment and
+                // command line, the worker's and the queue's folders), asks the queue for B's private artifact without
+                // credentials, and knocks on the webhook server without the address.
+                var taskA = await deployment.CreateTaskAsync(new JObject
+                {
+                    ["command"] = JArray.FromObject(new[] { new[] { "sh", "-c", """
+                        for p in /proc/[0-9]*; do cat "$p/environ" "$p/cmdline" 2>/dev/null | tr '\0' '\n'; done | grep -o "$1/[A-Za-z0-9_/-]*" | sort -u
+                        grep -rao "$1/[A-Za-z0-9_/-]*" "$4" 2>&1 | sort -u | head -5
+                        curl -s -o /dev/null -w 'root=%{http_code}\n' "http://$1/"
+                        curl -s -o /dev/null -w 'guess=%{http_code}\n' "http://$1/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/"
+                        curl -s -o /dev/null -w 'artifact=%{http_code}\n' "$3/api/queue/v1/task/$2/runs/0/artifacts/private/generic-worker/shell.html"
+                        echo "whoami=$(id -un)"
+                        """, "task-a", hook, taskB, deployment.Server.RootUrl.TrimEnd('/'), deployment.Folder } }),
+                    ["maxRunTime"] = 60,
+                });
+                var statusA = await deployment.WaitForAsync(taskA, s => s.State is "completed" or "failed" or "exception", TimeSpan.FromSeconds(120));
+                var logA = await LogAsync(deployment, taskA);
+                Assert.True(statusA.State == "completed", $"task A is {statusA.State}: {logA}");
+                Assert.Contains("whoami=tcw-", logA, StringComparison.Ordinal);
+                Assert.DoesNotContain(secretPath, logA, StringComparison.Ordinal);
+                Assert.Contains("Permission denied", logA, StringComparison.Ordinal);
+                Assert.Contains("root=404", logA, StringComparison.Ordinal);
+                Assert.Contains("guess=404", logA, StringComparison.Ordinal);
+                Assert.Matches("artifact=40[13]", logA);
+
+                // Whoever holds the address gets B's shell, as B's user; A never got it.
+                await using var shell = await ShellClient.ConnectAsync(socketUrl);
+                await shell.SendInputAsync("echo owner-$((6*7)) $(id -un)\n");
+                await shell.WaitForOutputAsync("owner-42 tcw-");
+                await shell.SendInputAsync("touch done\n");
+                await shell.WaitForCloseAsync();
+                await deployment.WaitForAsync(taskB, s => s.State is "completed" or "failed" or "exception");
+                Assert.DoesNotContain(secretPath, await LogAsync(deployment, taskB), StringComparison.Ordinal);
+            });
+    }
+
     private static async Task<(int ExitCode, string Output, string Error)> RunCliAsync(IReadOnlyDictionary<string, string> environment, string input, params string[] args)
     {
         var start = new System.Diagnostics.ProcessStartInfo(Deployment.Executable) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

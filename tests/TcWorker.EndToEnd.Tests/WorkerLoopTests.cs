@@ -155,6 +155,32 @@ public sealed class WorkerLoopTests
     }
 
     [Fact]
+    public async Task A_task_the_queue_hands_out_as_the_idle_timeout_passes_is_run_not_lost()
+    {
+        await using var deployment = await Deployment.StartAsync(trustLoopbackProxies: true);
+        // The queue has claimed the task for the worker at once; the answer reaches the worker after its idle timeout.
+        await using var front = await QueueFront.StartAsync(deployment.Server.RootUrl, async bytes =>
+        {
+            if (JObject.Parse(System.Text.Encoding.UTF8.GetString(bytes))["tasks"] is JArray { Count: > 0 })
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2.5));
+            }
+
+            return bytes;
+        });
+        var taskId = await deployment.CreateTaskAsync(Command("true"));
+        var config = deployment.Config(tasks: 5, worker: w => w["idleTimeout"] = 1);
+        config["rootUrl"] = front.RootUrl;
+        using var lifetime = new WorkerLifetime();
+
+        var reason = await Deployment.RunWorkerAsync(config, lifetime).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(WorkerStopReason.IdleTimeout, reason);
+        var status = await deployment.StatusAsync(taskId);
+        Assert.True(status.State == "completed", $"the task is {status.State} ({string.Join(", ", status.Runs.Select(r => $"{r.State}/{r.ReasonResolved}"))}): the worker gave up on the claim the queue had made for it");
+    }
+
+    [Fact]
     public async Task A_fatal_engine_error_resolves_internal_error_and_stops_the_worker()
     {
         await using var deployment = await Deployment.StartAsync();

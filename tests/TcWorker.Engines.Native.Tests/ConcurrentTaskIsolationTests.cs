@@ -32,6 +32,21 @@ public sealed class ConcurrentTaskIsolationTests() : EngineTestBase(
     }
 
     [SkippableFact]
+    public async Task A_cannot_read_Bs_files_after_B_opened_its_directory_to_all()
+    {
+        Skip.IfNot(HostProcesses.IsRoot, NeedsRoot);
+        await using var b = await StartBAsync("""chmod 777 .; echo "$B_SECRET" > open.txt; chmod 666 open.txt; stat -c %a . > mode.txt; """);
+        Assert.Equal("777", (await File.ReadAllTextAsync(Path.Combine(b.Directory, "mode.txt"))).Trim());
+
+        var log = await RunAAsync("""ls "$1"; cat "$1/open.txt"; echo intruder > "$1/planted.txt"; chmod 777 "$1/.."; echo "done" """, b.Directory);
+
+        Assert.Contains("Permission denied", log, StringComparison.Ordinal);
+        Assert.Contains("done", log, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, log, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(b.Directory, "planted.txt")));
+    }
+
+    [SkippableFact]
     public async Task A_cannot_read_Bs_environment_through_proc()
     {
         Skip.IfNot(HostProcesses.IsRoot, NeedsRoot);
@@ -73,6 +88,25 @@ public sealed class ConcurrentTaskIsolationTests() : EngineTestBase(
         Assert.Contains("root=404", log, StringComparison.Ordinal);
         Assert.Contains("guess=404", log, StringComparison.Ordinal);
         Assert.Contains("Permission denied", log, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task A_cannot_use_Bs_proxy_even_with_its_url_while_B_itself_can()
+    {
+        Skip.IfNot(HostProcesses.IsRoot, NeedsRoot);
+        await using var b = await StartBAsync();
+
+        // B's own user got through before it wrote proxy.txt.
+        Assert.Equal("b-proxy own=200", await File.ReadAllTextAsync(Path.Combine(b.Directory, "own.txt")));
+
+        // A is handed the whole URL, secret included: the listener sees that the connection is not B's user's.
+        var log = await RunAAsync("""
+            curl -s -w ' code=%{http_code}\n' "$1"
+            curl -s -w ' code=%{http_code}\n' "$1v1/anything"
+            """, b.ProxyUrl.ToString());
+
+        Assert.Equal(2, log.Split("code=403").Length - 1);
+        Assert.DoesNotContain("b-proxy", log, StringComparison.Ordinal);
     }
 
     [SkippableFact]
@@ -139,14 +173,15 @@ public sealed class ConcurrentTaskIsolationTests() : EngineTestBase(
     }
 
     /// <summary>Starts task B: a secret in its environment and its folder, a proxy, and a sleep marked with a unique duration.</summary>
-    private async Task<RunningB> StartBAsync()
+    /// <param name="prelude">Shell commands B runs first.</param>
+    private async Task<RunningB> StartBAsync(string prelude = "")
     {
         var marker = HostProcesses.UniqueSleepSeconds();
         var task = Harness.NewTask();
         var builder = await Harness.Engine.CreateSandboxBuilderAsync(new SandboxOptions
         {
             Task = task,
-            Payload = NativeEngineTests.Shell($"echo \"$B_SECRET\" > secret.txt; echo \"$B_PROXY_URL\" > proxy.txt; exec sleep {marker}"),
+            Payload = NativeEngineTests.Shell($"{prelude}echo \"$B_SECRET\" > secret.txt; curl -s -w ' own=%{{http_code}}' \"$B_PROXY_URL\" > own.txt; echo \"$B_PROXY_URL\" > proxy.txt; exec sleep {marker}"),
         });
         ISandbox sandbox;
         Uri proxyUrl;

@@ -211,11 +211,12 @@ public sealed class TaskclusterWorker
             ClaimWorkResponse response;
             try
             {
-                using var claimToken = IdleToken(IdleSince() ?? time.GetUtcNow(), stopping);
+                // Never given up for the idle timeout: the queue may already have claimed tasks for this answer,
+                // and they would be lost until their claims expire. The idle check waits for the next round.
                 response = await queue.ClaimWorkAsync(
                     options.Identity.WorkerPoolId,
                     new ClaimWorkRequest { WorkerGroup = options.Identity.WorkerGroup, WorkerId = options.Identity.WorkerId, Tasks = Math.Min(free, 32) },
-                    claimToken.Token).ConfigureAwait(false);
+                    stopping).ConfigureAwait(false);
                 failures = 0;
             }
             catch (OperationCanceledException)
@@ -252,19 +253,6 @@ public sealed class TaskclusterWorker
         }
 
         return Stop(WorkerStopReason.Stopped, fatal ? "a run ended with a fatal error" : unhealthy ? "the engines stayed unhealthy for worker.unhealthyTimeout" : "asked to stop");
-    }
-
-    // A claimWork long poll also ends when the idle timeout would pass, so the worker does not overstay it.
-    private CancellationTokenSource IdleToken(DateTimeOffset idleSince, CancellationToken stopping)
-    {
-        var source = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        if (options.IdleTimeout is { } idle && running.IsEmpty)
-        {
-            var left = idleSince + idle - time.GetUtcNow();
-            source.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
-        }
-
-        return source;
     }
 
     private void Start(TaskClaim claim)

@@ -55,7 +55,7 @@ public sealed class ProcessContainment : IDisposable
     public string Description { get; }
 
     /// <summary>Whether this process became a child subreaper (Linux), so that the tasks' orphans are re-parented to it and reaped.</summary>
-    public bool IsSubreaper { get; }
+    internal bool IsSubreaper { get; }
 
     /// <summary>
     /// Finds the control groups this host offers and makes this process a child subreaper (Linux). Never throws for

@@ -86,7 +86,7 @@ public sealed class SecretMasker
     }
 
     /// <summary>The length in bytes of the longest secret; a filter holds back at most one byte less.</summary>
-    public int LongestSecret { get; }
+    internal int LongestSecret { get; }
 
     /// <summary>Creates a filter for one task log; add it with <see cref="ITaskLog.AddFilter"/>.</summary>
     /// <returns>A new filter, with no bytes held back. Not thread-safe, as the contract allows.</returns>

@@ -94,6 +94,15 @@ public sealed record LocalQueueOptions
     /// </summary>
     public IReadOnlyList<IPAddress> TrustedProxies { get; init; } = [];
 
+    /// <summary>
+    /// The composed task payload schema (JSON text, as <c>tc-worker schema payload</c> prints it) of
+    /// the worker config the queue serves, which the dashboard's editor checks payloads against
+    /// (local-only <c>getPayloadSchema</c>). Null (the default): there is none, and the editor checks
+    /// only what every task needs. Text that is not a JSON object fails the start with an
+    /// <see cref="ArgumentException"/>.
+    /// </summary>
+    public string? PayloadSchema { get; init; }
+
     /// <summary>The clock for claims, deadlines, credentials and signed URLs.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

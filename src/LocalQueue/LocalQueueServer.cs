@@ -62,7 +62,7 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
     /// <param name="loggerFactory">Where the server logs; null for none.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <exception cref="IOException">The port is taken or the data folder cannot be used.</exception>
-    /// <exception cref="ArgumentException">A limit in <paramref name="options"/> is zero or negative, or <see cref="LocalQueueOptions.TrustedProxies"/> is null.</exception>
+    /// <exception cref="ArgumentException">A limit in <paramref name="options"/> is zero or negative, <see cref="LocalQueueOptions.TrustedProxies"/> is null, or <see cref="LocalQueueOptions.PayloadSchema"/> is not a JSON object.</exception>
     public static async Task<LocalQueueServer> StartAsync(LocalQueueOptions? options = null, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         options ??= new LocalQueueOptions();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Newtonsoft.Json.Linq;
@@ -33,12 +34,7 @@ public sealed partial class DashboardTests
     {
         await using var deployment = await Deployment.StartAsync();
         await using var browser = await LaunchAsync();
-        var page = await browser.Browser.NewPageAsync();
-        await page.GotoAsync(deployment.Server.RootUrl + "/");
-        await page.FillAsync("input[name=clientId]", deployment.Options.RootClientId!);
-        await page.FillAsync("input[name=accessToken]", deployment.Options.RootAccessToken!);
-        await page.ClickAsync("#sign-in-button");
-        await Assertions.Expect(page.Locator("#who")).ToHaveTextAsync("signed in as " + deployment.Options.RootClientId);
+        var page = await SignedInPageAsync(browser, deployment.Server.RootUrl, deployment.Options.RootClientId!, deployment.Options.RootAccessToken!);
 
         // Create the first task in the editor: it prints slowly, ends with a red error line, and leaves an artifact.
         await page.ClickAsync("text=Create task");
@@ -101,6 +97,94 @@ public sealed partial class DashboardTests
             lifetime.StopNow();
             await worker;
         }
+    }
+
+    [SkippableFact]
+    public async Task A_yaml_task_whose_payload_breaks_the_worker_configs_schema_is_shown_its_errors_and_not_created_and_once_fixed_it_runs()
+    {
+        await using var browser = await LaunchAsync();
+        var folder = Directory.CreateTempSubdirectory("tcw-e2e-editor-").FullName;
+        var config = new JObject
+        {
+            ["engine"] = "native",
+            ["plugins"] = new JObject { ["env"] = new JObject(), ["maxruntime"] = new JObject(), ["success"] = new JObject() },
+            ["worker"] = new JObject { ["workerPoolId"] = Deployment.WorkerPoolId, ["workerGroup"] = "e2e", ["workerId"] = "editor", ["numberOfTasksToRun"] = 1, ["minimumDiskSpace"] = 0 },
+        };
+        var configFile = Path.Combine(folder, "worker.json");
+        await File.WriteAllTextAsync(configFile, config.ToString());
+
+        // The real binary serves the queue with the worker config: the editor checks payloads against its composed schema.
+        var start = new ProcessStartInfo(Deployment.Executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { "queue", "serve", "--data", Path.Combine(folder, "queue"), "--config", configFile })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var queue = Process.Start(start)!;
+        var stderr = queue.StandardError.ReadToEndAsync();
+        try
+        {
+            var rootUrl = await queue.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)) ?? throw new InvalidOperationException("queue serve ended: " + await stderr);
+            var settings = (await File.ReadAllLinesAsync(Path.Combine(folder, "queue", "credentials.env"))).Select(l => l.Replace("export ", string.Empty, StringComparison.Ordinal).Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+            var credentials = new TcWorker.Taskcluster.TaskclusterCredentials(settings["TASKCLUSTER_CLIENT_ID"], settings["TASKCLUSTER_ACCESS_TOKEN"]);
+            var page = await SignedInPageAsync(browser, rootUrl, credentials.ClientId, credentials.AccessToken);
+
+            await page.GotoAsync(rootUrl + "/#/create");
+            await Assertions.Expect(page.Locator("#schema-note")).ToContainTextAsync("payload schema of the queue's worker config");
+            var yaml = """
+                taskQueueId: e2e/worker
+                created: 2026-01-01T00:00:00.000Z
+                deadline: 2026-01-01T01:00:00.000Z
+                metadata: {name: yaml, description: from the editor, owner: e2e@example.com, source: 'https://example.com/e2e'}
+                payload:
+                  command:
+                    - [sh, -c, echo from yaml]
+                  maxRunTime: ten
+                  colour: red
+                """;
+            await page.FillAsync("#editor", yaml);
+            await page.ClickAsync("#submit");
+            var problems = page.Locator("#problems li");
+            await Assertions.Expect(problems).ToHaveCountAsync(2);
+            await Assertions.Expect(problems.Nth(0)).ToContainTextAsync("line 8: payload.maxRunTime:");
+            await Assertions.Expect(problems.Nth(1)).ToContainTextAsync("line 9: payload.colour: not allowed");
+            Assert.EndsWith("#/create", page.Url, StringComparison.Ordinal);
+            await page.GotoAsync(rootUrl + "/#/");
+            await Assertions.Expect(page.Locator("#tasks")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("main")).ToContainTextAsync("No tasks match.");
+
+            await page.GotoAsync(rootUrl + "/#/create");
+            await page.FillAsync("#editor", yaml.Replace("maxRunTime: ten", "maxRunTime: 60", StringComparison.Ordinal).Replace("  colour: red", string.Empty, StringComparison.Ordinal));
+            await page.ClickAsync("#submit");
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex("#/tasks/[A-Za-z0-9_-]{22}$"));
+            var taskId = page.Url[(page.Url.LastIndexOf('/') + 1)..];
+
+            config["rootUrl"] = rootUrl;
+            config["credentials"] = new JObject { ["clientId"] = credentials.ClientId, ["accessToken"] = credentials.AccessToken };
+            config["temporaryFolder"] = Path.Combine(folder, "worker");
+            using var lifetime = new WorkerLifetime();
+            await Deployment.RunWorkerAsync(config, lifetime).WaitAsync(TimeSpan.FromSeconds(120));
+            await Assertions.Expect(page.Locator("h1 .state")).ToHaveTextAsync("completed", new() { Timeout = 30_000 });
+            Assert.Contains(taskId, page.Url, StringComparison.Ordinal);
+        }
+        finally
+        {
+            queue.Kill(entireProcessTree: true);
+            await queue.WaitForExitAsync();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>A page signed in through the sign-in form.</summary>
+    private static async Task<IPage> SignedInPageAsync(BrowserSession browser, string rootUrl, string clientId, string accessToken)
+    {
+        var page = await browser.Browser.NewPageAsync();
+        await page.GotoAsync(rootUrl + "/");
+        await page.FillAsync("input[name=clientId]", clientId);
+        await page.FillAsync("input[name=accessToken]", accessToken);
+        await page.ClickAsync("#sign-in-button");
+        await Assertions.Expect(page.Locator("#who")).ToHaveTextAsync("signed in as " + clientId);
+        return page;
     }
 
     private static async Task<BrowserSession> LaunchAsync()

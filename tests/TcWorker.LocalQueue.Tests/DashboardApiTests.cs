@@ -150,6 +150,27 @@ public sealed class DashboardApiTests
     }
 
     [Fact]
+    public async Task The_payload_schema_of_the_worker_config_is_served_with_its_own_scope_and_is_missing_without_a_config()
+    {
+        var schema = new JObject { ["type"] = "object", ["properties"] = new JObject { ["maxRunTime"] = new JObject { ["type"] = "integer" } } };
+        await using var h = await QueueHarness.StartAsync(o => o with { PayloadSchema = schema.ToString() });
+        var reader = await h.AddClientAsync("dash/schema", "local-queue:get-payload-schema");
+
+        var (status, body) = await CallAsync(h, "GET", "/api/local/v1/payload-schema", reader.Credentials!);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(JToken.DeepEquals(schema, body["schema"]), body.ToString());
+        var (refused, error) = await CallAsync(h, "GET", "/api/local/v1/payload-schema", null);
+        Assert.Equal(HttpStatusCode.Forbidden, refused);
+        Assert.Contains("local-queue:get-payload-schema", (string?)error["message"], StringComparison.Ordinal);
+
+        await using var plain = await QueueHarness.StartAsync();
+        var (missing, why) = await CallAsync(plain, "GET", "/api/local/v1/payload-schema", plain.Server.RootCredentials);
+        Assert.Equal(HttpStatusCode.NotFound, missing);
+        Assert.Contains("without a worker config", (string?)why["message"], StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentException>(async () => await QueueHarness.StartAsync(o => o with { PayloadSchema = "[1, 2" }));
+    }
+
+    [Fact]
     public async Task Anonymous_callers_get_the_configured_anonymous_scopes_only()
     {
         await using var h = await QueueHarness.StartAsync();
@@ -181,7 +202,7 @@ public sealed class DashboardApiTests
         Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
         Assert.Contains("script-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
         Assert.Contains("/ui/app.js", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        foreach (var module in new[] { "app.js", "api.js", "log-viewer.js", "log-viewer.css" })
+        foreach (var module in new[] { "app.js", "api.js", "editor-libs.js", "log-viewer.js", "log-viewer.css" })
         {
             using var file = await Http.GetAsync(h.Server.RootUrl + "/ui/" + module);
             Assert.True(file.StatusCode == HttpStatusCode.OK, module);

@@ -14,15 +14,17 @@ internal static class QueueCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var queue = new Command("queue", "The local queue (serve) and a task author's calls to any queue (create-task, status, artifacts); the latter read TASKCLUSTER_ROOT_URL, TASKCLUSTER_CLIENT_ID and TASKCLUSTER_ACCESS_TOKEN.");
-        queue.Subcommands.Add(Serve(output));
+        queue.Subcommands.Add(Serve(output, error));
         queue.Subcommands.Add(CreateTask(output));
         queue.Subcommands.Add(Status(output));
         queue.Subcommands.Add(Artifacts(output, error));
         return queue;
     }
 
-    private static Command Serve(TextWriter output)
+    private static Command Serve(TextWriter output, TextWriter error)
     {
+        var config = new Option<FileInfo?>("--config", "-c") { Description = "A worker config file (YAML or JSON): the dashboard's task editor checks payloads against the payload schema its engines and plugins compose." };
+        var pluginDirectories = CommonOptions.PluginDirectories();
         var listen = new Option<string>("--listen") { Description = "Address and port to listen on (default 127.0.0.1:0, a free port).", DefaultValueFactory = _ => "127.0.0.1:0" };
         var data = new Option<DirectoryInfo>("--data") { Description = "The data folder (SQLite database and artifacts); kept across restarts, and made private to this user (700, its files 600).", Required = true };
         var clients = new Option<FileInfo?>("--clients") { Description = "A JSON file of more clients: [{clientId, accessToken, scopes}]." };
@@ -59,6 +61,8 @@ internal static class QueueCommand
             trustedProxy,
             maxConnections,
             anonymousScope,
+            config,
+            pluginDirectories,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -105,6 +109,13 @@ internal static class QueueCommand
             if (parse.GetValue(anonymousScope) is { Length: > 0 } anonymous)
             {
                 options = options with { AnonymousScopes = [.. anonymous.Where(s => s.Length > 0)] };
+            }
+
+            if (parse.GetValue(config) is { } configFile)
+            {
+                var workerConfig = CommonOptions.LoadConfig(configFile, error);
+                var registry = CommonOptions.BuildRegistry(parse.GetValue(pluginDirectories) ?? [], workerConfig);
+                options = options with { PayloadSchema = await SchemaCommand.PayloadSchemaAsync(workerConfig, registry, cancellationToken).ConfigureAwait(false) };
             }
 
             using var loggerFactory = WorkCommand.CreateLoggerFactory();

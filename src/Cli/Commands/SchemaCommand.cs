@@ -38,19 +38,28 @@ internal static class SchemaCommand
         {
             var config = CommonOptions.LoadConfig(parse.GetValue(payloadConfig)!, error);
             var registry = CommonOptions.BuildRegistry(parse.GetValue(payloadDirectories) ?? [], config);
-            await using var sandbox = await ThrowawayEnvironment.CreateAsync(config, cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await using var components = await WorkerComponents.CreateAsync(config, registry, sandbox.Environment).ConfigureAwait(false);
-                output.WriteLine(components.Components.PayloadSchema.Schema.ToString(Formatting.Indented));
-            }
-            catch (ConfigException e)
-            {
-                throw new CliException(ExitCodes.Config, e.Message);
-            }
-
+            output.WriteLine(await PayloadSchemaAsync(config, registry, cancellationToken).ConfigureAwait(false));
             return ExitCodes.Success;
         });
         return new Command("schema", "Print the composed JSON schemas of the worker config and the task payload.") { configCommand, payloadCommand };
+    }
+
+    /// <summary>
+    /// The composed task payload schema of a worker config (indented JSON), as <c>schema payload</c>
+    /// prints it and the dashboard's editor checks payloads against: the engines and plugins are
+    /// created in a throwaway environment and disposed. A config problem is a <see cref="CliException"/>.
+    /// </summary>
+    public static async Task<string> PayloadSchemaAsync(WorkerConfig config, TcWorker.Runtime.Discovery.ComponentRegistry registry, CancellationToken cancellationToken)
+    {
+        await using var sandbox = await ThrowawayEnvironment.CreateAsync(config, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var components = await WorkerComponents.CreateAsync(config, registry, sandbox.Environment).ConfigureAwait(false);
+            return components.Components.PayloadSchema.Schema.ToString(Formatting.Indented);
+        }
+        catch (ConfigException e)
+        {
+            throw new CliException(ExitCodes.Config, e.Message);
+        }
     }
 }

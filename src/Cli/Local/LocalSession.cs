@@ -62,12 +62,6 @@ internal static class LocalSession
                 ((JObject)(document["plugins"] ??= new JObject()))[ConsoleLogPluginProvider.PluginName] = new JObject();
             }
 
-            await using var queue = await LocalQueueServer.StartAsync(new LocalQueueOptions { DataFolder = Path.Combine(session, "queue") }).ConfigureAwait(false);
-            if (ui)
-            {
-                await AnnounceDashboardAsync(queue, session, error).ConfigureAwait(false);
-            }
-
             var worker = (JObject)(document["worker"] ??= new JObject());
             worker["workerPoolId"] ??= DefaultWorkerPoolId;
             worker["numberOfTasksToRun"] = tasks.Count;
@@ -77,6 +71,14 @@ internal static class LocalSession
             if (capacity is { } value)
             {
                 worker["capacity"] = value;
+            }
+
+            // The dashboard's editor checks payloads against what this session's worker accepts.
+            var payloadSchema = ui ? await SchemaCommand.PayloadSchemaAsync(WorkerConfig.FromDocument(document, configFile?.FullName ?? "(built-in default)"), registry, CancellationToken.None).ConfigureAwait(false) : null;
+            await using var queue = await LocalQueueServer.StartAsync(new LocalQueueOptions { DataFolder = Path.Combine(session, "queue"), PayloadSchema = payloadSchema }).ConfigureAwait(false);
+            if (ui)
+            {
+                await AnnounceDashboardAsync(queue, session, error).ConfigureAwait(false);
             }
 
             document["rootUrl"] = queue.RootUrl;

@@ -17,7 +17,13 @@ internal sealed class LocalApi
 
     private readonly QueueContext queue;
 
-    public LocalApi(QueueContext queue) => this.queue = queue;
+    private readonly JObject? payloadSchema;
+
+    public LocalApi(QueueContext queue)
+    {
+        this.queue = queue;
+        payloadSchema = PayloadSchema(queue.Options.PayloadSchema);
+    }
 
     public IEnumerable<Route> Routes()
     {
@@ -27,6 +33,7 @@ internal sealed class LocalApi
         }
 
         yield return new Route("GET", "tasks", "listTasks", ScopeExpression.Single("local-queue:list-tasks"), ListTasksAsync);
+        yield return new Route("GET", "payload-schema", "getPayloadSchema", ScopeExpression.Single("local-queue:get-payload-schema"), GetPayloadSchemaAsync);
     }
 
     /// <summary>Every task, newest first, filtered by <c>taskQueueId</c>, <c>state</c> and <c>taskGroupId</c>; 50 a page unless <c>limit</c> says.</summary>
@@ -43,5 +50,31 @@ internal sealed class LocalApi
 
         JObject page = await ListingApi.TaskPageAsync(queue, request, new TaskFilter(Filter("taskQueueId"), state, Filter("taskGroupId")), DefaultPage, oldestFirst: false).ConfigureAwait(false);
         return ApiReply.Json(page);
+    }
+
+    /// <summary>The payload schema of the queue's worker config, <c>{schema}</c>; 404 when the queue has none.</summary>
+    private Task<ApiReply> GetPayloadSchemaAsync(ApiRequest request)
+    {
+        request.CheckQuery([]);
+        return payloadSchema is null
+            ? throw QueueError.NotFound("The queue was started without a worker config, so it has no payload schema (tc-worker queue serve --config FILE)")
+            : Task.FromResult(ApiReply.Json(new JObject { ["schema"] = payloadSchema }));
+    }
+
+    private static JObject? PayloadSchema(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JObject.Parse(text);
+        }
+        catch (Newtonsoft.Json.JsonReaderException e)
+        {
+            throw new ArgumentException($"{nameof(LocalQueueOptions)}.{nameof(LocalQueueOptions.PayloadSchema)} is not a JSON object: {e.Message}", nameof(text), e);
+        }
     }
 }

@@ -2,7 +2,7 @@
 // JavaScriptUnitTests.cs, so each one counts in ./test.sh.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseAnsi, plainText, applySgr, LineSplitter } from '../../../src/LogViewer/assets/log-viewer.js';
+import { parseAnsi, plainText, applySgr, styleAfter, LineSplitter } from '../../../src/LogViewer/assets/log-viewer.js';
 
 test('a line without escapes is one run in the style it starts with', () => {
   const { runs, style } = parseAnsi('plain text');
@@ -41,4 +41,17 @@ test('the splitter keeps an unfinished line until its end arrives, and drops car
   assert.deepEqual(splitter.push('o\nthree'), ['two']);
   assert.deepEqual(splitter.end(), ['three']);
   assert.deepEqual(splitter.end(), []);
+});
+
+test('the style after a line is the one full parsing gives, a final plain reset included', () => {
+  const lines = ['plain', 'a \u001b[31mred\u001b[0m', '\u001b[1;32mgreen', 'still \u001b[m', '\u001b[0mreset then \u001b[34mblue', 'x\u001b[0;35m', 'title \u001b]0;t\u0007'];
+  let parsed = {};
+  let fast = {};
+  for (const line of lines) {
+    parsed = parseAnsi(line, parsed).style;
+    fast = styleAfter(line, fast);
+    assert.deepEqual(fast, parsed, line);
+  }
+  assert.equal(styleAfter('plain', { bold: true }).bold, true);
+  assert.deepEqual(styleAfter('\u001b[1mbold\u001b[0m', { fg: 'x' }), {});
 });

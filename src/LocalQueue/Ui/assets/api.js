@@ -38,9 +38,14 @@ async function sha256(text) {
   return base64(await subtle().digest('SHA-256', encoder.encode(text)));
 }
 
-async function hmac(key, text) {
-  const k = await subtle().importKey('raw', encoder.encode(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return base64(await subtle().sign('HMAC', k, encoder.encode(text)));
+// The HMAC key of the last access token used, imported once (not extractable).
+let signingKey = { secret: null, key: null };
+
+async function hmac(secret, text) {
+  if (signingKey.secret !== secret) {
+    signingKey = { secret, key: await subtle().importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']) };
+  }
+  return base64(await subtle().sign('HMAC', signingKey.key, encoder.encode(text)));
 }
 
 function nonce() {

@@ -1,21 +1,22 @@
 // The local queue's dashboard: a hash-routed page over the queue's API. Every call is signed in
 // the browser (api.js); without credentials the page gets only what anonymous callers may see.
 import { credentials, setCredentials } from './api.js';
-import { h } from './dom.js';
+import { h, showError } from './dom.js';
 import { tasksPage } from './tasks.js';
-import { taskPage, logPage } from './task.js';
-import { createPage } from './create.js';
-import { workersPage } from './workers.js';
 
+// The task list, where most visits start, comes with the page; every other page's module is
+// loaded when its route is first opened, so the list waits for neither the log viewer nor the
+// editor (index.html preloads the list's modules).
 const routes = [
-  [/^\/?$/, tasksPage],
-  [/^\/tasks\/([^/]+)$/, taskPage],
-  [/^\/tasks\/([^/]+)\/runs\/(\d+)\/log$/, logPage],
-  [/^\/create$/, createPage],
-  [/^\/workers$/, workersPage],
+  [/^\/?$/, () => ({ tasksPage }), 'tasksPage'],
+  [/^\/tasks\/([^/]+)$/, () => import('./task.js'), 'taskPage'],
+  [/^\/tasks\/([^/]+)\/runs\/(\d+)\/log$/, () => import('./task.js'), 'logPage'],
+  [/^\/create$/, () => import('./create.js'), 'createPage'],
+  [/^\/workers$/, () => import('./workers.js'), 'workersPage'],
 ];
 
 let current = null;
+let navigation = 0;
 
 function parseHash() {
   const hash = decodeURIComponent(location.hash.replace(/^#/, '')) || '/';
@@ -23,23 +24,33 @@ function parseHash() {
   return { path, query: new URLSearchParams(search) };
 }
 
-function route() {
+async function route() {
   const { path, query } = parseHash();
   if (current && current.path === path && current.page.update) {
     current.page.update(query);
     return;
   }
   if (current && current.page.dispose) current.page.dispose();
+  current = null;
+  const mine = ++navigation;
   const main = document.getElementById('main');
   main.replaceChildren();
-  for (const [pattern, page] of routes) {
+  for (const [pattern, load, name] of routes) {
     const match = pattern.exec(path);
     if (match) {
-      current = { path, page: page(main, match.slice(1), query) || {} };
+      let module;
+      try {
+        module = await load();
+      } catch (e) {
+        if (mine === navigation) showError(main, e);
+        return;
+      }
+      // another route was opened while this one's module loaded
+      if (mine !== navigation) return;
+      current = { path, page: module[name](main, match.slice(1), query) || {} };
       return;
     }
   }
-  current = null;
   main.append(h('h1', {}, 'Not found'), h('p', {}, 'No page at ', h('code', {}, path), '. ', h('a', { href: '#/' }, 'Tasks')));
 }
 

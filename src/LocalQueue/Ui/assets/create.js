@@ -1,6 +1,7 @@
-// Create a task: a JSON editor for the task definition, checked before it is sent (JSON syntax and
-// the parts every task needs; the queue then checks the rest and its answer is shown).
-import { call, p } from './api.js';
+// Create a task: a YAML or JSON editor for the task definition, checked before it is sent (syntax,
+// the parts every task needs, and the payload against the payload schema of the queue's worker
+// config when it has one); the queue then checks the rest and its answer is shown.
+import { call, p, ApiError } from './api.js';
 import { h, showError } from './dom.js';
 
 const HOUR = 3600 * 1000;
@@ -28,20 +29,124 @@ export function template(now = new Date()) {
   };
 }
 
-/** The problems of the editor's text, as messages naming where they are; empty when it can be sent. */
-export function problems(text) {
-  let task;
-  try {
-    task = JSON.parse(text);
-  } catch (e) {
-    return { problems: ['The definition is not JSON: ' + e.message] };
+/** The editor's libraries (YAML parser, JSON-schema validator), bundled at build time; loaded when the editor opens. */
+export function loadLibraries() {
+  return import('./editor-libs.js');
+}
+
+/**
+ * The problems of the editor's text (YAML, or JSON, which is YAML too), each {path, line, message}:
+ * `path` names where in the definition (`payload.command[0]`), `line` is its 1-based line in the
+ * text. Without a payload schema only the parts every task needs are checked; with one (the
+ * composed payload schema of the queue's worker config) the payload is validated against it.
+ * Returns {task, problems}; `task` is undefined when the text is not a definition at all.
+ */
+export function problems(text, libraries, payloadSchema) {
+  const { parseDocument, LineCounter } = libraries;
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      problems: doc.errors.map((e) => ({ path: '', line: lines.linePos(e.pos[0]).line, message: 'not YAML or JSON: ' + e.message })),
+    };
+  }
+  const task = doc.toJS({ maxAliasCount: 100 });
+  const where = (path) => ({ path: pathText(path), line: lineOf(doc, lines, path, libraries) });
+  if (typeof task !== 'object' || task === null || Array.isArray(task)) {
+    return { problems: [{ path: '', line: 1, message: 'the definition must be an object (a YAML mapping or a JSON object)' }] };
   }
   const found = [];
-  if (typeof task !== 'object' || task === null || Array.isArray(task)) return { problems: ['The definition must be a JSON object'] };
-  if (!task.taskQueueId && !(task.provisionerId && task.workerType)) found.push('taskQueueId: missing (e.g. local/tc-worker)');
-  if (typeof task.payload !== 'object' || task.payload === null) found.push('payload: missing, or not an object');
-  if (!task.metadata) found.push('metadata: missing (name, description, owner, source)');
+  if (!task.taskQueueId && !(task.provisionerId && task.workerType)) found.push({ ...where([]), path: 'taskQueueId', message: 'missing (e.g. local/tc-worker)' });
+  if (typeof task.payload !== 'object' || task.payload === null || Array.isArray(task.payload)) found.push({ ...where(['payload']), path: 'payload', message: 'missing, or not an object' });
+  if (!task.metadata) found.push({ ...where([]), path: 'metadata', message: 'missing (name, description, owner, source)' });
+  if (payloadSchema && found.length === 0) {
+    for (const error of schemaErrors(libraries, payloadSchema, task.payload)) {
+      const path = ['payload', ...error.path];
+      found.push({ ...where(path), message: error.message });
+    }
+  }
   return { task, problems: found };
+}
+
+/** A problem as the page shows it: `line 7: payload.maxRunTime: must be ...`. */
+export function problemText(problem) {
+  return (problem.line ? 'line ' + problem.line + ': ' : '') + (problem.path ? problem.path + ': ' : '') + problem.message;
+}
+
+/**
+ * The payload's errors against the schema, each {path: [keys and indexes], message}. The validator
+ * reports every level of a nested failure ("property x does not match"); only the innermost, which
+ * says what is wrong, are kept.
+ */
+export function schemaErrors(libraries, schema, payload) {
+  const result = new libraries.Validator(schema, draftOf(schema), false).validate(payload);
+  if (result.valid) return [];
+  const errors = result.errors;
+  const kept = [];
+  const extra = new Set();
+  for (const e of errors) {
+    if (e.keyword === 'additionalProperties') {
+      const name = /Property "(.*)" does not match additional properties schema/.exec(e.error);
+      if (name) {
+        const path = [...pointer(e.instanceLocation), name[1]];
+        extra.add(path.join('\u0000'));
+        kept.push({ path, message: 'not allowed here: the payload schema has no such key' });
+        continue;
+      }
+    }
+    const deeper = errors.some((other) => other !== e && other.keywordLocation.startsWith(e.keywordLocation + '/'));
+    if (deeper) continue;
+    kept.push({ path: pointer(e.instanceLocation), message: e.error, keyword: e.keyword });
+  }
+  // "False boolean schema" under a key already reported as not allowed says it again
+  return kept.filter((k) => !(k.keyword === 'false' && extra.has(k.path.join('\u0000')))).map(({ path, message }) => ({ path, message }));
+}
+
+function draftOf(schema) {
+  const id = String(schema.$schema || '');
+  if (id.includes('draft-04')) return '4';
+  if (id.includes('2019-09')) return '2019-09';
+  if (id.includes('2020-12')) return '2020-12';
+  return '7';
+}
+
+/** `#/payload/command/0` as keys: ['payload', 'command', '0']. */
+function pointer(location) {
+  return location.replace(/^#\/?/, '').split('/').filter((t) => t.length > 0)
+    .map((t) => decodeURIComponent(t).replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** ['payload', 'command', '0'] as `payload.command[0]`. */
+export function pathText(path) {
+  let text = '';
+  for (const key of path) {
+    if (/^\d+$/.test(key)) text += '[' + key + ']';
+    else if (/^[A-Za-z_$][\w$-]*$/.test(key)) text += (text ? '.' : '') + key;
+    else text += '[' + JSON.stringify(key) + ']';
+  }
+  return text;
+}
+
+/** The 1-based line of a path in the text: of its key in a mapping, of its item in a sequence; as deep as it exists. */
+function lineOf(doc, lines, path, { isMap, isSeq }) {
+  let node = doc.contents;
+  let at = node && node.range ? node.range[0] : 0;
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => item.key && String(item.key.value ?? item.key) === key);
+      if (!pair) break;
+      if (pair.key && pair.key.range) at = pair.key.range[0];
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const item = node.items[Number(key)];
+      if (!item) break;
+      if (item.range) at = item.range[0];
+      node = item;
+    } else {
+      break;
+    }
+  }
+  return lines.linePos(at).line;
 }
 
 /**
@@ -60,19 +165,28 @@ export function refreshDates(task, now = Date.now()) {
 }
 
 export function createPage(main) {
-  const editor = h('textarea', { class: 'editor', id: 'editor', spellcheck: 'false', 'aria-label': 'Task definition (JSON)' });
+  const editor = h('textarea', { class: 'editor', id: 'editor', spellcheck: 'false', 'aria-label': 'Task definition (YAML or JSON)' });
   editor.value = JSON.stringify(template(), null, 2);
   const list = h('ul', { class: 'problems', id: 'problems' });
+  const schemaNote = h('p', { class: 'muted', id: 'schema-note' }, 'Loading the payload schema…');
   const message = h('div');
-  const check = () => {
-    const result = problems(editor.value);
-    list.replaceChildren(...result.problems.map((m) => h('li', {}, m)));
+  let disposed = false;
+  // The libraries, and the payload schema of the queue's worker config (null: there is none).
+  const ready = Promise.all([loadLibraries(), payloadSchema()]).then(([libraries, schema]) => {
+    if (!disposed) schemaNote.replaceChildren(schema.note);
+    return { libraries, schema: schema.schema };
+  });
+  const check = async () => {
+    const { libraries, schema } = await ready;
+    const result = problems(editor.value, libraries, schema);
+    list.replaceChildren(...result.problems.map((problem) => h('li', { dataset: { line: problem.line || '', path: problem.path } }, problemText(problem))));
+    list.dataset.checked = result.problems.length === 0 ? 'ok' : 'problems';
     return result;
   };
   const submit = async (e) => {
     e.preventDefault();
     message.replaceChildren();
-    const result = check();
+    const result = await check();
     if (result.problems.length > 0) return;
     const taskId = slugId();
     const task = refreshDates(result.task);
@@ -84,14 +198,30 @@ export function createPage(main) {
       showError(message, err);
     }
   };
+  ready.catch((err) => showError(message, err));
   main.append(
     h('h1', {}, 'Create a task'),
-    h('p', { class: 'muted' }, 'The task definition in JSON. Dates may stay as they are: they are refreshed when you submit.'),
+    h('p', { class: 'muted' }, 'The task definition in YAML or JSON. Dates may stay as they are: they are refreshed when you submit.'),
+    schemaNote,
     h('form', { onsubmit: submit },
       editor,
       list,
       message,
       h('div', { class: 'actions' },
-        h('button', { type: 'button', id: 'check', onclick: check }, 'Check'),
+        h('button', { type: 'button', id: 'check', onclick: () => { check(); } }, 'Check'),
         h('button', { type: 'submit', id: 'submit' }, 'Create task'))));
+  return { dispose: () => { disposed = true; } };
+}
+
+/** The queue's payload schema (local-only getPayloadSchema): {schema, note}; schema is null without one. */
+async function payloadSchema() {
+  try {
+    const answer = await call('local', 'payload-schema');
+    return { schema: answer.schema, note: 'The payload is checked against the payload schema of the queue\'s worker config.' };
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) {
+      return { schema: null, note: 'The queue was started without a worker config: only the parts every task needs are checked here; the worker checks the payload when it claims the task.' };
+    }
+    return { schema: null, note: 'The payload schema could not be read (' + err.message + '): only the parts every task needs are checked here.' };
+  }
 }

@@ -18,9 +18,15 @@ export function h(tag, attributes = {}, ...children) {
   return element;
 }
 
+// One formatter for every date shown: toLocaleString builds a new one per call, which costs more
+// than the rest of a table row.
+let dateFormat = null;
+
 /** A date as local time, or a dash. */
 export function when(date) {
-  return date ? new Date(date).toLocaleString() : '–';
+  if (!date) return '–';
+  dateFormat ??= new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+  return dateFormat.format(new Date(date));
 }
 
 export function stateBadge(state) {

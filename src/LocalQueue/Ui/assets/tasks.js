@@ -7,6 +7,7 @@ const STATES = ['', 'unscheduled', 'pending', 'running', 'completed', 'failed', 
 const REFRESH_MS = 2000;
 
 export function tasksPage(main, _match, query) {
+  performance.mark('tasks-start');
   const filters = { taskQueueId: query.get('taskQueueId') || '', state: query.get('state') || '', taskGroupId: query.get('taskGroupId') || '' };
   let shown = 50;
   let rendered = false;
@@ -38,6 +39,7 @@ export function tasksPage(main, _match, query) {
   async function refresh() {
     try {
       const page = await call('local', 'tasks', { query: { ...filters, limit: Math.min(shown, 1000) } });
+      if (!rendered) performance.mark('tasks-answered');
       more.hidden = !page.continuationToken;
       message.replaceChildren(page.tasks.length === 0 ? h('p', { class: 'muted' }, 'No tasks match.') : '');
       body.replaceChildren(...page.tasks.map(row));
@@ -54,10 +56,15 @@ export function tasksPage(main, _match, query) {
     }
   }
 
-  call('queue', 'task-queues').then((list) => {
+  // The filter's suggestions wait for the first page: the rows come first.
+  const suggest = () => call('queue', 'task-queues').then((list) => {
     queues.replaceChildren(...list.taskQueues.map((q) => h('option', { value: q.taskQueueId })));
   }, () => {});
-  const stop = poll(refresh, REFRESH_MS);
+  let first = true;
+  const stop = poll(async () => {
+    await refresh();
+    if (first) { first = false; suggest(); }
+  }, REFRESH_MS);
   return { dispose: stop };
 }
 

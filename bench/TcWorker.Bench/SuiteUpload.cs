@@ -21,20 +21,16 @@ internal static partial class Suite
         await WriteRandomFileAsync(file, options.UploadBytes);
         try
         {
-            const string queue = "bench/upload";
-            var taskId = await harness.CreateTaskAsync(queue, "true");
-            var claim = (await harness.Client.Queue.ClaimWorkAsync(queue, new() { WorkerGroup = "bench", WorkerId = "upload", Tasks = 1 })).Tasks.Single();
-            var client = harness.Client.WithCredentials(claim.Credentials);
+            var (client, taskId, runId, expires) = await ClaimForUploadsAsync(harness, "bench/upload");
             var uploader = new ArtifactUploader(client.Queue);
-            var expires = DateTimeOffset.UtcNow.AddMinutes(50);
             var times = new Dictionary<string, List<double>> { ["s3"] = [], ["object"] = [], ["curl s3"] = [], ["curl object"] = [] };
             for (var i = 0; i < options.UploadRuns; i++)
             {
                 var round = i.ToString(CultureInfo.InvariantCulture);
-                times["curl s3"].Add(await CurlAsync(file, await S3UrlAsync(client, taskId, claim.RunId, "public/curl-s3-" + round, expires)));
-                times["s3"].Add(await TimeAsync(() => uploader.UploadS3Async(taskId, claim.RunId, "public/s3-" + round, OctetStream, expires, OpenFile(file))));
-                times["curl object"].Add(await CurlAsync(file, await ObjectUrlAsync(client, taskId, claim.RunId, "public/curl-object-" + round, expires, options.UploadBytes)));
-                times["object"].Add(await TimeAsync(() => uploader.UploadObjectAsync(taskId, claim.RunId, "public/object-" + round, OctetStream, expires, OpenFile(file))));
+                times["curl s3"].Add(await CurlAsync(file, await S3UrlAsync(client, taskId, runId, "public/curl-s3-" + round, expires)));
+                times["s3"].Add(await TimeAsync(() => uploader.UploadS3Async(taskId, runId, "public/s3-" + round, OctetStream, expires, OpenFile(file))));
+                times["curl object"].Add(await CurlAsync(file, await ObjectUrlAsync(client, taskId, runId, "public/curl-object-" + round, expires, options.UploadBytes)));
+                times["object"].Add(await TimeAsync(() => uploader.UploadObjectAsync(taskId, runId, "public/object-" + round, OctetStream, expires, OpenFile(file))));
             }
 
             var mib = options.UploadBytes / (double)(1 << 20);
@@ -51,6 +47,14 @@ internal static partial class Suite
         {
             File.Delete(file);
         }
+    }
+
+    /// <summary>A task claimed by hand, so that artifacts can be uploaded to its run: the claim's client, the run and an expiry within the claim.</summary>
+    private static async Task<(TaskclusterClient Client, string TaskId, int RunId, DateTimeOffset Expires)> ClaimForUploadsAsync(Harness harness, string queue)
+    {
+        var taskId = await harness.CreateTaskAsync(queue, "true");
+        var claim = (await harness.Client.Queue.ClaimWorkAsync(queue, new() { WorkerGroup = "bench", WorkerId = "upload", Tasks = 1 })).Tasks.Single();
+        return (harness.Client.WithCredentials(claim.Credentials), taskId, claim.RunId, DateTimeOffset.UtcNow.AddMinutes(50));
     }
 
     private static Func<CancellationToken, Task<Stream>> OpenFile(string path) => _ => Task.FromResult<Stream>(File.OpenRead(path));

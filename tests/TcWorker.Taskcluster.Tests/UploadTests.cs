@@ -137,12 +137,7 @@ public sealed class UploadTests
             content[i] = (byte)(i % 251);
         }
 
-        await using var fake = await FakeService.StartAsync();
-        fake.On("POST", ArtifactTarget, new Reply(200, ObjectArtifactResponse(ArtifactCredentials())));
-        fake.On("PUT", UploadTarget, new Reply(200, UploadResponse(new JObject { ["putUrl"] = new JObject { ["url"] = fake.Url + "/bucket/obj", ["expires"] = Iso(Now.AddMinutes(45)), ["headers"] = new JObject { ["Content-Type"] = "application/octet-stream" } } })));
-        fake.On("PUT", "/bucket/obj", new Reply(200));
-        fake.On("POST", FinishTarget, new Reply(204));
-        fake.On("PUT", ArtifactTarget, new Reply(204));
+        await using var fake = await ObjectServiceAsync();
         using var client = Client(fake.Url, ClaimCredentials());
         using var stream = new MemoryStream(content);
 
@@ -154,6 +149,28 @@ public sealed class UploadTests
         var finish = JObject.Parse(fake.Requests.Single(r => r.RawTarget == FinishTarget).BodyText);
         Assert.Equal(result.Hashes.Sha256, (string)finish["hashes"]!["sha256"]!);
         Assert.Equal(result.Hashes.Sha512, (string)finish["hashes"]!["sha512"]!);
+    }
+
+    [SkippableFact]
+    public async Task Digests_computed_before_are_sent_as_they_are_and_the_put_carries_the_content()
+    {
+        var content = RandomBytes(300_000);
+        await using var fake = await ObjectServiceAsync();
+        using var client = Client(fake.Url, ClaimCredentials());
+        using var stream = new MemoryStream(content);
+        // not the content's own digests: the uploader must send what it was given, not compute its own
+        var given = new ObjectHashes { Sha256 = new string('a', 64), Sha512 = new string('b', 128) };
+        var uploader = new ArtifactUploader(client.Queue);
+
+        var result = await uploader.UploadObjectAsync(TaskId, 0, ArtifactName, "application/octet-stream", Now.AddDays(1), ArtifactUploader.Rewinding(stream), given);
+
+        Assert.Equal(content, fake.Requests.Single(r => r.RawTarget == "/bucket/obj").Body);
+        var finish = JObject.Parse(fake.Requests.Single(r => r.RawTarget == FinishTarget).BodyText);
+        await Schemas.AssertValidAsync("object/v1/finish-upload-request.json", finish);
+        Assert.Equal(given.Sha256, (string)finish["hashes"]!["sha256"]!);
+        Assert.Equal(given.Sha512, (string)finish["hashes"]!["sha512"]!);
+        Assert.Same(given, result.Hashes);
+        await Assert.ThrowsAsync<ArgumentException>(() => uploader.UploadObjectAsync(TaskId, 0, ArtifactName, "application/octet-stream", Now.AddDays(1), ArtifactUploader.Rewinding(stream), new ObjectHashes { Sha512 = given.Sha512 }));
     }
 
     [SkippableFact]
@@ -255,6 +272,18 @@ public sealed class UploadTests
             Interlocked.Increment(ref opened) == 1 ? Task.FromResult<Stream>(new MemoryStream(new byte[10])) : throw new FileNotFoundException("gone")));
         Assert.Equal(2, opened);
         Assert.Single(fake.Requests);
+    }
+
+    /// <summary>A fake queue and object service that accept one object upload through a put URL at <c>/bucket/obj</c>.</summary>
+    private static async Task<FakeService> ObjectServiceAsync()
+    {
+        var fake = await FakeService.StartAsync();
+        fake.On("POST", ArtifactTarget, new Reply(200, ObjectArtifactResponse(ArtifactCredentials())));
+        fake.On("PUT", UploadTarget, new Reply(200, UploadResponse(new JObject { ["putUrl"] = new JObject { ["url"] = fake.Url + "/bucket/obj", ["expires"] = Iso(Now.AddMinutes(45)), ["headers"] = new JObject { ["Content-Type"] = "application/octet-stream" } } })));
+        fake.On("PUT", "/bucket/obj", new Reply(200));
+        fake.On("POST", FinishTarget, new Reply(204));
+        fake.On("PUT", ArtifactTarget, new Reply(204));
+        return fake;
     }
 
     private static JObject ObjectArtifactResponse(TaskclusterCredentials credentials) => new()

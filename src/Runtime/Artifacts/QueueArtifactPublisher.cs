@@ -74,6 +74,30 @@ public sealed class QueueArtifactPublisher : IArtifactPublisher
         await uploader.UploadS3Async(taskId, runId, artifact.Name, artifact.ContentType, expires, openContent, encoding, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Uploads content whose digests may have been computed before (the task log's, while it was
+    /// written): with object storage and digests at hand, the upload sends the bytes without digesting
+    /// them again; otherwise it is <see cref="UploadAsync(ArtifactUpload, Func{CancellationToken, Task{Stream}}, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="artifact">What to upload.</param>
+    /// <param name="openContent">Opens the content from its start.</param>
+    /// <param name="digests">SHA-256 and SHA-512 of exactly the content, or <see langword="null"/> when there are none; awaited only for object storage.</param>
+    /// <param name="cancellationToken">Cancels the upload.</param>
+    /// <returns>When the artifact is uploaded.</returns>
+    internal async Task UploadAsync(ArtifactUpload artifact, Func<CancellationToken, Task<Stream>> openContent, Task<ObjectHashes?> digests, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        if (storage == ArtifactStorageType.Object && artifact.ContentEncoding is null
+            && await digests.WaitAsync(cancellationToken).ConfigureAwait(false) is { } known)
+        {
+            var uploader = new ArtifactUploader(queue()) { TemporaryFolder = temporaryFolder };
+            await uploader.UploadObjectAsync(taskId, runId, artifact.Name, artifact.ContentType, Expiry(artifact.Expires), openContent, known, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await UploadAsync(artifact, openContent, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
     public async Task CreateReferenceAsync(string name, Uri url, string contentType, DateTimeOffset? expires = null, CancellationToken cancellationToken = default)
     {

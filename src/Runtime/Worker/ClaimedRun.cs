@@ -38,6 +38,7 @@ internal sealed class ClaimedRun
     private DateTimeOffset takenUntil;
     private readonly ClaimRecord? claims;
     private volatile bool claimLost;
+    private readonly TaskLogDigest? logDigest;
 
     public ClaimedRun(TaskClaim claim, QueueClient workerQueue, TaskRunFactory factory, ITemporaryStorage storage, WorkerOptions options, TimeProvider time, ILogger logger, WorkerMetrics metrics, ClaimRecord? claims = null)
     {
@@ -53,6 +54,8 @@ internal sealed class ClaimedRun
         queue = workerQueue.WithCredentials(claim.Credentials);
         publisher = new QueueArtifactPublisher(TaskId, RunId, claim.Status.Expires, () => queue, options.ArtifactStorage, storage.Root, line => run?.Log.WriteLine(line));
         run = factory.Create(new ClaimedTask(TaskId, RunId, claim.Task, ToTaskCredentials(claim.Credentials, takenUntil)), storage.NewFilePath("task-log"), publisher);
+        // The object service wants the backing log's digests: they are computed while it is written.
+        logDigest = options.ArtifactStorage == ArtifactStorageType.Object ? TaskLogDigest.Follow(run.Log) : null;
         if (claim.TaskDefinitionError is { } error)
         {
             run.RejectDefinition(error);
@@ -119,6 +122,11 @@ internal sealed class ClaimedRun
         finally
         {
             await run.DisposeAsync().ConfigureAwait(false);
+            if (logDigest is not null)
+            {
+                await logDigest.DisposeAsync().ConfigureAwait(false);
+            }
+
             TryDelete(run.Log.Path);
             Forget();
         }
@@ -213,7 +221,7 @@ internal sealed class ClaimedRun
         var artifact = new ArtifactUpload { Name = backing, ContentType = "text/plain; charset=utf-8", ContentLength = run.Log.Length };
         await UntilClaimExpiresAsync("uploading the task log", async token =>
         {
-            await publisher.UploadAsync(artifact, _ => Task.FromResult<Stream>(File.OpenRead(run.Log.Path)), token).ConfigureAwait(false);
+            await publisher.UploadAsync(artifact, _ => Task.FromResult<Stream>(File.OpenRead(run.Log.Path)), logDigest is not null && run.Log.IsClosed ? logDigest.Completion : Task.FromResult<ObjectHashes?>(null), token).ConfigureAwait(false);
             if (publisher.HasReference(names.Live))
             {
                 // reference -> link is the one change the queue allows on an existing artifact.

@@ -56,7 +56,40 @@ public sealed class ArtifactUploader
     /// <param name="cancellationToken">Cancels the upload.</param>
     /// <exception cref="TaskclusterException">A call failed.</exception>
     /// <exception cref="InvalidDataException">The content changed length between openings.</exception>
-    public async Task<ArtifactUploadResult> UploadObjectAsync(string taskId, int runId, string name, string contentType, DateTimeOffset expires, Func<CancellationToken, Task<Stream>> openContent, CancellationToken cancellationToken = default)
+    public Task<ArtifactUploadResult> UploadObjectAsync(string taskId, int runId, string name, string contentType, DateTimeOffset expires, Func<CancellationToken, Task<Stream>> openContent, CancellationToken cancellationToken = default) =>
+        UploadObjectCoreAsync(taskId, runId, name, contentType, expires, openContent, known: null, cancellationToken);
+
+    /// <summary>
+    /// Uploads an <c>object</c> artifact whose digests were computed before (say, while the content was
+    /// written), and finishes it with them: the PUT sends the bytes without digesting them again.
+    /// Content small enough to go inline is digested all the same.
+    /// </summary>
+    /// <param name="taskId">The task.</param>
+    /// <param name="runId">The run.</param>
+    /// <param name="name">The artifact name.</param>
+    /// <param name="contentType">The content type.</param>
+    /// <param name="expires">Artifact expiry, no later than the task's.</param>
+    /// <param name="openContent">Opens the content from its start; called again for each retry. The uploader disposes the streams.</param>
+    /// <param name="contentHashes">
+    /// SHA-256 and SHA-512 of exactly the bytes <paramref name="openContent"/> returns, lowercase hex;
+    /// downloaders verify them. The caller vouches for them: the uploader checks only the length it sends.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the upload.</param>
+    /// <exception cref="ArgumentException"><paramref name="contentHashes"/> lacks one of the two digests.</exception>
+    /// <exception cref="TaskclusterException">A call failed.</exception>
+    /// <exception cref="InvalidDataException">The content changed length between openings.</exception>
+    public Task<ArtifactUploadResult> UploadObjectAsync(string taskId, int runId, string name, string contentType, DateTimeOffset expires, Func<CancellationToken, Task<Stream>> openContent, ObjectHashes contentHashes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(contentHashes);
+        if (contentHashes.Sha256 is null || contentHashes.Sha512 is null)
+        {
+            throw new ArgumentException("Both SHA-256 and SHA-512 of the content are needed.", nameof(contentHashes));
+        }
+
+        return UploadObjectCoreAsync(taskId, runId, name, contentType, expires, openContent, contentHashes, cancellationToken);
+    }
+
+    private async Task<ArtifactUploadResult> UploadObjectCoreAsync(string taskId, int runId, string name, string contentType, DateTimeOffset expires, Func<CancellationToken, Task<Stream>> openContent, ObjectHashes? known, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(openContent);
         var probe = await ProbeAsync(openContent, cancellationToken).ConfigureAwait(false);
@@ -89,8 +122,9 @@ public sealed class ArtifactUploader
         }
         else if (upload.UploadMethod.PutUrl is { } putUrl)
         {
-            hashes = await PutAsync(putUrl, probe.Length, openContent, hash: true, async token =>
+            var sent = await PutAsync(putUrl, probe.Length, openContent, hash: known is null, async token =>
                 (await objects.CreateUploadAsync(artifact.Name, request, token).ConfigureAwait(false)).UploadMethod.PutUrl ?? putUrl, cancellationToken).ConfigureAwait(false);
+            hashes = known ?? sent;
             method = "putUrl";
         }
         else

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using TcWorker.Runtime.Tasks;
 using TcWorker.Runtime.Tests.Tasks.Fakes;
@@ -207,6 +208,60 @@ public sealed class TaskLogTests : IDisposable
         }
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(log.Path));
+    }
+
+    [Fact]
+    public async Task The_digests_of_a_log_written_in_pieces_while_it_is_followed_are_those_of_its_file()
+    {
+        using var log = NewLog();
+        await log.WriteAsync(RandomBytes(1000));
+        await using var digest = TaskLogDigest.Follow(log);
+        var random = new Random(7);
+        for (var i = 0; i < 60; i++)
+        {
+            // pieces from a few bytes to more than one block, with pauses in between
+            await log.WriteAsync(RandomBytes(random.Next(1, 3 << 18), random));
+            if (i % 10 == 0)
+            {
+                await Task.Delay(30);
+            }
+        }
+
+        log.WriteLine("the last line");
+        Assert.False(digest.Completion.IsCompleted);
+        await log.CloseAsync();
+
+        var hashes = await digest.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        var file = await File.ReadAllBytesAsync(log.Path);
+        Assert.NotNull(hashes);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(file)), hashes.Sha256);
+        Assert.Equal(Convert.ToHexStringLower(SHA512.HashData(file)), hashes.Sha512);
+    }
+
+    [Fact]
+    public async Task A_file_with_bytes_past_the_logs_length_gives_no_digests()
+    {
+        using var log = NewLog();
+        await using var digest = TaskLogDigest.Follow(log);
+        await log.WriteAsync(RandomBytes(5000));
+
+        // what a failed write can leave behind: bytes in the file that the log never published
+        await File.AppendAllTextAsync(log.Path, "half a write");
+        await log.CloseAsync();
+
+        Assert.Null(await digest.Completion.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task Disposing_stops_the_digest_of_an_open_log()
+    {
+        using var log = NewLog();
+        var digest = TaskLogDigest.Follow(log);
+        await log.WriteAsync(RandomBytes(100));
+
+        await digest.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Null(await digest.Completion);
     }
 
     private TaskLog NewLog() => new(folder.NewFile());

@@ -21,14 +21,6 @@ internal sealed record RecordedClaim(string TaskId, int RunId, DateTimeOffset Ta
 /// each claim in it as worker-shutdown, so that the queue reruns the task at once instead of when the
 /// claim expires. Thread-safe.
 /// </summary>
-/// <remarks>
-/// A change is in the file (renamed into place) before <see cref="Set"/> or <see cref="Remove"/> returns,
-/// so a crash of the worker's process never loses it. Flushing it to the disk (against a crash of the
-/// machine) runs in the background, one flush at a time covering every change written before it: a
-/// flush costs milliseconds, and the claims of a full claimWork would otherwise wait for one another's
-/// flushes. A machine that goes down before the flush leaves the record older, cut short or missing;
-/// then the runs it lacks end as claim-expired, as they would without a record.
-/// </remarks>
 internal sealed class ClaimRecord
 {
     /// <summary>The record's file name in the temporary folder; the folder's clean-up at start keeps it.</summary>
@@ -37,8 +29,6 @@ internal sealed class ClaimRecord
     private readonly Lock gate = new();
     private readonly Dictionary<(string TaskId, int RunId), RecordedClaim> open = [];
     private readonly string path;
-    private bool flushRunning;
-    private bool flushAgain;
 
     /// <summary>Creates an empty record in a folder (nothing is written until the first claim).</summary>
     /// <param name="folder">The worker's temporary folder.</param>
@@ -149,49 +139,9 @@ internal sealed class ClaimRecord
             using var writer = new StreamWriter(stream);
             writer.Write(new JObject { ["claims"] = claims }.ToString(Formatting.None));
             writer.Flush();
+            stream.Flush(flushToDisk: true);
         }
 
         File.Move(next, path, overwrite: true);
-        FlushSoon();
-    }
-
-    /// <summary>Flushes the file to the disk in the background; a flush already running is followed by one more. Called under the gate.</summary>
-    private void FlushSoon()
-    {
-        if (flushRunning)
-        {
-            flushAgain = true;
-            return;
-        }
-
-        flushRunning = true;
-        _ = Task.Run(FlushToDisk);
-    }
-
-    private void FlushToDisk()
-    {
-        while (true)
-        {
-            try
-            {
-                using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-                stream.Flush(flushToDisk: true);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Deleted meanwhile (no claim left), or not flushable: the file in place is what a restart reads.
-            }
-
-            lock (gate)
-            {
-                if (!flushAgain)
-                {
-                    flushRunning = false;
-                    return;
-                }
-
-                flushAgain = false;
-            }
-        }
     }
 }

@@ -20,6 +20,9 @@ internal sealed record BenchOptions
 
     public int UserPickups { get; init; } = 15;
 
+    /// <summary>Rounds of the createUser cost (figure 11), each with and without, back to back and spaced; <see cref="UserPickups"/> tasks per kind and round.</summary>
+    public int UserCostRounds { get; init; } = 3;
+
     public int MemoryTasks { get; init; } = 16;
 
     public int StartupRuns { get; init; } = 7;
@@ -106,10 +109,10 @@ internal sealed record BenchOptions
 
     public static BenchOptions Full { get; } = new();
 
-    public static BenchOptions Quick { get; } = new() { OverheadTasks = 20, ThroughputTasks = 32, PickupTasks = 8, StartupRuns = 3, UserTasks = 16, UserCapacities = [4], UserPickups = 4, LifecycleDuration = TimeSpan.FromSeconds(3), LogBytes = 64L << 20, LogRuns = 1, MaskingBytes = 32L << 20, UploadBytes = 64L << 20, UploadRuns = 1, GrowthLargeHistory = 20_000, GrowthClaims = 20, GrowthCapacities = [4, 32], GrowthRounds = 1, JobBytes = 1 << 20, JobRuns = 3, DockerTasks = 8, DockerLogBytes = 64L << 20, MountCacheBytes = 128L << 20, MountArchiveBytes = 16L << 20, MountRuns = 3, ProxyPings = 300, ShellKeystrokes = 200, DashboardTasks = 10_000, DashboardLoads = 3, DashboardLogBytes = 8L << 20, FleetWorkers = 8, FleetTasks = 500, FleetSmallWorkers = 2, FleetSmallTasks = 40 };
+    public static BenchOptions Quick { get; } = new() { OverheadTasks = 20, ThroughputTasks = 32, PickupTasks = 8, StartupRuns = 3, UserTasks = 16, UserCapacities = [4], UserPickups = 4, UserCostRounds = 2, LifecycleDuration = TimeSpan.FromSeconds(3), LogBytes = 64L << 20, LogRuns = 1, MaskingBytes = 32L << 20, UploadBytes = 64L << 20, UploadRuns = 1, GrowthLargeHistory = 20_000, GrowthClaims = 20, GrowthCapacities = [4, 32], GrowthRounds = 1, JobBytes = 1 << 20, JobRuns = 3, DockerTasks = 8, DockerLogBytes = 64L << 20, MountCacheBytes = 128L << 20, MountArchiveBytes = 16L << 20, MountRuns = 3, ProxyPings = 300, ShellKeystrokes = 200, DashboardTasks = 10_000, DashboardLoads = 3, DashboardLogBytes = 8L << 20, FleetWorkers = 8, FleetTasks = 500, FleetSmallWorkers = 2, FleetSmallTasks = 40 };
 
     /// <summary>Tiny counts for the test suite: every figure once, a few seconds in all, numbers meaningless.</summary>
-    public static BenchOptions Smoke { get; } = new() { OverheadTasks = 3, ThroughputTasks = 4, Capacities = [1, 4], PickupTasks = 2, MemoryTasks = 2, StartupRuns = 1, UserTasks = 2, UserCapacities = [2], UserPickups = 1, LifecycleDuration = TimeSpan.FromSeconds(0.5), SettleScale = 0.25, LogBytes = 1 << 20, LogRuns = 1, MaskingBytes = 1 << 20, UploadBytes = 1 << 20, UploadRuns = 1, GrowthLargeHistory = 40, GrowthSmallHistory = 20, GrowthClaims = 2, GrowthCapacities = [1, 2], GrowthSleep = "0.1", GrowthRounds = 1, JobBytes = 64 << 10, JobRuns = 1, DockerTasks = 2, DockerLogBytes = 1 << 20, MountCacheBytes = 1 << 20, MountArchiveBytes = 1 << 20, MountRuns = 1, ProxyPings = 5, ShellKeystrokes = 5, DashboardTasks = 60, DashboardLoads = 1, DashboardLogBytes = 1 << 20, FleetWorkers = 2, FleetTasks = 8, FleetSmallWorkers = 1, FleetSmallTasks = 2 };
+    public static BenchOptions Smoke { get; } = new() { OverheadTasks = 3, ThroughputTasks = 4, Capacities = [1, 4], PickupTasks = 2, MemoryTasks = 2, StartupRuns = 1, UserTasks = 2, UserCapacities = [2], UserPickups = 1, UserCostRounds = 1, LifecycleDuration = TimeSpan.FromSeconds(0.5), SettleScale = 0.25, LogBytes = 1 << 20, LogRuns = 1, MaskingBytes = 1 << 20, UploadBytes = 1 << 20, UploadRuns = 1, GrowthLargeHistory = 40, GrowthSmallHistory = 20, GrowthClaims = 2, GrowthCapacities = [1, 2], GrowthSleep = "0.1", GrowthRounds = 1, JobBytes = 64 << 10, JobRuns = 1, DockerTasks = 2, DockerLogBytes = 1 << 20, MountCacheBytes = 1 << 20, MountArchiveBytes = 1 << 20, MountRuns = 1, ProxyPings = 5, ShellKeystrokes = 5, DashboardTasks = 60, DashboardLoads = 1, DashboardLogBytes = 1 << 20, FleetWorkers = 2, FleetTasks = 8, FleetSmallWorkers = 1, FleetSmallTasks = 2 };
 }
 
 /// <summary>One measured figure next to its raw baseline, measured in the same run.</summary>

@@ -11,7 +11,7 @@ namespace TcWorker.Bench;
 internal static partial class Suite
 {
     /// <summary>The figures' names, in the order they run.</summary>
-    public static readonly IReadOnlyList<string> Figures = ["overhead", "throughput", "pickup", "memory", "startup", "lifecycles", "log", "upload", "job", "growth", "users", "docker", "mounts", "proxy", "shell", "dashboard", "fleet"];
+    public static readonly IReadOnlyList<string> Figures = ["overhead", "throughput", "pickup", "memory", "startup", "lifecycles", "log", "upload", "job", "growth", "users", "usercost", "docker", "mounts", "proxy", "shell", "dashboard", "fleet"];
 
     /// <summary>Runs the selected figures (all when <paramref name="only"/> is empty) in order of priority; a figure that fails is reported and the others still run.</summary>
     public static async Task<(IReadOnlyList<Figure> Figures, IReadOnlyList<string> Errors)> RunAsync(BenchOptions options, Action<string> progress, IReadOnlyCollection<string>? only = null)
@@ -42,6 +42,7 @@ internal static partial class Suite
                     "shell" => await ShellAsync(harness, options),
                     "dashboard" => await DashboardAsync(options),
                     "fleet" => await FleetAsync(harness, options),
+                    "usercost" => IsRoot ? await UserCostAsync(harness, options) : [],
                     _ => await WithTaskUsersAsync(harness, options),
                 };
                 foreach (var figure in found)
@@ -199,18 +200,6 @@ internal static partial class Suite
 
         static double Since(DateTimeOffset before, string nanoseconds) =>
             (long.Parse(nanoseconds.Trim(), CultureInfo.InvariantCulture) / 1e6) - before.ToUnixTimeMilliseconds() - (before.Ticks % TimeSpan.TicksPerMillisecond / 1e4);
-    }
-
-    /// <summary>Figures 1 to 3 again with a throwaway OS user per task (the native engine's <c>createUser</c>; needs root), with their own counts.</summary>
-    public static async Task<IReadOnlyList<Figure>> WithTaskUsersAsync(Harness harness, BenchOptions options)
-    {
-        if (!IsRoot)
-        {
-            return [];
-        }
-
-        var counts = options with { OverheadTasks = options.UserTasks, ThroughputTasks = options.UserTasks, Capacities = options.UserCapacities, PickupTasks = options.UserPickups };
-        return [.. await OverheadAsync(harness, counts, createUser: true), .. await ThroughputAsync(harness, counts, createUser: true), .. await PickupAsync(harness, counts, createUser: true)];
     }
 
     /// <summary>

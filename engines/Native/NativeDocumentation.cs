@@ -112,8 +112,12 @@ internal static class NativeDocumentation
             """),
         new("Per-task users", """
             With `createUser: true` (the worker must run as root) each task runs as a new user `tcw-<random>`
-            whose home is the task directory (mode 700, so tasks cannot read each other's files). The user,
-            its processes and its files are removed when the task's result is disposed. User ids are handed
+            whose home is the task directory (mode 700, so tasks cannot read each other's files). The next
+            task's user and directory are prepared while the current task runs (an account no process has
+            run as, an empty directory; a prepared directory found not empty is not handed out), and each
+            user is given to one task only. When the task's result is disposed, its processes are gone; the
+            user and its files are then deleted in the background, and unused prepared users when the
+            engine stops. User ids are handed
             out in rotation from login.defs' UID_MIN..UID_MAX, never one that still has an account or a process:
             a new task never inherits what an earlier one left. When a user's processes cannot all be killed
             or `userdel` fails, the worker logs an error with the reason and keeps that account and its uid

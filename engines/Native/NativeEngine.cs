@@ -12,6 +12,7 @@ internal sealed partial class NativeEngine : IEngine
     private readonly IWorkerEnvironment environment;
     private readonly string tasksFolder;
     private readonly TaskUsers? users;
+    private readonly PreparedTaskUsers? preparedUsers;
     private readonly TimeSpan gracePeriod;
     private readonly VolumeStore? volumes;
     private readonly ProxyListener proxies;
@@ -27,6 +28,13 @@ internal sealed partial class NativeEngine : IEngine
         this.environment = environment;
         this.tasksFolder = tasksFolder;
         this.users = users;
+        if (users is not null)
+        {
+            // The next task's user is made while the current task runs (useradd and userdel are slow).
+            preparedUsers = new PreparedTaskUsers(tasksFolder, users, logger);
+            preparedUsers.Start();
+        }
+
         this.gracePeriod = gracePeriod;
         this.volumes = volumes;
         proxies = new ProxyListener(logger);
@@ -148,7 +156,9 @@ internal sealed partial class NativeEngine : IEngine
         }
 
         var taskUsers = payload.RunAsCurrentUser ? null : users;
-        var workspace = await TaskWorkspace.CreateAsync(tasksFolder, taskUsers, cancellationToken).ConfigureAwait(false);
+        var workspace = taskUsers is not null && preparedUsers is not null
+            ? await preparedUsers.TakeAsync(cancellationToken).ConfigureAwait(false)
+            : await TaskWorkspace.CreateAsync(tasksFolder, null, cancellationToken).ConfigureAwait(false);
         if (taskUsers is not null && workspace.User is { } user && payload.OsGroups.Count > 0)
         {
             try
@@ -190,10 +200,15 @@ internal sealed partial class NativeEngine : IEngine
         return Task.FromResult<IVolumeBuilder>((volumes ?? throw new FeatureNotSupportedException("volumes")).CreateBuilder(options));
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        if (preparedUsers is not null)
+        {
+            await preparedUsers.DisposeAsync().ConfigureAwait(false);
+        }
+
         containment.Dispose();
-        return proxies.DisposeAsync();
+        await proxies.DisposeAsync().ConfigureAwait(false);
     }
 
     private static JObject WithGenericWorkerKeys(JObject schema)

@@ -5,7 +5,8 @@ namespace TcWorker.Engines.Shared;
 /// <summary>
 /// A task's directory (mode 700) and, optionally, the OS user it runs as. Owned by exactly one of
 /// the sandbox builder, the sandbox or the result set at a time; disposing it kills what still runs
-/// as the user, deletes the user and the directory. Idempotent.
+/// as the user, deletes the user and the directory (one made by <see cref="PreparedTaskUsers"/> is
+/// deleted in the background, which the pool's disposal waits for). Idempotent.
 /// </summary>
 /// <remarks>
 /// A task user owns its directory and may open it to all (<c>chmod 777</c>) while it runs. So on Linux the
@@ -16,14 +17,16 @@ namespace TcWorker.Engines.Shared;
 internal sealed class TaskWorkspace : IAsyncDisposable
 {
     private readonly TaskUsers? users;
+    private readonly PreparedTaskUsers? pool;
     private int disposed;
 
-    private TaskWorkspace(string directory, string? holder, TaskUser? user, TaskUsers? users)
+    private TaskWorkspace(string directory, string? holder, TaskUser? user, TaskUsers? users, PreparedTaskUsers? pool)
     {
         Directory = directory;
         Holder = holder;
         User = user;
         this.users = users;
+        this.pool = pool;
     }
 
     public string Directory { get; }
@@ -34,7 +37,11 @@ internal sealed class TaskWorkspace : IAsyncDisposable
     public TaskUser? User { get; }
 
     /// <summary>Creates a task directory under <paramref name="parent"/>, and a user from <paramref name="users"/> unless null.</summary>
-    public static async Task<TaskWorkspace> CreateAsync(string parent, TaskUsers? users, CancellationToken cancellationToken)
+    public static Task<TaskWorkspace> CreateAsync(string parent, TaskUsers? users, CancellationToken cancellationToken) =>
+        CreateAsync(parent, users, null, cancellationToken);
+
+    /// <summary>As <see cref="CreateAsync(string, TaskUsers?, CancellationToken)"/>; disposal hands the workspace to <paramref name="pool"/> for deletion unless null.</summary>
+    internal static async Task<TaskWorkspace> CreateAsync(string parent, TaskUsers? users, PreparedTaskUsers? pool, CancellationToken cancellationToken)
     {
         var name = Path.Combine(parent, "task-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)));
         var holder = users is not null && OperatingSystem.IsLinux() ? name : null;
@@ -71,11 +78,11 @@ internal sealed class TaskWorkspace : IAsyncDisposable
                 }
             }
 
-            return new TaskWorkspace(directory, holder, user, users);
+            return new TaskWorkspace(directory, holder, user, users, pool);
         }
         catch
         {
-            await new TaskWorkspace(directory, holder, user, users).DisposeAsync().ConfigureAwait(false);
+            await new TaskWorkspace(directory, holder, user, users, null).DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -140,6 +147,17 @@ internal sealed class TaskWorkspace : IAsyncDisposable
             return;
         }
 
+        if (pool is not null)
+        {
+            pool.Retire(DeleteAsync);
+            return;
+        }
+
+        await DeleteAsync().ConfigureAwait(false);
+    }
+
+    private async Task DeleteAsync()
+    {
         if (User is not null && users is not null)
         {
             await users.DeleteAsync(User).ConfigureAwait(false);

@@ -85,6 +85,21 @@ internal static class HostProcesses
         }
     }
 
+    /// <summary>Waits up to 60 s until a task user and its directory are gone (a used task user is deleted in the background, after its task).</summary>
+    public static async Task WaitUntilDeletedAsync(string user, string directory)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (UserExists(user) || Directory.Exists(directory))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The task user {user} or its directory {directory} was not deleted within 60 s.");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     public static bool IsRoot => OperatingSystem.IsLinux() && Environment.UserName == "root";
 
     /// <summary>Whether a user exists in /etc/passwd.</summary>

@@ -34,9 +34,9 @@ public sealed class TaskUserTests() : EngineTestBase(
             Assert.DoesNotContain(userA, logB.LogText.Replace(dirA, string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
         }
 
+        // The user and its directory are deleted after the task, in the background.
         await resultA.DisposeAsync();
-        Assert.False(HostProcesses.UserExists(userA));
-        Assert.False(Directory.Exists(dirA));
+        await HostProcesses.WaitUntilDeletedAsync(userA, dirA);
     }
 
     [SkippableFact]
@@ -85,7 +85,7 @@ public sealed class TaskUserTests() : EngineTestBase(
             Assert.Empty(HostProcesses.OfUser(uid));
         }
 
-        Assert.False(HostProcesses.UserExists(user), $"{user} was not deleted");
+        await HostProcesses.WaitUntilDeletedAsync(user, match.Groups[3].Value);
         var (next, nextLog) = await Harness.RunAsync(NativeEngineTests.Shell("echo \"uid=$(id -u)\""));
         await using (next)
         {

@@ -226,6 +226,6 @@ internal sealed partial class PreparedTaskUsers : IAsyncDisposable
         }
     }
 
-    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "A task user could not be prepared ahead ({Reason}); the next task makes its own")]
+    [LoggerMessage(EventId = 23, Level = LogLevel.Warning, Message = "A task user could not be prepared ahead ({Reason}); the next task makes its own")]
     private static partial void LogPrepareFailed(ILogger logger, string reason);
 }

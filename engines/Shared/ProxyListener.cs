@@ -142,13 +142,13 @@ internal sealed partial class ProxyListener(ILogger logger) : IAsyncDisposable
         await route.ServeAsync(context).ConfigureAwait(false);
     }
 
-    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "Proxy '{Name}' refused a connection from port {Port}: its socket belongs to user {Peer} (-1: not found), not to the task's user {Owner}")]
+    [LoggerMessage(EventId = 32, Level = LogLevel.Warning, Message = "Proxy '{Name}' refused a connection from port {Port}: its socket belongs to user {Peer} (-1: not found), not to the task's user {Owner}")]
     private static partial void LogRefused(ILogger logger, string name, int peer, int owner, int port);
 
-    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Task proxies listen on {BaseUrl}")]
+    [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "Task proxies listen on {BaseUrl}")]
     private static partial void LogListening(ILogger logger, Uri baseUrl);
 
-    [LoggerMessage(EventId = 21, Level = LogLevel.Debug, Message = "Proxy '{Name}' attached")]
+    [LoggerMessage(EventId = 31, Level = LogLevel.Debug, Message = "Proxy '{Name}' attached")]
     private static partial void LogAttached(ILogger logger, string name);
 }
 

@@ -29,6 +29,7 @@ public sealed class TaskLog : ITaskLog, IAsyncDisposable, IDisposable
     private readonly SafeFileHandle file;
     private readonly Action<Exception>? failed;
     private TaskCompletionSource changed = NewSignal();
+    private readonly TaskCompletionSource closing = NewSignal();
     private LogFilterChain? filters;
     private long length;
     private volatile bool closed;
@@ -159,6 +160,9 @@ public sealed class TaskLog : ITaskLog, IAsyncDisposable, IDisposable
 
     /// <summary>A task that completes at the next write or at close; take it before reading <see cref="Length"/>.</summary>
     internal Task NextChange => Volatile.Read(ref changed).Task;
+
+    /// <summary>A task that completes when the log is closed (and not at writes).</summary>
+    internal Task WhenClosed => closing.Task;
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -361,6 +365,7 @@ public sealed class TaskLog : ITaskLog, IAsyncDisposable, IDisposable
 
         closed = true;
         Interlocked.Exchange(ref changed, NewSignal()).TrySetResult();
+        closing.TrySetResult();
         return null;
     }
 }

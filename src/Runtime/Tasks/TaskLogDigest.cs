@@ -8,8 +8,8 @@ namespace TcWorker.Runtime.Tasks;
 /// SHA-256 and SHA-512 of a task log, computed while the log is written, so that its upload as an
 /// <c>object</c> artifact sends the bytes without reading every one of them through the digests after
 /// the task ended. It follows the log as a reader does (its own handle, only below the published
-/// length), in blocks of up to 1 MiB, and pauses briefly after a short read, so a task that writes in
-/// small pieces is digested in large ones and never costs a wake-up per write.
+/// length), in blocks of up to 1 MiB, and pauses briefly after a short read (a pause the log's close cuts
+/// short), so a task that writes in small pieces is digested in large ones and never costs a wake-up per write.
 /// </summary>
 /// <remarks>
 /// The result covers exactly the file's bytes: when the closed file is not as long as the bytes
@@ -71,7 +71,10 @@ internal sealed class TaskLogDigest : IAsyncDisposable
                     digested += read;
                     if (read < BlockSize && !log.IsClosed)
                     {
-                        await Task.Delay(Pause, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+                        // Cut short when the log closes: the upload waits for the digest's end, and must not
+                        // wait out a pause after the last byte.
+                        await Task.WhenAny(Task.Delay(Pause, TimeProvider.System, cancellationToken), log.WhenClosed).ConfigureAwait(false);
+                        cancellationToken.ThrowIfCancellationRequested();
                     }
                 }
             }

@@ -30,6 +30,9 @@ internal static partial class ImageArchive
     private const long MaxKeptBytes = 16L << 20;
     private const int MaxMetadata = 16 << 20;
 
+    /// <summary>How long a failed load waits for the rewrite's own verdict on the archive.</summary>
+    private static readonly TimeSpan RewriteVerdictWait = TimeSpan.FromSeconds(2);
+
     /// <summary>
     /// Loads the archive in <paramref name="file"/> and returns the id of its (first) image. Throws
     /// <see cref="ImageArchiveException"/> when the file is not a loadable image archive (its reason,
@@ -56,7 +59,15 @@ internal static partial class ImageArchive
         }
         finally
         {
-            // The daemon is done reading: a rewrite still going has nobody to write to.
+            // The daemon is done reading (the pipe's reader is completed, so the rewrite's writes no longer wait).
+            // When it failed, a rewrite that is failing on its own gets a moment to say why: its reason names what
+            // is wrong with the archive, where the daemon, often first to notice, says only that it could not load
+            // it. Then a rewrite still going is stopped: it has nobody to write to.
+            if (loadError is not null)
+            {
+                await Task.WhenAny(rewrite, Task.Delay(RewriteVerdictWait, TimeProvider.System, CancellationToken.None)).ConfigureAwait(false);
+            }
+
             await stop.CancelAsync().ConfigureAwait(false);
         }
 

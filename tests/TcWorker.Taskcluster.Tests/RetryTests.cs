@@ -73,7 +73,7 @@ public sealed class RetryTests
     {
         await using var fake = await FakeService.StartAsync();
         fake.On("GET", "/api/queue/v1/ping", new Reply(200, Pong, Delay: TimeSpan.FromSeconds(30)));
-        using var client = Client(fake.Url, maxRetries: 1, timeout: TimeSpan.FromMilliseconds(300));
+        using var client = Client(fake.Url, maxRetries: 1, timeout: TimeSpan.FromSeconds(1));
         var watch = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<TaskclusterException>(() => client.Queue.PingAsync());
         Assert.Equal("RequestTimeout", error.Code);

@@ -101,7 +101,7 @@ internal static class WorkCommand
     /// <summary>
     /// The worker's logging, the one place both the hosted worker and <see cref="CreateLoggerFactory"/>
     /// configure it: one line per event on standard error, scoped by task and run, or one JSON object per
-    /// line with <paramref name="json"/>.
+    /// line with <paramref name="json"/>. URLs in either lose their query strings and secret-looking path segments.
     /// </summary>
     public static ILoggingBuilder ConfigureLogging(ILoggingBuilder logging, LogLevel minimum = LogLevel.Information, bool json = false)
     {
@@ -126,7 +126,7 @@ internal static class WorkCommand
             });
         }
 
-        return logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning);
+        return RedactingLoggerProvider.RedactConsole(logging).AddFilter("Microsoft", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning);
     }
 
     /// <summary>The first SIGTERM or SIGINT stops gracefully; the second stops now.</summary>

@@ -88,6 +88,13 @@ internal sealed class WorkerRunnerLoggerProvider(WorkerRunnerProtocol protocol) 
     private static string RedactWord(string word)
     {
         var start = word.IndexOf("http", StringComparison.OrdinalIgnoreCase);
-        return start < 0 ? word : word[..start] + TaskclusterTelemetry.RedactUrl(word[start..]);
+        if (start < 0)
+        {
+            return word;
+        }
+
+        // Punctuation after a URL (a closing bracket, a comma, a full stop) is the sentence's, not the URL's.
+        var end = word.AsSpan(start).TrimEnd(")]},;:.'\"").Length + start;
+        return word[..start] + TaskclusterTelemetry.RedactUrl(word[start..end]) + word[end..];
     }
 }

@@ -17,7 +17,9 @@ public sealed class ServiceManagerTests
     public async Task Under_systemd_the_worker_is_ready_pings_the_watchdog_while_it_claims_not_while_the_queue_hangs_and_says_it_stops()
     {
         await using var deployment = await Deployment.StartAsync();
-        await using var relay = new HangingRelay(new Uri(deployment.Server.RootUrl));
+        // Once told to hang, the relay in front of the queue swallows every request and answers nothing.
+        using var hang = new CancellationTokenSource();
+        await using var relay = new LoopbackRelay(new Uri(deployment.Server.RootUrl), _ => !hang.IsCancellationRequested);
         var config = deployment.Config(tasks: 10);
         config["rootUrl"] = relay.RootUrl;
         var configFile = Path.Combine(deployment.Folder, "worker.json");
@@ -46,7 +48,7 @@ public sealed class ServiceManagerTests
             Assert.Equal("WATCHDOG=1", await NextAsync(messages.Reader, TimeSpan.FromSeconds(10)));
 
             // The queue stops answering: the claimWork in flight hangs, the claim loop stalls, pings stop.
-            relay.Hang = true;
+            await hang.CancelAsync();
             await Task.Delay(TimeSpan.FromSeconds(8));
             while (messages.Reader.TryRead(out var earlier))
             {
@@ -108,84 +110,6 @@ public sealed class ServiceManagerTests
         catch (OperationCanceledException)
         {
             return all;
-        }
-    }
-
-    /// <summary>A TCP relay in front of the queue that, once told to hang, swallows every request and answers nothing.</summary>
-    private sealed class HangingRelay : IAsyncDisposable
-    {
-        private readonly TcpListener listener = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource stop = new();
-        private readonly Uri upstream;
-        private readonly Task accepting;
-
-        public HangingRelay(Uri upstream)
-        {
-            this.upstream = upstream;
-            listener.Start();
-            accepting = AcceptAsync();
-        }
-
-        public volatile bool Hang;
-
-        public string RootUrl => $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}";
-
-        public async ValueTask DisposeAsync()
-        {
-            await stop.CancelAsync();
-            listener.Stop();
-            await accepting.ContinueWith(_ => { }, TaskScheduler.Default);
-            stop.Dispose();
-        }
-
-        private async Task AcceptAsync()
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                TcpClient client;
-                try
-                {
-                    client = await listener.AcceptTcpClientAsync(stop.Token);
-                }
-                catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-                {
-                    return;
-                }
-
-                _ = RelayAsync(client);
-            }
-        }
-
-        private async Task RelayAsync(TcpClient client)
-        {
-            using (client)
-            using (var server = new TcpClient())
-            {
-                try
-                {
-                    await server.ConnectAsync(upstream.Host, upstream.Port, stop.Token);
-                    var up = PumpAsync(client.GetStream(), server.GetStream(), swallowWhenHanging: true);
-                    var down = PumpAsync(server.GetStream(), client.GetStream(), swallowWhenHanging: false);
-                    await Task.WhenAny(up, down);
-                }
-                catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
-                {
-                    // One side went away.
-                }
-            }
-        }
-
-        private async Task PumpAsync(NetworkStream from, NetworkStream to, bool swallowWhenHanging)
-        {
-            var buffer = new byte[16384];
-            int count;
-            while ((count = await from.ReadAsync(buffer, stop.Token)) > 0)
-            {
-                if (!(swallowWhenHanging && Hang))
-                {
-                    await to.WriteAsync(buffer.AsMemory(0, count), stop.Token);
-                }
-            }
         }
     }
 }

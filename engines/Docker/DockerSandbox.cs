@@ -20,15 +20,13 @@ internal sealed class DockerSandbox : ISandbox
     private readonly string containerId;
     private readonly string workingDirectory;
     private readonly MultiplexedStream terminal;
-    private readonly Lock gate = new();
-    private Task<DockerResultSet> run = Task.FromException<DockerResultSet>(new InvalidOperationException("Not started."));
-    private State state;
+    private readonly SandboxLifecycle<DockerResultSet> lifecycle = new();
     private readonly List<DockerShell> shells = [];
-    private bool handedOut;
-    private int removed;
-
     private readonly IReadOnlyList<DockerVolume> volumes;
     private readonly ContainerProxies? proxies;
+    private volatile bool ended;
+    private volatile bool disposing;
+    private int removed;
 
     public DockerSandbox(DockerEngine engine, ITaskLog log, string containerId, string workingDirectory, MultiplexedStream terminal, IReadOnlyList<DockerVolume> volumes, ContainerProxies? proxies = null)
     {
@@ -41,78 +39,25 @@ internal sealed class DockerSandbox : ISandbox
         this.terminal = terminal;
     }
 
-    private enum State
-    {
-        Running,
-        Finished,
-        Killed,
-        Aborted,
-    }
-
     public string ContainerId => containerId;
 
     /// <summary>Starts the container and follows it in the background.</summary>
-    public void Start() => run = Task.Run(RunAsync);
+    public void Start() => lifecycle.Start(RunAsync);
 
-    public async Task<IResultSet> WaitForResultAsync(CancellationToken cancellationToken = default)
-    {
-        DockerResultSet result;
-        try
-        {
-            result = await run.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (IsAborted && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested))
-        {
-            throw new SandboxAbortedException();
-        }
-
-        lock (gate)
-        {
-            if (state == State.Aborted)
-            {
-                throw new SandboxAbortedException();
-            }
-
-            handedOut = true;
-            return result;
-        }
-    }
+    public async Task<IResultSet> WaitForResultAsync(CancellationToken cancellationToken = default) => await lifecycle.WaitAsync(cancellationToken).ConfigureAwait(false);
 
     public async Task AbortAsync()
     {
-        lock (gate)
-        {
-            if (state is State.Finished or State.Killed)
-            {
-                throw new SandboxTerminatedException();
-            }
-
-            state = State.Aborted;
-        }
-
-        await StopAsync(engine.Settings.AbortGracePeriod).ConfigureAwait(false);
+        await lifecycle.AbortAsync().ConfigureAwait(false);
         await RemoveAsync().ConfigureAwait(false);
     }
 
-    public Task KillAsync(TimeSpan gracePeriod)
-    {
-        lock (gate)
-        {
-            if (state != State.Running)
-            {
-                return Task.CompletedTask;
-            }
-
-            state = State.Killed;
-        }
-
-        return StopAsync(gracePeriod);
-    }
+    public Task KillAsync(TimeSpan gracePeriod) => lifecycle.KillAsync(gracePeriod);
 
     public async Task<IShell> OpenShellAsync(IReadOnlyList<string> command, bool tty, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(command);
-        if (run.IsCompleted)
+        if (ended)
         {
             throw new InvalidOperationException("The task has ended; a shell opens only while it runs.");
         }
@@ -128,18 +73,8 @@ internal sealed class DockerSandbox : ISandbox
 
     public async ValueTask DisposeAsync()
     {
-        bool ownsContainer;
-        lock (gate)
-        {
-            if (state == State.Running)
-            {
-                state = State.Aborted;
-            }
-
-            ownsContainer = !handedOut || state == State.Aborted;
-        }
-
-        await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+        disposing = true;
+        var ownsContainer = await lifecycle.StopForDisposalAsync().ConfigureAwait(false);
         DockerShell[] open;
         lock (shells)
         {
@@ -167,49 +102,32 @@ internal sealed class DockerSandbox : ISandbox
         {
             volume.Release(this);
         }
+
+        lifecycle.Dispose();
     }
 
-    private bool IsAborted
+    /// <summary>
+    /// Stops the container as <c>docker stop</c> does: SIGTERM, then SIGKILL after the grace period of the kill,
+    /// or of an abort (the engine's setting); SIGKILL at once for none, and on disposal.
+    /// </summary>
+    private async Task StopContainerAsync()
     {
-        get
-        {
-            lock (gate)
-            {
-                return state == State.Aborted;
-            }
-        }
-    }
-
-    /// <summary>Stops the container (SIGTERM, then SIGKILL after the grace period; SIGKILL at once for none) and waits for the run to end.</summary>
-    private async Task StopAsync(TimeSpan gracePeriod)
-    {
-        if (!run.IsCompleted)
-        {
-            try
-            {
-                if (gracePeriod <= TimeSpan.Zero)
-                {
-                    await engine.Client.Containers.KillContainerAsync(containerId, new ContainerKillParameters { Signal = "SIGKILL" }).ConfigureAwait(false);
-                }
-                else
-                {
-                    var seconds = (uint)Math.Ceiling(gracePeriod.TotalSeconds);
-                    await engine.Client.Containers.StopContainerAsync(containerId, new ContainerStopParameters { WaitBeforeKillSeconds = seconds }).ConfigureAwait(false);
-                }
-            }
-            catch (Exception e) when (e is DockerApiException || DockerConnection.IsUnreachable(e))
-            {
-                // Not running any more (409), already gone (404), or the daemon is gone: the run reports it.
-            }
-        }
-
+        var gracePeriod = disposing ? TimeSpan.Zero : lifecycle.KillGracePeriod ?? engine.Settings.AbortGracePeriod;
         try
         {
-            await run.ConfigureAwait(false);
+            if (gracePeriod <= TimeSpan.Zero)
+            {
+                await engine.Client.Containers.KillContainerAsync(containerId, new ContainerKillParameters { Signal = "SIGKILL" }).ConfigureAwait(false);
+            }
+            else
+            {
+                var seconds = (uint)Math.Ceiling(gracePeriod.TotalSeconds);
+                await engine.Client.Containers.StopContainerAsync(containerId, new ContainerStopParameters { WaitBeforeKillSeconds = seconds }).ConfigureAwait(false);
+            }
         }
-        catch (Exception)
+        catch (Exception e) when (e is DockerApiException || DockerConnection.IsUnreachable(e))
         {
-            // The run's own error is for WaitForResultAsync to report.
+            // Not running any more (409), already gone (404), or the daemon is gone: the run reports it.
         }
     }
 
@@ -241,23 +159,30 @@ internal sealed class DockerSandbox : ISandbox
         }
     }
 
-    private async Task<DockerResultSet> RunAsync()
+    private async Task<DockerResultSet> RunAsync(CancellationToken stopping)
     {
         var client = engine.Client;
         var output = PumpAsync();
         long exitCode;
         bool outOfMemory;
+        var stopped = Task.CompletedTask;
         try
         {
             try
             {
                 await client.Containers.StartContainerAsync(containerId, new ContainerStartParameters()).ConfigureAwait(false);
-                await OpenProxiesAsync().ConfigureAwait(false);
             }
             catch (DockerApiException e)
             {
                 // Say, the command does not exist in the image: the task's fault, so a failed result.
                 log.WriteErrorLine($"The container could not start: {ImageStore.MessageOf(e)}");
+            }
+
+            // A kill or an abort stops the container; one that came while it started stops it now.
+            using var onStop = stopping.Register(() => stopped = StopContainerAsync());
+            if (!stopping.IsCancellationRequested)
+            {
+                await OpenProxiesAsync().ConfigureAwait(false);
             }
 
             var waited = await client.Containers.WaitContainerAsync(containerId).ConfigureAwait(false);
@@ -266,23 +191,20 @@ internal sealed class DockerSandbox : ISandbox
             var inspected = await client.Containers.InspectContainerAsync(containerId).ConfigureAwait(false);
             outOfMemory = inspected.State?.OOMKilled ?? false;
         }
-        catch (Exception e) when (DockerConnection.IsUnreachable(e) && !IsAborted)
+        // After an abort (a stop without a kill's grace period) the daemon going away is no news: the run is thrown away.
+        catch (Exception e) when (DockerConnection.IsUnreachable(e) && !(stopping.IsCancellationRequested && lifecycle.KillGracePeriod is null))
         {
             var lost = engine.DaemonLost(e, "while the task ran");
             log.WriteErrorLine(lost.Message);
             throw lost;
         }
-
-        bool killed;
-        lock (gate)
+        finally
         {
-            if (state == State.Running)
-            {
-                state = State.Finished;
-            }
-
-            killed = state == State.Killed;
+            ended = true;
+            await stopped.ConfigureAwait(false);
         }
+
+        var killed = lifecycle.Finish();
 
         if (outOfMemory)
         {

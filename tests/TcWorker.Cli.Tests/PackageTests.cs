@@ -88,9 +88,12 @@ public sealed class PackageTests
         var contracts = Assert.Single(Regex.Matches(sdk, "<dependency id=\"TcWorker.Abstractions\"[^>]*>"));
         Assert.Matches("exclude=\"[^\"]*\\bRuntime\\b", contracts.Value);
 
-        using var native = OpenPackage("TcWorker.Engines.Native");
-        var engine = Assert.Single(Regex.Matches(Nuspec(native), "<dependency id=\"TcWorker.Sdk\"[^>]*>"));
-        Assert.DoesNotContain("exclude=\"Runtime", engine.Value, StringComparison.Ordinal);
+        foreach (var id in new[] { "TcWorker.Engines.Native", "TcWorker.Engines.Docker" })
+        {
+            using var package = OpenPackage(id);
+            var engine = Assert.Single(Regex.Matches(Nuspec(package), "<dependency id=\"TcWorker.Sdk\"[^>]*>"));
+            Assert.DoesNotContain("exclude=\"Runtime", engine.Value, StringComparison.Ordinal);
+        }
     }
 
     /// <summary>Opens a packed package; skips when it was not packed (a plain dotnet test), fails on CI, where test.sh always packs.</summary>

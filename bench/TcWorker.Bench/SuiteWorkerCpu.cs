@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace TcWorker.Bench;
+
+/// <summary>Figure 19: the worker's CPU per task with the queue in another process, so each is measured apart.</summary>
+internal static partial class Suite
+{
+    /// <summary>
+    /// 19. CPU per <c>true</c> task at capacity 16 of the deployed binary (<c>tc-worker work</c>, its own
+    /// process, the tasks' processes included once reaped), from its first claimWork to the last task's
+    /// resolution; the local queue runs in the driver's process and its CPU (with the driver's own calls) is
+    /// reported apart. Baseline: the driver's CPU, its reaped children's included, per bare spawn of
+    /// <c>true</c> at the same parallelism.
+    /// </summary>
+    public static async Task<IReadOnlyList<Figure>> WorkerCpuAsync(Harness harness, BenchOptions options)
+    {
+        const int capacity = 16;
+        // CPU time comes in clock ticks (10 ms): enough tasks, and more bare spawns, that a few ticks' error is small.
+        var n = Math.Max(options.ThroughputTasks, 40);
+        var spawns = 5 * n;
+        var bareStart = Cpu.Of(Environment.ProcessId);
+        await Spawner.RateAsync(spawns, capacity, "true");
+        var bare = (Cpu.Of(Environment.ProcessId) - bareStart).TotalMilliseconds / spawns;
+
+        await using var spy = new ClaimWorkSpy(new Uri(harness.Server.RootUrl));
+        const string queue = "bench/worker-cpu";
+        var configFile = Path.Combine(harness.Folder, "worker-cpu.json");
+        await File.WriteAllTextAsync(configFile, harness.Config(queue, capacity, rootUrl: spy.RootUrl).ToString());
+        using var worker = StartBinary(configFile);
+        try
+        {
+            await spy.FirstClaimWork.WaitAsync(TimeSpan.FromSeconds(60));
+            await Task.Delay(options.Settle(1000));
+            var ids = new List<string>();
+            var workerStart = Cpu.Of(worker.Id);
+            var driverStart = Cpu.Of(Environment.ProcessId);
+            for (var i = 0; i < n; i++)
+            {
+                ids.Add(await harness.CreateTaskAsync(queue, "true"));
+            }
+
+            // Polled every 50 ms rather than the harness's 2 ms, so the driver's own polling stays out of the queue's figure.
+            var until = Stopwatch.StartNew();
+            foreach (var id in ids.AsEnumerable().Reverse())
+            {
+                while ((await harness.StatusAsync(id)).State is not ("completed" or "failed" or "exception"))
+                {
+                    if (until.Elapsed > TimeSpan.FromMinutes(5))
+                    {
+                        throw new TimeoutException($"task {id} did not resolve within 5 minutes");
+                    }
+
+                    await Task.Delay(50);
+                }
+            }
+
+            var workerCpu = (Cpu.Of(worker.Id) - workerStart).TotalMilliseconds / n;
+            var driverCpu = (Cpu.Of(Environment.ProcessId) - driverStart).TotalMilliseconds / n;
+            await harness.CompletedAsync(ids);
+            return
+            [
+                new($"CPU of the worker (tc-worker work, its tasks included) per `true` task at capacity {capacity}, the queue in another process (baseline: CPU per bare spawn)", "ms", workerCpu, bare, workerCpu / bare, "<= 1.5x", workerCpu <= 1.5 * bare),
+                new($"CPU of the local queue and the driver's calls per task, same run (baseline: CPU per bare spawn)", "ms", driverCpu, bare, driverCpu / bare, "-", true),
+            ];
+        }
+        finally
+        {
+            worker.Kill(entireProcessTree: true);
+            await worker.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>CPU time of a process from <c>/proc/PID/stat</c>: user and system, its own and its reaped children's.</summary>
+    private static partial class Cpu
+    {
+        private static readonly double TicksPerSecond = Sysconf(2); // _SC_CLK_TCK
+
+        public static TimeSpan Of(int pid)
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // The command name (field 2) may hold spaces; the fields after it start past its closing bracket.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var ticks = 0L;
+            for (var field = 14; field <= 17; field++)
+            {
+                ticks += long.Parse(fields[field - 3], CultureInfo.InvariantCulture);
+            }
+
+            return TimeSpan.FromSeconds(ticks / TicksPerSecond);
+        }
+
+        [LibraryImport("libc", EntryPoint = "sysconf")]
+        private static partial long Sysconf(int name);
+    }
+}

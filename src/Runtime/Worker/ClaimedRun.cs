@@ -54,8 +54,9 @@ internal sealed class ClaimedRun
         queue = workerQueue.WithCredentials(claim.Credentials);
         publisher = new QueueArtifactPublisher(TaskId, RunId, claim.Status.Expires, () => queue, options.ArtifactStorage, storage.Root, line => run?.Log.WriteLine(line));
         run = factory.Create(new ClaimedTask(TaskId, RunId, claim.Task, ToTaskCredentials(claim.Credentials, takenUntil)), storage.NewFilePath("task-log"), publisher);
-        // The object service wants the backing log's digests: they are computed while it is written.
-        logDigest = options.ArtifactStorage == ArtifactStorageType.Object ? TaskLogDigest.Follow(run.Log) : null;
+        // The object service wants the backing log's digests: they are computed while it is written, unless the task
+        // turned the full log off (if its payload then proves malformed, the log is uploaded all the same and hashed as it is sent).
+        logDigest = options.ArtifactStorage == ArtifactStorageType.Object && !TaskLogNames.BackingTurnedOff(claim.Task) ? TaskLogDigest.Follow(run.Log) : null;
         if (claim.TaskDefinitionError is { } error)
         {
             run.RejectDefinition(error);

@@ -26,7 +26,10 @@ internal sealed record TaskLogNames(string? Backing, string Live)
 
         var logs = payload["logs"] as JObject;
         string Name(string key, string fallback) => logs?[key] is JValue { Type: JTokenType.String } value && value.Value<string>() is { Length: > 0 } name ? name : fallback;
-        var backingOn = payload["features"]?["backingLog"] is not JValue { Type: JTokenType.Boolean } flag || flag.Value<bool>();
-        return new TaskLogNames(backingOn ? Name("backing", ClaimedRun.BackingLogName) : null, Name("live", ClaimedRun.LiveLogName));
+        return new TaskLogNames(BackingTurnedOff(task) ? null : Name("backing", ClaimedRun.BackingLogName), Name("live", ClaimedRun.LiveLogName));
     }
+
+    /// <summary>Whether the payload asks for no full log (<c>features.backingLog: false</c>), read before it is validated.</summary>
+    public static bool BackingTurnedOff(JObject task) =>
+        task["payload"] is JObject { } payload && payload["features"] is JObject features && features["backingLog"] is JValue { Type: JTokenType.Boolean } flag && !flag.Value<bool>();
 }

@@ -73,6 +73,7 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
         var dataFolder = Path.GetFullPath(options.DataFolder ?? temporary!);
         var store = new QueueStore(PrivateDataFolder.Prepare(dataFolder));
         S3ArtifactStore? s3 = null;
+        WebApplication? app = null;
         try
         {
             var root = RootCredentialsFor(options, store.Database);
@@ -108,7 +109,7 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
                 k.Limits.MinRequestBodyDataRate = null;
                 k.AddServerHeader = false;
             });
-            var app = builder.Build();
+            app = builder.Build();
             var dashboard = new Dashboard();
             app.Run(http =>
             {
@@ -141,8 +142,19 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
         }
         catch
         {
+            // Nothing of a failed start stays behind: not its listener, not a temporary data folder.
+            if (app is not null)
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+            }
+
             s3?.Dispose();
             store.Dispose();
+            if (temporary is not null)
+            {
+                TryDeleteFolder(temporary);
+            }
+
             throw;
         }
     }
@@ -173,6 +185,19 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(deleteOnDispose, recursive: true);
+        }
+    }
+
+    private static void TryDeleteFolder(string folder)
+    {
+        try
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left in the temporary folder; the start's own error is what the caller needs.
         }
     }
 

@@ -96,7 +96,8 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
             var blobs = new BlobEndpoint(context);
 
             var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-            builder.Services.AddSingleton(loggerFactory);
+            // A failed start is thrown to the caller; the host's own "failed to start" error, with its stack trace, is not logged as well.
+            builder.Services.AddSingleton<ILoggerFactory>(new WithoutHostStartErrors(loggerFactory));
             builder.WebHost.UseKestrelCore().ConfigureKestrel(k =>
             {
                 k.Listen(options.ListenEndPoint);
@@ -185,6 +186,20 @@ public sealed partial class LocalQueueServer : IAsyncDisposable
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(deleteOnDispose, recursive: true);
+        }
+    }
+
+    /// <summary>The queue's logger factory, less the web host's own log of a failed start (which the caller gets as the exception).</summary>
+    private sealed class WithoutHostStartErrors(ILoggerFactory inner) : ILoggerFactory
+    {
+        public ILogger CreateLogger(string categoryName) =>
+            categoryName == "Microsoft.Extensions.Hosting.Internal.Host" ? NullLogger.Instance : inner.CreateLogger(categoryName);
+
+        public void AddProvider(ILoggerProvider provider) => inner.AddProvider(provider);
+
+        public void Dispose()
+        {
+            // The caller's factory stays the caller's.
         }
     }
 

@@ -103,6 +103,25 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Queue_serve_on_an_address_in_use_says_so_in_one_line()
+    {
+        var data = System.IO.Directory.CreateTempSubdirectory("tcw-cli-listen-").FullName;
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var address = taken.LocalEndpoint.ToString()!;
+        try
+        {
+            var (exit, _, stderr) = await TcWorkerProcess.RunAsync("queue", "serve", "--data", data, "--listen", address);
+            Assert.Equal(69, exit);
+            Assert.Equal($"tc-worker: cannot listen on {address}: Address already in use", stderr.Trim());
+        }
+        finally
+        {
+            System.IO.Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Version_prints_the_contract_version()
     {
         var (exit, stdout, _) = await TcWorkerProcess.RunAsync("version");

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using Newtonsoft.Json;
 using TcWorker.Cli.Local;
 using TcWorker.LocalQueue;
@@ -119,7 +121,7 @@ internal static class QueueCommand
             }
 
             using var loggerFactory = WorkCommand.CreateLoggerFactory();
-            await using var server = await LocalQueueServer.StartAsync(options, loggerFactory, cancellationToken).ConfigureAwait(false);
+            await using var server = await StartAsync(options, loggerFactory, cancellationToken).ConfigureAwait(false);
             var credentials = Path.Combine(folder, "credentials.env");
             var settings = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
             if (!OperatingSystem.IsWindows())
@@ -143,6 +145,19 @@ internal static class QueueCommand
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>Starts the queue; an address it cannot listen on is the user's to fix, said in one line.</summary>
+    private static async Task<LocalQueueServer> StartAsync(LocalQueueOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await LocalQueueServer.StartAsync(options, loggerFactory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e) when (e.GetBaseException() is SocketException socket)
+        {
+            throw new CliException(ExitCodes.Unavailable, $"cannot listen on {options.ListenEndPoint}: {socket.Message}");
+        }
     }
 
     private static Command CreateTask(TextWriter output)

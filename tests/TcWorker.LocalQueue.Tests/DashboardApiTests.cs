@@ -201,8 +201,12 @@ public sealed class DashboardApiTests
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
         Assert.Contains("script-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
-        Assert.Contains("/ui/app.js", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        foreach (var module in new[] { "app.js", "api.js", "editor-libs.js", "log-viewer.js", "log-viewer.css" })
+        var html = await page.Content.ReadAsStringAsync();
+
+        // One module, bundled at build time, and no stylesheet but the page's own before the task list.
+        Assert.Contains("/ui/dashboard.js", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("log-viewer.css", html, StringComparison.Ordinal);
+        foreach (var module in new[] { "dashboard.js", "app.js", "api.js", "task.js", "editor-libs.js", "log-viewer.js", "log-viewer.css" })
         {
             using var file = await Http.GetAsync(h.Server.RootUrl + "/ui/" + module);
             Assert.True(file.StatusCode == HttpStatusCode.OK, module);

@@ -63,10 +63,16 @@ public sealed partial class DashboardTests
             await page.GotoAsync(deployment.Server.RootUrl + "/#/");
             await Assertions.Expect(page.Locator($"#tasks tr[data-task-id='{taskId}'] .state")).ToHaveTextAsync("running");
             await Assertions.Expect(page.Locator($"#tasks tr[data-task-id='{sleeper}'] .state")).ToHaveTextAsync("running");
+            var row = page.Locator($"#tasks tr[data-task-id='{taskId}']");
+            Assert.Equal("#/tasks/" + taskId, await row.Locator("td").Nth(0).Locator("a").GetAttributeAsync("href"));
+            await Assertions.Expect(row.Locator("td").Nth(4)).ToHaveTextAsync(new Regex(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"));
 
             // The live log grows while the task runs.
             await page.GotoAsync(deployment.Server.RootUrl + $"/#/tasks/{taskId}/runs/0/log");
             var log = page.Locator("#log .lv-rows");
+
+            // The viewer's styles, which the task list does not load, apply once its page opens.
+            await Assertions.Expect(page.Locator("#log.log-viewer")).ToHaveCSSAsync("background-color", "rgb(21, 23, 26)");
             await Assertions.Expect(log).ToContainTextAsync("line 3");
             await Assertions.Expect(page.Locator("#log [data-role=status]")).ToHaveTextAsync("streaming");
             await Assertions.Expect(log).ToContainTextAsync("line 30");

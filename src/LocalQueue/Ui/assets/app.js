@@ -4,9 +4,11 @@ import { credentials, setCredentials } from './api.js';
 import { h, showError } from './dom.js';
 import { tasksPage } from './tasks.js';
 
-// The task list, where most visits start, comes with the page; every other page's module is
-// loaded when its route is first opened, so the list waits for neither the log viewer nor the
-// editor (index.html preloads the list's modules).
+// The task list, where most visits start, comes with the page (bundled with this module into
+// dashboard.js at build time); every other page's module is loaded when its route is first opened,
+// so the list waits for neither the log viewer nor the editor. Those modules import api.js and
+// dom.js themselves: they hold no state the bundle's copies must share (credentials live in
+// sessionStorage).
 const routes = [
   [/^\/?$/, () => ({ tasksPage }), 'tasksPage'],
   [/^\/tasks\/([^/]+)$/, () => import('./task.js'), 'taskPage'],

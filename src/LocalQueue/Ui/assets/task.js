@@ -4,6 +4,16 @@ import { call, p, artifactUrl, ApiError } from './api.js';
 import { h, when, stateBadge, showError, poll } from './dom.js';
 import { LogViewer } from './log-viewer.js';
 
+// The log viewer's styles come with this module, not with every page: the task list, where most
+// visits start, does not wait for them. The module is ready once they apply (the viewer measures
+// its rows), or once they failed to load.
+if (!document.querySelector('link[href="/ui/log-viewer.css"]')) {
+  const styles = h('link', { rel: 'stylesheet', href: '/ui/log-viewer.css' });
+  const loaded = new Promise((resolve) => { styles.onload = resolve; styles.onerror = resolve; });
+  document.head.append(styles);
+  await loaded;
+}
+
 const REFRESH_MS = 2000;
 const PREVIEW_BYTES = 1024 * 1024;
 const LOG_RETRY_MS = 1000;

@@ -17,9 +17,11 @@ for rid in "${rids[@]}"; do
   out="artifacts/release/$rid"
   rm -rf "$out"
   echo "== tc-worker $version for $rid"
-  # The binary is precompiled (ReadyToRun) for its platform; plugin folders stay portable and run in
-  # the runtime that ships with it (see TcWorkerPluginLayoutDir in Directory.Build.targets).
-  dotnet publish src/Cli -c Release -r "$rid" --self-contained -p:PublishReadyToRun=true --nologo -v quiet -o "$out"
+  # The binary and the runtime that ships with it are precompiled together (composite ReadyToRun) for
+  # its platform: the framework's generic code the worker instantiates is precompiled too, about a
+  # quarter off start-up (docs/benchmarks.md, start-up third round). Plugin folders stay portable and
+  # run in that runtime (see TcWorkerPluginLayoutDir in Directory.Build.targets).
+  dotnet publish src/Cli -c Release -r "$rid" --self-contained -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true --nologo -v quiet -o "$out"
   $archive || continue
   case "$rid" in
     win-*) (cd artifacts/release && rm -f "tc-worker-$version-$rid.zip" && python3 -m zipfile -c "tc-worker-$version-$rid.zip" "$rid") ;;

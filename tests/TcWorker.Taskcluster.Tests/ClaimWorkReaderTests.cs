@@ -65,4 +65,15 @@ public sealed class ClaimWorkReaderTests
         Assert.ThrowsAny<Exception>(() => Read("""{"tasks": [{"status": """));
         Assert.Empty(Read("""{"tasks": []}""").Tasks);
     }
+
+    [Theory]
+    [InlineData("wg", "wid", 1)]
+    [InlineData("group-with_\u00e9\"quote\\", "id\n\t\u0001<&>'", 32)]
+    public void A_claimWork_request_is_written_as_the_serializer_writes_it(string workerGroup, string workerId, int tasks)
+    {
+        var request = new ClaimWorkRequest { WorkerGroup = workerGroup, WorkerId = workerId, Tasks = tasks };
+
+        Assert.Equal(Newtonsoft.Json.JsonConvert.SerializeObject(request, TaskclusterJson.Settings), TaskclusterJson.ClaimWorkBody(request));
+        Assert.Equal(Encoding.UTF8.GetBytes(TaskclusterJson.ClaimWorkBody(request)), TaskclusterJson.SerializeToUtf8(request));
+    }
 }

@@ -31,12 +31,21 @@ public sealed class WorkerComponents : IAsyncDisposable
     /// <param name="registry">The known engines and plugins.</param>
     /// <param name="environment">The worker environment handed to each component.</param>
     /// <returns>The created components.</returns>
-    public static async Task<WorkerComponents> CreateAsync(WorkerConfig config, ComponentRegistry registry, IWorkerEnvironment environment)
+    public static Task<WorkerComponents> CreateAsync(WorkerConfig config, ComponentRegistry registry, IWorkerEnvironment environment)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(environment);
         ConfigSchemaComposer.EnsureValid(config, registry);
+        return CreateValidatedAsync(config, registry, environment);
+    }
+
+    /// <summary>
+    /// Like <see cref="CreateAsync"/> for a config already validated against this registry (the worker
+    /// validates it once, before it starts): the composed config schema is not built and checked again.
+    /// </summary>
+    internal static async Task<WorkerComponents> CreateValidatedAsync(WorkerConfig config, ComponentRegistry registry, IWorkerEnvironment environment)
+    {
         var engines = new List<NamedEngine>();
         var plugins = new List<NamedPlugin>();
         try

@@ -184,7 +184,8 @@ public static class WorkerHost
             // Before the engines start (which may take minutes): the queue reruns these at once.
             await LeftoverClaims.ResolveAsync(storage.Root, client.Queue, time, logger, lifetime.StoppingNow).ConfigureAwait(false);
             var environment = new WorkerEnvironment(options.Identity, rootUrl, storage, webhooks, collector, loggerFactory, lifetime, time) { PurgeRequests = new PurgeRequestService(() => PurgeCacheNow(client), options.Identity.WorkerPoolId) };
-            var components = await WorkerComponents.CreateAsync(config, registry, environment).ConfigureAwait(false);
+            // Problems validated the config against this registry before the session began.
+            var components = await WorkerComponents.CreateValidatedAsync(config, registry, environment).ConfigureAwait(false);
             await using var disposeComponents = components.ConfigureAwait(false);
             if (!await EngineStarter.StartAsync(components.Components.Engines, options.StartTimeout, config.Source, time, logger, lifetime.StoppingGracefully).ConfigureAwait(false))
             {

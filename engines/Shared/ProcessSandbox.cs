@@ -176,14 +176,7 @@ internal abstract class ProcessSandbox : ISandbox
         Process process;
         try
         {
-            // On a thread of its own: a start blocks its thread (the fork and exec, and the entry into the task's
-            // control group), and with many tasks starting at once, blocked pool threads would hold up every
-            // continuation of the worker until the pool grew.
-            process = await Task.Factory.StartNew(
-                () => ProcessLauncher.Start(executable, argv, workspace.Directory, Options.Environment, workspace.User, group),
-                CancellationToken.None,
-                TaskCreationOptions.LongRunning,
-                TaskScheduler.Default).ConfigureAwait(false);
+            process = ProcessLauncher.Start(executable, argv, workspace.Directory, Options.Environment, workspace.User, group);
         }
         catch (Win32Exception e)
         {

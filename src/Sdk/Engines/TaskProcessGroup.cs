@@ -22,6 +22,9 @@ public sealed class TaskProcessGroup : IAsyncDisposable
     /// </summary>
     private const string Wrapper = "kill -STOP $$; {0}exec \"$0\" \"$@\"";
 
+    /// <summary>EAGAIN: a fork refused at the group's process limit.</summary>
+    private const int TryAgain = 11;
+
     /// <summary>What a POSIX shell adds to the environment of the commands it executes (bash also adds <c>_</c>, which it cannot be kept from).</summary>
     private static readonly string[] ShellVariables = ["PWD", "OLDPWD", "SHLVL"];
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
@@ -96,30 +99,26 @@ public sealed class TaskProcessGroup : IAsyncDisposable
             ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
             Process? process = null;
             Exception? failure = null;
-            var starter = new Thread(() =>
+            for (var attempt = 0; attempt < 2; attempt++)
             {
+                (process, failure) = StartOnOwnThread(startInfo);
+                int strays;
                 try
                 {
-                    process = StartFromInside(startInfo);
+                    strays = cgroup.MoveOwnThreadsOut();
                 }
-                catch (Exception e)
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    failure = e;
+                    failure ??= e;
+                    break;
                 }
-            })
-            {
-                IsBackground = true,
-                Name = "Task process start",
-            };
-            starter.Start();
-            starter.Join();
-            try
-            {
-                cgroup.MoveOwnThreadsOut();
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                failure ??= e;
+
+                // A thread the runtime created from the starting thread (the first start of a process creates its
+                // signal-handling thread) counted against the limit too: once it is out, the start is tried again.
+                if (!(strays > 0 && process is null && failure is Win32Exception { NativeErrorCode: TryAgain }))
+                {
+                    break;
+                }
             }
 
             if (failure is null && process is not null)
@@ -140,6 +139,31 @@ public sealed class TaskProcessGroup : IAsyncDisposable
         {
             killing.Release();
         }
+    }
+
+    /// <summary>Runs <see cref="StartFromInside"/> on a thread of its own, which ends with it; returns the process or what failed.</summary>
+    private (Process? Process, Exception? Failure) StartOnOwnThread(ProcessStartInfo startInfo)
+    {
+        Process? process = null;
+        Exception? failure = null;
+        var starter = new Thread(() =>
+        {
+            try
+            {
+                process = StartFromInside(startInfo);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "Task process start",
+        };
+        starter.Start();
+        starter.Join();
+        return (process, failure);
     }
 
     /// <summary>On the starting thread: enters the group, starts the process, sets the limit back and leaves.</summary>

@@ -45,6 +45,41 @@ public sealed class ProcessContainmentTests
         Assert.DoesNotContain(group.Name, Folders(scope));
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(Hierarchies))]
+    public async Task A_process_starts_in_its_group_and_the_worker_stays_out_of_it(bool unified)
+    {
+        using var containment = Create(unified, out var scope);
+        var group = containment.CreateGroup(maxProcesses: 1);
+        await using (group)
+        {
+            // Not through a shell: the file itself must find itself in the group, and with a limit of one process the
+            // start must not count against the task.
+            var info = new ProcessStartInfo("/bin/cat") { UseShellExecute = false, RedirectStandardOutput = true };
+            info.ArgumentList.Add("/proc/self/cgroup");
+            using var cat = group.Start(info);
+            var lines = (await cat.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10))).Split('\n');
+            await cat.WaitForExitAsync();
+            string[] hierarchies = unified ? ["0::"] : containment.LimitsProcesses ? [":freezer:", ":pids:"] : [":freezer:"];
+            foreach (var hierarchy in hierarchies)
+            {
+                Assert.Contains(lines, line => line.Contains(hierarchy, StringComparison.Ordinal) && line.EndsWith("/" + group.Name, StringComparison.Ordinal));
+            }
+
+            Assert.DoesNotContain(Environment.ProcessId, group.GetProcessIds());
+            foreach (var folder in GroupFolders(scope, group.Name))
+            {
+                var threads = Path.Combine(folder, File.Exists(Path.Combine(folder, "tasks")) ? "tasks" : "cgroup.threads");
+                var ownThreads = File.ReadAllLines(threads).Where(tid => Directory.Exists("/proc/self/task/" + tid));
+                Assert.Empty(ownThreads);
+                if (File.Exists(Path.Combine(folder, "pids.max")) && containment.LimitsProcesses)
+                {
+                    Assert.Equal("1", File.ReadAllText(Path.Combine(folder, "pids.max")).Trim());
+                }
+            }
+        }
+    }
+
     [SkippableFact]
     public async Task A_group_holds_no_more_processes_than_its_limit()
     {
@@ -108,15 +143,19 @@ public sealed class ProcessContainmentTests
     }
 
     /// <summary>The groups that exist in the scope's folders, in whichever hierarchy.</summary>
-    private static List<string> Folders(string scope)
+    private static List<string> Folders(string scope) =>
+        [.. ScopeFolders(scope).SelectMany(Directory.EnumerateDirectories).Select(Path.GetFileName).OfType<string>()];
+
+    /// <summary>The folders of one group, in whichever hierarchy.</summary>
+    private static List<string> GroupFolders(string scope, string name) =>
+        [.. ScopeFolders(scope).Select(folder => Path.Combine(folder, name)).Where(Directory.Exists)];
+
+    private static IEnumerable<string> ScopeFolders(string scope)
     {
         var hashed = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(scope)))[..16];
-        return [.. new[] { "freezer", "pids", "unified", "" }
+        return new[] { "freezer", "pids", "unified", "" }
             .Select(hierarchy => Path.Combine("/sys/fs/cgroup", hierarchy, "tcworker", hashed))
-            .Where(Directory.Exists)
-            .SelectMany(Directory.EnumerateDirectories)
-            .Select(Path.GetFileName)
-            .OfType<string>()];
+            .Where(Directory.Exists);
     }
 
     private static ProcessStartInfo Shell(string script)

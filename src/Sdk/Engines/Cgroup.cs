@@ -57,9 +57,71 @@ internal sealed class Cgroup
         }
     }
 
-    /// <summary>The ids of the processes in the group (zombies are no longer listed).</summary>
+    /// <summary>
+    /// Whether a thread of the worker can enter the group to start a process in it (<see cref="EnterThread"/>): on
+    /// cgroup v1, where the threads of one process may belong to different groups. A v2 group holds whole processes.
+    /// </summary>
+    public bool HostsThreads => freezer is not null;
+
+    /// <summary>
+    /// Moves the calling thread, and only it, into every folder of the group: what it forks from now on starts in the
+    /// group. A thread moving itself is the one move the kernel makes without its global lock, whose every taking
+    /// waits out a grace period (10 to 20 ms here) and holds up every fork of the host meanwhile.
+    /// </summary>
+    public void EnterThread()
+    {
+        foreach (var folder in Folders)
+        {
+            File.WriteAllText(Path.Combine(folder, "tasks"), "0");
+        }
+    }
+
+    /// <summary>Moves the calling thread out of the group, into the worker's folder of groups (the parent of each folder).</summary>
+    public void LeaveThread()
+    {
+        foreach (var folder in Folders)
+        {
+            File.WriteAllText(Path.Combine(Path.GetDirectoryName(folder)!, "tasks"), "0");
+        }
+    }
+
+    /// <summary>
+    /// Moves the threads of this process that are in the group out of it (into the worker's folder of groups): a thread
+    /// the runtime created while a thread of the worker was in the group starts there too.
+    /// </summary>
+    /// <returns>How many were moved.</returns>
+    public int MoveOwnThreadsOut()
+    {
+        var moved = 0;
+        foreach (var folder in Folders)
+        {
+            foreach (var line in File.ReadLines(Path.Combine(folder, "tasks")))
+            {
+                if (int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var tid) && Directory.Exists("/proc/self/task/" + line))
+                {
+                    File.WriteAllText(Path.Combine(Path.GetDirectoryName(folder)!, "tasks"), tid.ToString(CultureInfo.InvariantCulture));
+                    moved++;
+                }
+            }
+        }
+
+        return moved;
+    }
+
+    /// <summary>Sets the group's process limit (pids.max), where the pids controller is there.</summary>
+    public void SetProcessLimit(int maxProcesses)
+    {
+        if (pids is not null)
+        {
+            File.WriteAllText(Path.Combine(pids, "pids.max"), maxProcesses.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>The ids of the processes in the group (zombies are no longer listed), never this process's own.</summary>
+    /// <remarks>On v1 a group lists the process of every thread in it: this one's while it starts a process there.</remarks>
     public List<int> Processes()
     {
+        var self = Environment.ProcessId;
         var found = new HashSet<int>();
         foreach (var folder in Folders)
         {
@@ -67,7 +129,7 @@ internal sealed class Cgroup
             {
                 foreach (var line in File.ReadLines(Path.Combine(folder, "cgroup.procs")))
                 {
-                    if (int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+                    if (int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid != self)
                     {
                         found.Add(pid);
                     }

@@ -35,7 +35,7 @@ internal static class ManagedChildren
         }
 
         var self = Environment.ProcessId;
-        var zombies = ProcessTable.All().Where(e => e.IsZombie && e.ParentPid == self).ToList();
+        var zombies = ProcessTable.OwnChildren().Where(e => e.IsZombie && e.ParentPid == self).ToList();
         if (zombies.Count == 0)
         {
             return reaped;

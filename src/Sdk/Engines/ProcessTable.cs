@@ -14,6 +14,9 @@ internal static partial class ProcessTable
 {
     private const int WaitNoHang = 1;
 
+    /// <summary>Whether the kernel lists each thread's children (CONFIG_PROC_CHILDREN).</summary>
+    private static readonly bool HasChildLists = File.Exists("/proc/thread-self/children");
+
     /// <summary>The status of one process, or null when it is gone.</summary>
     public static ProcessEntry? Read(int pid)
     {
@@ -59,6 +62,45 @@ internal static partial class ProcessTable
         }
 
         return all;
+    }
+
+    /// <summary>
+    /// This process's children, zombies included, as the kernel lists them per thread (/proc/self/task/TID/children):
+    /// a few small reads where <see cref="All"/> reads the status of every process of the host. Every process of the
+    /// host where the kernel keeps no such list.
+    /// </summary>
+    public static List<ProcessEntry> OwnChildren()
+    {
+        if (!HasChildLists)
+        {
+            var self = Environment.ProcessId;
+            return [.. All().Where(e => e.ParentPid == self)];
+        }
+
+        var children = new List<ProcessEntry>();
+        foreach (var thread in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            string list;
+            try
+            {
+                list = File.ReadAllText(Path.Combine(thread, "children"));
+            }
+            catch (IOException)
+            {
+                // The thread ended; its children went to another thread of this process, listed there or in the next look.
+                continue;
+            }
+
+            foreach (var id in list.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (int.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && Read(pid) is { } entry)
+                {
+                    children.Add(entry);
+                }
+            }
+        }
+
+        return children;
     }
 
     /// <summary>

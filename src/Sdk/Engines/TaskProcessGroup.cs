@@ -22,6 +22,9 @@ public sealed class TaskProcessGroup : IAsyncDisposable
     /// </summary>
     private const string Wrapper = "kill -STOP $$; {0}exec \"$0\" \"$@\"";
 
+    /// <summary>EAGAIN: a fork refused at the group's process limit.</summary>
+    private const int TryAgain = 11;
+
     /// <summary>What a POSIX shell adds to the environment of the commands it executes (bash also adds <c>_</c>, which it cannot be kept from).</summary>
     private static readonly string[] ShellVariables = ["PWD", "OLDPWD", "SHLVL"];
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
@@ -52,18 +55,25 @@ public sealed class TaskProcessGroup : IAsyncDisposable
     public bool ProcessLimitReached => cgroup.LimitHits() > 0;
 
     /// <summary>
-    /// Starts a process in the group. The process first runs <c>/bin/sh</c>, which stops itself until the worker has
-    /// moved it into the group and then executes <paramref name="startInfo"/>'s file with its arguments: so
-    /// <paramref name="startInfo"/> is changed (its <see cref="ProcessStartInfo.FileName"/> becomes <c>/bin/sh</c> and
-    /// its <see cref="ProcessStartInfo.ArgumentList"/> gains three arguments in front), and its file must be a path, not
-    /// a name to find on PATH. Everything else (user, environment, redirection) applies as set; where <c>/bin/sh</c> is
-    /// bash, the process also finds the variable <c>_</c> in its environment.
+    /// Starts a process in the group. On cgroup v1 a thread of the worker enters the group and starts it there, so the
+    /// process is in the group from its first instruction and <paramref name="startInfo"/> is used as it is. On v2 the
+    /// process first runs <c>/bin/sh</c>, which stops itself until the worker has moved it into the group and then
+    /// executes <paramref name="startInfo"/>'s file with its arguments: there <paramref name="startInfo"/> is changed
+    /// (its <see cref="ProcessStartInfo.FileName"/> becomes <c>/bin/sh</c> and its <see cref="ProcessStartInfo.ArgumentList"/>
+    /// gains three arguments in front), and where <c>/bin/sh</c> is bash the process also finds the variable <c>_</c>
+    /// in its environment. Either way the file must be a path, not a name to find on PATH, and everything else (user,
+    /// environment, redirection) applies as set.
     /// </summary>
+    /// <remarks>
+    /// With a process limit, the starting thread counts in the group while it is there: the limit is one higher for
+    /// that moment, so the new process is never refused for the thread's sake; the task's own processes, forked
+    /// within that moment, may then find one place fewer.
+    /// </remarks>
     /// <param name="startInfo">How to start the process; <see cref="ProcessStartInfo.UseShellExecute"/> must be false and <see cref="ProcessStartInfo.Arguments"/> empty (use the argument list).</param>
     /// <returns>The started process, in the group, running; the caller disposes it.</returns>
     /// <exception cref="ArgumentException"><paramref name="startInfo"/> uses the shell, or the argument string.</exception>
     /// <exception cref="ObjectDisposedException">The group was disposed.</exception>
-    /// <exception cref="Win32Exception">The process could not be started or moved into the group (it is then killed).</exception>
+    /// <exception cref="Win32Exception">The process could not be started or put into the group (it is then killed).</exception>
     public Process Start(ProcessStartInfo startInfo)
     {
         ArgumentNullException.ThrowIfNull(startInfo);
@@ -73,6 +83,158 @@ public sealed class TaskProcessGroup : IAsyncDisposable
             throw new ArgumentException("A group starts processes without the shell, from an argument list.", nameof(startInfo));
         }
 
+        return cgroup.HostsThreads ? StartInside(startInfo) : StartStoppedAndJoin(startInfo);
+    }
+
+    /// <summary>
+    /// Starts the process from a thread that entered the group for that alone (and ends after it): a thread moving
+    /// itself costs the kernel a fraction of a millisecond, moving another process a grace period of its global lock.
+    /// Never at the same time as a kill, which would freeze the thread with the group.
+    /// </summary>
+    private Process StartInside(ProcessStartInfo startInfo)
+    {
+        killing.Wait();
+        try
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+            Process? process = null;
+            Exception? failure = null;
+            for (var attempt = 0; attempt < 2; attempt++)
+            {
+                (process, failure) = StartOnOwnThread(startInfo);
+                int strays;
+                try
+                {
+                    strays = cgroup.MoveOwnThreadsOut();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    failure ??= e;
+                    break;
+                }
+
+                // A thread the runtime created from the starting thread (the first start of a process creates its
+                // signal-handling thread) counted against the limit too: once it is out, the start is tried again.
+                if (!(strays > 0 && process is null && failure is Win32Exception { NativeErrorCode: TryAgain }))
+                {
+                    break;
+                }
+            }
+
+            if (failure is null && process is not null)
+            {
+                return process;
+            }
+
+            Discard(process);
+            throw failure switch
+            {
+                Win32Exception started => started,
+                IOException or UnauthorizedAccessException => new Win32Exception($"{startInfo.FileName} could not be started in the task's control group {cgroup.Primary}: {failure.Message}"),
+                null => new Win32Exception($"{startInfo.FileName} did not start."),
+                _ => new Win32Exception(failure.Message, failure),
+            };
+        }
+        finally
+        {
+            killing.Release();
+        }
+    }
+
+    /// <summary>Runs <see cref="StartFromInside"/> on a thread of its own, which ends with it; returns the process or what failed.</summary>
+    private (Process? Process, Exception? Failure) StartOnOwnThread(ProcessStartInfo startInfo)
+    {
+        Process? process = null;
+        Exception? failure = null;
+        var starter = new Thread(() =>
+        {
+            try
+            {
+                process = StartFromInside(startInfo);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "Task process start",
+        };
+        starter.Start();
+        starter.Join();
+        return (process, failure);
+    }
+
+    /// <summary>On the starting thread: enters the group, starts the process, sets the limit back and leaves.</summary>
+    private Process? StartFromInside(ProcessStartInfo startInfo)
+    {
+        cgroup.EnterThread();
+        try
+        {
+            if (MaxProcesses is { } raised)
+            {
+                cgroup.SetProcessLimit(raised + 1);
+            }
+
+            Process? process = null;
+            try
+            {
+                process = Process.Start(startInfo);
+            }
+            finally
+            {
+                if (MaxProcesses is { } max)
+                {
+                    try
+                    {
+                        cgroup.SetProcessLimit(max);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        // Not let go with a limit higher than the task's.
+                        Discard(process);
+                        throw;
+                    }
+                }
+            }
+
+            return process;
+        }
+        finally
+        {
+            try
+            {
+                cgroup.LeaveThread();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The thread ends now, which takes it out of the group as well.
+            }
+        }
+    }
+
+    private static void Discard(Process? process)
+    {
+        if (process is null)
+        {
+            return;
+        }
+
+        try
+        {
+            process.Kill();
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        process.Dispose();
+    }
+
+    /// <summary>The v2 start: the process stops itself, is moved into the group, and is let go.</summary>
+    private Process StartStoppedAndJoin(ProcessStartInfo startInfo)
+    {
         var target = startInfo.FileName;
         var added = ShellVariables.Where(name => !startInfo.Environment.ContainsKey(name)).ToList();
         startInfo.FileName = "/bin/sh";
@@ -96,15 +258,7 @@ public sealed class TaskProcessGroup : IAsyncDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Win32Exception)
         {
-            try
-            {
-                process.Kill();
-            }
-            catch (InvalidOperationException)
-            {
-            }
-
-            process.Dispose();
+            Discard(process);
             throw e as Win32Exception ?? new Win32Exception($"{target} could not be put into the task's control group {cgroup.Primary}: {e.Message}");
         }
     }
@@ -135,7 +289,9 @@ public sealed class TaskProcessGroup : IAsyncDisposable
         await killing.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var empty = false;
+            // Nothing can enter an empty group but what this worker starts (not during a kill): then there is
+            // nothing to freeze and kill, as at the end of most tasks, whose processes have all ended.
+            var empty = cgroup.Processes().Count == 0;
             for (var attempt = 0; attempt < 3 && !empty; attempt++)
             {
                 await cgroup.KillAllAsync(Note).ConfigureAwait(false);
@@ -187,6 +343,12 @@ public sealed class TaskProcessGroup : IAsyncDisposable
     /// </summary>
     private void Note(IReadOnlyList<int> members)
     {
+        // An empty group has no members to note and no zombies of members: no scan of the host's processes.
+        if (members.Count == 0)
+        {
+            return;
+        }
+
         var set = members.ToHashSet();
         var found = ProcessTable.All().Where(e => set.Contains(e.Pid) || (e.IsZombie && set.Contains(e.ParentPid)));
         lock (noted)
@@ -219,6 +381,12 @@ public sealed class TaskProcessGroup : IAsyncDisposable
         {
             lock (noted)
             {
+                // Nothing noted, nothing of this group to reap: the containment's sweep reaps any other orphan.
+                if (noted.Count == 0)
+                {
+                    return;
+                }
+
                 ManagedChildren.ReapOrphans();
                 noted.RemoveWhere(e => ProcessTable.Read(e.Pid) is not { } now || now.StartTime != e.StartTime);
                 if (noted.Count == 0 || time.GetUtcNow() >= deadline)

@@ -144,7 +144,7 @@ internal abstract class ProcessSandbox : ISandbox
                 throw new InvalidOperationException("The task has ended; a shell opens only while it runs.");
             }
 
-            var shell = ProcessShell.Start(command, tty, Options.Workspace, Options.Environment);
+            var shell = ProcessShell.Start(command, tty, Options.Workspace, Options.Environment, group);
             shells.Add(shell);
             return Task.FromResult<IShell>(shell);
         }

@@ -50,9 +50,12 @@ internal sealed class ProcessShell : IShell
 
     public Stream StandardError { get; }
 
-    /// <summary>Starts <paramref name="command"/> (or the task's default shell) as a process of the task.</summary>
+    /// <summary>
+    /// Starts <paramref name="command"/> (or the task's default shell) as a process of the task: in its control group
+    /// when it has one, so that nothing the shell starts outlives the task either.
+    /// </summary>
     /// <exception cref="InvalidOperationException">The command is not found, or the process cannot start.</exception>
-    public static ProcessShell Start(IReadOnlyList<string> command, bool tty, TaskWorkspace workspace, IReadOnlyDictionary<string, string> environment)
+    public static ProcessShell Start(IReadOnlyList<string> command, bool tty, TaskWorkspace workspace, IReadOnlyDictionary<string, string> environment, TaskProcessGroup? group = null)
     {
         var path = environment.GetValueOrDefault("PATH");
         var argv = command.Count > 0 ? command : [DefaultShell(workspace.Directory, path)];
@@ -60,7 +63,7 @@ internal sealed class ProcessShell : IShell
             ?? throw new InvalidOperationException($"Command not found: '{argv[0]}' is not an executable file in the task directory or on the task's PATH.");
         if (!tty)
         {
-            return new ProcessShell(StartProcess(executable, argv, workspace, environment), null);
+            return new ProcessShell(StartProcess(executable, argv, workspace, environment, group), null);
         }
 
         if (!OperatingSystem.IsLinux())
@@ -78,7 +81,7 @@ internal sealed class ProcessShell : IShell
                 ?? throw new InvalidOperationException("A terminal needs setsid (util-linux) on the worker's PATH.");
             var wrapper = new List<string> { "/bin/sh", "-c", "t=$1; shift; exec \"$0\" -w -c \"$@\" <>\"$t\" >&0 2>&0", setsid, pty.SlavePath, executable };
             wrapper.AddRange(argv.Skip(1));
-            return new ProcessShell(StartProcess("/bin/sh", wrapper, workspace, shellEnvironment), pty);
+            return new ProcessShell(StartProcess("/bin/sh", wrapper, workspace, shellEnvironment, group), pty);
         }
         catch
         {
@@ -159,11 +162,11 @@ internal sealed class ProcessShell : IShell
         process.Dispose();
     }
 
-    private static Process StartProcess(string executable, IReadOnlyList<string> argv, TaskWorkspace workspace, IReadOnlyDictionary<string, string> environment)
+    private static Process StartProcess(string executable, IReadOnlyList<string> argv, TaskWorkspace workspace, IReadOnlyDictionary<string, string> environment, TaskProcessGroup? group)
     {
         try
         {
-            return ProcessLauncher.Start(executable, argv, workspace.Directory, environment, workspace.User);
+            return ProcessLauncher.Start(executable, argv, workspace.Directory, environment, workspace.User, group);
         }
         catch (Win32Exception e)
         {

@@ -38,6 +38,27 @@ public sealed class ContainmentTests() : EngineTestBase(() => new NativeEnginePr
     }
 
     [SkippableFact]
+    public async Task Nothing_a_shell_into_the_task_started_survives_the_task()
+    {
+        SkipUnlessContained();
+        var seconds = HostProcesses.UniqueSleepSeconds();
+        var (running, _) = await Harness.StartAsync(NativeEngineTests.Shell("echo ready; exec sleep 600"));
+        await using (running)
+        {
+            await using (var shell = await running.OpenShellAsync(["/bin/sh", "-c", $"env -i setsid sleep {seconds} & echo started"], tty: false))
+            {
+                Assert.Equal(0, await shell.WaitAsync().WaitAsync(TimeSpan.FromSeconds(20)));
+            }
+
+            Assert.NotEmpty(HostProcesses.WithCommandLine("sleep " + seconds));
+            await running.KillAsync();
+            await (await running.WaitForResultAsync()).DisposeAsync();
+        }
+
+        Assert.Empty(HostProcesses.WithCommandLine("sleep " + seconds));
+    }
+
+    [SkippableFact]
     public async Task Orphans_are_reaped_and_no_zombie_is_left()
     {
         SkipUnlessContained();

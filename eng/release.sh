@@ -21,7 +21,10 @@ for rid in "${rids[@]}"; do
   # its platform: the framework's generic code the worker instantiates is precompiled too, about a
   # quarter off start-up (docs/benchmarks.md, start-up third round). Plugin folders stay portable and
   # run in that runtime (see TcWorkerPluginLayoutDir in Directory.Build.targets).
-  dotnet publish src/Cli -c Release -r "$rid" --self-contained -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true --nologo -v quiet -o "$out"
+  # Its own build folders: a composite image of tc-worker.dll (or a self-contained runtimeconfig) left where a plain `dotnet publish -r`
+  # looks would be copied into that publish, whose runtime then cannot load it.
+  dotnet publish src/Cli -c Release -r "$rid" --self-contained -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true \
+    -p:IntermediateOutputPath="obj/Release/composite-$rid/" -p:OutputPath="bin/Release/composite-$rid/" --nologo -v quiet -o "$out"
   $archive || continue
   case "$rid" in
     win-*) (cd artifacts/release && rm -f "tc-worker-$version-$rid.zip" && python3 -m zipfile -c "tc-worker-$version-$rid.zip" "$rid") ;;

@@ -4,12 +4,14 @@ using Microsoft.AspNetCore.Http;
 namespace TcWorker.LogViewer;
 
 /// <summary>
-/// Static files embedded in an assembly, served by name with their content type, <c>nosniff</c>
-/// and <c>no-cache</c>. The files are read once, when constructed. Thread-safe.
+/// Static files embedded in an assembly, served by name with their content type, <c>nosniff</c>,
+/// <c>no-cache</c> and an <c>ETag</c> (a digest of the bytes): a browser revalidates each file on every
+/// load and gets <c>304 Not Modified</c>, without the body, while it is unchanged. The files are read
+/// once, when constructed. Thread-safe.
 /// </summary>
 public sealed class EmbeddedFiles
 {
-    private readonly Dictionary<string, (string ContentType, byte[] Bytes)> files;
+    private readonly Dictionary<string, (string ContentType, byte[] Bytes, string ETag)> files;
 
     /// <summary>Reads the manifest resources of <paramref name="assembly"/> whose names start with <paramref name="prefix"/>; each is served by its name without the prefix.</summary>
     /// <param name="assembly">The assembly holding the files.</param>
@@ -20,7 +22,8 @@ public sealed class EmbeddedFiles
         ArgumentNullException.ThrowIfNull(prefix);
         files = assembly.GetManifestResourceNames()
             .Where(n => n.StartsWith(prefix, StringComparison.Ordinal))
-            .ToDictionary(n => n[prefix.Length..], n => (ContentTypeOf(n), Read(assembly, n)), StringComparer.Ordinal);
+            .Select(n => (Name: n[prefix.Length..], ContentType: ContentTypeOf(n), Bytes: Read(assembly, n)))
+            .ToDictionary(f => f.Name, f => (f.ContentType, f.Bytes, ETagOf(f.Bytes)), StringComparer.Ordinal);
     }
 
     /// <summary>The names <see cref="TryServeAsync"/> answers.</summary>
@@ -40,10 +43,17 @@ public sealed class EmbeddedFiles
         }
 
         var response = context.Response;
-        response.ContentType = file.ContentType;
-        response.ContentLength = file.Bytes.Length;
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers.CacheControl = "no-cache";
+        response.Headers.ETag = file.ETag;
+        if (context.Request.Headers.IfNoneMatch.Any(value => value is not null && value.Split(',').Any(tag => tag.Trim() is var t && (t == file.ETag || t == "*"))))
+        {
+            response.StatusCode = StatusCodes.Status304NotModified;
+            return true;
+        }
+
+        response.ContentType = file.ContentType;
+        response.ContentLength = file.Bytes.Length;
         if (!HttpMethods.IsHead(context.Request.Method))
         {
             await response.Body.WriteAsync(file.Bytes, context.RequestAborted).ConfigureAwait(false);
@@ -51,6 +61,8 @@ public sealed class EmbeddedFiles
 
         return true;
     }
+
+    private static string ETagOf(byte[] bytes) => "\"" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes).AsSpan(0, 16)) + "\"";
 
     private static byte[] Read(Assembly assembly, string name)
     {

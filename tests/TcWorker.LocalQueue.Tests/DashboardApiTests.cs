@@ -217,4 +217,30 @@ public sealed class DashboardApiTests
         Assert.Equal(HttpStatusCode.NotFound, (await Http.GetAsync(h.Server.RootUrl + "/elsewhere")).StatusCode);
         Assert.Equal(HttpStatusCode.MethodNotAllowed, (await Http.PostAsync(h.Server.RootUrl + "/", null)).StatusCode);
     }
+
+    [Fact]
+    public async Task A_dashboard_file_the_browser_already_has_is_revalidated_without_its_body()
+    {
+        await using var h = await QueueHarness.StartAsync();
+        using var first = await Http.GetAsync(h.Server.RootUrl + "/ui/dashboard.js");
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.True(first.Headers.CacheControl?.NoCache);
+        var etag = first.Headers.ETag;
+        Assert.NotNull(etag);
+
+        using var again = new HttpRequestMessage(HttpMethod.Get, h.Server.RootUrl + "/ui/dashboard.js");
+        again.Headers.IfNoneMatch.Add(etag);
+        using var unchanged = await Http.SendAsync(again);
+        Assert.Equal(HttpStatusCode.NotModified, unchanged.StatusCode);
+        Assert.Empty(await unchanged.Content.ReadAsByteArrayAsync());
+        Assert.Equal(etag, unchanged.Headers.ETag);
+
+        // Another file's tag is not this one's.
+        using var viewer = await Http.GetAsync(h.Server.RootUrl + "/ui/log-viewer.js");
+        using var other = new HttpRequestMessage(HttpMethod.Get, h.Server.RootUrl + "/ui/dashboard.js");
+        other.Headers.IfNoneMatch.Add(viewer.Headers.ETag!);
+        using var changed = await Http.SendAsync(other);
+        Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        Assert.Equal((await first.Content.ReadAsByteArrayAsync()).Length, (await changed.Content.ReadAsByteArrayAsync()).Length);
+    }
 }

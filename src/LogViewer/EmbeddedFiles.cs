@@ -1,5 +1,6 @@
 using System.Reflection;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
 
 namespace TcWorker.LogViewer;
 
@@ -46,7 +47,7 @@ public sealed class EmbeddedFiles
         response.Headers.XContentTypeOptions = "nosniff";
         response.Headers.CacheControl = "no-cache";
         response.Headers.ETag = file.ETag;
-        if (context.Request.Headers.IfNoneMatch.Any(value => value is not null && value.Split(',').Any(tag => tag.Trim() is var t && (t == file.ETag || t == "*"))))
+        if (context.Request.GetTypedHeaders().IfNoneMatch.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || tag.Tag == file.ETag))
         {
             response.StatusCode = StatusCodes.Status304NotModified;
             return true;

@@ -77,13 +77,18 @@ internal static partial class Suite
     {
         private static readonly double TicksPerSecond = Sysconf(2); // _SC_CLK_TCK
 
-        public static TimeSpan Of(int pid)
+        public static TimeSpan Of(int pid) => Fields(pid, 14, 17);
+
+        /// <summary>User and system CPU time of the children a process has reaped (with theirs), from <c>/proc/PID/stat</c>.</summary>
+        public static TimeSpan OfReapedChildren(int pid) => Fields(pid, 16, 17);
+
+        private static TimeSpan Fields(int pid, int first, int last)
         {
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             // The command name (field 2) may hold spaces; the fields after it start past its closing bracket.
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
             var ticks = 0L;
-            for (var field = 14; field <= 17; field++)
+            for (var field = first; field <= last; field++)
             {
                 ticks += long.Parse(fields[field - 3], CultureInfo.InvariantCulture);
             }

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Newtonsoft.Json.Linq;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
+using TcWorker.Runtime.Configuration;
 using TcWorker.Runtime.Worker;
 using TcWorker.Runtime.Workers;
 
@@ -153,6 +154,21 @@ public sealed partial class TelemetryTests
             lifetime.StopGracefully();
             await worker;
         }
+    }
+
+    [Fact]
+    public async Task A_prometheus_address_in_use_is_a_config_error_naming_the_setting()
+    {
+        await using var deployment = await Deployment.StartAsync();
+        using var taken = new HttpListener();
+        var port = FreePort();
+        taken.Prefixes.Add($"http://127.0.0.1:{port}/");
+        taken.Start();
+        var config = deployment.Config(tasks: 1);
+        config["telemetry"] = new JObject { ["prometheus"] = new JObject { ["listen"] = $"127.0.0.1:{port}" } };
+        using var lifetime = new WorkerLifetime();
+        var error = await Assert.ThrowsAsync<ConfigException>(() => Deployment.RunWorkerAsync(config, lifetime));
+        Assert.Contains("$.telemetry.prometheus.listen: the Prometheus endpoint could not listen", string.Join("\n", error.Problems), StringComparison.Ordinal);
     }
 
     [Fact]

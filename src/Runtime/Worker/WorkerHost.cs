@@ -210,9 +210,17 @@ public static class WorkerHost
 
         private WorkerTelemetry StartTelemetry(TcWorker.Workers.WorkerIdentity identity)
         {
+            var options = TelemetryOptions.FromConfig(config);
+            return options.PrometheusListen is null ? WorkerTelemetry.Start(options, identity, loggerFactory) : StartWithPrometheus(options, identity);
+        }
+
+        // Apart, so that naming HttpListenerException does not load its assembly into every worker.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private WorkerTelemetry StartWithPrometheus(TelemetryOptions options, TcWorker.Workers.WorkerIdentity identity)
+        {
             try
             {
-                return WorkerTelemetry.Start(TelemetryOptions.FromConfig(config), identity, loggerFactory);
+                return WorkerTelemetry.Start(options, identity, loggerFactory);
             }
             catch (System.Net.HttpListenerException e)
             {

@@ -1,6 +1,6 @@
 // Runs every figure of docs/benchmarks.md, each next to its raw baseline measured in the same run,
 // and prints a table. Usage: dotnet run -c Release --project bench/TcWorker.Bench -- [--quick|--smoke] [--only NAME,NAME]
-// (names: overhead, throughput, workercpu, pickup, memory, startup, lifecycles, log, upload, job, growth, users, usercost, docker, mounts, proxy, shell, dashboard, fleet).
+// (names: overhead, throughput, workercpu, floor, pickup, memory, startup, lifecycles, log, upload, job, growth, users, usercost, docker, mounts, proxy, shell, dashboard, fleet).
 using System.Globalization;
 using TcWorker.Bench;
 

@@ -11,7 +11,7 @@ namespace TcWorker.Bench;
 internal static partial class Suite
 {
     /// <summary>The figures' names, in the order they run.</summary>
-    public static readonly IReadOnlyList<string> Figures = ["overhead", "throughput", "workercpu", "pickup", "memory", "startup", "lifecycles", "log", "upload", "job", "growth", "users", "usercost", "docker", "mounts", "proxy", "shell", "dashboard", "fleet"];
+    public static readonly IReadOnlyList<string> Figures = ["overhead", "throughput", "workercpu", "floor", "pickup", "memory", "startup", "lifecycles", "log", "upload", "job", "growth", "users", "usercost", "docker", "mounts", "proxy", "shell", "dashboard", "fleet"];
 
     /// <summary>Runs the selected figures (all when <paramref name="only"/> is empty) in order of priority; a figure that fails is reported and the others still run.</summary>
     public static async Task<(IReadOnlyList<Figure> Figures, IReadOnlyList<string> Errors)> RunAsync(BenchOptions options, Action<string> progress, IReadOnlyCollection<string>? only = null)
@@ -43,6 +43,7 @@ internal static partial class Suite
                     "dashboard" => await DashboardAsync(options),
                     "fleet" => await FleetAsync(harness, options),
                     "workercpu" => await WorkerCpuAsync(harness, options),
+                    "floor" => await ProtocolFloorAsync(harness, options),
                     "usercost" => IsRoot ? await UserCostAsync(harness, options) : [],
                     _ => await WithTaskUsersAsync(harness, options),
                 };

@@ -14,7 +14,8 @@ namespace TcWorker.Engines.Shared;
 /// process could read the new task's environment from /proc and change its files. So on Linux the id
 /// is chosen here rather than by useradd (which gives the next account the id just freed): in rotation
 /// through the range login.defs gives regular users, skipping ids that have an account, a live process,
-/// or are quarantined. An id is quarantined for the lifetime of this object when its processes could
+/// or are quarantined. A task user gets no subordinate ids, so it can map no other id into a user
+/// namespace of its own. An id is quarantined for the lifetime of this object when its processes could
 /// not all be killed or its account could not be deleted; the account is then kept, so that nothing
 /// else takes the id, and removed with the other leftovers when the engine next starts.
 /// </remarks>
@@ -180,9 +181,11 @@ internal sealed partial class TaskUsers
             {
                 var name = NewName();
                 var uid = PickUid();
+                // No subordinate ids (/etc/subuid, /etc/subgid): with newuidmap on the host, a range would let the task
+                // own files as 65,536 more ids, which the next task user is given once this one is deleted.
                 var (exitCode, output) = await runTool(
                     "useradd",
-                    ["--no-create-home", "--home-dir", home, "--shell", "/bin/sh", "--user-group", "--uid", Format(uid), "--comment", "tc-worker task user", name],
+                    ["--no-create-home", "--home-dir", home, "--shell", "/bin/sh", "--user-group", "--uid", Format(uid), "--comment", "tc-worker task user", "--key", "SUB_UID_COUNT=0", "--key", "SUB_GID_COUNT=0", name],
                     cancellationToken).ConfigureAwait(false);
                 if (exitCode == 0)
                 {

@@ -51,6 +51,22 @@ public sealed class TaskUsersTests : IDisposable
         Assert.DoesNotContain(logger.Lines.Skip(1), l => l.StartsWith("Error:", StringComparison.Ordinal));
     }
 
+    [SkippableFact]
+    public async Task A_task_user_gets_no_subordinate_ids()
+    {
+        Skip.IfNot(HostProcesses.IsRoot, "Task users need root on Linux (useradd); run the tests as root to cover them.");
+        // The regular users' range, where useradd hands out subordinate ids by default when /etc/subuid exists.
+        var users = new TaskUsers(homes.FullName, NullLogger.Instance, TimeProvider.System);
+        var user = await CreateAsync(users, "task-ids");
+        foreach (var file in new[] { "/etc/subuid", "/etc/subgid" }.Where(File.Exists))
+        {
+            Assert.DoesNotContain(File.ReadLines(file), l => l.StartsWith(user.Name + ":", StringComparison.Ordinal) || l.StartsWith(user.Uid + ":", StringComparison.Ordinal));
+        }
+
+        await users.DeleteAsync(user);
+        Assert.False(HostProcesses.UserExists(user.Name));
+    }
+
     public void Dispose()
     {
         foreach (var name in created.Where(HostProcesses.UserExists))

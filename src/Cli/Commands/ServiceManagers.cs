@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
@@ -21,7 +22,15 @@ internal static class ServiceManagers
             services.AddSingleton<IHostLifetime, SystemdLifetime>();
         }
 
-        // Only takes effect when started by the Windows service control manager.
-        services.AddWindowsService(options => options.ServiceName = "tc-worker");
+        if (OperatingSystem.IsWindows())
+        {
+            AddWindowsService(services);
+        }
     }
+
+    // Apart, so that other systems never load the Windows service assemblies. Only takes effect when
+    // started by the Windows service control manager.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AddWindowsService(IServiceCollection services) =>
+        services.AddWindowsService(options => options.ServiceName = "tc-worker");
 }

@@ -47,7 +47,7 @@ internal static partial class Suite
             for (var i = 0; i < options.DashboardLoads; i++)
             {
                 smallTimes.Add((await TaskListLoadAsync(browser, small.Harness))[^1]);
-                var profile = await TaskListLoadAsync(browser, large.Harness);
+                var profile = await TaskListLoadAsync(browser, large.Harness, TraceFile(i));
                 profiles.Add(profile);
                 largeTimes.Add(profile[^1]);
             }
@@ -74,7 +74,7 @@ internal static partial class Suite
 
     /// <summary>
     /// Where the first page's time goes, from the page's own timings (navigation, resource and user
-    /// marks): [HTML received, last module received, modules fetched, list page started, listTasks
+    /// marks): [HTML received, last module received (the HTML's end when the page fetches none), modules fetched, list page started, listTasks
     /// sent (after signing), its request started, its first byte, its last byte, its JSON read, rows
     /// in the page, painted], each in ms from navigation start (NaN for a mark the page lacks).
     /// </summary>
@@ -88,25 +88,75 @@ internal static partial class Suite
           const start = performance.getEntriesByName('tasks-start')[0];
           const mark = (name) => performance.getEntriesByName(name)[0].startTime;
           const answered = performance.getEntriesByName('tasks-answered')[0];
-          return [nav.responseEnd, Math.max(...modules.map((m) => m.responseEnd)), modules.length, start ? start.startTime : NaN,
+          return [nav.responseEnd, Math.max(nav.responseEnd, ...modules.map((m) => m.responseEnd)), modules.length, start ? start.startTime : NaN,
             list.startTime, list.requestStart, list.responseStart, list.responseEnd, answered ? answered.startTime : NaN, mark('tasks-rendered'), mark('tasks-painted')];
         }
         """;
 
+    /// <summary>
+    /// Where a Chromium trace (devtools.timeline) of the measured load <paramref name="load"/> of the
+    /// large queue goes: into the folder TCWORKER_BENCH_DASHBOARD_TRACE names, when set (a traced
+    /// load is slower; its figure is not to be quoted).
+    /// </summary>
+    private static string? TraceFile(int load) =>
+        Environment.GetEnvironmentVariable("TCWORKER_BENCH_DASHBOARD_TRACE") is { Length: > 0 } folder
+            ? Path.Combine(Directory.CreateDirectory(folder).FullName, string.Create(CultureInfo.InvariantCulture, $"task-list-{load}.json"))
+            : null;
+
+    private const string PaintedOnConsole =
+        """
+        new PerformanceObserver((list, observer) => {
+          if (list.getEntries().some((e) => e.name === 'tasks-painted')) { observer.disconnect(); console.debug('tasks-painted'); }
+        }).observe({ type: 'mark' });
+        """;
+
     /// <summary>The page's timings of one load of the task list (see <see cref="TaskListTimings"/>); the last is the figure: navigation start to the first paint of the first page.</summary>
-    private static async Task<double[]> TaskListLoadAsync(IBrowser browser, Harness harness)
+    private static async Task<double[]> TaskListLoadAsync(IBrowser browser, Harness harness, string? trace = null)
     {
         var page = await SignedInPageAsync(browser);
+
+        // The page says when it painted on its console: waiting for the mark with a polling function
+        // would have Playwright evaluate its own script in the page while it loads, tens of
+        // milliseconds of a fresh renderer's main thread that land on the measured path or not.
+        await page.AddInitScriptAsync(PaintedOnConsole);
+        var painted = page.WaitForConsoleMessageAsync(new() { Predicate = m => m.Text == "tasks-painted", Timeout = 60_000 });
+        var tracing = trace is null ? null : await TraceAsync(page);
         try
         {
             await page.GotoAsync(harness.Server.RootUrl + "/#/");
-            await page.WaitForFunctionAsync("performance.getEntriesByName('tasks-painted').length > 0", null, new() { Timeout = 60_000 });
+            await painted;
             return await page.EvaluateAsync<double[]>(TaskListTimings);
         }
         finally
         {
+            if (tracing is not null)
+            {
+                await File.WriteAllTextAsync(trace!, await tracing());
+            }
+
             await page.CloseAsync();
         }
+    }
+
+    /// <summary>Starts a Chromium trace of the page (DevTools protocol); the function returned ends it and gives the trace as JSON.</summary>
+    private static async Task<Func<Task<string>>> TraceAsync(IPage page)
+    {
+        var session = await page.Context.NewCDPSessionAsync(page);
+        var events = new List<System.Text.Json.JsonElement>();
+        var complete = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        session.Event("Tracing.dataCollected").OnEvent += (_, data) => events.AddRange(data!.Value.GetProperty("value").EnumerateArray().Select(e => e.Clone()));
+        session.Event("Tracing.tracingComplete").OnEvent += (_, _) => complete.TrySetResult();
+        await session.SendAsync("Tracing.start", new Dictionary<string, object>
+        {
+            ["transferMode"] = "ReportEvents",
+            ["traceConfig"] = new Dictionary<string, object> { ["includedCategories"] = new[] { "devtools.timeline", "disabled-by-default-devtools.timeline", "blink.user_timing", "loading", "v8.execute", "fonts", "toplevel", "netlog", "blink", "cc", "gpu", "renderer.scheduler" } },
+        });
+        return async () =>
+        {
+            await session.SendAsync("Tracing.end");
+            await complete.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            return System.Text.Json.JsonSerializer.Serialize(new { traceEvents = events });
+        };
     }
 
     /// <summary>The medians of the task list's phases, on stderr: what the first page's time is made of.</summary>

@@ -30,6 +30,36 @@ public sealed partial class DashboardTests
     }
 
     [SkippableFact]
+    public async Task The_page_runs_its_own_inline_script_and_refuses_one_it_did_not_ship()
+    {
+        await using var deployment = await Deployment.StartAsync();
+        await using var browser = await LaunchAsync();
+        var page = await browser.Browser.NewPageAsync();
+        var refused = new List<string>();
+        page.Console += (_, message) => refused.Add(message.Text);
+
+        // The task list's code is the page's own inline script, allowed by its hash: it runs.
+        await page.GotoAsync(deployment.Server.RootUrl + "/");
+        await Assertions.Expect(page.Locator("#who")).ToHaveTextAsync("anonymous");
+        Assert.Empty(await page.Locator("script[src]").AllAsync());
+
+        // Any other inline script (here one put into the page after it loaded) is refused by the policy.
+        var outcome = await page.EvaluateAsync<string>(
+            """
+            () => new Promise((resolve) => {
+              document.addEventListener('securitypolicyviolation', (e) => resolve(e.effectiveDirective + ' ' + e.blockedURI), { once: true });
+              const script = document.createElement('script');
+              script.textContent = 'window.injected = true';
+              document.head.append(script);
+              setTimeout(() => resolve(window.injected ? 'ran' : 'no report'), 2000);
+            })
+            """);
+        Assert.Equal("script-src-elem inline", outcome);
+        Assert.False(await page.EvaluateAsync<bool>("window.injected === true"));
+        Assert.Contains(refused, text => text.Contains("Content Security Policy", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
     public async Task A_task_created_in_the_editor_runs_its_live_log_grows_its_artifact_opens_and_a_second_task_is_cancelled()
     {
         await using var deployment = await Deployment.StartAsync();

@@ -1,5 +1,7 @@
 using System.Net;
+using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using Newtonsoft.Json.Linq;
 using TcWorker.LocalQueue.Tests.Support;
 using TcWorker.Taskcluster;
@@ -200,14 +202,20 @@ public sealed class DashboardApiTests
         using var page = await Http.GetAsync(h.Server.RootUrl + "/");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("script-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
+        var policy = page.Headers.GetValues("Content-Security-Policy").Single();
         var html = await page.Content.ReadAsStringAsync();
 
-        // One module, bundled at build time, and no stylesheet to fetch before the task list: the
-        // page's styles are in the page, the log viewer's come with the task page.
-        Assert.Contains("/ui/dashboard.js", html, StringComparison.Ordinal);
+        // The task list's code, bundled at build time, is in the page, and no stylesheet is fetched
+        // before the list: the page's styles are in the page, the log viewer's come with the task page.
+        // The policy allows that one script by its hash, and no other inline script.
+        var script = Regex.Match(html, "<script type=\"module\">(.+?)</script>", RegexOptions.Singleline);
+        Assert.True(script.Success, "the page carries no module of its own");
+        Assert.Single(Regex.Matches(html, "<script", RegexOptions.IgnoreCase));
+        Assert.Contains("tasks-painted", script.Groups[1].Value, StringComparison.Ordinal);
+        var scriptSources = Regex.Match(policy, "(?:^|; )script-src ([^;]+)").Groups[1].Value;
+        Assert.Equal($"'self' 'sha256-{Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(script.Groups[1].Value)))}'", scriptSources);
         Assert.DoesNotContain("rel=\"stylesheet\"", html, StringComparison.Ordinal);
-        foreach (var module in new[] { "dashboard.js", "app.js", "api.js", "task.js", "editor-libs.js", "log-viewer.js", "log-viewer.css" })
+        foreach (var module in new[] { "app.js", "api.js", "task.js", "create.js", "workers.js", "editor-libs.js", "log-viewer.js", "log-viewer.css" })
         {
             using var file = await Http.GetAsync(h.Server.RootUrl + "/ui/" + module);
             Assert.True(file.StatusCode == HttpStatusCode.OK, module);
@@ -222,13 +230,13 @@ public sealed class DashboardApiTests
     public async Task A_dashboard_file_the_browser_already_has_is_revalidated_without_its_body()
     {
         await using var h = await QueueHarness.StartAsync();
-        using var first = await Http.GetAsync(h.Server.RootUrl + "/ui/dashboard.js");
+        using var first = await Http.GetAsync(h.Server.RootUrl + "/ui/app.js");
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.True(first.Headers.CacheControl?.NoCache);
         var etag = first.Headers.ETag;
         Assert.NotNull(etag);
 
-        using var again = new HttpRequestMessage(HttpMethod.Get, h.Server.RootUrl + "/ui/dashboard.js");
+        using var again = new HttpRequestMessage(HttpMethod.Get, h.Server.RootUrl + "/ui/app.js");
         again.Headers.IfNoneMatch.Add(etag);
         using var unchanged = await Http.SendAsync(again);
         Assert.Equal(HttpStatusCode.NotModified, unchanged.StatusCode);
@@ -237,7 +245,7 @@ public sealed class DashboardApiTests
 
         // Another file's tag is not this one's.
         using var viewer = await Http.GetAsync(h.Server.RootUrl + "/ui/log-viewer.js");
-        using var other = new HttpRequestMessage(HttpMethod.Get, h.Server.RootUrl + "/ui/dashboard.js");
+        using var other = new HttpRequestMessage(HttpMethod.Get, h.Server.RootUrl + "/ui/app.js");
         other.Headers.IfNoneMatch.Add(viewer.Headers.ETag!);
         using var changed = await Http.SendAsync(other);
         Assert.Equal(HttpStatusCode.OK, changed.StatusCode);

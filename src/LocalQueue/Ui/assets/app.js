@@ -4,17 +4,18 @@ import { credentials, setCredentials } from './api.js';
 import { h, showError } from './dom.js';
 import { tasksPage } from './tasks.js';
 
-// The task list, where most visits start, comes with the page (bundled with this module into
-// dashboard.js at build time); every other page's module is loaded when its route is first opened,
-// so the list waits for neither the log viewer nor the editor. Those modules import api.js and
-// dom.js themselves: they hold no state the bundle's copies must share (credentials live in
+// The task list, where most visits start, comes with the page (bundled with this module and
+// written into index.html at build time); every other page's module is loaded from /ui/ when its
+// route is first opened (by absolute path: the bundle runs as the page's own script), so the list
+// waits for neither the log viewer nor the editor. Those modules import api.js and dom.js
+// themselves: they hold no state the bundle's copies must share (credentials live in
 // sessionStorage).
 const routes = [
   [/^\/?$/, () => ({ tasksPage }), 'tasksPage'],
-  [/^\/tasks\/([^/]+)$/, () => import('./task.js'), 'taskPage'],
-  [/^\/tasks\/([^/]+)\/runs\/(\d+)\/log$/, () => import('./task.js'), 'logPage'],
-  [/^\/create$/, () => import('./create.js'), 'createPage'],
-  [/^\/workers$/, () => import('./workers.js'), 'workersPage'],
+  [/^\/tasks\/([^/]+)$/, () => import('/ui/task.js'), 'taskPage'],
+  [/^\/tasks\/([^/]+)\/runs\/(\d+)\/log$/, () => import('/ui/task.js'), 'logPage'],
+  [/^\/create$/, () => import('/ui/create.js'), 'createPage'],
+  [/^\/workers$/, () => import('/ui/workers.js'), 'workersPage'],
 ];
 
 let current = null;

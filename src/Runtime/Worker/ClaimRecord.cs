@@ -19,7 +19,12 @@ internal sealed record RecordedClaim(string TaskId, int RunId, DateTimeOffset Ta
 /// crash leaves either the old or the new record, never half of one; a record that still cannot be read
 /// is reported and ignored. A worker that crashed leaves its record behind, and the next start resolves
 /// each claim in it as worker-shutdown, so that the queue reruns the task at once instead of when the
-/// claim expires. Thread-safe.
+/// claim expires. A change is in the file (safe from a crash of the worker's process) when <see cref="Set"/>
+/// or <see cref="Remove"/> returns; a claim reaches the disk (safe from a crash of the machine) when the
+/// task of <see cref="Set"/> completes, flushed off the caller's path: one flush at a time, each covering
+/// every change written before it. A removal is not flushed of its own: lost in a crash of the machine, it
+/// leaves a resolved run in the record, whose resolution at the next start the queue refuses (409).
+/// Each claim is serialised once, when it is set. Thread-safe.
 /// </summary>
 internal sealed class ClaimRecord
 {
@@ -27,26 +32,50 @@ internal sealed class ClaimRecord
     public const string FileName = ".tc-worker-claims";
 
     private readonly Lock gate = new();
-    private readonly Dictionary<(string TaskId, int RunId), RecordedClaim> open = [];
+    private readonly Dictionary<(string TaskId, int RunId), string> open = [];
+    private readonly SemaphoreSlim flushing = new(1, 1);
     private readonly string path;
+    private readonly Func<Func<Task>, Task> startFlush;
+    private long written;
+    private long flushed;
 
     /// <summary>Creates an empty record in a folder (nothing is written until the first claim).</summary>
     /// <param name="folder">The worker's temporary folder.</param>
-    public ClaimRecord(string folder) => path = Path.Combine(folder, FileName);
+    public ClaimRecord(string folder)
+        : this(folder, Task.Run)
+    {
+    }
+
+    /// <summary>Creates an empty record whose flushes start through <paramref name="startFlush"/> (tests hold them back).</summary>
+    /// <param name="folder">The worker's temporary folder.</param>
+    /// <param name="startFlush">Starts a flush off the caller's path.</param>
+    internal ClaimRecord(string folder, Func<Func<Task>, Task> startFlush)
+    {
+        path = Path.Combine(folder, FileName);
+        this.startFlush = startFlush;
+    }
 
     /// <summary>The record's file.</summary>
     public string FilePath => path;
 
-    /// <summary>Notes a claim, or its new takenUntil and credentials after a reclaim.</summary>
+    /// <summary>
+    /// Notes a claim, or its new takenUntil and credentials after a reclaim: written and renamed into place
+    /// before this returns; flushed to the disk by the task returned.
+    /// </summary>
+    /// <returns>Completes once the claim is on the disk; faults with an <see cref="IOException"/> when the flush failed.</returns>
     /// <exception cref="IOException">The record could not be written (the caller goes on: the claim then expires as without a record).</exception>
-    public void Set(RecordedClaim claim)
+    public Task Set(RecordedClaim claim)
     {
         ArgumentNullException.ThrowIfNull(claim);
+        var entry = Serialise(claim);
         lock (gate)
         {
-            open[(claim.TaskId, claim.RunId)] = claim;
+            open[(claim.TaskId, claim.RunId)] = entry;
             Write();
+            written++;
         }
+
+        return startFlush(FlushAsync);
     }
 
     /// <summary>Forgets a claim once its run is resolved (or no longer the worker's).</summary>
@@ -113,21 +142,22 @@ internal sealed class ClaimRecord
         File.Delete(Path.Combine(folder, FileName + ".new"));
     }
 
+    private static string Serialise(RecordedClaim claim) => new JObject
+    {
+        ["taskId"] = claim.TaskId,
+        ["runId"] = claim.RunId,
+        ["takenUntil"] = claim.TakenUntil.ToString("O"),
+        ["credentials"] = new JObject
+        {
+            ["clientId"] = claim.Credentials.ClientId,
+            ["accessToken"] = claim.Credentials.AccessToken,
+            ["certificate"] = claim.Credentials.Certificate,
+        },
+    }.ToString(Formatting.None);
+
     private void Write()
     {
-        var claims = new JArray(open.Values.Select(c => new JObject
-        {
-            ["taskId"] = c.TaskId,
-            ["runId"] = c.RunId,
-            ["takenUntil"] = c.TakenUntil.ToString("O"),
-            ["credentials"] = new JObject
-            {
-                ["clientId"] = c.Credentials.ClientId,
-                ["accessToken"] = c.Credentials.AccessToken,
-                ["certificate"] = c.Credentials.Certificate,
-            },
-        }));
-        if (claims.Count == 0)
+        if (open.Count == 0)
         {
             File.Delete(path);
             return;
@@ -137,11 +167,56 @@ internal sealed class ClaimRecord
         using (var stream = OwnerOnly.OpenFile(next, FileMode.Create, FileAccess.Write, FileShare.None))
         {
             using var writer = new StreamWriter(stream);
-            writer.Write(new JObject { ["claims"] = claims }.ToString(Formatting.None));
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
+            writer.Write("{\"claims\":[");
+            writer.Write(string.Join(',', open.Values));
+            writer.Write("]}");
         }
 
         File.Move(next, path, overwrite: true);
+    }
+
+    /// <summary>Flushes the record to the disk, unless a flush that began after the caller's change already did.</summary>
+    private async Task FlushAsync()
+    {
+        long target;
+        lock (gate)
+        {
+            target = written;
+        }
+
+        await flushing.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            long covered;
+            lock (gate)
+            {
+                if (flushed >= target)
+                {
+                    return;
+                }
+
+                covered = written;
+            }
+
+            try
+            {
+                // The file now in place holds every change up to covered (each is renamed in before it counts).
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
+                stream.Flush(flushToDisk: true);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                // Every claim was removed meanwhile: nothing is left to keep.
+            }
+
+            lock (gate)
+            {
+                flushed = Math.Max(flushed, covered);
+            }
+        }
+        finally
+        {
+            flushing.Release();
+        }
     }
 }

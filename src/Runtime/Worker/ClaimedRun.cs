@@ -75,7 +75,8 @@ internal sealed class ClaimedRun
     public async Task<TaskRunOutcome?> RunAsync()
     {
         using var scope = WorkerLog.RunScope(logger, TaskId, RunId);
-        Record(takenUntil, claim.Credentials);
+        // The claim is in the record before the task starts; its flush to the disk runs meanwhile.
+        var recorded = Record(takenUntil, claim.Credentials);
         using var span = WorkerTracing.StartRun(TaskId, RunId, options.Identity.WorkerPoolId);
         try
         {
@@ -129,16 +130,32 @@ internal sealed class ClaimedRun
             }
 
             TryDelete(run.Log.Path);
+            await ObserveAsync(recorded).ConfigureAwait(false);
             Forget();
         }
     }
 
     /// <summary>Notes the claim (again, after a reclaim) in the record of open claims.</summary>
-    private void Record(DateTimeOffset until, TaskclusterCredentials credentials)
+    /// <returns>The flush of the record to the disk; never faults (see <see cref="ObserveAsync"/>).</returns>
+    private Task Record(DateTimeOffset until, TaskclusterCredentials credentials)
     {
         try
         {
-            claims?.Set(new RecordedClaim(TaskId, RunId, until, credentials));
+            return claims?.Set(new RecordedClaim(TaskId, RunId, until, credentials)) ?? Task.CompletedTask;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            WorkerLog.ClaimRecordFailed(logger, claims!.FilePath, TaskId, RunId, e.Message);
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>Waits for a flush of the record; a failed one is logged like a failed write.</summary>
+    private async Task ObserveAsync(Task flush)
+    {
+        try
+        {
+            await flush.ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -178,7 +195,7 @@ internal sealed class ClaimedRun
                 var response = await queue.ReclaimTaskAsync(TaskId, RunId, cancellationToken).ConfigureAwait(false);
                 takenUntil = response.TakenUntil;
                 queue = workerQueue.WithCredentials(response.Credentials);
-                Record(takenUntil, response.Credentials);
+                await ObserveAsync(Record(takenUntil, response.Credentials)).ConfigureAwait(false);
                 run.ReplaceCredentials(ToTaskCredentials(response.Credentials, takenUntil));
                 lastReclaim = time.GetUtcNow();
                 WorkerLog.Reclaimed(logger, TaskId, RunId, takenUntil);

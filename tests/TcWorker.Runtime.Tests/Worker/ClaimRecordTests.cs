@@ -39,6 +39,29 @@ public sealed class ClaimRecordTests : IDisposable
     }
 
     [Fact]
+    public async Task A_claim_is_in_the_file_when_Set_returns_and_its_flush_ends_cleanly_also_when_the_claims_are_gone()
+    {
+        // The first flush is held back until the claim is gone again (a task that ended before its flush ran).
+        var release = new TaskCompletionSource();
+        var held = 0;
+        var record = new ClaimRecord(folder, flush => Interlocked.Increment(ref held) == 1 ? release.Task.ContinueWith(_ => flush(), TaskScheduler.Default).Unwrap() : Task.Run(flush));
+        var flushed = record.Set(Claim("A", 0));
+
+        // In the file before its flush ran: a crash of the process from here on hands it back.
+        Assert.Equal(["A"], ClaimRecord.Read(folder, out _).Select(c => c.TaskId));
+        record.Remove("A", 0);
+        Assert.False(File.Exists(record.FilePath));
+        release.SetResult();
+        await flushed.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // Many claims at once (a claimWork of 16): each flush covers what was written before it; none is lost.
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(i => record.Set(Claim("T" + i, 0, "token-" + i)))).WaitAsync(TimeSpan.FromSeconds(10));
+        var read = ClaimRecord.Read(folder, out var problem);
+        Assert.Null(problem);
+        Assert.Equal(Enumerable.Range(0, 16).Select(i => ("T" + i, "token-" + i)).Order(), read.Select(c => (c.TaskId, c.Credentials.AccessToken)).Order());
+    }
+
+    [Fact]
     public void Opening_the_temporary_folder_after_a_crash_keeps_the_record_and_removes_the_rest()
     {
         var root = Path.Combine(folder, "tmp");
@@ -77,7 +100,7 @@ public sealed class ClaimRecordTests : IDisposable
     public async Task Expired_recorded_claims_are_not_sent_and_the_record_is_forgotten()
     {
         var record = new ClaimRecord(folder);
-        record.Set(Claim("A", 0) with { TakenUntil = DateTimeOffset.UtcNow.AddMinutes(-1) });
+        await record.Set(Claim("A", 0) with { TakenUntil = DateTimeOffset.UtcNow.AddMinutes(-1) });
         var logger = new ListLogger();
         using var client = new TaskclusterClient(new TaskclusterClientOptions { RootUrl = "http://127.0.0.1:9" });
 

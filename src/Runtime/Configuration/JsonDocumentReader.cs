@@ -37,6 +37,45 @@ public static class JsonDocumentReader
     public static JToken Parse(string text, string source)
     {
         ArgumentNullException.ThrowIfNull(text);
+        return text.AsSpan().TrimStart().StartsWith("{") ? ParseJson(text, source) : ParseYaml(text, source);
+    }
+
+    /// <summary>
+    /// A JSON object, read as JSON: the same values YAML would give it (strings stay strings, dates
+    /// included), without the YAML parser, whose first use builds a compiled regular expression.
+    /// </summary>
+    private static JToken ParseJson(string text, string source)
+    {
+        using var reader = new JsonTextReader(new StringReader(text)) { DateParseHandling = DateParseHandling.None, FloatParseHandling = FloatParseHandling.Double };
+        try
+        {
+            var value = JToken.ReadFrom(reader, new JsonLoadSettings { DuplicatePropertyNameHandling = DuplicatePropertyNameHandling.Error, LineInfoHandling = LineInfoHandling.Ignore });
+
+            // Anything after the object but comments and white space is an error, as it is in YAML.
+            while (reader.Read())
+            {
+            }
+
+            return value;
+        }
+        catch (JsonReaderException e)
+        {
+            throw new ConfigException(source, [$"line {e.LineNumber}, column {Math.Max(1, e.LinePosition)}: {JsonMessage(e)}"]);
+        }
+    }
+
+    // Newtonsoft ends its messages with the path and position, which the caller's message already gives.
+    private static string JsonMessage(JsonReaderException e)
+    {
+        var message = e.Message;
+        var path = message.IndexOf(" Path '", StringComparison.Ordinal);
+        var line = message.IndexOf(", line ", StringComparison.Ordinal);
+        var cut = path >= 0 ? path : line;
+        return (cut >= 0 ? message[..cut] : message).TrimEnd('.', ' ', ',');
+    }
+
+    private static JToken ParseYaml(string text, string source)
+    {
         var stream = new YamlStream();
         try
         {

@@ -48,17 +48,37 @@ public sealed class WorkerConfigTests
         Assert.Equal(2, (int)doc["worker"]!["capacity"]!);
     }
 
+    [Fact]
+    public void Json_gives_the_values_yaml_gives_it()
+    {
+        const string text = """
+            {"when": "2026-12-08T00:00:00Z", "n": 12, "x": 1.5, "big": 1e3, "t": true, "none": null, "s": "1", "list": [1, "a"], "nested": {"k": "v"}}
+            """;
+        var json = JsonDocumentReader.Parse(text, "t");
+        // A YAML document marker first: the same text, read by the YAML parser.
+        var yaml = JsonDocumentReader.Parse("---\n" + text, "t");
+        Assert.True(JToken.DeepEquals(yaml, json), $"{json} against {yaml}");
+        Assert.Equal(JTokenType.String, json["when"]!.Type);
+        Assert.Equal(JTokenType.Integer, json["n"]!.Type);
+        Assert.Equal(JTokenType.Float, json["big"]!.Type);
+    }
+
     [Theory]
     [InlineData("a: 1\na: 2\n", "line 2, column 1: Duplicate key")]
     [InlineData("a: [1, 2\nb: 3\n", "not valid YAML or JSON")]
     [InlineData("a: \"open\nb: 3\n", "line ")]
     [InlineData("---\na: 1\n---\nb: 2\n", "more than one YAML document")]
+    [InlineData("{\"a\": 1,\n \"a\": 2}", "line 2, column 5: Property with the name 'a' already exists in the current JSON object")]
+    [InlineData("{\"a\": 1}\n{\"b\": 2}", "line 2, column 1: Additional text encountered after finished reading JSON content")]
+    [InlineData("{\"a\": [1, 2}", "line 1, column ")]
+    [InlineData("{\"a\": \"open}", "line 1, column ")]
     public void Syntax_errors_name_the_file_and_line(string yaml, string expected)
     {
         var e = Assert.Throws<ConfigException>(() => JsonDocumentReader.Parse(yaml, "worker.yml"));
         Assert.Contains("worker.yml", e.Message, StringComparison.Ordinal);
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Path '", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

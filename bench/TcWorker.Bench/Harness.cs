@@ -144,7 +144,7 @@ internal sealed class Harness : IAsyncDisposable
         return statuses;
     }
 
-    private async Task<string> LogStartAsync(string taskId)
+    public async Task<string> LogStartAsync(string taskId)
     {
         try
         {

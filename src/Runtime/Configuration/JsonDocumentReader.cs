@@ -37,7 +37,28 @@ public static class JsonDocumentReader
     public static JToken Parse(string text, string source)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return text.AsSpan().TrimStart().StartsWith("{") ? ParseJson(text, source) : ParseYaml(text, source);
+        if (!text.AsSpan().TrimStart().StartsWith("{"))
+        {
+            return ParseYaml(text, source);
+        }
+
+        try
+        {
+            return ParseJson(text, source);
+        }
+        catch (ConfigException json)
+        {
+            // YAML's flow style also begins with a brace ({engine: native}); what neither reads is
+            // reported in JSON's words, which a text that begins like JSON most likely meant to be.
+            try
+            {
+                return ParseYaml(text, source);
+            }
+            catch (ConfigException)
+            {
+                throw json;
+            }
+        }
     }
 
     /// <summary>

@@ -49,6 +49,15 @@ public sealed class WorkerConfigTests
     }
 
     [Fact]
+    public void A_yaml_flow_mapping_is_still_yaml()
+    {
+        var doc = JsonDocumentReader.Parse("{engine: native, worker: {capacity: 2, workerType: 'a b'}}", "t");
+        Assert.Equal("native", (string)doc["engine"]!);
+        Assert.Equal(2, (int)doc["worker"]!["capacity"]!);
+        Assert.Equal("a b", (string)doc["worker"]!["workerType"]!);
+    }
+
+    [Fact]
     public void Json_gives_the_values_yaml_gives_it()
     {
         const string text = """

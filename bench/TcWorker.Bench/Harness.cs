@@ -144,7 +144,7 @@ internal sealed class Harness : IAsyncDisposable
         return statuses;
     }
 
-    public async Task<string> LogStartAsync(string taskId)
+    private async Task<string> LogStartAsync(string taskId)
     {
         try
         {
@@ -158,7 +158,8 @@ internal sealed class Harness : IAsyncDisposable
         }
     }
 
-    public async Task<TaskStatusStructure> WaitResolvedAsync(string taskId, TimeSpan timeout)
+    /// <summary>Polls a task's status until it is resolved; every 2 ms unless <paramref name="poll"/> says otherwise.</summary>
+    public async Task<TaskStatusStructure> WaitResolvedAsync(string taskId, TimeSpan timeout, TimeSpan? poll = null)
     {
         var until = DateTimeOffset.UtcNow + timeout;
         while (true)
@@ -174,7 +175,7 @@ internal sealed class Harness : IAsyncDisposable
                 throw new TimeoutException($"task {taskId} is still {status.State}");
             }
 
-            await Task.Delay(2);
+            await Task.Delay(poll ?? TimeSpan.FromMilliseconds(2));
         }
     }
 

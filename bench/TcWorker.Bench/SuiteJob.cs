@@ -17,6 +17,7 @@ internal static partial class Suite
         var input = Path.Combine(harness.Folder, "job-input");
         await WriteTextFileAsync(input, options.JobBytes);
         string[] Command(string output) => ["sh", "-c", $"xz {options.JobLevel} -T1 -c {input} > {output} && sha256sum {output}"];
+        var bareCommand = Command(Path.Combine(harness.Folder, "job-output.xz"));
         var bare = new List<double>();
         var worker = new List<double>();
         var bareCpu = new List<double>();
@@ -29,7 +30,7 @@ internal static partial class Suite
             self.Refresh();
             var cpu = self.TotalProcessorTime;
             var job = Cpu.OfReapedChildren(Environment.ProcessId);
-            bare.Add(await Spawner.TimeCheckedAsync(Command(Path.Combine(harness.Folder, "job-output.xz"))));
+            bare.Add(await Spawner.TimeCheckedAsync(bareCommand));
             self.Refresh();
             bareCpu.Add((self.TotalProcessorTime - cpu).TotalMilliseconds);
             bareJobCpu.Add((Cpu.OfReapedChildren(Environment.ProcessId) - job).TotalMilliseconds);
@@ -54,7 +55,7 @@ internal static partial class Suite
                 await JobThroughAsync(harness, queue, ["true"]);
                 for (var i = 0; i < options.JobRuns; i++)
                 {
-                    bareBesideWarm.Add(await Spawner.TimeCheckedAsync(Command(Path.Combine(harness.Folder, "job-output.xz"))));
+                    bareBesideWarm.Add(await Spawner.TimeCheckedAsync(bareCommand));
                     warm.Add(await JobThroughAsync(harness, queue, Command("out.xz")));
                 }
             }
@@ -81,22 +82,11 @@ internal static partial class Suite
     private static async Task<double> JobThroughAsync(Harness harness, string queue, string[] command)
     {
         var taskId = await harness.CreateTaskAsync(queue, command);
-        while (true)
-        {
-            // Seldom, so that the driver's own calls stay out of the job's way.
-            await Task.Delay(100);
-            var status = await harness.StatusAsync(taskId);
-            if (status.State is "completed")
-            {
-                var run = status.Runs[^1];
-                return (run.Resolved!.Value - run.Started!.Value).TotalSeconds;
-            }
 
-            if (status.State is "failed" or "exception")
-            {
-                throw new InvalidOperationException($"task {taskId} is {status.State}; its log begins: {await harness.LogStartAsync(taskId)}");
-            }
-        }
+        // Polled seldom, so that the driver's own calls stay out of the job's way.
+        await harness.WaitResolvedAsync(taskId, TimeSpan.FromMinutes(10), TimeSpan.FromMilliseconds(100));
+        var run = (await harness.CompletedAsync([taskId]))[0].Runs[^1];
+        return (run.Resolved!.Value - run.Started!.Value).TotalSeconds;
     }
 
     /// <summary>Text-like content: compressible, not trivially.</summary>
